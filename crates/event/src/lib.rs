@@ -1,0 +1,471 @@
+//! The one event model of tripline, and the alert that detectors raise.
+//!
+//! Every sensor — log files, journald, Cowrie honeypots, and the sensors later issues add —
+//! emits the same [`Event`]: when it happened (source time) and when we saw it, which sensor and
+//! host, the entity keys (source IP, user, session), a typed [`Kind`] and a bounded copy of the
+//! raw input. A new sensor adds `Kind` variants; it never forks the pipeline.
+//!
+//! Design choices: the hot fields are plain values (`IpAddr`, `Timestamp`) so detectors never
+//! re-parse text; strings that are shared across many events (host, raw line) are `Arc<str>` so
+//! an event can be fanned out to several detector shards and kept as evidence without copying.
+#![forbid(unsafe_code)]
+
+pub mod net;
+pub mod time;
+
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub use time::Timestamp;
+
+/// Longest raw line kept on an event (bytes). Longer input is truncated and counted by the
+/// sensor that read it.
+pub const MAX_RAW_BYTES: usize = 64 * 1024;
+
+/// Which sensor produced an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SensorKind {
+    /// Syslog-style text files (auth.log, secure, syslog, messages).
+    Files,
+    /// The systemd journal.
+    Journald,
+    /// Cowrie honeypot JSON logs.
+    Cowrie,
+}
+
+impl SensorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SensorKind::Files => "files",
+            SensorKind::Journald => "journald",
+            SensorKind::Cowrie => "cowrie",
+        }
+    }
+}
+
+/// Where in its source an event came from: the source's id in the offset store and the byte
+/// offset just past the line (or the journal cursor's sequence). The pipeline commits this
+/// position in the same transaction as everything derived from the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourcePos {
+    pub source: u32,
+    pub offset: u64,
+}
+
+/// How an SSH client tried to authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    Password,
+    Publickey,
+    KeyboardInteractive,
+    Hostbased,
+    None,
+    Pam,
+    Other,
+}
+
+impl AuthMethod {
+    pub fn parse(s: &str) -> AuthMethod {
+        match s {
+            "password" => AuthMethod::Password,
+            "publickey" => AuthMethod::Publickey,
+            "hostbased" => AuthMethod::Hostbased,
+            "none" => AuthMethod::None,
+            s if s.starts_with("keyboard-interactive") => AuthMethod::KeyboardInteractive,
+            _ => AuthMethod::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "password",
+            AuthMethod::Publickey => "publickey",
+            AuthMethod::KeyboardInteractive => "keyboard-interactive",
+            AuthMethod::Hostbased => "hostbased",
+            AuthMethod::None => "none",
+            AuthMethod::Pam => "pam",
+            AuthMethod::Other => "other",
+        }
+    }
+}
+
+/// What happened. Variants are grouped by the family of sensors that emit them; the string
+/// name ([`Kind::name`]) is stable and appears in JSON output and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    // --- SSH / authentication ---
+    /// A failed authentication (password, key, PAM…) from a remote source.
+    AuthFailure {
+        method: AuthMethod,
+        invalid_user: bool,
+    },
+    /// A login attempt for a user that does not exist (`Invalid user x from …`).
+    InvalidUser,
+    /// The server refused the user by policy (AllowUsers, DenyGroups, root login refused…).
+    AuthRefused,
+    /// sshd gave up on a connection after too many failed attempts.
+    MaxAttempts,
+    /// A successful login.
+    AuthSuccess {
+        method: AuthMethod,
+    },
+    /// A pre-authentication failure that is not a login attempt: no identification string,
+    /// bad protocol banner, kex/cipher negotiation failure, timeout. Scanners make these.
+    PreauthNoise,
+    /// A connection that closed during the authentication phase.
+    PreauthClose,
+    /// A new TCP connection (helper line: ties a process id to an address).
+    ConnectionOpen,
+    /// A connection that closed after authentication or without further information.
+    ConnectionClose,
+    // --- privilege use ---
+    /// sudo ran a command.
+    SudoCommand {
+        target: Box<str>,
+        command: Box<str>,
+    },
+    /// sudo rejected a password (`count` carries the number of attempts).
+    SudoFailure,
+    /// The user is not in sudoers.
+    SudoNotInSudoers,
+    /// The user may use sudo but not for this command.
+    SudoNotAllowed,
+    /// su succeeded (target user in `target`).
+    SuSuccess {
+        target: Box<str>,
+    },
+    /// su failed.
+    SuFailure {
+        target: Box<str>,
+    },
+    // --- accounts ---
+    /// A new user account.
+    AccountCreated,
+    /// A user account was deleted.
+    AccountDeleted,
+    /// A new group.
+    GroupCreated,
+    /// A user was added to a group.
+    GroupMembership {
+        group: Box<str>,
+    },
+    /// A password was changed (user in `user`; `by` is who changed it, when the log says).
+    PasswordChange {
+        by: Option<Box<str>>,
+    },
+    // --- sessions ---
+    /// A login session opened (systemd-logind, pam_unix session).
+    SessionOpen,
+    /// A login session closed.
+    SessionClose,
+    // --- honeypot (Cowrie) ---
+    HoneypotConnect,
+    HoneypotLogin {
+        success: bool,
+        password: Box<str>,
+    },
+    HoneypotCommand {
+        input: Box<str>,
+    },
+    HoneypotDownload {
+        url: Box<str>,
+        sha256: Box<str>,
+    },
+    HoneypotClose,
+}
+
+impl Kind {
+    /// The stable dotted name of this kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::AuthFailure { .. } => "auth.failure",
+            Kind::InvalidUser => "auth.invalid_user",
+            Kind::AuthRefused => "auth.refused",
+            Kind::MaxAttempts => "auth.max_attempts",
+            Kind::AuthSuccess { .. } => "auth.success",
+            Kind::PreauthNoise => "ssh.preauth_noise",
+            Kind::PreauthClose => "ssh.preauth_close",
+            Kind::ConnectionOpen => "ssh.connection_open",
+            Kind::ConnectionClose => "ssh.connection_close",
+            Kind::SudoCommand { .. } => "priv.sudo_command",
+            Kind::SudoFailure => "priv.sudo_failure",
+            Kind::SudoNotInSudoers => "priv.sudo_not_in_sudoers",
+            Kind::SudoNotAllowed => "priv.sudo_not_allowed",
+            Kind::SuSuccess { .. } => "priv.su_success",
+            Kind::SuFailure { .. } => "priv.su_failure",
+            Kind::AccountCreated => "account.created",
+            Kind::AccountDeleted => "account.deleted",
+            Kind::GroupCreated => "account.group_created",
+            Kind::GroupMembership { .. } => "account.group_membership",
+            Kind::PasswordChange { .. } => "account.password_change",
+            Kind::SessionOpen => "session.open",
+            Kind::SessionClose => "session.close",
+            Kind::HoneypotConnect => "honeypot.connect",
+            Kind::HoneypotLogin { success: false, .. } => "honeypot.login_failed",
+            Kind::HoneypotLogin { success: true, .. } => "honeypot.login_success",
+            Kind::HoneypotCommand { .. } => "honeypot.command",
+            Kind::HoneypotDownload { .. } => "honeypot.download",
+            Kind::HoneypotClose => "honeypot.closed",
+        }
+    }
+
+    /// True for SSH events that are an attempt to log in that failed (what brute-force rules
+    /// count), as opposed to pre-auth noise.
+    pub fn is_login_failure(&self) -> bool {
+        matches!(
+            self,
+            Kind::AuthFailure { .. } | Kind::InvalidUser | Kind::AuthRefused | Kind::MaxAttempts
+        )
+    }
+
+    /// True for honeypot events.
+    pub fn is_honeypot(&self) -> bool {
+        matches!(
+            self,
+            Kind::HoneypotConnect
+                | Kind::HoneypotLogin { .. }
+                | Kind::HoneypotCommand { .. }
+                | Kind::HoneypotDownload { .. }
+                | Kind::HoneypotClose
+        )
+    }
+}
+
+/// One normalized observation from any sensor.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// When it happened, from the data itself (event time).
+    pub ts: Timestamp,
+    /// When tripline read it.
+    pub observed: Timestamp,
+    pub sensor: SensorKind,
+    /// The host that logged it (syslog hostname, journal `_HOSTNAME`, Cowrie sensor name).
+    pub host: Arc<str>,
+    /// The remote address the event is about, when there is one.
+    pub src_ip: Option<IpAddr>,
+    /// The remote source when the log names it by host name instead of address (sshd with
+    /// `UseDNS yes`); detectors key on addresses only, so such events are reported, not counted.
+    pub src_name: Option<Box<str>>,
+    /// The account the event is about (the user tried, logged in, or acting).
+    pub user: Option<Box<str>>,
+    /// A session key: the daemon's process id for syslog sources, the Cowrie session id.
+    pub session: Option<Box<str>>,
+    pub kind: Kind,
+    /// How many occurrences this one line stands for (`message repeated 3 times`, `PAM 2 more
+    /// authentication failures`, sudo's `3 incorrect password attempts`).
+    pub count: u32,
+    /// True when the line is evidence against its source, as a fail2ban filter match is.
+    pub hostile: bool,
+    /// The input line, truncated to [`MAX_RAW_BYTES`].
+    pub raw: Arc<str>,
+    pub pos: SourcePos,
+}
+
+/// How bad an alert is. Ordered: comparisons follow severity, never string order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// Numeric rank, 0 (info) to 4 (critical); what the store indexes.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_rank(rank: u8) -> Option<Severity> {
+        Severity::ALL.get(rank as usize).copied()
+    }
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Entity {
+    Ip(IpAddr),
+    User(String),
+    /// A /24 (IPv4) or /64 (IPv6) network, written in CIDR form.
+    Subnet(String),
+}
+
+impl Entity {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Entity::Ip(_) => "ip",
+            Entity::User(_) => "user",
+            Entity::Subnet(_) => "subnet",
+        }
+    }
+
+    pub fn value(&self) -> String {
+        match self {
+            Entity::Ip(ip) => ip.to_string(),
+            Entity::User(u) | Entity::Subnet(u) => u.clone(),
+        }
+    }
+}
+
+/// Most evidence lines one alert keeps: the first half of the attack and the latest lines.
+pub const MAX_EVIDENCE: usize = 10;
+
+/// One alert: a (rule, entity) pair that grows while the attack lasts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Stable id: a hash of rule, entity and first-seen time, so replaying the same input after a
+    /// crash updates the same alert instead of creating a duplicate.
+    pub id: String,
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// 0–1: how sure and how bad.
+    pub score: f32,
+    pub entity: Entity,
+    pub src_ip: Option<IpAddr>,
+    pub user: Option<String>,
+    pub host: String,
+    /// MITRE ATT&CK technique ids.
+    pub techniques: &'static [&'static str],
+    /// Events that moved this alert.
+    pub count: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Why it fired, in words.
+    pub explanation: String,
+    /// Sample input lines: the first ones, then the latest.
+    pub evidence: Vec<String>,
+}
+
+impl Alert {
+    /// The stable id of the alert for `rule` on `entity` opened at `first_seen`.
+    pub fn make_id(rule: &str, entity: &Entity, first_seen: Timestamp) -> String {
+        // FNV-1a, 64 bit: deterministic across runs and builds (std's hasher is not).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= *b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h ^= 0xff;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        };
+        feed(rule.as_bytes());
+        feed(entity.type_name().as_bytes());
+        feed(entity.value().as_bytes());
+        feed(&first_seen.0.to_le_bytes());
+        format!("{h:016x}")
+    }
+
+    /// Add an evidence line, keeping the first `MAX_EVIDENCE / 2` and the latest ones.
+    pub fn push_evidence(&mut self, line: &str) {
+        let line = truncate_str(line, 1024).to_string();
+        if self.evidence.len() < MAX_EVIDENCE {
+            self.evidence.push(line);
+        } else {
+            self.evidence.remove(MAX_EVIDENCE / 2);
+            self.evidence.push(line);
+        }
+    }
+}
+
+/// `s` cut to at most `max` bytes on a char boundary.
+pub fn truncate_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_orders_by_rank_not_by_name() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::High > Severity::Medium);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert_eq!(Severity::parse("nope"), None);
+        for s in Severity::ALL {
+            assert_eq!(Severity::from_rank(s.rank()), Some(s));
+        }
+    }
+
+    #[test]
+    fn alert_id_is_stable_and_distinguishes_inputs() {
+        let e = Entity::Ip("192.0.2.1".parse().unwrap());
+        let a = Alert::make_id("ssh.bruteforce", &e, Timestamp(5));
+        assert_eq!(a, Alert::make_id("ssh.bruteforce", &e, Timestamp(5)));
+        assert_ne!(a, Alert::make_id("ssh.bruteforce", &e, Timestamp(6)));
+        assert_ne!(a, Alert::make_id("ssh.spray", &e, Timestamp(5)));
+        assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn evidence_keeps_first_and_latest() {
+        let mut a = Alert {
+            id: String::new(),
+            rule: "r",
+            severity: Severity::Low,
+            score: 0.5,
+            entity: Entity::User("u".into()),
+            src_ip: None,
+            user: None,
+            host: String::new(),
+            techniques: &[],
+            count: 0,
+            first_seen: Timestamp(0),
+            last_seen: Timestamp(0),
+            explanation: String::new(),
+            evidence: vec![],
+        };
+        for i in 0..25 {
+            a.push_evidence(&format!("line {i}"));
+        }
+        assert_eq!(a.evidence.len(), MAX_EVIDENCE);
+        assert_eq!(a.evidence[0], "line 0");
+        assert_eq!(a.evidence[4], "line 4");
+        assert_eq!(a.evidence[9], "line 24");
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate_str("héllo", 2), "h");
+        assert_eq!(truncate_str("abc", 10), "abc");
+    }
+}

@@ -1,0 +1,166 @@
+//! Address helpers: parsing the forms addresses take in logs, and the network an address
+//! belongs to for per-subnet aggregation (/24 for IPv4, /64 for IPv6).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Parse an address as logs write it: plain IPv4/IPv6, IPv4-mapped IPv6 (`::ffff:1.2.3.4`,
+/// unwrapped to IPv4), optionally in brackets. Returns `None` for hostnames and garbage.
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    if s.is_empty() || s.len() > 45 {
+        return None;
+    }
+    let ip: IpAddr = s.parse().ok()?;
+    Some(canonical(ip))
+}
+
+/// Unwrap IPv4-mapped IPv6 addresses so one attacker has one key.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+/// The /24 (IPv4) or /64 (IPv6) network containing `ip`, in CIDR notation.
+pub fn subnet_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}/24", Ipv4Addr::new(o[0], o[1], o[2], 0))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{}/64", Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+    }
+}
+
+/// A compact numeric key for the network of `ip` (cheaper than the string on the hot path).
+pub fn subnet_key(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => (u32::from(v4) >> 8) as u128,
+        IpAddr::V6(v6) => (u128::from(v6) >> 64) | (1u128 << 100),
+    }
+}
+
+/// A CIDR block for allowlists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parse `a.b.c.d/n`, `x::/n` or a bare address (a host route).
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("not an IP address: {a:?}"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("prefix length must be 0..={max}: {p:?}"))?,
+            None => max,
+        };
+        Ok(Cidr {
+            addr: canonical(addr),
+            prefix,
+        })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_log_address_forms() {
+        assert_eq!(parse_ip("1.2.3.4"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(parse_ip("::ffff:1.2.3.4"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            parse_ip("[2001:db8::1]"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(parse_ip("example.com"), None);
+        assert_eq!(
+            parse_ip("192.030.0.6"),
+            None,
+            "leading zeros are ambiguous; not an IP"
+        );
+        assert_eq!(parse_ip(""), None);
+    }
+
+    #[test]
+    fn subnets() {
+        assert_eq!(subnet_of("192.0.2.77".parse().unwrap()), "192.0.2.0/24");
+        assert_eq!(
+            subnet_of("2001:db8:1:2:3::9".parse().unwrap()),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            subnet_key("192.0.2.1".parse().unwrap()),
+            subnet_key("192.0.2.254".parse().unwrap())
+        );
+        assert_ne!(
+            subnet_key("192.0.2.1".parse().unwrap()),
+            subnet_key("192.0.3.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.200.1.1".parse().unwrap()));
+        assert!(!c.contains("11.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("bogus").is_err());
+    }
+}

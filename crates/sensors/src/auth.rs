@@ -1,0 +1,341 @@
+//! Non-sshd authentication messages: sudo, su, account management (useradd, usermod, groupadd,
+//! userdel, passwd, chpasswd, gpasswd) and systemd-logind sessions.
+//!
+//! Each parser takes the message after the syslog tag and returns the kind and the user it is
+//! about. Lines that only restate what another line says (PAM's copy of a sudo failure, the
+//! shadow-group copy of a group change) are deliberately not events, so nothing is counted twice.
+
+use tripline_event::Kind;
+
+/// A parsed non-sshd message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AuthMsg<'a> {
+    pub kind: Kind,
+    pub user: Option<&'a str>,
+    pub count: u32,
+    pub hostile: bool,
+}
+
+fn msg(kind: Kind, user: &str) -> AuthMsg<'_> {
+    AuthMsg {
+        kind,
+        user: Some(user),
+        count: 1,
+        hostile: false,
+    }
+}
+
+/// `alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/x ; USER=root ; COMMAND=/bin/ls`
+pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
+    let m = m.trim_start();
+    let (user, rest) = m.split_once(" : ")?;
+    let user = user.trim();
+    if user.is_empty() || user.contains(' ') {
+        return None;
+    }
+    let mut status = None;
+    let mut target = "root";
+    let mut command = "";
+    for (i, field) in rest.split(" ; ").enumerate() {
+        if let Some(v) = field.strip_prefix("USER=") {
+            target = v.trim();
+        } else if let Some(v) = field.strip_prefix("COMMAND=") {
+            command = v.trim_end();
+        } else if i == 0 && !field.contains('=') {
+            status = Some(field.trim());
+        }
+    }
+    let out = match status {
+        None => msg(
+            Kind::SudoCommand {
+                target: target.into(),
+                command: command.into(),
+            },
+            user,
+        ),
+        Some(s) if s.contains("incorrect password attempt") => {
+            let n = s
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(1);
+            AuthMsg {
+                kind: Kind::SudoFailure,
+                user: Some(user),
+                count: n.clamp(1, 1000),
+                hostile: true,
+            }
+        }
+        Some(s) if s.contains("NOT in sudoers") => AuthMsg {
+            hostile: true,
+            ..msg(Kind::SudoNotInSudoers, user)
+        },
+        Some(s) if s.contains("command not allowed") || s.contains("not allowed to execute") => {
+            AuthMsg {
+                hostile: true,
+                ..msg(Kind::SudoNotAllowed, user)
+            }
+        }
+        Some(_) => return None,
+    };
+    Some(out)
+}
+
+/// su (util-linux and shadow): `FAILED SU (to root) alice on pts/0`, `(to root) alice on pts/0`,
+/// `Successful su for root by alice`, `FAILED su for root by alice`.
+pub(crate) fn su(m: &str) -> Option<AuthMsg<'_>> {
+    let m = m.trim_start();
+    let (failed, r) = match m.strip_prefix("FAILED SU ") {
+        Some(r) => (true, r),
+        None => (false, m),
+    };
+    if let Some(r) = r.strip_prefix("(to ") {
+        let (target, r) = r.split_once(") ")?;
+        let user = r.split(' ').next().filter(|u| !u.is_empty())?;
+        return Some(su_msg(failed, target, user));
+    }
+    for (prefix, failed) in [("Successful su for ", false), ("FAILED su for ", true)] {
+        if let Some(r) = m.strip_prefix(prefix) {
+            let (target, user) = r.split_once(" by ")?;
+            return Some(su_msg(failed, target, user.trim_end()));
+        }
+    }
+    None
+}
+
+fn su_msg<'a>(failed: bool, target: &str, user: &'a str) -> AuthMsg<'a> {
+    if failed {
+        AuthMsg {
+            hostile: true,
+            ..msg(
+                Kind::SuFailure {
+                    target: target.into(),
+                },
+                user,
+            )
+        }
+    } else {
+        msg(
+            Kind::SuSuccess {
+                target: target.into(),
+            },
+            user,
+        )
+    }
+}
+
+/// `name=eve, UID=…` → `eve`
+fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let i = s.find(key)?;
+    let v = &s[i + key.len()..];
+    let end = v.find([',', ' ']).unwrap_or(v.len());
+    let v = &v[..end];
+    (!v.is_empty()).then_some(v)
+}
+
+/// `'eve'` → `eve`
+fn quoted(s: &str) -> Option<(&str, &str)> {
+    let s = s.strip_prefix('\'')?;
+    let end = s.find('\'')?;
+    Some((&s[..end], &s[end + 1..]))
+}
+
+/// useradd, usermod, groupadd, userdel, passwd, chpasswd, gpasswd.
+pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
+    let m = m.trim_start();
+    if let Some(r) = m.strip_prefix("new user: ") {
+        return Some(msg(Kind::AccountCreated, kv(r, "name=")?));
+    }
+    if let Some(r) = m.strip_prefix("new group: ") {
+        if program == "groupadd" {
+            return Some(msg(Kind::GroupCreated, kv(r, "name=")?));
+        }
+        return None; // useradd's per-user group: part of the account creation
+    }
+    if let Some(r) = m.strip_prefix("add ") {
+        // `add 'eve' to group 'sudo'` (the `shadow group` copy is skipped)
+        let (user, r) = quoted(r)?;
+        let r = r.strip_prefix(" to group ")?;
+        let (group, _) = quoted(r)?;
+        return Some(msg(
+            Kind::GroupMembership {
+                group: group.into(),
+            },
+            user,
+        ));
+    }
+    if let Some(r) = m.strip_prefix("user ") {
+        // gpasswd: `user eve added by root to group sudo`
+        let (user, r) = r.split_once(" added by ")?;
+        let (_, group) = r.split_once(" to group ")?;
+        return Some(msg(
+            Kind::GroupMembership {
+                group: group.trim().into(),
+            },
+            user,
+        ));
+    }
+    if let Some(r) = m.strip_prefix("delete user ") {
+        return Some(msg(Kind::AccountDeleted, quoted(r)?.0));
+    }
+    if let Some(r) = m.strip_prefix("password for ") {
+        // shadow's passwd: `password for 'eve' changed by 'alice'`
+        let (user, r) = quoted(r)?;
+        let by = r
+            .strip_prefix(" changed by ")
+            .and_then(quoted)
+            .map(|(b, _)| b);
+        return Some(msg(
+            Kind::PasswordChange {
+                by: by.map(Into::into),
+            },
+            user,
+        ));
+    }
+    if m.starts_with("pam_unix(") {
+        let (_, rest) = m.split_once("): ")?;
+        let user = rest.strip_prefix("password changed for ")?.trim_end();
+        let by = (program == "chpasswd").then(|| "chpasswd".into());
+        return Some(msg(Kind::PasswordChange { by }, user));
+    }
+    None
+}
+
+/// systemd-logind: `New session 12 of user alice.` / `Removed session 12.`
+pub(crate) fn logind(m: &str) -> Option<AuthMsg<'_>> {
+    if let Some(r) = m.strip_prefix("New session ") {
+        let (_, user) = r.split_once(" of user ")?;
+        return Some(msg(
+            Kind::SessionOpen,
+            user.trim_end().trim_end_matches('.'),
+        ));
+    }
+    if m.starts_with("Removed session ") {
+        return Some(AuthMsg {
+            kind: Kind::SessionClose,
+            user: None,
+            count: 1,
+            hostile: false,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sudo_lines() {
+        let m = sudo(
+            "    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update",
+        )
+        .unwrap();
+        assert_eq!(
+            m.kind,
+            Kind::SudoCommand {
+                target: "root".into(),
+                command: "/usr/bin/apt update".into()
+            }
+        );
+        assert_eq!(m.user, Some("alice"));
+        assert!(!m.hostile);
+        let m = sudo("alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls").unwrap();
+        assert_eq!((m.kind, m.count, m.hostile), (Kind::SudoFailure, 3, true));
+        let m = sudo("bob : user NOT in sudoers ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh")
+            .unwrap();
+        assert_eq!(m.kind, Kind::SudoNotInSudoers);
+        let m = sudo("bob : command not allowed ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh")
+            .unwrap();
+        assert_eq!(m.kind, Kind::SudoNotAllowed);
+        assert!(sudo("pam_unix(sudo:session): session opened for user root").is_none());
+    }
+
+    #[test]
+    fn su_lines() {
+        let m = su("FAILED SU (to root) alice on pts/0").unwrap();
+        assert_eq!(
+            (m.kind, m.user),
+            (
+                Kind::SuFailure {
+                    target: "root".into()
+                },
+                Some("alice")
+            )
+        );
+        let m = su("(to root) alice on pts/0").unwrap();
+        assert_eq!(
+            m.kind,
+            Kind::SuSuccess {
+                target: "root".into()
+            }
+        );
+        let m = su("Successful su for root by alice").unwrap();
+        assert_eq!(
+            (m.kind, m.user),
+            (
+                Kind::SuSuccess {
+                    target: "root".into()
+                },
+                Some("alice")
+            )
+        );
+    }
+
+    #[test]
+    fn account_lines() {
+        let m = account("useradd", "new user: name=eve, UID=1001, GID=1001, home=/home/eve, shell=/bin/bash, from=/dev/pts/0").unwrap();
+        assert_eq!((m.kind, m.user), (Kind::AccountCreated, Some("eve")));
+        assert!(account("useradd", "new group: name=eve, GID=1001").is_none());
+        let m = account("usermod", "add 'eve' to group 'sudo'").unwrap();
+        assert_eq!(
+            m.kind,
+            Kind::GroupMembership {
+                group: "sudo".into()
+            }
+        );
+        assert!(account("usermod", "add 'eve' to shadow group 'sudo'").is_none());
+        let m = account("passwd", "password for 'eve' changed by 'alice'").unwrap();
+        assert_eq!(
+            (m.kind, m.user),
+            (
+                Kind::PasswordChange {
+                    by: Some("alice".into())
+                },
+                Some("eve")
+            )
+        );
+        let m = account(
+            "chpasswd",
+            "pam_unix(chpasswd:chauthtok): password changed for eve",
+        )
+        .unwrap();
+        assert_eq!(
+            m.kind,
+            Kind::PasswordChange {
+                by: Some("chpasswd".into())
+            }
+        );
+        let m = account("gpasswd", "user eve added by root to group wheel").unwrap();
+        assert_eq!(
+            m.kind,
+            Kind::GroupMembership {
+                group: "wheel".into()
+            }
+        );
+        let m = account("userdel", "delete user 'eve'").unwrap();
+        assert_eq!(m.kind, Kind::AccountDeleted);
+    }
+
+    #[test]
+    fn logind_lines() {
+        assert_eq!(
+            logind("New session 12 of user alice.").unwrap().user,
+            Some("alice")
+        );
+        assert_eq!(
+            logind("Removed session 12.").unwrap().kind,
+            Kind::SessionClose
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Cowrie honeypot JSON events (`cowrie.json`, one object per line).
+//!
+//! Any login attempt, command or download on a honeypot is hostile by definition: nobody
+//! legitimate connects to it. Both the current schema and older field spellings are read:
+//! `shasum` or `sha256`, `duration` as number or string, timestamps with `Z`, an offset, or
+//! none (taken as UTC, as Cowrie writes them).
+
+use crate::syslog::{parse_rfc3339, TimeContext};
+use serde::Deserialize;
+use std::sync::Arc;
+use tripline_event::{
+    net::parse_ip, truncate_str, Event, Kind, SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES,
+};
+
+/// Why a Cowrie line was rejected.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CowrieError {
+    #[error("not a JSON object: {0}")]
+    Json(String),
+    #[error("no eventid field")]
+    NoEventId,
+}
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    eventid: Option<std::borrow::Cow<'a, str>>,
+    timestamp: Option<std::borrow::Cow<'a, str>>,
+    src_ip: Option<std::borrow::Cow<'a, str>>,
+    session: Option<std::borrow::Cow<'a, str>>,
+    sensor: Option<std::borrow::Cow<'a, str>>,
+    username: Option<std::borrow::Cow<'a, str>>,
+    password: Option<std::borrow::Cow<'a, str>>,
+    input: Option<std::borrow::Cow<'a, str>>,
+    url: Option<std::borrow::Cow<'a, str>>,
+    shasum: Option<std::borrow::Cow<'a, str>>,
+    sha256: Option<std::borrow::Cow<'a, str>>,
+}
+
+fn bounded(s: Option<std::borrow::Cow<'_, str>>, max: usize) -> Box<str> {
+    s.map(|s| truncate_str(&s, max).into()).unwrap_or_default()
+}
+
+/// Parse one Cowrie JSON line. `Ok(None)` for events that carry nothing for detection
+/// (client size, kex details, log closed).
+pub fn parse(
+    line: &str,
+    tc: &mut TimeContext,
+    observed: Timestamp,
+    pos: SourcePos,
+    default_host: &Arc<str>,
+) -> Result<Option<Event>, CowrieError> {
+    let raw: RawEvent<'_> =
+        serde_json::from_str(line).map_err(|e| CowrieError::Json(e.to_string()))?;
+    let eventid = raw.eventid.ok_or(CowrieError::NoEventId)?;
+    let kind = match &*eventid {
+        "cowrie.session.connect" => Kind::HoneypotConnect,
+        "cowrie.login.success" => Kind::HoneypotLogin {
+            success: true,
+            password: bounded(raw.password, 256),
+        },
+        "cowrie.login.failed" => Kind::HoneypotLogin {
+            success: false,
+            password: bounded(raw.password, 256),
+        },
+        "cowrie.command.input" | "cowrie.command.failed" => Kind::HoneypotCommand {
+            input: bounded(raw.input, 4096),
+        },
+        "cowrie.session.file_download" | "cowrie.session.file_upload" => Kind::HoneypotDownload {
+            url: bounded(raw.url, 2048),
+            sha256: bounded(raw.shasum.or(raw.sha256), 128),
+        },
+        "cowrie.session.closed" => Kind::HoneypotClose,
+        _ => return Ok(None),
+    };
+    let ts = raw
+        .timestamp
+        .as_deref()
+        .and_then(|t| {
+            let (ts, used) = parse_rfc3339(t, tc)?;
+            // Cowrie writes UTC; a stamp without an offset is UTC, not local time
+            Some(
+                if used == t.len() && !t.ends_with('Z') && !t[19..].contains(['+', '-']) {
+                    let (utc, _) = parse_rfc3339(&format!("{t}Z"), tc)?;
+                    utc
+                } else {
+                    ts
+                },
+            )
+        })
+        .unwrap_or(observed);
+    let host: Arc<str> = match raw.sensor {
+        Some(s) if !s.is_empty() => truncate_str(&s, 255).into(),
+        _ => default_host.clone(),
+    };
+    let hostile = !matches!(kind, Kind::HoneypotClose);
+    Ok(Some(Event {
+        ts,
+        observed,
+        sensor: SensorKind::Cowrie,
+        host,
+        src_ip: raw.src_ip.as_deref().and_then(parse_ip),
+        src_name: None,
+        user: raw.username.map(|u| truncate_str(&u, 256).into()),
+        session: raw.session.map(|s| truncate_str(&s, 64).into()),
+        kind,
+        count: 1,
+        hostile,
+        raw: truncate_str(line, MAX_RAW_BYTES).into(),
+        pos,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Result<Option<Event>, CowrieError> {
+        parse(
+            line,
+            &mut TimeContext::utc(),
+            Timestamp(0),
+            SourcePos::default(),
+            &Arc::from("hp"),
+        )
+    }
+
+    #[test]
+    fn login_failed_is_hostile() {
+        let ev = p(r#"{"eventid":"cowrie.login.failed","username":"root","password":"123456","message":"x","sensor":"hp1","timestamp":"2019-05-18T00:00:01.123456Z","src_ip":"203.0.113.7","session":"a1b2"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.kind.name(), "honeypot.login_failed");
+        assert!(ev.hostile);
+        assert_eq!(ev.user.as_deref(), Some("root"));
+        assert_eq!(ev.ts.to_string(), "2019-05-18T00:00:01.123456Z");
+        assert_eq!(&*ev.host, "hp1");
+    }
+
+    #[test]
+    fn old_schema_without_zone_and_with_sha256() {
+        let ev = p(r#"{"eventid":"cowrie.session.file_download","url":"http://x/y.sh","sha256":"ab","timestamp":"2016-01-02T03:04:05.000000","src_ip":"::ffff:198.51.100.2","session":"s"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            ev.kind,
+            Kind::HoneypotDownload {
+                url: "http://x/y.sh".into(),
+                sha256: "ab".into()
+            }
+        );
+        assert_eq!(ev.ts.to_string(), "2016-01-02T03:04:05Z");
+        assert_eq!(ev.src_ip, Some("198.51.100.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_or_skipped() {
+        assert!(matches!(p("not json"), Err(CowrieError::Json(_))));
+        assert_eq!(p(r#"{"foo":1}"#).unwrap_err(), CowrieError::NoEventId);
+        assert!(p(r#"{"eventid":"cowrie.client.size","width":80}"#)
+            .unwrap()
+            .is_none());
+        assert!(p(r#"[1,2]"#).is_err());
+        let ev =
+            p(r#"{"eventid":"cowrie.command.input","input":"uname -a","timestamp":"garbage"}"#)
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            ev.ts,
+            Timestamp(0),
+            "bad timestamp falls back to observed time"
+        );
+    }
+}

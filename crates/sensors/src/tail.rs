@@ -1,0 +1,506 @@
+//! Following a log file: only new bytes, across rotation, without losing or repeating a line.
+//!
+//! A file is identified by (device, inode) plus a hash of its first line, so a file that was
+//! replaced under the same name, or truncated in place (copytruncate), is recognized. On
+//! rename + create, the old file is read to its end before switching to the new one. The
+//! position ([`TailState`]) is what the pipeline stores in the same transaction as everything
+//! derived from those bytes; on restart it resumes there, even when the file was rotated while
+//! tripline was down (the rotated file is found by inode next to the original).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use tripline_event::MAX_RAW_BYTES;
+
+/// A stored read position.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TailState {
+    pub dev: u64,
+    pub ino: u64,
+    pub offset: u64,
+    /// FNV-1a of the first line (up to 256 bytes); 0 when the file was empty.
+    pub head_hash: u64,
+}
+
+/// Errors reading a followed file.
+#[derive(Debug, thiserror::Error)]
+pub enum TailError {
+    #[error("permission denied reading {path}: add the user running tripline to the group that owns it (on Debian: `adm`, e.g. `sudo usermod -aG adm $USER`) or run as root")]
+    PermissionDenied { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl TailError {
+    fn from_io(path: &Path, e: io::Error) -> TailError {
+        if e.kind() == io::ErrorKind::PermissionDenied {
+            TailError::PermissionDenied {
+                path: path.to_path_buf(),
+            }
+        } else {
+            TailError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    }
+}
+
+/// What happened on the last poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// Lines were delivered.
+    Data,
+    /// Nothing new.
+    Idle,
+    /// The file does not exist (yet).
+    Missing,
+}
+
+/// Follows one path.
+#[derive(Debug)]
+pub struct Tailer {
+    path: PathBuf,
+    file: Option<File>,
+    state: TailState,
+    lines: LineSplitter,
+    buf: Vec<u8>,
+    /// Old file still to be drained after a rotation found at startup.
+    draining: Option<File>,
+}
+
+fn head_hash(file: &mut File) -> io::Result<u64> {
+    let mut head = [0u8; 256];
+    let pos = file.stream_position()?;
+    file.seek(SeekFrom::Start(0))?;
+    let n = file.read(&mut head)?;
+    file.seek(SeekFrom::Start(pos))?;
+    let line = match memchr::memchr(b'\n', &head[..n]) {
+        Some(i) => &head[..i],
+        None => &head[..n],
+    };
+    if line.is_empty() {
+        return Ok(0);
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in line {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    Ok(h)
+}
+
+impl Tailer {
+    /// Start following `path`. With a saved state, resume from it (reading the rest of a file
+    /// rotated meanwhile first); without, start at the end unless `from_start`.
+    pub fn open(
+        path: &Path,
+        saved: Option<TailState>,
+        from_start: bool,
+    ) -> Result<Tailer, TailError> {
+        let mut t = Tailer {
+            path: path.to_path_buf(),
+            file: None,
+            state: TailState::default(),
+            lines: LineSplitter::default(),
+            buf: vec![0; 256 * 1024],
+            draining: None,
+        };
+        let Some((mut file, meta)) = t.open_current()? else {
+            // not there yet: when it appears it is new, so read it from its start
+            return Ok(t);
+        };
+        let hh = head_hash(&mut file).map_err(|e| TailError::from_io(path, e))?;
+        let mut state = TailState {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            offset: 0,
+            head_hash: hh,
+        };
+        match saved {
+            Some(s)
+                if s.dev == state.dev
+                    && s.ino == state.ino
+                    && s.head_hash == hh
+                    && meta.len() >= s.offset =>
+            {
+                state.offset = s.offset;
+            }
+            Some(s) if s.ino != state.ino => {
+                // rotated while we were away: drain the old file from where we stopped
+                if let Some(mut old) = find_rotated(path, &s) {
+                    if old.seek(SeekFrom::Start(s.offset)).is_ok() {
+                        t.draining = Some(old);
+                    }
+                }
+            }
+            Some(_) => {} // same inode but truncated or rewritten: start over
+            None if from_start => {}
+            None => state.offset = meta.len(),
+        }
+        file.seek(SeekFrom::Start(state.offset))
+            .map_err(|e| TailError::from_io(path, e))?;
+        t.state = state;
+        t.file = Some(file);
+        Ok(t)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The position just past the last delivered line.
+    pub fn state(&self) -> &TailState {
+        &self.state
+    }
+
+    /// Lines cut at [`MAX_RAW_BYTES`] so far.
+    pub fn truncated(&self) -> u64 {
+        self.lines.truncated
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn open_current(&self) -> Result<Option<(File, std::fs::Metadata)>, TailError> {
+        match File::open(&self.path) {
+            Ok(f) => {
+                let m = f
+                    .metadata()
+                    .map_err(|e| TailError::from_io(&self.path, e))?;
+                Ok(Some((f, m)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(TailError::from_io(&self.path, e)),
+        }
+    }
+
+    /// Read what is available, calling `line(bytes, end_offset)` per complete line, up to about
+    /// `max_bytes`. With `eof_flush`, a final line without newline is delivered too (for `once`).
+    pub fn poll(
+        &mut self,
+        max_bytes: usize,
+        eof_flush: bool,
+        line: &mut dyn FnMut(&[u8], u64),
+    ) -> Result<Poll, TailError> {
+        if let Some(mut old) = self.draining.take() {
+            // the rest of a file rotated while we were away; its positions are not resumable
+            // once the new file is current, so lines from it report offset 0 of the new file
+            let mut drain = LineSplitter::default();
+            let mut scratch = 0u64;
+            loop {
+                let n = old
+                    .read(&mut self.buf)
+                    .map_err(|e| TailError::from_io(&self.path, e))?;
+                if n == 0 {
+                    break;
+                }
+                drain.feed(&self.buf[..n], &mut scratch, &mut |l, _| line(l, 0));
+            }
+            drain.flush(&mut scratch, &mut |l, _| line(l, 0));
+            self.lines.truncated += drain.truncated;
+        }
+        if self.file.is_none() {
+            match self.open_current()? {
+                Some((mut f, m)) => {
+                    let hh = head_hash(&mut f).map_err(|e| TailError::from_io(&self.path, e))?;
+                    self.state = TailState {
+                        dev: m.dev(),
+                        ino: m.ino(),
+                        offset: 0,
+                        head_hash: hh,
+                    };
+                    self.file = Some(f);
+                }
+                None => return Ok(Poll::Missing),
+            }
+        }
+        let mut delivered = false;
+        let mut total = 0usize;
+        loop {
+            // Invariant: self.file is Some here (opened above or kept from before).
+            let file = self.file.as_mut().expect("file is open");
+            let n = file
+                .read(&mut self.buf)
+                .map_err(|e| TailError::from_io(&self.path, e))?;
+            if n == 0 {
+                if eof_flush {
+                    delivered |= self.lines.flush(&mut self.state.offset, line);
+                }
+                if self.check_rotation(line)? {
+                    continue;
+                }
+                break;
+            }
+            if self.state.head_hash == 0 {
+                if let Some(f) = self.file.as_mut() {
+                    self.state.head_hash = head_hash(f).unwrap_or(0);
+                }
+            }
+            let before = self.state.offset;
+            self.lines
+                .feed(&self.buf[..n], &mut self.state.offset, line);
+            delivered |= self.state.offset != before;
+            total += n;
+            if total >= max_bytes {
+                break;
+            }
+        }
+        Ok(if delivered { Poll::Data } else { Poll::Idle })
+    }
+
+    /// At end of file: has the path been replaced, or the file truncated? Returns true when the
+    /// reader switched files and should read again.
+    fn check_rotation(&mut self, line: &mut dyn FnMut(&[u8], u64)) -> Result<bool, TailError> {
+        let Some(file) = self.file.as_mut() else {
+            return Ok(false);
+        };
+        let pos = self.state.offset + self.lines.pending;
+        let meta = file
+            .metadata()
+            .map_err(|e| TailError::from_io(&self.path, e))?;
+        if meta.len() < pos {
+            // truncated in place (copytruncate): start again from the beginning
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| TailError::from_io(&self.path, e))?;
+            self.lines.reset();
+            self.state.offset = 0;
+            self.state.head_hash = head_hash(file).unwrap_or(0);
+            return Ok(true);
+        }
+        match std::fs::metadata(&self.path) {
+            Ok(m) if m.ino() != self.state.ino || m.dev() != self.state.dev => {
+                // rename + create: the old file is fully read (we are at its EOF); a last line
+                // without newline in it is still a line
+                let mut off = self.state.offset;
+                self.lines.flush(&mut off, &mut |l, _| line(l, 0));
+                self.file = None;
+                match self.open_current()? {
+                    Some((mut f, m)) => {
+                        let hh =
+                            head_hash(&mut f).map_err(|e| TailError::from_io(&self.path, e))?;
+                        self.state = TailState {
+                            dev: m.dev(),
+                            ino: m.ino(),
+                            offset: 0,
+                            head_hash: hh,
+                        };
+                        self.file = Some(f);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// Splits a byte stream into lines, carrying an unfinished line between reads and capping lines
+/// at [`MAX_RAW_BYTES`] (the excess is skipped and counted). Offsets advance only when a line is
+/// complete, so a stored offset always points at the start of a line.
+#[derive(Debug, Default)]
+struct LineSplitter {
+    partial: Vec<u8>,
+    /// bytes consumed since the last complete line (kept or skipped)
+    pending: u64,
+    skipping: bool,
+    truncated: u64,
+}
+
+impl LineSplitter {
+    fn feed(&mut self, chunk: &[u8], offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            let piece = &chunk[start..nl];
+            *offset += self.pending + (nl + 1 - start) as u64;
+            self.pending = 0;
+            if self.partial.is_empty() && !self.skipping {
+                if piece.len() > MAX_RAW_BYTES {
+                    self.truncated += 1;
+                    line(&piece[..MAX_RAW_BYTES], *offset);
+                } else {
+                    line(strip_cr(piece), *offset);
+                }
+            } else {
+                if !self.skipping {
+                    let room = MAX_RAW_BYTES.saturating_sub(self.partial.len());
+                    if piece.len() > room {
+                        self.truncated += 1;
+                    }
+                    self.partial
+                        .extend_from_slice(&piece[..piece.len().min(room)]);
+                }
+                self.skipping = false;
+                let p = std::mem::take(&mut self.partial);
+                line(strip_cr(&p), *offset);
+            }
+            start = nl + 1;
+        }
+        let rest = &chunk[start..];
+        self.pending += rest.len() as u64;
+        if !self.skipping {
+            let room = MAX_RAW_BYTES.saturating_sub(self.partial.len());
+            if rest.len() > room {
+                self.partial.extend_from_slice(&rest[..room]);
+                self.truncated += 1;
+                self.skipping = true;
+            } else {
+                self.partial.extend_from_slice(rest);
+            }
+        }
+    }
+
+    /// Deliver an unfinished last line (end of a `once` scan or of a rotated file).
+    fn flush(&mut self, offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) -> bool {
+        if self.pending == 0 {
+            return false;
+        }
+        *offset += self.pending;
+        self.pending = 0;
+        self.skipping = false;
+        let p = std::mem::take(&mut self.partial);
+        line(strip_cr(&p), *offset);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.partial.clear();
+        self.pending = 0;
+        self.skipping = false;
+    }
+}
+
+fn strip_cr(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+/// A rotated copy of `path` with the saved inode: `path.1`, `path.0`, `path-*`.
+fn find_rotated(path: &Path, saved: &TailState) -> Option<File> {
+    let name = path.file_name()?.to_string_lossy().to_string();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let n = entry.file_name().to_string_lossy().to_string();
+        if n != name && n.starts_with(&name) && !n.ends_with(".gz") && !n.ends_with(".xz") {
+            if let Ok(m) = entry.metadata() {
+                if m.ino() == saved.ino && m.dev() == saved.dev {
+                    return File::open(entry.path()).ok();
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn collect(t: &mut Tailer, flush: bool) -> Vec<(String, u64)> {
+        let mut out = vec![];
+        t.poll(usize::MAX, flush, &mut |l, off| {
+            out.push((String::from_utf8_lossy(l).into_owned(), off))
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn reads_only_new_lines_and_reports_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "old\n").unwrap();
+        let mut t = Tailer::open(&p, None, false).unwrap();
+        assert!(
+            collect(&mut t, false).is_empty(),
+            "starts at the end of a never-seen file"
+        );
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"a\nb\nparti").unwrap();
+        assert_eq!(
+            collect(&mut t, false),
+            vec![("a".into(), 6), ("b".into(), 8)]
+        );
+        f.write_all(b"al\n").unwrap();
+        assert_eq!(collect(&mut t, false), vec![("partial".into(), 16)]);
+    }
+
+    #[test]
+    fn follows_rename_and_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "first\n").unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        assert_eq!(collect(&mut t, false).len(), 1);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"late line in old file\n").unwrap();
+        std::fs::rename(&p, dir.path().join("auth.log.1")).unwrap();
+        std::fs::write(&p, "new file\n").unwrap();
+        let got: Vec<String> = collect(&mut t, false).into_iter().map(|x| x.0).collect();
+        assert_eq!(got, vec!["late line in old file", "new file"]);
+    }
+
+    #[test]
+    fn follows_copytruncate() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "one\ntwo\n").unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        assert_eq!(collect(&mut t, false).len(), 2);
+        std::fs::write(&p, "x\n").unwrap(); // truncate + write, same inode
+        assert_eq!(collect(&mut t, false), vec![("x".into(), 2)]);
+    }
+
+    #[test]
+    fn resumes_from_saved_state_and_drains_file_rotated_while_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "a\nb\n").unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        collect(&mut t, false);
+        let saved = t.state().clone();
+        drop(t);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"c\n").unwrap();
+        std::fs::rename(&p, dir.path().join("auth.log.1")).unwrap();
+        std::fs::write(&p, "d\n").unwrap();
+        let mut t = Tailer::open(&p, Some(saved), false).unwrap();
+        let got: Vec<String> = collect(&mut t, false).into_iter().map(|x| x.0).collect();
+        assert_eq!(got, vec!["c", "d"]);
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.log");
+        let mut data = vec![b'x'; MAX_RAW_BYTES * 3];
+        data.extend_from_slice(b"\nnext\n");
+        std::fs::write(&p, &data).unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        let got = collect(&mut t, false);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0.len(), MAX_RAW_BYTES);
+        assert_eq!(got[1], ("next".into(), data.len() as u64));
+        assert_eq!(t.truncated(), 1);
+    }
+
+    #[test]
+    fn missing_file_is_reported_then_picked_up_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("later.log");
+        let mut t = Tailer::open(&p, None, false).unwrap();
+        assert_eq!(
+            t.poll(1 << 20, false, &mut |_, _| {}).unwrap(),
+            Poll::Missing
+        );
+        std::fs::write(&p, "hello\n").unwrap();
+        assert_eq!(collect(&mut t, false), vec![("hello".into(), 6)]);
+    }
+}
