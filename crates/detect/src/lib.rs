@@ -1,1 +1,651 @@
-//! placeholder
+//! Detection: per-entity sliding windows over event time, and alerts that grow.
+//!
+//! A [`Detector`] is one shard. The pipeline runs `parallel_processing` of them, each on its own
+//! thread, and sends every event to the shard that owns each of its keys ([`owners`]): the source
+//! IP's shard runs the per-IP rules, the user's shard the per-user rules, the network's shard the
+//! per-/24 aggregation. No state is shared, so there is no lock on the hot path.
+//!
+//! Windows use the event's own timestamp, never the wall clock: replaying a log gives the same
+//! alerts as watching it live. Every map is bounded ([`DetectConfig::max_tracked_entities`]); the
+//! least recently seen entries are evicted in bulk and counted, so a million attacking addresses
+//! cost a fixed amount of memory. Windows keep only the last `threshold` timestamps, which is all
+//! a "≥ N within W" test needs.
+//!
+//! One alert exists per (rule, entity) while the attack lasts: later events grow it (count, last
+//! seen, evidence). It closes after `cooldown_seconds` of quiet. Alerts are emitted once per
+//! batch ([`Detector::flush`]), only those that changed.
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod rules;
+
+pub use config::{DetectConfig, RulesConfig};
+pub use rules::{rule_info, RuleInfo, RULES};
+
+use rustc_hash::{FxHashMap, FxHasher};
+use std::collections::VecDeque;
+use std::hash::Hasher;
+use std::net::IpAddr;
+use std::sync::Arc;
+use tripline_event::net::{subnet_key, subnet_of, Cidr};
+use tripline_event::{Alert, Entity, Event, Kind, Timestamp};
+
+/// What a shard hands to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A new or grown alert (the full current state; the store upserts by id).
+    Alert(Alert),
+    /// A user logged in from a network never seen for them.
+    FirstSeen { user: String, subnet: String, ts: Timestamp },
+}
+
+/// Counters of one shard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectStats {
+    pub events: u64,
+    pub allowlisted: u64,
+    pub evictions: u64,
+    pub alerts_opened: u64,
+    pub alerts_updated: u64,
+}
+
+/// Which shard owns each key of an event: (ip shard, user shard, network shard).
+pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
+    let n = shards.max(1) as u64;
+    let ip = ev.src_ip.map(|ip| (hash_u128(ip_key(ip)) % n) as usize);
+    let user = ev.user.as_deref().map(|u| (hash_u128(user_key(u)) % n) as usize);
+    let net = ev.src_ip.map(|ip| (hash_u128(subnet_key(ip)) % n) as usize);
+    [ip, user, net]
+}
+
+fn hash_u128(k: u128) -> u64 {
+    let mut h = FxHasher::default();
+    h.write_u128(k);
+    // mix: FxHash's low bits are weak for modulo
+    let x = h.finish();
+    x ^ (x >> 29)
+}
+
+fn ip_key(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u32::from(v4) as u128 | (1u128 << 127),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+fn user_key(u: &str) -> u128 {
+    let mut h = FxHasher::default();
+    h.write(u.as_bytes());
+    let a = h.finish();
+    h.write_u8(0xa5);
+    (a as u128) << 64 | h.finish() as u128
+}
+
+/// Something with a last-seen time, so the least recent can be evicted.
+trait Aged {
+    fn last(&self) -> i64;
+}
+
+/// A map with a size cap: beyond it the least recently seen eighth is evicted at once
+/// (amortized O(1) per insert).
+struct Bounded<V> {
+    map: FxHashMap<u128, V>,
+    cap: usize,
+}
+
+impl<V: Aged + Default> Bounded<V> {
+    fn new(cap: usize) -> Self {
+        Bounded { map: FxHashMap::default(), cap: cap.max(8) }
+    }
+
+    fn entry(&mut self, key: u128, evictions: &mut u64) -> &mut V {
+        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
+            let mut ages: Vec<i64> = self.map.values().map(Aged::last).collect();
+            let k = ages.len() / 8;
+            let (_, cut, _) = ages.select_nth_unstable(k);
+            let cut = *cut;
+            let before = self.map.len();
+            self.map.retain(|_, v| v.last() > cut);
+            *evictions += (before - self.map.len()) as u64;
+        }
+        self.map.entry(key).or_default()
+    }
+}
+
+/// Timestamps of the latest events, at most `cap`.
+#[derive(Default)]
+struct Ring(VecDeque<i64>);
+
+impl Ring {
+    fn push(&mut self, ts: i64, times: u32, cap: usize) {
+        for _ in 0..times.min(cap as u32) {
+            if self.0.len() >= cap {
+                self.0.pop_front();
+            }
+            self.0.push_back(ts);
+        }
+    }
+
+    /// At least `n` events within `window` µs ending at `now`.
+    fn has(&self, n: u32, window: i64, now: i64) -> bool {
+        let n = n as usize;
+        n > 0 && self.0.len() >= n && now - self.0[self.0.len() - n] <= window
+    }
+
+    fn count_since(&self, since: i64) -> usize {
+        self.0.iter().rev().take_while(|t| **t >= since).count()
+    }
+}
+
+#[derive(Default)]
+struct IpState {
+    last: i64,
+    fails: Ring,
+    noise: Ring,
+    fast_fired: bool,
+    /// (user hash, tries, last ts) for spraying
+    users: Vec<(u64, u32, i64)>,
+    /// (user hash, last ts) for enumeration
+    invalid: Vec<(u64, i64)>,
+}
+
+impl Aged for IpState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+#[derive(Default)]
+struct UserState {
+    last: i64,
+    first_login: Option<i64>,
+    known: Vec<u128>,
+    new_source_login: Option<(i64, IpAddr)>,
+    sudo_fails: Ring,
+    su_fails: Ring,
+    /// (ts, ip key) of failures against this user, for distributed attacks
+    dist: VecDeque<(i64, u128)>,
+}
+
+impl Aged for UserState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+#[derive(Default)]
+struct NetState {
+    last: i64,
+    dist: VecDeque<(i64, u128)>,
+}
+
+impl Aged for NetState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+/// An alert being grown.
+struct OpenAlert {
+    alert: Alert,
+    first: Vec<Arc<str>>,
+    latest: VecDeque<Arc<str>>,
+    users: Vec<Box<str>>,
+    sources: Vec<IpAddr>,
+    detail: String,
+    dirty: bool,
+}
+
+impl Aged for OpenAlert {
+    fn last(&self) -> i64 {
+        self.alert.last_seen.0
+    }
+}
+
+impl Default for OpenAlert {
+    fn default() -> Self {
+        // Only used as a placeholder by `Bounded::entry`, which we never call for alerts
+        // without filling them in.
+        OpenAlert {
+            alert: Alert {
+                id: String::new(),
+                rule: "",
+                severity: tripline_event::Severity::Info,
+                score: 0.0,
+                entity: Entity::User(String::new()),
+                src_ip: None,
+                user: None,
+                host: String::new(),
+                techniques: &[],
+                count: 0,
+                first_seen: Timestamp(0),
+                last_seen: Timestamp(0),
+                explanation: String::new(),
+                evidence: vec![],
+            },
+            first: vec![],
+            latest: VecDeque::new(),
+            users: vec![],
+            sources: vec![],
+            detail: String::new(),
+            dirty: false,
+        }
+    }
+}
+
+const SECOND: i64 = 1_000_000;
+
+/// One detection shard.
+pub struct Detector {
+    cfg: Arc<DetectConfig>,
+    shard: usize,
+    shards: usize,
+    allow: Vec<Cidr>,
+    ips: Bounded<IpState>,
+    users: Bounded<UserState>,
+    nets: Bounded<NetState>,
+    alerts: Bounded<OpenAlert>,
+    dirty: Vec<(u8, u128)>,
+    out: Vec<Output>,
+    pub stats: DetectStats,
+}
+
+fn ring_cap(cfg: &DetectConfig) -> usize {
+    let r = &cfg.rules;
+    [r.ssh_bruteforce.threshold, r.ssh_bruteforce_slow.threshold, r.ssh_compromise.threshold]
+        .into_iter()
+        .max()
+        .unwrap_or(1) as usize
+}
+
+impl Detector {
+    /// Shard `shard` of `shards`. `allow` is the resolved allowlist (config entries plus this
+    /// host's own addresses when `ignore_self`).
+    pub fn new(cfg: Arc<DetectConfig>, allow: Vec<Cidr>, shard: usize, shards: usize) -> Detector {
+        let per_shard = (cfg.max_tracked_entities / shards.max(1)).max(16);
+        Detector {
+            shard,
+            shards: shards.max(1),
+            allow,
+            ips: Bounded::new(per_shard),
+            users: Bounded::new(per_shard),
+            nets: Bounded::new(per_shard),
+            alerts: Bounded::new(per_shard),
+            dirty: vec![],
+            out: vec![],
+            stats: DetectStats::default(),
+            cfg,
+        }
+    }
+
+    /// Entities currently tracked (IPs + users + networks).
+    pub fn tracked(&self) -> usize {
+        self.ips.map.len() + self.users.map.len() + self.nets.map.len()
+    }
+
+    /// Teach a (user, network) pair known from earlier runs (the store's first-seen table).
+    pub fn learn_source(&mut self, user: &str, ip_or_subnet: IpAddr, first_seen: Timestamp) {
+        let key = user_key(user);
+        if (hash_u128(key) % self.shards as u64) as usize != self.shard {
+            return;
+        }
+        let st = self.users.entry(key, &mut self.stats.evictions);
+        let net = subnet_key(ip_or_subnet);
+        if !st.known.contains(&net) && st.known.len() < 256 {
+            st.known.push(net);
+        }
+        st.first_login = Some(st.first_login.map_or(first_seen.0, |f| f.min(first_seen.0)));
+        st.last = st.last.max(first_seen.0);
+    }
+
+    /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
+    /// duplicate. Ignored when this shard does not own its entity.
+    pub fn restore_alert(&mut self, alert: Alert) {
+        let Some(idx) = RULES.iter().position(|r| r.id == alert.rule) else { return };
+        let key = match &alert.entity {
+            Entity::Ip(ip) => ip_key(*ip),
+            Entity::User(u) => user_key(u),
+            Entity::Subnet(s) => match s.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) {
+                Some(ip) => subnet_key(ip),
+                None => return,
+            },
+        };
+        if (hash_u128(key) % self.shards as u64) as usize != self.shard {
+            return;
+        }
+        let slot = self.alerts.entry(alert_key(idx as u8, key), &mut self.stats.evictions);
+        slot.first = alert.evidence.iter().take(5).map(|e| Arc::from(e.as_str())).collect();
+        slot.latest = alert.evidence.iter().skip(5).map(|e| Arc::from(e.as_str())).collect();
+        slot.alert = alert;
+        slot.dirty = false;
+    }
+
+    /// Run every rule this shard owns on one event.
+    pub fn process(&mut self, ev: &Event) {
+        self.stats.events += 1;
+        if let Some(ip) = ev.src_ip {
+            if self.allow.iter().any(|c| c.contains(ip)) {
+                self.stats.allowlisted += 1;
+                return;
+            }
+        }
+        let [ip_owner, user_owner, net_owner] = owners(ev, self.shards);
+        if ip_owner == Some(self.shard) {
+            self.ip_rules(ev);
+        }
+        if user_owner == Some(self.shard) {
+            self.user_rules(ev);
+        }
+        if net_owner == Some(self.shard) {
+            self.net_rules(ev);
+        }
+    }
+
+    /// Alerts and first-seen records changed since the last flush.
+    pub fn flush(&mut self) -> Vec<Output> {
+        for (rule, key) in std::mem::take(&mut self.dirty) {
+            if let Some(open) = self.alerts.map.get_mut(&alert_key(rule, key)) {
+                if !open.dirty {
+                    continue;
+                }
+                open.dirty = false;
+                let mut a = open.alert.clone();
+                a.evidence = open.first.iter().chain(open.latest.iter()).map(|e| e.to_string()).collect();
+                a.explanation = rules::explain(rule, &a, &open.users, &open.sources, &open.detail, &self.cfg.rules);
+                a.score = rules::score(rule, a.count);
+                open.alert.explanation.clone_from(&a.explanation);
+                self.out.push(Output::Alert(a));
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn ip_rules(&mut self, ev: &Event) {
+        let Some(ip) = ev.src_ip else { return };
+        let now = ev.ts.0;
+        let r = &self.cfg.rules;
+        let cap = ring_cap(&self.cfg);
+        let key = ip_key(ip);
+        let st = self.ips.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire: Vec<(u8, String, u64)> = vec![];
+        let login_failure = ev.hostile && (ev.kind.is_login_failure() || matches!(ev.kind, Kind::AuthSuccess { .. }) || (matches!(ev.kind, Kind::PreauthClose | Kind::ConnectionClose) && ev.user.is_some()));
+        if login_failure {
+            st.fails.push(now, ev.count, cap);
+            let bf = &r.ssh_bruteforce;
+            if bf.enabled && st.fails.has(bf.threshold, bf.window_seconds as i64 * SECOND, now) {
+                st.fast_fired = true;
+                let n = st.fails.count_since(now - bf.window_seconds as i64 * SECOND);
+                fire.push((rules::SSH_BRUTEFORCE, String::new(), n as u64));
+            }
+            let slow = &r.ssh_bruteforce_slow;
+            if slow.enabled && !st.fast_fired && st.fails.has(slow.threshold, slow.window_seconds as i64 * SECOND, now) {
+                let n = st.fails.count_since(now - slow.window_seconds as i64 * SECOND);
+                fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n as u64));
+            }
+            if let Some(user) = ev.user.as_deref() {
+                let uh = user_key(user) as u64;
+                let sp = &r.ssh_spray;
+                let horizon = now - sp.window_seconds as i64 * SECOND;
+                st.users.retain(|u| u.2 >= horizon);
+                match st.users.iter().position(|u| u.0 == uh) {
+                    Some(i) => {
+                        let u = &mut st.users[i];
+                        u.1 = u.1.saturating_add(ev.count);
+                        u.2 = now;
+                    }
+                    None if st.users.len() < 64 => st.users.push((uh, ev.count, now)),
+                    None => {}
+                }
+                let few = st.users.iter().filter(|u| u.1 <= sp.max_tries_per_user).count();
+                if sp.enabled && few >= sp.users as usize {
+                    let n: u32 = st.users.iter().map(|u| u.1).sum();
+                    fire.push((rules::SSH_SPRAY, String::new(), n as u64));
+                }
+                let invalid = matches!(ev.kind, Kind::InvalidUser | Kind::AuthFailure { invalid_user: true, .. });
+                let en = &r.ssh_enumeration;
+                if invalid {
+                    let horizon = now - en.window_seconds as i64 * SECOND;
+                    st.invalid.retain(|u| u.1 >= horizon);
+                    match st.invalid.iter().position(|u| u.0 == uh) {
+                        Some(i) => st.invalid[i].1 = now,
+                        None if st.invalid.len() < 64 => st.invalid.push((uh, now)),
+                        None => {}
+                    }
+                    if en.enabled && st.invalid.len() >= en.threshold as usize {
+                        fire.push((rules::SSH_ENUMERATION, String::new(), st.invalid.len() as u64));
+                    }
+                }
+            }
+        }
+        if ev.hostile && matches!(ev.kind, Kind::PreauthNoise | Kind::PreauthClose | Kind::ConnectionClose) && ev.user.is_none() {
+            let sc = &r.ssh_scan;
+            st.noise.push(now, ev.count, sc.threshold as usize);
+            if sc.enabled && st.noise.has(sc.threshold, sc.window_seconds as i64 * SECOND, now) {
+                let n = st.noise.count_since(now - sc.window_seconds as i64 * SECOND);
+                fire.push((rules::SSH_SCAN, String::new(), n as u64));
+            }
+        }
+        if let Kind::AuthSuccess { .. } = ev.kind {
+            let c = &r.ssh_compromise;
+            let before = st.fails.count_since(now - c.window_seconds as i64 * SECOND);
+            // a hostile success was itself pushed as a failure above; don't count it twice
+            let before = if ev.hostile { before.saturating_sub(ev.count as usize) } else { before };
+            if c.enabled && before >= c.threshold as usize {
+                fire.push((rules::SSH_COMPROMISE, format!("{before} failed attempts from this address in the {} before", fmt_secs(c.window_seconds)), ev.count as u64));
+            }
+        }
+        if ev.kind.is_honeypot() && r.honeypot_touch.enabled && matches!(ev.kind, Kind::HoneypotLogin { .. } | Kind::HoneypotCommand { .. } | Kind::HoneypotDownload { .. }) {
+            fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64));
+        }
+        for (rule, detail, n) in fire {
+            self.hit(rule, key, Entity::Ip(ip), ev, detail, n);
+        }
+    }
+
+    fn user_rules(&mut self, ev: &Event) {
+        let Some(user) = ev.user.as_deref() else { return };
+        let now = ev.ts.0;
+        let r = &self.cfg.rules;
+        let learning = self.cfg.learning_period_seconds as i64 * SECOND;
+        let key = user_key(user);
+        let st = self.users.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire: Vec<(u8, String, u64)> = vec![];
+        match &ev.kind {
+            Kind::AuthSuccess { .. } if !ev.hostile || ev.src_ip.is_some() => {
+                if let Some(ip) = ev.src_ip {
+                    let first = *st.first_login.get_or_insert(now);
+                    let net = subnet_key(ip);
+                    if !st.known.contains(&net) {
+                        if st.known.len() >= 256 {
+                            st.known.remove(0);
+                        }
+                        st.known.push(net);
+                        self.out.push(Output::FirstSeen { user: user.to_string(), subnet: subnet_of(ip), ts: ev.ts });
+                        if now - first > learning {
+                            st.new_source_login = Some((now, ip));
+                            if r.ssh_new_source_login.enabled {
+                                fire.push((rules::SSH_NEW_SOURCE_LOGIN, format!("first login from {} for this user", subnet_of(ip)), 1));
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::SudoFailure | Kind::SudoNotAllowed => {
+                let c = &r.priv_sudo_failures;
+                st.sudo_fails.push(now, ev.count, c.threshold as usize);
+                if c.enabled && st.sudo_fails.has(c.threshold, c.window_seconds as i64 * SECOND, now) {
+                    let n = st.sudo_fails.count_since(now - c.window_seconds as i64 * SECOND);
+                    fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n as u64));
+                }
+            }
+            Kind::SudoNotInSudoers if r.priv_not_in_sudoers.enabled => {
+                fire.push((rules::PRIV_NOT_IN_SUDOERS, String::new(), ev.count as u64));
+            }
+            Kind::SuFailure { .. } => {
+                let c = &r.priv_su_failures;
+                st.su_fails.push(now, ev.count, c.threshold as usize);
+                if c.enabled && st.su_fails.has(c.threshold, c.window_seconds as i64 * SECOND, now) {
+                    let n = st.su_fails.count_since(now - c.window_seconds as i64 * SECOND);
+                    fire.push((rules::PRIV_SU_FAILURES, String::new(), n as u64));
+                }
+            }
+            Kind::SudoCommand { target, .. } | Kind::SuSuccess { target } if &**target == "root" => {
+                let c = &r.priv_after_login;
+                if let Some((t, ip)) = st.new_source_login {
+                    let gap = now - t;
+                    if c.enabled && (0..=c.window_seconds as i64 * SECOND).contains(&gap) {
+                        fire.push((rules::PRIV_AFTER_LOGIN, format!("root {} s after a login from new source {ip}", gap / SECOND), 1));
+                    }
+                }
+            }
+            Kind::AccountCreated if r.account_change.enabled => {
+                fire.push((rules::ACCOUNT_CHANGE, "account created".into(), 1));
+            }
+            Kind::GroupMembership { group } if r.account_change.enabled && matches!(&**group, "sudo" | "wheel" | "adm" | "root" | "admin") => {
+                fire.push((rules::ACCOUNT_CHANGE, format!("added to privileged group {group}"), 1));
+            }
+            Kind::PasswordChange { by: Some(by) } if r.account_change.enabled && **by != *user => {
+                fire.push((rules::ACCOUNT_CHANGE, format!("password changed by {by}"), 1));
+            }
+            _ => {}
+        }
+        // distributed: failures against this user from many sources
+        if ev.hostile && ev.kind.is_login_failure() {
+            if let Some(ip) = ev.src_ip {
+                let d = &r.ssh_distributed;
+                if d.enabled && push_dist(&mut st.dist, now, ip_key(ip), ev.count, d.failures, d.sources, d.window_seconds) {
+                    fire.push((rules::SSH_DISTRIBUTED, String::new(), st.dist.len() as u64));
+                }
+            }
+        }
+        let entity = Entity::User(user.to_string());
+        for (rule, detail, n) in fire {
+            self.hit(rule, key, entity.clone(), ev, detail, n);
+        }
+    }
+
+    fn net_rules(&mut self, ev: &Event) {
+        let d = &self.cfg.rules.ssh_distributed;
+        if !(d.enabled && d.per_subnet && ev.hostile && ev.kind.is_login_failure()) {
+            return;
+        }
+        let Some(ip) = ev.src_ip else { return };
+        let now = ev.ts.0;
+        let key = subnet_key(ip) | (1u128 << 126);
+        let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
+        let st = self.nets.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        if push_dist(&mut st.dist, now, ip_key(ip), ev.count, failures, sources, window) {
+            let n = st.dist.len() as u64;
+            self.hit(rules::SSH_DISTRIBUTED, key, Entity::Subnet(subnet_of(ip)), ev, String::new(), n);
+        }
+    }
+
+    /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
+    /// fire (the window's content), used when the alert is new.
+    fn hit(&mut self, rule: u8, key: u128, entity: Entity, ev: &Event, detail: String, opening_count: u64) {
+        let info = &RULES[rule as usize];
+        let severity = rules::severity(rule, &self.cfg.rules);
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let akey = alert_key(rule, key);
+        let mut evictions = 0;
+        let slot = self.alerts.entry(akey, &mut evictions);
+        self.stats.evictions += evictions;
+        let fresh = slot.alert.rule.is_empty() || ev.ts.0 - slot.alert.last_seen.0 > cooldown;
+        if fresh {
+            *slot = OpenAlert {
+                alert: Alert {
+                    id: Alert::make_id(info.id, &entity, ev.ts),
+                    rule: info.id,
+                    severity,
+                    score: 0.0,
+                    src_ip: ev.src_ip,
+                    user: ev.user.as_deref().map(String::from),
+                    host: ev.host.to_string(),
+                    techniques: info.techniques,
+                    count: opening_count.saturating_sub(ev.count as u64),
+                    first_seen: ev.ts,
+                    last_seen: ev.ts,
+                    explanation: String::new(),
+                    evidence: vec![],
+                    entity,
+                },
+                detail,
+                ..OpenAlert::default()
+            };
+            self.stats.alerts_opened += 1;
+        } else {
+            self.stats.alerts_updated += 1;
+            if !detail.is_empty() {
+                slot.detail = detail;
+            }
+        }
+        let a = &mut slot.alert;
+        a.count += ev.count as u64;
+        a.last_seen = a.last_seen.max(ev.ts);
+        if slot.first.len() < tripline_event::MAX_EVIDENCE / 2 {
+            slot.first.push(ev.raw.clone());
+        } else {
+            if slot.latest.len() >= tripline_event::MAX_EVIDENCE / 2 {
+                slot.latest.pop_front();
+            }
+            slot.latest.push_back(ev.raw.clone());
+        }
+        if let Some(u) = ev.user.as_deref() {
+            if slot.users.len() < 8 && !slot.users.iter().any(|x| &**x == u) {
+                slot.users.push(u.into());
+            }
+        }
+        if let Some(ip) = ev.src_ip {
+            if slot.sources.len() < 8 && !slot.sources.contains(&ip) {
+                slot.sources.push(ip);
+            }
+        }
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty.push((rule, key));
+        }
+    }
+}
+
+fn alert_key(rule: u8, key: u128) -> u128 {
+    key.rotate_left(8) ^ rule as u128
+}
+
+/// Record a failure for distributed detection; true when the window holds ≥ `failures`
+/// failures from ≥ `sources` distinct addresses.
+fn push_dist(dist: &mut VecDeque<(i64, u128)>, now: i64, ip: u128, count: u32, failures: u32, sources: u32, window: u64) -> bool {
+    let cap = failures as usize;
+    for _ in 0..count.min(failures) {
+        if dist.len() >= cap {
+            dist.pop_front();
+        }
+        dist.push_back((now, ip));
+    }
+    if dist.len() < cap || now - dist[0].0 > window as i64 * SECOND {
+        return false;
+    }
+    let mut seen: Vec<u128> = Vec::with_capacity(sources as usize);
+    for (_, ip) in dist.iter() {
+        if !seen.contains(ip) {
+            seen.push(*ip);
+            if seen.len() >= sources as usize {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `600` → `10m`, `21600` → `6h`.
+pub fn fmt_secs(s: u64) -> String {
+    if s % 3600 == 0 && s >= 3600 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 && s >= 60 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}

@@ -1,0 +1,135 @@
+//! The rule table: stable ids, ATT&CK techniques, severities, scores and explanations.
+
+use crate::config::RulesConfig;
+use crate::fmt_secs;
+use std::net::IpAddr;
+use tripline_event::{Alert, Severity};
+
+/// What a rule is, for the table, the docs and `explain`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleInfo {
+    /// Stable id (`ssh.bruteforce`).
+    pub id: &'static str,
+    /// MITRE ATT&CK technique ids.
+    pub techniques: &'static [&'static str],
+    /// What it means, one line.
+    pub summary: &'static str,
+    /// Score of an alert that just crossed its threshold; grows with the count toward 1.
+    pub base_score: f32,
+}
+
+pub(crate) const SSH_BRUTEFORCE: u8 = 0;
+pub(crate) const SSH_BRUTEFORCE_SLOW: u8 = 1;
+pub(crate) const SSH_SPRAY: u8 = 2;
+pub(crate) const SSH_ENUMERATION: u8 = 3;
+pub(crate) const SSH_DISTRIBUTED: u8 = 4;
+pub(crate) const SSH_SCAN: u8 = 5;
+pub(crate) const SSH_COMPROMISE: u8 = 6;
+pub(crate) const SSH_NEW_SOURCE_LOGIN: u8 = 7;
+pub(crate) const PRIV_SUDO_FAILURES: u8 = 8;
+pub(crate) const PRIV_NOT_IN_SUDOERS: u8 = 9;
+pub(crate) const PRIV_SU_FAILURES: u8 = 10;
+pub(crate) const PRIV_AFTER_LOGIN: u8 = 11;
+pub(crate) const ACCOUNT_CHANGE: u8 = 12;
+pub(crate) const HONEYPOT_TOUCH: u8 = 13;
+
+/// Every rule, indexed by the constants above.
+pub const RULES: [RuleInfo; 14] = [
+    RuleInfo { id: "ssh.bruteforce", techniques: &["T1110.001"], summary: "many failed SSH logins from one address in a short window", base_score: 0.7 },
+    RuleInfo { id: "ssh.bruteforce.slow", techniques: &["T1110.001"], summary: "failed SSH logins from one address spread over hours, under the fast rule's radar", base_score: 0.6 },
+    RuleInfo { id: "ssh.spray", techniques: &["T1110.003"], summary: "one address trying many accounts with few passwords each", base_score: 0.75 },
+    RuleInfo { id: "ssh.enumeration", techniques: &["T1087", "T1110"], summary: "one address probing for account names that do not exist", base_score: 0.6 },
+    RuleInfo { id: "ssh.distributed", techniques: &["T1110"], summary: "many addresses failing against one account, or from one network", base_score: 0.75 },
+    RuleInfo { id: "ssh.scan", techniques: &["T1595", "T1046"], summary: "pre-authentication noise from one address: a scanner", base_score: 0.4 },
+    RuleInfo { id: "ssh.compromise", techniques: &["T1110", "T1078"], summary: "a successful login from an address that was failing just before", base_score: 0.95 },
+    RuleInfo { id: "ssh.new_source_login", techniques: &["T1078"], summary: "a login from a network never seen for this user", base_score: 0.5 },
+    RuleInfo { id: "priv.sudo_failures", techniques: &["T1548.003"], summary: "repeated wrong sudo passwords", base_score: 0.6 },
+    RuleInfo { id: "priv.not_in_sudoers", techniques: &["T1548.003"], summary: "a user without sudo rights tried sudo", base_score: 0.7 },
+    RuleInfo { id: "priv.su_failures", techniques: &["T1548"], summary: "repeated failed su", base_score: 0.6 },
+    RuleInfo { id: "priv.after_login", techniques: &["T1548"], summary: "root right after a login from a new source", base_score: 0.85 },
+    RuleInfo { id: "account.change", techniques: &["T1136.001", "T1098"], summary: "an account created, given admin rights, or its password changed by someone else", base_score: 0.6 },
+    RuleInfo { id: "honeypot.touch", techniques: &["T1595", "T1110", "T1059.004"], summary: "someone logged in to or ran commands on a honeypot", base_score: 0.8 },
+];
+
+/// The rule with this id.
+pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+pub(crate) fn severity(rule: u8, r: &RulesConfig) -> Severity {
+    match rule {
+        SSH_BRUTEFORCE => r.ssh_bruteforce.severity,
+        SSH_BRUTEFORCE_SLOW => r.ssh_bruteforce_slow.severity,
+        SSH_SPRAY => r.ssh_spray.severity,
+        SSH_ENUMERATION => r.ssh_enumeration.severity,
+        SSH_DISTRIBUTED => r.ssh_distributed.severity,
+        SSH_SCAN => r.ssh_scan.severity,
+        SSH_COMPROMISE => r.ssh_compromise.severity,
+        SSH_NEW_SOURCE_LOGIN => r.ssh_new_source_login.severity,
+        PRIV_SUDO_FAILURES => r.priv_sudo_failures.severity,
+        PRIV_NOT_IN_SUDOERS => r.priv_not_in_sudoers.severity,
+        PRIV_SU_FAILURES => r.priv_su_failures.severity,
+        PRIV_AFTER_LOGIN => r.priv_after_login.severity,
+        ACCOUNT_CHANGE => r.account_change.severity,
+        _ => r.honeypot_touch.severity,
+    }
+}
+
+/// Base score rising with the count toward 1: the longer an attack, the surer we are.
+pub(crate) fn score(rule: u8, count: u64) -> f32 {
+    let base = RULES[rule as usize].base_score;
+    let grow = 1.0 - 1.0 / (1.0 + count as f32 / 50.0);
+    ((base + (1.0 - base) * grow) * 1000.0).round() / 1000.0
+}
+
+fn list<T: ToString>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Why it fired, in words, with the numbers that made it fire.
+pub(crate) fn explain(rule: u8, a: &Alert, users: &[Box<str>], sources: &[IpAddr], detail: &str, r: &RulesConfig) -> String {
+    let who = a.entity.value();
+    let users = list(users);
+    let mut s = match rule {
+        SSH_BRUTEFORCE => format!(
+            "{} failed SSH logins from {who} (threshold {} within {}); users tried: {users}",
+            a.count, r.ssh_bruteforce.threshold, fmt_secs(r.ssh_bruteforce.window_seconds)
+        ),
+        SSH_BRUTEFORCE_SLOW => format!(
+            "{} failed SSH logins from {who}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {users}",
+            a.count, r.ssh_bruteforce_slow.threshold, fmt_secs(r.ssh_bruteforce_slow.window_seconds)
+        ),
+        SSH_SPRAY => format!(
+            "{who} tried ≥ {} different accounts with ≤ {} attempts each within {} ({} attempts so far): {users}",
+            r.ssh_spray.users, r.ssh_spray.max_tries_per_user, fmt_secs(r.ssh_spray.window_seconds), a.count
+        ),
+        SSH_ENUMERATION => format!(
+            "{who} tried ≥ {} account names that do not exist within {}: {users}",
+            r.ssh_enumeration.threshold, fmt_secs(r.ssh_enumeration.window_seconds)
+        ),
+        SSH_DISTRIBUTED => format!(
+            "{} failed SSH logins against {who} from ≥ {} addresses within {} (threshold {} failures); sources include {}",
+            a.count, r.ssh_distributed.sources, fmt_secs(r.ssh_distributed.window_seconds), r.ssh_distributed.failures, list(sources)
+        ),
+        SSH_SCAN => format!(
+            "{} pre-authentication failures from {who} (no identification, bad banner, kex or cipher failures; threshold {} within {})",
+            a.count, r.ssh_scan.threshold, fmt_secs(r.ssh_scan.window_seconds)
+        ),
+        SSH_COMPROMISE => format!("successful SSH login for {} from {who} right after failures: {detail}", a.user.as_deref().unwrap_or("?")),
+        SSH_NEW_SOURCE_LOGIN => format!("{who} logged in from {}: {detail}", list(sources)),
+        PRIV_SUDO_FAILURES => format!(
+            "{who} failed sudo authentication {} times (threshold {} within {})",
+            a.count, r.priv_sudo_failures.threshold, fmt_secs(r.priv_sudo_failures.window_seconds)
+        ),
+        PRIV_NOT_IN_SUDOERS => format!("{who} is not in sudoers but tried sudo {} time(s)", a.count),
+        PRIV_SU_FAILURES => format!(
+            "{who} failed su {} times (threshold {} within {})",
+            a.count, r.priv_su_failures.threshold, fmt_secs(r.priv_su_failures.window_seconds)
+        ),
+        PRIV_AFTER_LOGIN => format!("{who} became {detail}"),
+        ACCOUNT_CHANGE => format!("account {who}: {detail}"),
+        _ => format!("{who} touched a honeypot {} time(s) (logins, commands, downloads); users: {users}", a.count),
+    };
+    s.truncate(tripline_event::truncate_str(&s, 2048).len());
+    s
+}

@@ -1,0 +1,97 @@
+//! Golden tests: each `golden/NAME.log` is fed through the real parser and detectors; the
+//! alerts must be exactly those in `golden/NAME.expected` (`rule entity count severity` per
+//! line, sorted), or none when that file is empty. Every case runs with 1 and with 3 shards and
+//! must give the same answer: sharding may not change what is detected.
+//!
+//! A `#! key=value` line at the top of a log overrides detection settings for that case.
+
+use std::path::Path;
+use std::sync::Arc;
+use tripline_detect::{DetectConfig, Detector, Output};
+use tripline_event::net::Cidr;
+use tripline_event::{SensorKind, SourcePos, Timestamp};
+use tripline_sensors::{LineParser, TimeContext};
+
+fn run_case(log: &str, shards: usize) -> Vec<String> {
+    let mut cfg = DetectConfig::default();
+    for line in log.lines().filter_map(|l| l.strip_prefix("#! ")) {
+        let (k, v) = line.split_once('=').expect("#! key=value");
+        match k.trim() {
+            "learning_period_seconds" => cfg.learning_period_seconds = v.trim().parse().unwrap(),
+            "cooldown_seconds" => cfg.cooldown_seconds = v.trim().parse().unwrap(),
+            other => panic!("unknown override {other}"),
+        }
+    }
+    let cfg = Arc::new(cfg);
+    let allow = vec![Cidr::parse("127.0.0.0/8").unwrap(), Cidr::parse("::1").unwrap()];
+    let mut dets: Vec<Detector> = (0..shards).map(|i| Detector::new(cfg.clone(), allow.clone(), i, shards)).collect();
+    let mut parser = LineParser::new(TimeContext::utc().with_year(Some(2024)), SensorKind::Files, "testhost");
+    let mut alerts = std::collections::BTreeMap::new();
+    for (n, line) in log.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).enumerate() {
+        if let Some(ev) = parser.event(line, Timestamp(0), SourcePos::default()) {
+            let owners = tripline_detect::owners(&ev, shards);
+            for (i, d) in dets.iter_mut().enumerate() {
+                if owners.contains(&Some(i)) {
+                    d.process(&ev);
+                }
+            }
+        }
+        // flush every few lines, as batches do
+        if n % 3 == 2 {
+            for d in dets.iter_mut() {
+                collect(d.flush(), &mut alerts);
+            }
+        }
+    }
+    for d in dets.iter_mut() {
+        collect(d.flush(), &mut alerts);
+    }
+    alerts.into_values().collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+}
+
+fn collect(out: Vec<Output>, alerts: &mut std::collections::BTreeMap<String, String>) {
+    for o in out {
+        if let Output::Alert(a) = o {
+            assert!(!a.explanation.is_empty(), "{}: empty explanation", a.rule);
+            assert!(!a.techniques.is_empty(), "{}: no ATT&CK technique", a.rule);
+            assert!((0.0..=1.0).contains(&a.score), "{}: score {}", a.rule, a.score);
+            assert!(!a.evidence.is_empty() && a.evidence.len() <= 10, "{}: evidence", a.rule);
+            assert!(a.first_seen <= a.last_seen);
+            let line = format!("{} {}:{} {} {}", a.rule, a.entity.type_name(), a.entity.value(), a.count, a.severity.as_str());
+            alerts.insert(a.id.clone(), line);
+        }
+    }
+}
+
+#[test]
+fn golden_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut cases = 0;
+    let mut failures = vec![];
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "log")) {
+        cases += 1;
+        let log = std::fs::read_to_string(path).unwrap();
+        let expected_path = path.with_extension("expected");
+        let expected: Vec<String> = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("missing {}", expected_path.display()))
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(String::from)
+            .collect();
+        for shards in [1, 3] {
+            let got = run_case(&log, shards);
+            if got != expected {
+                failures.push(format!(
+                    "{} ({shards} shards)\n  expected:\n    {}\n  got:\n    {}",
+                    path.file_name().unwrap().to_string_lossy(),
+                    expected.join("\n    "),
+                    got.join("\n    ")
+                ));
+            }
+        }
+    }
+    assert!(cases >= 10, "only {cases} golden cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
