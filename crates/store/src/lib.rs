@@ -1,1 +1,399 @@
-//! placeholder
+//! Persistence: alerts, source positions and first-seen pairs in one SQLite file (WAL), plus
+//! the devilnet-compatible file outputs ([`sinks`]).
+//!
+//! One transaction per batch holds both the alerts derived from a batch and the positions of the
+//! sources it was read from, so after a crash the store is at a batch boundary: resuming from
+//! the stored position neither loses a line nor counts one twice. Alerts are upserted by their
+//! stable id with absolute counts, so replaying a batch is idempotent.
+//!
+//! A database that cannot be opened is an error that says so and why; it is never silently
+//! recreated.
+#![forbid(unsafe_code)]
+
+pub mod sinks;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tripline_event::{Alert, Entity, Severity, Timestamp};
+
+const SCHEMA_VERSION: i64 = 1;
+
+/// Store errors, each naming the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path} is locked by another process (is another tripline running on it?)")]
+    Locked { path: PathBuf },
+    #[error("database {path} is corrupt or not a tripline database: {detail}; move it away to start fresh (tripline never resets it silently)")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("database {path} has schema version {found}, this tripline understands {SCHEMA_VERSION}")]
+    Version { path: PathBuf, found: i64 },
+    #[error("cannot create directory for database {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("database {path}: {source}")]
+    Sql { path: PathBuf, source: rusqlite::Error },
+}
+
+/// A stored read position of one source.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourcePosition {
+    /// `file:/var/log/auth.log`, `journald`, `cowrie:/path`.
+    pub name: String,
+    pub dev: u64,
+    pub ino: u64,
+    pub offset: u64,
+    pub head_hash: u64,
+    /// journald cursor
+    pub cursor: Option<String>,
+}
+
+/// An alert as stored, with its workflow state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAlert {
+    pub alert: Alert,
+    pub state: String,
+}
+
+/// Filters for [`Store::alerts`].
+#[derive(Debug, Clone, Default)]
+pub struct AlertQuery {
+    pub since: Option<Timestamp>,
+    pub min_severity: Option<Severity>,
+    pub rule: Option<String>,
+    pub limit: usize,
+}
+
+/// The SQLite store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The rule table's static id and techniques for a stored rule id.
+fn rule_static(rule: &str) -> (&'static str, &'static [&'static str]) {
+    tripline_detect::rule_info(rule).map(|r| (r.id, r.techniques)).unwrap_or(("unknown", &[]))
+}
+
+impl Store {
+    /// Open (creating if missing) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: path.to_path_buf(), source })?;
+        }
+        let sql = |source| classify(path, source);
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        let store = Store { conn, path: path.to_path_buf() };
+        store.init()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn init(&self) -> Result<(), StoreError> {
+        let sql = |source| classify(&self.path, source);
+        // Any read of the schema fails on a file that is not a database.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(sql)?;
+        self.conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        self.conn.pragma_update(None, "cache_size", -2000).map_err(sql)?;
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS alerts (
+                    id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity INTEGER NOT NULL,
+                    score REAL NOT NULL, entity_type TEXT NOT NULL, entity TEXT NOT NULL,
+                    src_ip TEXT, user TEXT, host TEXT NOT NULL, techniques TEXT NOT NULL,
+                    count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+                    explanation TEXT NOT NULL, evidence TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
+                 CREATE INDEX IF NOT EXISTS alerts_src_ip ON alerts(src_ip);
+                 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, last_seen);
+                 CREATE INDEX IF NOT EXISTS alerts_severity ON alerts(severity, last_seen);
+                 CREATE TABLE IF NOT EXISTS sources (
+                    name TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
+                    offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, cursor TEXT,
+                    updated INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS entity_first_seen (
+                    user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
+                    PRIMARY KEY (user, subnet));",
+            )
+            .map_err(sql)?;
+        let version: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        match version {
+            None => {
+                self.conn
+                    .execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])
+                    .map_err(sql)?;
+            }
+            Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(StoreError::Version { path: self.path.clone(), found: v.parse().unwrap_or(-1) });
+            }
+        }
+        Ok(())
+    }
+
+    /// Write one batch: alerts (upserted by id), first-seen pairs and source positions, in one
+    /// transaction.
+    pub fn commit(&mut self, alerts: &[Alert], first_seen: &[(String, String, Timestamp)], positions: &[SourcePosition]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| classify(&path, source);
+        let now = Timestamp::now().0;
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut up = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
+                        techniques, count, first_seen, last_seen, explanation, evidence, updated)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
+                        count=excluded.count, last_seen=excluded.last_seen,
+                        explanation=excluded.explanation, evidence=excluded.evidence,
+                        updated=excluded.updated",
+                )
+                .map_err(sql)?;
+            for a in alerts {
+                let evidence = serde_json::to_string(&a.evidence).unwrap_or_else(|_| "[]".into());
+                up.execute(params![
+                    a.id,
+                    a.rule,
+                    a.severity.rank(),
+                    a.score as f64,
+                    a.entity.type_name(),
+                    a.entity.value(),
+                    a.src_ip.map(|i| i.to_string()),
+                    a.user,
+                    a.host,
+                    a.techniques.join(","),
+                    a.count as i64,
+                    a.first_seen.0,
+                    a.last_seen.0,
+                    a.explanation,
+                    evidence,
+                    now
+                ])
+                .map_err(sql)?;
+            }
+            let mut fs = tx
+                .prepare_cached("INSERT OR IGNORE INTO entity_first_seen (user, subnet, first_seen) VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
+            for (user, subnet, ts) in first_seen {
+                fs.execute(params![user, subnet, ts.0]).map_err(sql)?;
+            }
+            let mut pos = tx
+                .prepare_cached(
+                    "INSERT INTO sources (name, dev, ino, offset, head_hash, cursor, updated)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT(name) DO UPDATE SET dev=excluded.dev, ino=excluded.ino,
+                        offset=excluded.offset, head_hash=excluded.head_hash,
+                        cursor=excluded.cursor, updated=excluded.updated",
+                )
+                .map_err(sql)?;
+            for p in positions {
+                pos.execute(params![p.name, p.dev as i64, p.ino as i64, p.offset as i64, p.head_hash as i64, p.cursor, now])
+                    .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// The stored position of a source.
+    pub fn position(&self, name: &str) -> Result<Option<SourcePosition>, StoreError> {
+        self.conn
+            .query_row("SELECT dev, ino, offset, head_hash, cursor FROM sources WHERE name = ?1", [name], |r| {
+                Ok(SourcePosition {
+                    name: name.to_string(),
+                    dev: r.get::<_, i64>(0)? as u64,
+                    ino: r.get::<_, i64>(1)? as u64,
+                    offset: r.get::<_, i64>(2)? as u64,
+                    head_hash: r.get::<_, i64>(3)? as u64,
+                    cursor: r.get(4)?,
+                })
+            })
+            .optional()
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Known (user, subnet, first seen) pairs, newest first, at most `limit`.
+    pub fn first_seen(&self, limit: usize) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare("SELECT user, subnet, first_seen FROM entity_first_seen ORDER BY first_seen DESC LIMIT ?1")
+            .map_err(sql)?;
+        let rows = st
+            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, Timestamp(r.get(2)?))))
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
+    }
+
+    /// Alerts matching `q`, most recent first.
+    pub fn alerts(&self, q: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host, techniques,
+                        count, first_seen, last_seen, explanation, evidence, state
+                 FROM alerts
+                 WHERE last_seen >= ?1 AND severity >= ?2 AND (?3 IS NULL OR rule = ?3)
+                 ORDER BY last_seen DESC, id LIMIT ?4",
+            )
+            .map_err(sql)?;
+        let since = q.since.map(|t| t.0).unwrap_or(i64::MIN);
+        let sev = q.min_severity.map(|s| s.rank()).unwrap_or(0);
+        let limit = if q.limit == 0 { i64::MAX } else { q.limit as i64 };
+        let rows = st
+            .query_map(params![since, sev, q.rule, limit], |r| {
+                let entity_type: String = r.get(4)?;
+                let entity: String = r.get(5)?;
+                let entity = match entity_type.as_str() {
+                    "ip" => entity.parse::<IpAddr>().map(Entity::Ip).unwrap_or(Entity::Subnet(entity)),
+                    "user" => Entity::User(entity),
+                    _ => Entity::Subnet(entity),
+                };
+                let evidence: String = r.get(14)?;
+                let (rule, techniques) = rule_static(&r.get::<_, String>(1)?);
+                Ok(StoredAlert {
+                    alert: Alert {
+                        id: r.get(0)?,
+                        rule,
+                        severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
+                        score: r.get::<_, f64>(3)? as f32,
+                        entity,
+                        src_ip: r.get::<_, Option<String>>(6)?.and_then(|s| s.parse().ok()),
+                        user: r.get(7)?,
+                        host: r.get(8)?,
+                        techniques,
+                        count: r.get::<_, i64>(10)? as u64,
+                        first_seen: Timestamp(r.get(11)?),
+                        last_seen: Timestamp(r.get(12)?),
+                        explanation: r.get(13)?,
+                        evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+                    },
+                    state: r.get(15)?,
+                })
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
+    }
+
+    /// Number of stored alerts.
+    pub fn alert_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM alerts", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Delete alerts last seen before `cutoff`; returns how many.
+    pub fn prune(&mut self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        self.conn
+            .execute("DELETE FROM alerts WHERE last_seen < ?1", [cutoff.0])
+            .map_err(|e| classify(&self.path, e))
+    }
+}
+
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+        match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return StoreError::Locked { path: path.to_path_buf() },
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                return StoreError::Corrupt { path: path.to_path_buf(), detail: msg.clone().unwrap_or_else(|| f.to_string()) }
+            }
+            _ => {}
+        }
+    }
+    StoreError::Sql { path: path.to_path_buf(), source: e }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(id: &str, count: u64, last: i64) -> Alert {
+        Alert {
+            id: id.into(),
+            rule: "ssh.bruteforce",
+            severity: Severity::High,
+            score: 0.8,
+            entity: Entity::Ip("203.0.113.5".parse().unwrap()),
+            src_ip: Some("203.0.113.5".parse().unwrap()),
+            user: Some("root".into()),
+            host: "web1".into(),
+            techniques: &["T1110.001"],
+            count,
+            first_seen: Timestamp(1),
+            last_seen: Timestamp(last),
+            explanation: "why".into(),
+            evidence: vec!["line <script>".into()],
+        }
+    }
+
+    #[test]
+    fn upsert_is_idempotent_and_positions_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let pos = SourcePosition { name: "file:/x".into(), dev: 1, ino: 2, offset: 300, head_hash: 9, cursor: None };
+        s.commit(&[alert("a", 5, 10)], &[], &[pos.clone()]).unwrap();
+        s.commit(&[alert("a", 7, 20)], &[], &[SourcePosition { offset: 400, ..pos.clone() }]).unwrap();
+        s.commit(&[alert("a", 7, 20)], &[], &[]).unwrap();
+        let all = s.alerts(&AlertQuery::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].alert.count, 7);
+        assert_eq!(all[0].alert, alert("a", 7, 20));
+        assert_eq!(s.position("file:/x").unwrap().unwrap().offset, 400);
+    }
+
+    #[test]
+    fn query_filters_and_retention() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut low = alert("b", 1, 50);
+        low.severity = Severity::Low;
+        s.commit(&[alert("a", 5, 10), low], &[("alice".into(), "10.0.0.0/24".into(), Timestamp(3))], &[]).unwrap();
+        let q = AlertQuery { min_severity: Some(Severity::Medium), ..Default::default() };
+        assert_eq!(s.alerts(&q).unwrap().len(), 1);
+        let q = AlertQuery { since: Some(Timestamp(20)), ..Default::default() };
+        assert_eq!(s.alerts(&q).unwrap()[0].alert.id, "b");
+        assert_eq!(s.prune(Timestamp(20)).unwrap(), 1);
+        assert_eq!(s.alert_count().unwrap(), 1);
+        assert_eq!(s.first_seen(10).unwrap(), vec![("alice".into(), "10.0.0.0/24".into(), Timestamp(3))]);
+    }
+
+    #[test]
+    fn corrupt_file_is_a_clear_error_not_a_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.db");
+        std::fs::write(&p, b"this is not a database, it is a text file long enough to have a header......").unwrap();
+        let err = Store::open(&p).err().expect("must fail");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("bad.db"));
+        assert!(std::fs::read(&p).unwrap().starts_with(b"this is not"), "file untouched");
+    }
+
+    #[test]
+    fn locked_database_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.db");
+        let _s = Store::open(&p).unwrap();
+        let other = Connection::open(&p).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let mut s2 = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        s2.conn.busy_timeout(Duration::from_millis(50)).unwrap();
+        let err = s2.commit(&[alert("z", 1, 1)], &[], &[]).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+    }
+}
