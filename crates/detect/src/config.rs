@@ -90,11 +90,19 @@ pub struct RulesConfig {
 }
 
 const fn count(threshold: u32, window_seconds: u64, severity: Severity) -> CountRule {
-    CountRule { enabled: true, threshold, window_seconds, severity }
+    CountRule {
+        enabled: true,
+        threshold,
+        window_seconds,
+        severity,
+    }
 }
 
 const fn simple(severity: Severity) -> SimpleRule {
-    SimpleRule { enabled: true, severity }
+    SimpleRule {
+        enabled: true,
+        severity,
+    }
 }
 
 impl Default for RulesConfig {
@@ -102,7 +110,13 @@ impl Default for RulesConfig {
         RulesConfig {
             ssh_bruteforce: count(5, 600, Severity::High),
             ssh_bruteforce_slow: count(10, 6 * 3600, Severity::Medium),
-            ssh_spray: SprayRule { enabled: true, users: 5, max_tries_per_user: 2, window_seconds: 1800, severity: Severity::High },
+            ssh_spray: SprayRule {
+                enabled: true,
+                users: 5,
+                max_tries_per_user: 2,
+                window_seconds: 1800,
+                severity: Severity::High,
+            },
             ssh_enumeration: count(5, 1800, Severity::Medium),
             ssh_distributed: DistributedRule {
                 enabled: true,
@@ -168,7 +182,10 @@ impl DetectConfig {
             }
         }
         if self.max_tracked_entities < 16 {
-            errs.push(format!("{prefix}max_tracked_entities = {}: must be at least 16", self.max_tracked_entities));
+            errs.push(format!(
+                "{prefix}max_tracked_entities = {}: must be at least 16",
+                self.max_tracked_entities
+            ));
         }
         let r = &self.rules;
         let counts = [
@@ -183,19 +200,31 @@ impl DetectConfig {
         ];
         for (name, rule) in counts {
             if !(1..=1000).contains(&rule.threshold) {
-                errs.push(format!("{prefix}rules.{name}.threshold = {}: must be 1..=1000", rule.threshold));
+                errs.push(format!(
+                    "{prefix}rules.{name}.threshold = {}: must be 1..=1000",
+                    rule.threshold
+                ));
             }
             if rule.window_seconds == 0 {
-                errs.push(format!("{prefix}rules.{name}.window_seconds = 0: must be positive"));
+                errs.push(format!(
+                    "{prefix}rules.{name}.window_seconds = 0: must be positive"
+                ));
             }
         }
         if !(1..=1000).contains(&r.ssh_spray.users) {
-            errs.push(format!("{prefix}rules.ssh_spray.users = {}: must be 1..=1000", r.ssh_spray.users));
+            errs.push(format!(
+                "{prefix}rules.ssh_spray.users = {}: must be 1..=1000",
+                r.ssh_spray.users
+            ));
         }
         if !(1..=1000).contains(&r.ssh_distributed.failures) {
-            errs.push(format!("{prefix}rules.ssh_distributed.failures = {}: must be 1..=1000", r.ssh_distributed.failures));
+            errs.push(format!(
+                "{prefix}rules.ssh_distributed.failures = {}: must be 1..=1000",
+                r.ssh_distributed.failures
+            ));
         }
-        if r.ssh_distributed.sources == 0 || r.ssh_distributed.sources > r.ssh_distributed.failures {
+        if r.ssh_distributed.sources == 0 || r.ssh_distributed.sources > r.ssh_distributed.failures
+        {
             errs.push(format!(
                 "{prefix}rules.ssh_distributed.sources = {}: must be 1..=failures ({})",
                 r.ssh_distributed.sources, r.ssh_distributed.failures

@@ -36,7 +36,11 @@ pub enum Output {
     /// A new or grown alert (the full current state; the store upserts by id).
     Alert(Alert),
     /// A user logged in from a network never seen for them.
-    FirstSeen { user: String, subnet: String, ts: Timestamp },
+    FirstSeen {
+        user: String,
+        subnet: String,
+        ts: Timestamp,
+    },
 }
 
 /// Counters of one shard.
@@ -53,7 +57,10 @@ pub struct DetectStats {
 pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
     let n = shards.max(1) as u64;
     let ip = ev.src_ip.map(|ip| (hash_u128(ip_key(ip)) % n) as usize);
-    let user = ev.user.as_deref().map(|u| (hash_u128(user_key(u)) % n) as usize);
+    let user = ev
+        .user
+        .as_deref()
+        .map(|u| (hash_u128(user_key(u)) % n) as usize);
     let net = ev.src_ip.map(|ip| (hash_u128(subnet_key(ip)) % n) as usize);
     [ip, user, net]
 }
@@ -95,7 +102,10 @@ struct Bounded<V> {
 
 impl<V: Aged + Default> Bounded<V> {
     fn new(cap: usize) -> Self {
-        Bounded { map: FxHashMap::default(), cap: cap.max(8) }
+        Bounded {
+            map: FxHashMap::default(),
+            cap: cap.max(8),
+        }
     }
 
     fn entry(&mut self, key: u128, evictions: &mut u64) -> &mut V {
@@ -252,10 +262,14 @@ pub struct Detector {
 
 fn ring_cap(cfg: &DetectConfig) -> usize {
     let r = &cfg.rules;
-    [r.ssh_bruteforce.threshold, r.ssh_bruteforce_slow.threshold, r.ssh_compromise.threshold]
-        .into_iter()
-        .max()
-        .unwrap_or(1) as usize
+    [
+        r.ssh_bruteforce.threshold,
+        r.ssh_bruteforce_slow.threshold,
+        r.ssh_compromise.threshold,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(1) as usize
 }
 
 impl Detector {
@@ -301,7 +315,9 @@ impl Detector {
     /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
     /// duplicate. Ignored when this shard does not own its entity.
     pub fn restore_alert(&mut self, alert: Alert) {
-        let Some(idx) = RULES.iter().position(|r| r.id == alert.rule) else { return };
+        let Some(idx) = RULES.iter().position(|r| r.id == alert.rule) else {
+            return;
+        };
         let key = match &alert.entity {
             Entity::Ip(ip) => ip_key(*ip),
             Entity::User(u) => user_key(u),
@@ -313,9 +329,21 @@ impl Detector {
         if (hash_u128(key) % self.shards as u64) as usize != self.shard {
             return;
         }
-        let slot = self.alerts.entry(alert_key(idx as u8, key), &mut self.stats.evictions);
-        slot.first = alert.evidence.iter().take(5).map(|e| Arc::from(e.as_str())).collect();
-        slot.latest = alert.evidence.iter().skip(5).map(|e| Arc::from(e.as_str())).collect();
+        let slot = self
+            .alerts
+            .entry(alert_key(idx as u8, key), &mut self.stats.evictions);
+        slot.first = alert
+            .evidence
+            .iter()
+            .take(5)
+            .map(|e| Arc::from(e.as_str()))
+            .collect();
+        slot.latest = alert
+            .evidence
+            .iter()
+            .skip(5)
+            .map(|e| Arc::from(e.as_str()))
+            .collect();
         slot.alert = alert;
         slot.dirty = false;
     }
@@ -350,8 +378,20 @@ impl Detector {
                 }
                 open.dirty = false;
                 let mut a = open.alert.clone();
-                a.evidence = open.first.iter().chain(open.latest.iter()).map(|e| e.to_string()).collect();
-                a.explanation = rules::explain(rule, &a, &open.users, &open.sources, &open.detail, &self.cfg.rules);
+                a.evidence = open
+                    .first
+                    .iter()
+                    .chain(open.latest.iter())
+                    .map(|e| e.to_string())
+                    .collect();
+                a.explanation = rules::explain(
+                    rule,
+                    &a,
+                    &open.users,
+                    &open.sources,
+                    &open.detail,
+                    &self.cfg.rules,
+                );
                 a.score = rules::score(rule, a.count);
                 open.alert.explanation.clone_from(&a.explanation);
                 self.out.push(Output::Alert(a));
@@ -366,21 +406,47 @@ impl Detector {
         let r = &self.cfg.rules;
         let cap = ring_cap(&self.cfg);
         let key = ip_key(ip);
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let alerts = &self.alerts.map;
+        // an alert still open keeps growing while the attack lasts, even when the window was
+        // lost (restart) or the rate dipped below the threshold
+        let open = |rule: u8| {
+            alerts
+                .get(&alert_key(rule, key))
+                .is_some_and(|a| !a.alert.rule.is_empty() && now - a.alert.last_seen.0 <= cooldown)
+        };
         let st = self.ips.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         let mut fire: Vec<(u8, String, u64)> = vec![];
-        let login_failure = ev.hostile && (ev.kind.is_login_failure() || matches!(ev.kind, Kind::AuthSuccess { .. }) || (matches!(ev.kind, Kind::PreauthClose | Kind::ConnectionClose) && ev.user.is_some()));
+        let login_failure = ev.hostile
+            && (ev.kind.is_login_failure()
+                || matches!(ev.kind, Kind::AuthSuccess { .. })
+                || (matches!(ev.kind, Kind::PreauthClose | Kind::ConnectionClose)
+                    && ev.user.is_some()));
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
-            if bf.enabled && st.fails.has(bf.threshold, bf.window_seconds as i64 * SECOND, now) {
+            if bf.enabled
+                && st
+                    .fails
+                    .has(bf.threshold, bf.window_seconds as i64 * SECOND, now)
+            {
                 st.fast_fired = true;
-                let n = st.fails.count_since(now - bf.window_seconds as i64 * SECOND);
+                let n = st
+                    .fails
+                    .count_since(now - bf.window_seconds as i64 * SECOND);
                 fire.push((rules::SSH_BRUTEFORCE, String::new(), n as u64));
             }
             let slow = &r.ssh_bruteforce_slow;
-            if slow.enabled && !st.fast_fired && st.fails.has(slow.threshold, slow.window_seconds as i64 * SECOND, now) {
-                let n = st.fails.count_since(now - slow.window_seconds as i64 * SECOND);
+            if slow.enabled
+                && !st.fast_fired
+                && st
+                    .fails
+                    .has(slow.threshold, slow.window_seconds as i64 * SECOND, now)
+            {
+                let n = st
+                    .fails
+                    .count_since(now - slow.window_seconds as i64 * SECOND);
                 fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n as u64));
             }
             if let Some(user) = ev.user.as_deref() {
@@ -397,12 +463,23 @@ impl Detector {
                     None if st.users.len() < 64 => st.users.push((uh, ev.count, now)),
                     None => {}
                 }
-                let few = st.users.iter().filter(|u| u.1 <= sp.max_tries_per_user).count();
+                let few = st
+                    .users
+                    .iter()
+                    .filter(|u| u.1 <= sp.max_tries_per_user)
+                    .count();
                 if sp.enabled && few >= sp.users as usize {
                     let n: u32 = st.users.iter().map(|u| u.1).sum();
                     fire.push((rules::SSH_SPRAY, String::new(), n as u64));
                 }
-                let invalid = matches!(ev.kind, Kind::InvalidUser | Kind::AuthFailure { invalid_user: true, .. });
+                let invalid = matches!(
+                    ev.kind,
+                    Kind::InvalidUser
+                        | Kind::AuthFailure {
+                            invalid_user: true,
+                            ..
+                        }
+                );
                 let en = &r.ssh_enumeration;
                 if invalid {
                     let horizon = now - en.window_seconds as i64 * SECOND;
@@ -413,16 +490,32 @@ impl Detector {
                         None => {}
                     }
                     if en.enabled && st.invalid.len() >= en.threshold as usize {
-                        fire.push((rules::SSH_ENUMERATION, String::new(), st.invalid.len() as u64));
+                        fire.push((
+                            rules::SSH_ENUMERATION,
+                            String::new(),
+                            st.invalid.len() as u64,
+                        ));
                     }
                 }
             }
         }
-        if ev.hostile && matches!(ev.kind, Kind::PreauthNoise | Kind::PreauthClose | Kind::ConnectionClose) && ev.user.is_none() {
+        if ev.hostile
+            && matches!(
+                ev.kind,
+                Kind::PreauthNoise | Kind::PreauthClose | Kind::ConnectionClose
+            )
+            && ev.user.is_none()
+        {
             let sc = &r.ssh_scan;
             st.noise.push(now, ev.count, sc.threshold as usize);
-            if sc.enabled && st.noise.has(sc.threshold, sc.window_seconds as i64 * SECOND, now) {
-                let n = st.noise.count_since(now - sc.window_seconds as i64 * SECOND);
+            if sc.enabled
+                && st
+                    .noise
+                    .has(sc.threshold, sc.window_seconds as i64 * SECOND, now)
+            {
+                let n = st
+                    .noise
+                    .count_since(now - sc.window_seconds as i64 * SECOND);
                 fire.push((rules::SSH_SCAN, String::new(), n as u64));
             }
         }
@@ -430,12 +523,31 @@ impl Detector {
             let c = &r.ssh_compromise;
             let before = st.fails.count_since(now - c.window_seconds as i64 * SECOND);
             // a hostile success was itself pushed as a failure above; don't count it twice
-            let before = if ev.hostile { before.saturating_sub(ev.count as usize) } else { before };
+            let before = if ev.hostile {
+                before.saturating_sub(ev.count as usize)
+            } else {
+                before
+            };
             if c.enabled && before >= c.threshold as usize {
-                fire.push((rules::SSH_COMPROMISE, format!("{before} failed attempts from this address in the {} before", fmt_secs(c.window_seconds)), ev.count as u64));
+                fire.push((
+                    rules::SSH_COMPROMISE,
+                    format!(
+                        "{before} failed attempts from this address in the {} before",
+                        fmt_secs(c.window_seconds)
+                    ),
+                    ev.count as u64,
+                ));
             }
         }
-        if ev.kind.is_honeypot() && r.honeypot_touch.enabled && matches!(ev.kind, Kind::HoneypotLogin { .. } | Kind::HoneypotCommand { .. } | Kind::HoneypotDownload { .. }) {
+        if ev.kind.is_honeypot()
+            && r.honeypot_touch.enabled
+            && matches!(
+                ev.kind,
+                Kind::HoneypotLogin { .. }
+                    | Kind::HoneypotCommand { .. }
+                    | Kind::HoneypotDownload { .. }
+            )
+        {
             fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64));
         }
         for (rule, detail, n) in fire {
@@ -444,7 +556,9 @@ impl Detector {
     }
 
     fn user_rules(&mut self, ev: &Event) {
-        let Some(user) = ev.user.as_deref() else { return };
+        let Some(user) = ev.user.as_deref() else {
+            return;
+        };
         let now = ev.ts.0;
         let r = &self.cfg.rules;
         let learning = self.cfg.learning_period_seconds as i64 * SECOND;
@@ -462,11 +576,19 @@ impl Detector {
                             st.known.remove(0);
                         }
                         st.known.push(net);
-                        self.out.push(Output::FirstSeen { user: user.to_string(), subnet: subnet_of(ip), ts: ev.ts });
+                        self.out.push(Output::FirstSeen {
+                            user: user.to_string(),
+                            subnet: subnet_of(ip),
+                            ts: ev.ts,
+                        });
                         if now - first > learning {
                             st.new_source_login = Some((now, ip));
                             if r.ssh_new_source_login.enabled {
-                                fire.push((rules::SSH_NEW_SOURCE_LOGIN, format!("first login from {} for this user", subnet_of(ip)), 1));
+                                fire.push((
+                                    rules::SSH_NEW_SOURCE_LOGIN,
+                                    format!("first login from {} for this user", subnet_of(ip)),
+                                    1,
+                                ));
                             }
                         }
                     }
@@ -475,8 +597,14 @@ impl Detector {
             Kind::SudoFailure | Kind::SudoNotAllowed => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
-                if c.enabled && st.sudo_fails.has(c.threshold, c.window_seconds as i64 * SECOND, now) {
-                    let n = st.sudo_fails.count_since(now - c.window_seconds as i64 * SECOND);
+                if c.enabled
+                    && st
+                        .sudo_fails
+                        .has(c.threshold, c.window_seconds as i64 * SECOND, now)
+                {
+                    let n = st
+                        .sudo_fails
+                        .count_since(now - c.window_seconds as i64 * SECOND);
                     fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n as u64));
                 }
             }
@@ -486,28 +614,51 @@ impl Detector {
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
-                if c.enabled && st.su_fails.has(c.threshold, c.window_seconds as i64 * SECOND, now) {
-                    let n = st.su_fails.count_since(now - c.window_seconds as i64 * SECOND);
+                if c.enabled
+                    && st
+                        .su_fails
+                        .has(c.threshold, c.window_seconds as i64 * SECOND, now)
+                {
+                    let n = st
+                        .su_fails
+                        .count_since(now - c.window_seconds as i64 * SECOND);
                     fire.push((rules::PRIV_SU_FAILURES, String::new(), n as u64));
                 }
             }
-            Kind::SudoCommand { target, .. } | Kind::SuSuccess { target } if &**target == "root" => {
+            Kind::SudoCommand { target, .. } | Kind::SuSuccess { target }
+                if &**target == "root" =>
+            {
                 let c = &r.priv_after_login;
                 if let Some((t, ip)) = st.new_source_login {
                     let gap = now - t;
                     if c.enabled && (0..=c.window_seconds as i64 * SECOND).contains(&gap) {
-                        fire.push((rules::PRIV_AFTER_LOGIN, format!("root {} s after a login from new source {ip}", gap / SECOND), 1));
+                        fire.push((
+                            rules::PRIV_AFTER_LOGIN,
+                            format!("root {} s after a login from new source {ip}", gap / SECOND),
+                            1,
+                        ));
                     }
                 }
             }
             Kind::AccountCreated if r.account_change.enabled => {
                 fire.push((rules::ACCOUNT_CHANGE, "account created".into(), 1));
             }
-            Kind::GroupMembership { group } if r.account_change.enabled && matches!(&**group, "sudo" | "wheel" | "adm" | "root" | "admin") => {
-                fire.push((rules::ACCOUNT_CHANGE, format!("added to privileged group {group}"), 1));
+            Kind::GroupMembership { group }
+                if r.account_change.enabled
+                    && matches!(&**group, "sudo" | "wheel" | "adm" | "root" | "admin") =>
+            {
+                fire.push((
+                    rules::ACCOUNT_CHANGE,
+                    format!("added to privileged group {group}"),
+                    1,
+                ));
             }
             Kind::PasswordChange { by: Some(by) } if r.account_change.enabled && **by != *user => {
-                fire.push((rules::ACCOUNT_CHANGE, format!("password changed by {by}"), 1));
+                fire.push((
+                    rules::ACCOUNT_CHANGE,
+                    format!("password changed by {by}"),
+                    1,
+                ));
             }
             _ => {}
         }
@@ -515,7 +666,17 @@ impl Detector {
         if ev.hostile && ev.kind.is_login_failure() {
             if let Some(ip) = ev.src_ip {
                 let d = &r.ssh_distributed;
-                if d.enabled && push_dist(&mut st.dist, now, ip_key(ip), ev.count, d.failures, d.sources, d.window_seconds) {
+                if d.enabled
+                    && push_dist(
+                        &mut st.dist,
+                        now,
+                        ip_key(ip),
+                        ev.count,
+                        d.failures,
+                        d.sources,
+                        d.window_seconds,
+                    )
+                {
                     fire.push((rules::SSH_DISTRIBUTED, String::new(), st.dist.len() as u64));
                 }
             }
@@ -537,15 +698,38 @@ impl Detector {
         let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        if push_dist(&mut st.dist, now, ip_key(ip), ev.count, failures, sources, window) {
+        if push_dist(
+            &mut st.dist,
+            now,
+            ip_key(ip),
+            ev.count,
+            failures,
+            sources,
+            window,
+        ) {
             let n = st.dist.len() as u64;
-            self.hit(rules::SSH_DISTRIBUTED, key, Entity::Subnet(subnet_of(ip)), ev, String::new(), n);
+            self.hit(
+                rules::SSH_DISTRIBUTED,
+                key,
+                Entity::Subnet(subnet_of(ip)),
+                ev,
+                String::new(),
+                n,
+            );
         }
     }
 
     /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
     /// fire (the window's content), used when the alert is new.
-    fn hit(&mut self, rule: u8, key: u128, entity: Entity, ev: &Event, detail: String, opening_count: u64) {
+    fn hit(
+        &mut self,
+        rule: u8,
+        key: u128,
+        entity: Entity,
+        ev: &Event,
+        detail: String,
+        opening_count: u64,
+    ) {
         let info = &RULES[rule as usize];
         let severity = rules::severity(rule, &self.cfg.rules);
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
@@ -616,7 +800,15 @@ fn alert_key(rule: u8, key: u128) -> u128 {
 
 /// Record a failure for distributed detection; true when the window holds ≥ `failures`
 /// failures from ≥ `sources` distinct addresses.
-fn push_dist(dist: &mut VecDeque<(i64, u128)>, now: i64, ip: u128, count: u32, failures: u32, sources: u32, window: u64) -> bool {
+fn push_dist(
+    dist: &mut VecDeque<(i64, u128)>,
+    now: i64,
+    ip: u128,
+    count: u32,
+    failures: u32,
+    sources: u32,
+    window: u64,
+) -> bool {
     let cap = failures as usize;
     for _ in 0..count.min(failures) {
         if dist.len() >= cap {
@@ -641,9 +833,9 @@ fn push_dist(dist: &mut VecDeque<(i64, u128)>, now: i64, ip: u128, count: u32, f
 
 /// `600` → `10m`, `21600` → `6h`.
 pub fn fmt_secs(s: u64) -> String {
-    if s % 3600 == 0 && s >= 3600 {
+    if s.is_multiple_of(3600) && s >= 3600 {
         format!("{}h", s / 3600)
-    } else if s % 60 == 0 && s >= 60 {
+    } else if s.is_multiple_of(60) && s >= 60 {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

@@ -35,20 +35,91 @@ pub(crate) const HONEYPOT_TOUCH: u8 = 13;
 
 /// Every rule, indexed by the constants above.
 pub const RULES: [RuleInfo; 14] = [
-    RuleInfo { id: "ssh.bruteforce", techniques: &["T1110.001"], summary: "many failed SSH logins from one address in a short window", base_score: 0.7 },
-    RuleInfo { id: "ssh.bruteforce.slow", techniques: &["T1110.001"], summary: "failed SSH logins from one address spread over hours, under the fast rule's radar", base_score: 0.6 },
-    RuleInfo { id: "ssh.spray", techniques: &["T1110.003"], summary: "one address trying many accounts with few passwords each", base_score: 0.75 },
-    RuleInfo { id: "ssh.enumeration", techniques: &["T1087", "T1110"], summary: "one address probing for account names that do not exist", base_score: 0.6 },
-    RuleInfo { id: "ssh.distributed", techniques: &["T1110"], summary: "many addresses failing against one account, or from one network", base_score: 0.75 },
-    RuleInfo { id: "ssh.scan", techniques: &["T1595", "T1046"], summary: "pre-authentication noise from one address: a scanner", base_score: 0.4 },
-    RuleInfo { id: "ssh.compromise", techniques: &["T1110", "T1078"], summary: "a successful login from an address that was failing just before", base_score: 0.95 },
-    RuleInfo { id: "ssh.new_source_login", techniques: &["T1078"], summary: "a login from a network never seen for this user", base_score: 0.5 },
-    RuleInfo { id: "priv.sudo_failures", techniques: &["T1548.003"], summary: "repeated wrong sudo passwords", base_score: 0.6 },
-    RuleInfo { id: "priv.not_in_sudoers", techniques: &["T1548.003"], summary: "a user without sudo rights tried sudo", base_score: 0.7 },
-    RuleInfo { id: "priv.su_failures", techniques: &["T1548"], summary: "repeated failed su", base_score: 0.6 },
-    RuleInfo { id: "priv.after_login", techniques: &["T1548"], summary: "root right after a login from a new source", base_score: 0.85 },
-    RuleInfo { id: "account.change", techniques: &["T1136.001", "T1098"], summary: "an account created, given admin rights, or its password changed by someone else", base_score: 0.6 },
-    RuleInfo { id: "honeypot.touch", techniques: &["T1595", "T1110", "T1059.004"], summary: "someone logged in to or ran commands on a honeypot", base_score: 0.8 },
+    RuleInfo {
+        id: "ssh.bruteforce",
+        techniques: &["T1110.001"],
+        summary: "many failed SSH logins from one address in a short window",
+        base_score: 0.7,
+    },
+    RuleInfo {
+        id: "ssh.bruteforce.slow",
+        techniques: &["T1110.001"],
+        summary:
+            "failed SSH logins from one address spread over hours, under the fast rule's radar",
+        base_score: 0.6,
+    },
+    RuleInfo {
+        id: "ssh.spray",
+        techniques: &["T1110.003"],
+        summary: "one address trying many accounts with few passwords each",
+        base_score: 0.75,
+    },
+    RuleInfo {
+        id: "ssh.enumeration",
+        techniques: &["T1087", "T1110"],
+        summary: "one address probing for account names that do not exist",
+        base_score: 0.6,
+    },
+    RuleInfo {
+        id: "ssh.distributed",
+        techniques: &["T1110"],
+        summary: "many addresses failing against one account, or from one network",
+        base_score: 0.75,
+    },
+    RuleInfo {
+        id: "ssh.scan",
+        techniques: &["T1595", "T1046"],
+        summary: "pre-authentication noise from one address: a scanner",
+        base_score: 0.4,
+    },
+    RuleInfo {
+        id: "ssh.compromise",
+        techniques: &["T1110", "T1078"],
+        summary: "a successful login from an address that was failing just before",
+        base_score: 0.95,
+    },
+    RuleInfo {
+        id: "ssh.new_source_login",
+        techniques: &["T1078"],
+        summary: "a login from a network never seen for this user",
+        base_score: 0.5,
+    },
+    RuleInfo {
+        id: "priv.sudo_failures",
+        techniques: &["T1548.003"],
+        summary: "repeated wrong sudo passwords",
+        base_score: 0.6,
+    },
+    RuleInfo {
+        id: "priv.not_in_sudoers",
+        techniques: &["T1548.003"],
+        summary: "a user without sudo rights tried sudo",
+        base_score: 0.7,
+    },
+    RuleInfo {
+        id: "priv.su_failures",
+        techniques: &["T1548"],
+        summary: "repeated failed su",
+        base_score: 0.6,
+    },
+    RuleInfo {
+        id: "priv.after_login",
+        techniques: &["T1548"],
+        summary: "root right after a login from a new source",
+        base_score: 0.85,
+    },
+    RuleInfo {
+        id: "account.change",
+        techniques: &["T1136.001", "T1098"],
+        summary: "an account created, given admin rights, or its password changed by someone else",
+        base_score: 0.6,
+    },
+    RuleInfo {
+        id: "honeypot.touch",
+        techniques: &["T1595", "T1110", "T1059.004"],
+        summary: "someone logged in to or ran commands on a honeypot",
+        base_score: 0.8,
+    },
 ];
 
 /// The rule with this id.
@@ -83,11 +154,22 @@ pub(crate) fn score(rule: u8, count: u64) -> f32 {
 }
 
 fn list<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why it fired, in words, with the numbers that made it fire.
-pub(crate) fn explain(rule: u8, a: &Alert, users: &[Box<str>], sources: &[IpAddr], detail: &str, r: &RulesConfig) -> String {
+pub(crate) fn explain(
+    rule: u8,
+    a: &Alert,
+    users: &[Box<str>],
+    sources: &[IpAddr],
+    detail: &str,
+    r: &RulesConfig,
+) -> String {
     let who = a.entity.value();
     let users = list(users);
     let mut s = match rule {

@@ -23,11 +23,24 @@ fn run_case(log: &str, shards: usize) -> Vec<String> {
         }
     }
     let cfg = Arc::new(cfg);
-    let allow = vec![Cidr::parse("127.0.0.0/8").unwrap(), Cidr::parse("::1").unwrap()];
-    let mut dets: Vec<Detector> = (0..shards).map(|i| Detector::new(cfg.clone(), allow.clone(), i, shards)).collect();
-    let mut parser = LineParser::new(TimeContext::utc().with_year(Some(2024)), SensorKind::Files, "testhost");
+    let allow = vec![
+        Cidr::parse("127.0.0.0/8").unwrap(),
+        Cidr::parse("::1").unwrap(),
+    ];
+    let mut dets: Vec<Detector> = (0..shards)
+        .map(|i| Detector::new(cfg.clone(), allow.clone(), i, shards))
+        .collect();
+    let mut parser = LineParser::new(
+        TimeContext::utc().with_year(Some(2024)),
+        SensorKind::Files,
+        "testhost",
+    );
     let mut alerts = std::collections::BTreeMap::new();
-    for (n, line) in log.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).enumerate() {
+    for (n, line) in log
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .enumerate()
+    {
         if let Some(ev) = parser.event(line, Timestamp(0), SourcePos::default()) {
             let owners = tripline_detect::owners(&ev, shards);
             for (i, d) in dets.iter_mut().enumerate() {
@@ -46,7 +59,11 @@ fn run_case(log: &str, shards: usize) -> Vec<String> {
     for d in dets.iter_mut() {
         collect(d.flush(), &mut alerts);
     }
-    alerts.into_values().collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    alerts
+        .into_values()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 fn collect(out: Vec<Output>, alerts: &mut std::collections::BTreeMap<String, String>) {
@@ -54,10 +71,26 @@ fn collect(out: Vec<Output>, alerts: &mut std::collections::BTreeMap<String, Str
         if let Output::Alert(a) = o {
             assert!(!a.explanation.is_empty(), "{}: empty explanation", a.rule);
             assert!(!a.techniques.is_empty(), "{}: no ATT&CK technique", a.rule);
-            assert!((0.0..=1.0).contains(&a.score), "{}: score {}", a.rule, a.score);
-            assert!(!a.evidence.is_empty() && a.evidence.len() <= 10, "{}: evidence", a.rule);
+            assert!(
+                (0.0..=1.0).contains(&a.score),
+                "{}: score {}",
+                a.rule,
+                a.score
+            );
+            assert!(
+                !a.evidence.is_empty() && a.evidence.len() <= 10,
+                "{}: evidence",
+                a.rule
+            );
             assert!(a.first_seen <= a.last_seen);
-            let line = format!("{} {}:{} {} {}", a.rule, a.entity.type_name(), a.entity.value(), a.count, a.severity.as_str());
+            let line = format!(
+                "{} {}:{} {} {}",
+                a.rule,
+                a.entity.type_name(),
+                a.entity.value(),
+                a.count,
+                a.severity.as_str()
+            );
             alerts.insert(a.id.clone(), line);
         }
     }
@@ -68,9 +101,16 @@ fn golden_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut cases = 0;
     let mut failures = vec![];
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
-    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "log")) {
+    for path in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+    {
         cases += 1;
         let log = std::fs::read_to_string(path).unwrap();
         let expected_path = path.with_extension("expected");

@@ -27,12 +27,20 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("database {path} is corrupt or not a tripline database: {detail}; move it away to start fresh (tripline never resets it silently)")]
     Corrupt { path: PathBuf, detail: String },
-    #[error("database {path} has schema version {found}, this tripline understands {SCHEMA_VERSION}")]
+    #[error(
+        "database {path} has schema version {found}, this tripline understands {SCHEMA_VERSION}"
+    )]
     Version { path: PathBuf, found: i64 },
     #[error("cannot create directory for database {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database {path}: {source}")]
-    Sql { path: PathBuf, source: rusqlite::Error },
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// A stored read position of one source.
@@ -72,19 +80,31 @@ pub struct Store {
 
 /// The rule table's static id and techniques for a stored rule id.
 fn rule_static(rule: &str) -> (&'static str, &'static [&'static str]) {
-    tripline_detect::rule_info(rule).map(|r| (r.id, r.techniques)).unwrap_or(("unknown", &[]))
+    tripline_detect::rule_info(rule)
+        .map(|r| (r.id, r.techniques))
+        .unwrap_or(("unknown", &[]))
 }
 
 impl Store {
     /// Open (creating if missing) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: path.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: path.to_path_buf(),
+                source,
+            })?;
         }
         let sql = |source| classify(path, source);
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(sql)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
-        let store = Store { conn, path: path.to_path_buf() };
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.init()?;
         Ok(store)
     }
@@ -97,11 +117,19 @@ impl Store {
         let sql = |source| classify(&self.path, source);
         // Any read of the schema fails on a file that is not a database.
         self.conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map_err(sql)?;
-        self.conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
-        self.conn.pragma_update(None, "cache_size", -2000).map_err(sql)?;
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql)?;
+        self.conn
+            .pragma_update(None, "cache_size", -2000)
+            .map_err(sql)?;
         self.conn
             .execute_batch(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -127,18 +155,28 @@ impl Store {
             .map_err(sql)?;
         let version: Option<String> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql)?;
         match version {
             None => {
                 self.conn
-                    .execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])
+                    .execute(
+                        "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+                        [SCHEMA_VERSION.to_string()],
+                    )
                     .map_err(sql)?;
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
             Some(v) => {
-                return Err(StoreError::Version { path: self.path.clone(), found: v.parse().unwrap_or(-1) });
+                return Err(StoreError::Version {
+                    path: self.path.clone(),
+                    found: v.parse().unwrap_or(-1),
+                });
             }
         }
         Ok(())
@@ -146,7 +184,12 @@ impl Store {
 
     /// Write one batch: alerts (upserted by id), first-seen pairs and source positions, in one
     /// transaction.
-    pub fn commit(&mut self, alerts: &[Alert], first_seen: &[(String, String, Timestamp)], positions: &[SourcePosition]) -> Result<(), StoreError> {
+    pub fn commit(
+        &mut self,
+        alerts: &[Alert],
+        first_seen: &[(String, String, Timestamp)],
+        positions: &[SourcePosition],
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| classify(&path, source);
         let now = Timestamp::now().0;
@@ -201,8 +244,16 @@ impl Store {
                 )
                 .map_err(sql)?;
             for p in positions {
-                pos.execute(params![p.name, p.dev as i64, p.ino as i64, p.offset as i64, p.head_hash as i64, p.cursor, now])
-                    .map_err(sql)?;
+                pos.execute(params![
+                    p.name,
+                    p.dev as i64,
+                    p.ino as i64,
+                    p.offset as i64,
+                    p.head_hash as i64,
+                    p.cursor,
+                    now
+                ])
+                .map_err(sql)?;
             }
         }
         tx.commit().map_err(sql)
@@ -211,16 +262,20 @@ impl Store {
     /// The stored position of a source.
     pub fn position(&self, name: &str) -> Result<Option<SourcePosition>, StoreError> {
         self.conn
-            .query_row("SELECT dev, ino, offset, head_hash, cursor FROM sources WHERE name = ?1", [name], |r| {
-                Ok(SourcePosition {
-                    name: name.to_string(),
-                    dev: r.get::<_, i64>(0)? as u64,
-                    ino: r.get::<_, i64>(1)? as u64,
-                    offset: r.get::<_, i64>(2)? as u64,
-                    head_hash: r.get::<_, i64>(3)? as u64,
-                    cursor: r.get(4)?,
-                })
-            })
+            .query_row(
+                "SELECT dev, ino, offset, head_hash, cursor FROM sources WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(SourcePosition {
+                        name: name.to_string(),
+                        dev: r.get::<_, i64>(0)? as u64,
+                        ino: r.get::<_, i64>(1)? as u64,
+                        offset: r.get::<_, i64>(2)? as u64,
+                        head_hash: r.get::<_, i64>(3)? as u64,
+                        cursor: r.get(4)?,
+                    })
+                },
+            )
             .optional()
             .map_err(|e| classify(&self.path, e))
     }
@@ -233,7 +288,9 @@ impl Store {
             .prepare("SELECT user, subnet, first_seen FROM entity_first_seen ORDER BY first_seen DESC LIMIT ?1")
             .map_err(sql)?;
         let rows = st
-            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, Timestamp(r.get(2)?))))
+            .query_map([limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, Timestamp(r.get(2)?)))
+            })
             .map_err(sql)?;
         rows.collect::<Result<_, _>>().map_err(sql)
     }
@@ -253,13 +310,20 @@ impl Store {
             .map_err(sql)?;
         let since = q.since.map(|t| t.0).unwrap_or(i64::MIN);
         let sev = q.min_severity.map(|s| s.rank()).unwrap_or(0);
-        let limit = if q.limit == 0 { i64::MAX } else { q.limit as i64 };
+        let limit = if q.limit == 0 {
+            i64::MAX
+        } else {
+            q.limit as i64
+        };
         let rows = st
             .query_map(params![since, sev, q.rule, limit], |r| {
                 let entity_type: String = r.get(4)?;
                 let entity: String = r.get(5)?;
                 let entity = match entity_type.as_str() {
-                    "ip" => entity.parse::<IpAddr>().map(Entity::Ip).unwrap_or(Entity::Subnet(entity)),
+                    "ip" => entity
+                        .parse::<IpAddr>()
+                        .map(Entity::Ip)
+                        .unwrap_or(Entity::Subnet(entity)),
                     "user" => Entity::User(entity),
                     _ => Entity::Subnet(entity),
                 };
@@ -269,7 +333,8 @@ impl Store {
                     alert: Alert {
                         id: r.get(0)?,
                         rule,
-                        severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
+                        severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
+                            .unwrap_or(Severity::Info),
                         score: r.get::<_, f64>(3)? as f32,
                         entity,
                         src_ip: r.get::<_, Option<String>>(6)?.and_then(|s| s.parse().ok()),
@@ -309,14 +374,24 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
         match f.code {
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return StoreError::Locked { path: path.to_path_buf() },
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return StoreError::Locked {
+                    path: path.to_path_buf(),
+                }
+            }
             ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
-                return StoreError::Corrupt { path: path.to_path_buf(), detail: msg.clone().unwrap_or_else(|| f.to_string()) }
+                return StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: msg.clone().unwrap_or_else(|| f.to_string()),
+                }
             }
             _ => {}
         }
     }
-    StoreError::Sql { path: path.to_path_buf(), source: e }
+    StoreError::Sql {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 #[cfg(test)]
@@ -346,9 +421,25 @@ mod tests {
     fn upsert_is_idempotent_and_positions_commit_together() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("t.db")).unwrap();
-        let pos = SourcePosition { name: "file:/x".into(), dev: 1, ino: 2, offset: 300, head_hash: 9, cursor: None };
-        s.commit(&[alert("a", 5, 10)], &[], &[pos.clone()]).unwrap();
-        s.commit(&[alert("a", 7, 20)], &[], &[SourcePosition { offset: 400, ..pos.clone() }]).unwrap();
+        let pos = SourcePosition {
+            name: "file:/x".into(),
+            dev: 1,
+            ino: 2,
+            offset: 300,
+            head_hash: 9,
+            cursor: None,
+        };
+        s.commit(&[alert("a", 5, 10)], &[], std::slice::from_ref(&pos))
+            .unwrap();
+        s.commit(
+            &[alert("a", 7, 20)],
+            &[],
+            &[SourcePosition {
+                offset: 400,
+                ..pos.clone()
+            }],
+        )
+        .unwrap();
         s.commit(&[alert("a", 7, 20)], &[], &[]).unwrap();
         let all = s.alerts(&AlertQuery::default()).unwrap();
         assert_eq!(all.len(), 1);
@@ -363,25 +454,46 @@ mod tests {
         let mut s = Store::open(&dir.path().join("t.db")).unwrap();
         let mut low = alert("b", 1, 50);
         low.severity = Severity::Low;
-        s.commit(&[alert("a", 5, 10), low], &[("alice".into(), "10.0.0.0/24".into(), Timestamp(3))], &[]).unwrap();
-        let q = AlertQuery { min_severity: Some(Severity::Medium), ..Default::default() };
+        s.commit(
+            &[alert("a", 5, 10), low],
+            &[("alice".into(), "10.0.0.0/24".into(), Timestamp(3))],
+            &[],
+        )
+        .unwrap();
+        let q = AlertQuery {
+            min_severity: Some(Severity::Medium),
+            ..Default::default()
+        };
         assert_eq!(s.alerts(&q).unwrap().len(), 1);
-        let q = AlertQuery { since: Some(Timestamp(20)), ..Default::default() };
+        let q = AlertQuery {
+            since: Some(Timestamp(20)),
+            ..Default::default()
+        };
         assert_eq!(s.alerts(&q).unwrap()[0].alert.id, "b");
         assert_eq!(s.prune(Timestamp(20)).unwrap(), 1);
         assert_eq!(s.alert_count().unwrap(), 1);
-        assert_eq!(s.first_seen(10).unwrap(), vec![("alice".into(), "10.0.0.0/24".into(), Timestamp(3))]);
+        assert_eq!(
+            s.first_seen(10).unwrap(),
+            vec![("alice".into(), "10.0.0.0/24".into(), Timestamp(3))]
+        );
     }
 
     #[test]
     fn corrupt_file_is_a_clear_error_not_a_reset() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("bad.db");
-        std::fs::write(&p, b"this is not a database, it is a text file long enough to have a header......").unwrap();
+        std::fs::write(
+            &p,
+            b"this is not a database, it is a text file long enough to have a header......",
+        )
+        .unwrap();
         let err = Store::open(&p).err().expect("must fail");
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("bad.db"));
-        assert!(std::fs::read(&p).unwrap().starts_with(b"this is not"), "file untouched");
+        assert!(
+            std::fs::read(&p).unwrap().starts_with(b"this is not"),
+            "file untouched"
+        );
     }
 
     #[test]

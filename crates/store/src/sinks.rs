@@ -69,7 +69,9 @@ impl StreamSink {
             std::fs::create_dir_all(d)?;
         }
         let f = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(StreamSink { out: BufWriter::new(f) })
+        Ok(StreamSink {
+            out: BufWriter::new(f),
+        })
     }
 
     pub fn write(&mut self, alerts: &[Alert]) -> io::Result<()> {
@@ -99,7 +101,11 @@ impl IncidentSink {
             })
             .max()
             .unwrap_or(0);
-        Ok(IncidentSink { dir: dir.to_path_buf(), seq, names: Default::default() })
+        Ok(IncidentSink {
+            dir: dir.to_path_buf(),
+            seq,
+            names: Default::default(),
+        })
     }
 
     pub fn write(&mut self, alerts: &[Alert]) -> io::Result<()> {
@@ -109,7 +115,13 @@ impl IncidentSink {
                 None => {
                     self.seq += 1;
                     let c = a.first_seen.to_civil_utc();
-                    let name = format!("INC-{:04}{:02}{:02}-{:06}.json", c.year, c.month, c.day, self.seq % 1_000_000);
+                    let name = format!(
+                        "INC-{:04}{:02}{:02}-{:06}.json",
+                        c.year,
+                        c.month,
+                        c.day,
+                        self.seq % 1_000_000
+                    );
                     let p = self.dir.join(name);
                     self.names.insert(a.id.clone(), p.clone());
                     p
@@ -141,7 +153,10 @@ fn recommended(rule: &str) -> &'static [&'static str] {
             "block the source address",
         ],
         "account.change" => &["confirm the change with the administrator who made it"],
-        r if r.starts_with("ssh.") => &["block the source address", "disable password authentication for SSH"],
+        r if r.starts_with("ssh.") => &[
+            "block the source address",
+            "disable password authentication for SSH",
+        ],
         _ => &["review the evidence lines"],
     }
 }
@@ -180,12 +195,20 @@ mod tests {
             evidence: vec![],
         };
         let mut s = IncidentSink::open(dir.path()).unwrap();
-        s.write(&[a.clone()]).unwrap();
-        s.write(&[a.clone()]).unwrap();
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        s.write(std::slice::from_ref(&a)).unwrap();
+        s.write(std::slice::from_ref(&a)).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
         assert_eq!(names, vec!["INC-20231114-000001.json"]);
         let mut s2 = IncidentSink::open(dir.path()).unwrap();
-        s2.write(&[Alert { id: "y".into(), ..a }]).unwrap();
+        s2.write(&[Alert {
+            id: "y".into(),
+            ..a
+        }])
+        .unwrap();
         assert!(dir.path().join("INC-20231114-000002.json").exists());
         let mut st = StreamSink::open(&dir.path().join("stream.jsonl")).unwrap();
         st.write(&[]).unwrap();

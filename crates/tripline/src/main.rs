@@ -1,1 +1,714 @@
-fn main() {}
+//! `tripline`: the binary. Parses the command line, loads the configuration and wires sensors,
+//! detectors and the store together (see `pipeline`). Errors become one clear message and a
+//! non-zero exit; nothing here panics on input.
+#![forbid(unsafe_code)]
+
+mod config;
+mod gen;
+mod output;
+mod pipeline;
+mod run;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use tripline_event::{SensorKind, Severity, SourcePos, Timestamp};
+use tripline_sensors::{LineParser, TimeContext};
+use tripline_store::{AlertQuery, SourcePosition, Store};
+
+/// Watch a Linux host's authentication logs and honeypots, catch attackers, explain why.
+///
+/// Start with `tripline demo` to see alerts from a built-in attack within seconds, or
+/// `tripline once /var/log/auth.log` to scan a log you have.
+#[derive(Parser)]
+#[command(name = "tripline", version, about, long_about)]
+struct Cli {
+    /// Configuration file (TOML, or JSON). Default: built-in settings.
+    #[arg(long, short, global = true, env = "TRIPLINE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The daemon: watch every configured source (files, journald, Cowrie), detect live, store alerts.
+    Run {
+        /// Database file (default: <data_dir>/tripline.db).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Read files never seen before from their start, not their end.
+        #[arg(long)]
+        from_start: bool,
+        /// Watch these files instead of the configured sources.
+        files: Vec<PathBuf>,
+    },
+    /// Scan files once (event time drives the windows), store the alerts and print them.
+    Once {
+        /// One JSON object per alert instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Year of syslog timestamps that have none (for replaying old logs).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Ignore positions stored by an earlier scan and read every file from its start.
+        #[arg(long)]
+        from_start: bool,
+        /// Print CPU time, wall time and peak memory to stderr as JSON.
+        #[arg(long, hide = true)]
+        stats: bool,
+        /// Treat the files as Cowrie JSON logs.
+        #[arg(long)]
+        cowrie: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show how each line of a file is read: one JSON object per line, in order.
+    Parse {
+        /// JSON output (the default and only format; kept for symmetry with other verbs).
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        year: Option<i32>,
+        file: PathBuf,
+    },
+    /// Explain one log line in words: what it is and which rules it moves.
+    Explain {
+        #[arg(long)]
+        year: Option<i32>,
+        line: String,
+    },
+    /// Query stored alerts.
+    Alerts {
+        /// Only alerts last seen within this long (e.g. 30m, 1h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Minimum severity: info, low, medium, high, critical.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only this rule id.
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Validate a configuration file, or print the documented default.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+    /// Generate synthetic data for tests and benchmarks.
+    Gen {
+        #[command(subcommand)]
+        cmd: GenCmd,
+    },
+    /// Feed a built-in attack scenario through the real pipeline and show the alerts.
+    Demo,
+    /// Generate a 1M-line auth.log, scan it with `once`, and print lines per CPU-second,
+    /// wall time and peak memory.
+    Bench {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        /// Keep the generated log here instead of a temporary file.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Check a file (default: the --config file); every bad key is named with its value.
+    Check { file: Option<PathBuf> },
+    /// Print the full default configuration with its documentation.
+    Default,
+}
+
+#[derive(Subcommand)]
+enum GenCmd {
+    /// A realistic auth.log: normal traffic with every attack the rules know.
+    AuthLog {
+        #[arg(long, default_value_t = 10_000)]
+        lines: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Write the injected attacks (`rule entity` per line) here.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Unix time of the first line (default: 3 days ago).
+        #[arg(long)]
+        start: Option<i64>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = real_main(cli) {
+        eprintln!("tripline: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn real_main(cli: Cli) -> Result<()> {
+    let cfg = load_config(cli.config.as_deref())?;
+    match cli.cmd {
+        Cmd::Run {
+            db,
+            from_start,
+            files,
+        } => run::run(cfg, db, from_start, files),
+        Cmd::Once {
+            json,
+            db,
+            year,
+            from_start,
+            stats,
+            cowrie,
+            files,
+        } => {
+            let started = std::time::Instant::now();
+            let db = db.unwrap_or_else(|| cfg.db_path());
+            let alerts = once(&cfg, &db, year, from_start, cowrie, &files)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                for a in &alerts {
+                    serde_json::to_writer(&mut out, &output::alert_json(a, None))?;
+                    out.write_all(b"\n")?;
+                }
+            } else {
+                out.write_all(output::alert_table(&alerts).as_bytes())?;
+            }
+            if stats {
+                let (cpu, rss) = proc_usage();
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"cpu_seconds": cpu, "wall_seconds": started.elapsed().as_secs_f64(), "peak_rss_kb": rss})
+                );
+            }
+            Ok(())
+        }
+        Cmd::Parse {
+            json: _,
+            year,
+            file,
+        } => parse_cmd(&cfg, year, &file),
+        Cmd::Explain { year, line } => explain(&cfg, year, &line),
+        Cmd::Alerts {
+            since,
+            severity,
+            rule,
+            limit,
+            json,
+            db,
+        } => {
+            let store = Store::open(&db.unwrap_or_else(|| cfg.db_path()))?;
+            let since = match since {
+                Some(s) => Some(
+                    Timestamp::now()
+                        .add_secs(-parse_duration(&s).with_context(|| format!("--since {s:?}"))?),
+                ),
+                None => None,
+            };
+            let min_severity = match severity {
+                Some(s) => Some(Severity::parse(&s).with_context(|| {
+                    format!("--severity {s:?}: use info, low, medium, high or critical")
+                })?),
+                None => None,
+            };
+            let found = store.alerts(&AlertQuery {
+                since,
+                min_severity,
+                rule,
+                limit,
+            })?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                for s in &found {
+                    serde_json::to_writer(&mut out, &output::alert_json(&s.alert, Some(&s.state)))?;
+                    out.write_all(b"\n")?;
+                }
+            } else {
+                let list: Vec<_> = found.into_iter().map(|s| s.alert).collect();
+                out.write_all(output::alert_table(&list).as_bytes())?;
+            }
+            Ok(())
+        }
+        Cmd::Config {
+            cmd: ConfigCmd::Default,
+        } => {
+            print!("{}", config::DEFAULT_TOML);
+            Ok(())
+        }
+        Cmd::Config {
+            cmd: ConfigCmd::Check { file },
+        } => {
+            let Some(file) = file.or(cli.config) else {
+                bail!("config check: name a file (or pass --config)")
+            };
+            Config::load(&file)?;
+            println!("{}: ok", file.display());
+            Ok(())
+        }
+        Cmd::Gen {
+            cmd:
+                GenCmd::AuthLog {
+                    lines,
+                    seed,
+                    out,
+                    truth,
+                    start,
+                },
+        } => {
+            let start = start.unwrap_or_else(|| Timestamp::now().secs() - 3 * 86_400);
+            let truth_list = match &out {
+                Some(p) => {
+                    let f = std::fs::File::create(p)
+                        .with_context(|| format!("create {}", p.display()))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    let t = gen::auth_log(&mut w, lines, seed, start)?;
+                    w.flush()?;
+                    t
+                }
+                None => gen::auth_log(
+                    &mut std::io::BufWriter::new(std::io::stdout().lock()),
+                    lines,
+                    seed,
+                    start,
+                )?,
+            };
+            if let Some(t) = truth {
+                std::fs::write(&t, truth_list.join("\n") + "\n")
+                    .with_context(|| format!("write {}", t.display()))?;
+            }
+            Ok(())
+        }
+        Cmd::Demo => demo(&cfg),
+        Cmd::Bench { lines, keep } => bench(lines, keep),
+    }
+}
+
+/// `30m`, `1h`, `7d`, `90s`, `90` → seconds.
+fn parse_duration(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .context("expected a number with an optional unit s, m, h, d")?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        u => bail!("unknown unit {u:?}: use s, m, h, d or w"),
+    };
+    Ok(n.saturating_mul(mult))
+}
+
+fn time_context(cfg: &Config, year: Option<i32>) -> Result<TimeContext> {
+    let tc = TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?;
+    Ok(tc.with_year(year))
+}
+
+/// Scan files once through the real pipeline; returns the alerts of this scan.
+pub fn once(
+    cfg: &Config,
+    db: &Path,
+    year: Option<i32>,
+    from_start: bool,
+    cowrie: bool,
+    files: &[PathBuf],
+) -> Result<Vec<tripline_event::Alert>> {
+    let store = Store::open(db)?;
+    let mut saved = vec![];
+    for f in files {
+        let name = source_name(f, cowrie);
+        saved.push(if from_start {
+            None
+        } else {
+            store.position(&name)?
+        });
+    }
+    let reader = Store::open(db)?;
+    let scan_start = Timestamp::now();
+    let restore = if from_start {
+        vec![]
+    } else {
+        reader
+            .alerts(&AlertQuery {
+                limit: cfg.detect.max_tracked_entities,
+                ..Default::default()
+            })?
+            .into_iter()
+            .map(|s| s.alert)
+            .collect()
+    };
+    let mut engine = pipeline::Engine::start(
+        cfg,
+        store,
+        pipeline::Sinks::default(),
+        restore,
+        reader.first_seen(cfg.detect.max_tracked_entities)?,
+    );
+    let host: std::sync::Arc<str> = cfg.hostname().into();
+    let mut bad_json = 0u64;
+    for (f, saved) in files.iter().zip(saved) {
+        let name = source_name(f, cowrie);
+        let state = saved.map(|s| tripline_sensors::tail::TailState {
+            dev: s.dev,
+            ino: s.ino,
+            offset: s.offset,
+            head_hash: s.head_hash,
+        });
+        let mut tail = tripline_sensors::tail::Tailer::open(f, state, true)?;
+        if !tail.is_open() {
+            bail!("{}: no such file", f.display());
+        }
+        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        let bar = progress_bar(size);
+        let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &host);
+        let mut tc = time_context(cfg, year)?;
+        let observed = Timestamp::now();
+        let mut last = 0u64;
+        loop {
+            let poll = tail.poll(4 << 20, true, &mut |bytes, off| {
+                let line = tripline_sensors::decode_lossy(bytes);
+                let pos = SourcePos {
+                    source: 0,
+                    offset: off,
+                };
+                let ev = if cowrie {
+                    match tripline_sensors::cowrie::parse(&line, &mut tc, observed, pos, &host) {
+                        Ok(ev) => ev,
+                        Err(_) => {
+                            bad_json += 1;
+                            None
+                        }
+                    }
+                } else {
+                    parser.event(&line, observed, pos)
+                };
+                if let Some(ev) = ev {
+                    engine.push(ev);
+                }
+            })?;
+            let st = tail.state();
+            engine.position(SourcePosition {
+                name: name.clone(),
+                dev: st.dev,
+                ino: st.ino,
+                offset: st.offset,
+                head_hash: st.head_hash,
+                cursor: None,
+            });
+            if let Some(b) = &bar {
+                b.inc(st.offset.saturating_sub(last));
+                last = st.offset;
+            }
+            if poll != tripline_sensors::tail::Poll::Data {
+                break;
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    }
+    let stats = engine.finish()?;
+    if bad_json > 0 {
+        eprintln!("tripline: {bad_json} lines were not valid Cowrie JSON and were skipped");
+    }
+    if stats.batches == 0 {
+        eprintln!("tripline: nothing new to read");
+    }
+    // alerts written by this scan: last seen at or after its first event are all that changed;
+    // the store holds them, so read them back rather than keeping them in memory
+    let all = reader.alerts(&AlertQuery::default())?;
+    let _ = scan_start;
+    Ok(all.into_iter().map(|s| s.alert).collect())
+}
+
+fn source_name(f: &Path, cowrie: bool) -> String {
+    let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+    format!(
+        "{}:{}",
+        if cowrie { "cowrie" } else { "file" },
+        abs.display()
+    )
+}
+
+fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if size < 32 << 20 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(size);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .ok()?,
+    );
+    Some(b)
+}
+
+fn parse_cmd(cfg: &Config, year: Option<i32>, file: &Path) -> Result<()> {
+    let f = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+    let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &cfg.hostname());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut buf = vec![];
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        n += 1;
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let text = tripline_sensors::decode_lossy(
+            &bytes[..bytes.len().min(tripline_event::MAX_RAW_BYTES)],
+        );
+        let v = parse_json(&mut parser, n, &text);
+        serde_json::to_writer(&mut out, &v)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn parse_json(parser: &mut LineParser, n: u64, text: &str) -> serde_json::Value {
+    match parser.parse(text) {
+        Some((h, p)) => serde_json::json!({
+            "line": n,
+            "ts": p.ts.or(h.ts),
+            "kind": p.kind.name(),
+            "src_ip": p.src_ip.map(|i| i.to_string()).or(p.src_name.as_deref().map(String::from)),
+            "user": p.user,
+            "host": h.host,
+            "program": h.program,
+            "count": p.count,
+            "hostile": p.hostile,
+        }),
+        None => {
+            let h = tripline_sensors::syslog::parse_header(text, parser.time_context());
+            serde_json::json!({"line": n, "ts": h.ts, "kind": null, "src_ip": null, "user": null, "host": h.host, "program": h.program, "count": 0, "hostile": false})
+        }
+    }
+}
+
+fn explain(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
+    let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &cfg.hostname());
+    let line = output::printable(line);
+    let Some((h, p)) = parser.parse(&line) else {
+        println!("not understood: no sensor reads this line as an event (tripline ignores it)");
+        return Ok(());
+    };
+    println!("program:  {}", h.program.unwrap_or("(none; read as sshd)"));
+    println!(
+        "time:     {}",
+        p.ts.map(|t| t.to_string())
+            .unwrap_or_else(|| "(none in the line; the time it is read is used)".into())
+    );
+    println!("kind:     {}", p.kind.name());
+    if let Some(ip) = p.src_ip {
+        println!("source:   {ip}");
+    } else if let Some(n) = &p.src_name {
+        println!("source:   {n} (a host name: reported, not counted; sshd's UseDNS is on)");
+    }
+    if let Some(u) = &p.user {
+        println!("user:     {u}");
+    }
+    if p.count != 1 {
+        println!("count:    {}", p.count);
+    }
+    println!(
+        "hostile:  {}",
+        if p.hostile {
+            "yes: evidence against its source"
+        } else {
+            "no"
+        }
+    );
+    let r = &cfg.detect.rules;
+    let mut moves: Vec<String> = vec![];
+    let k = &p.kind;
+    if p.hostile && p.src_ip.is_some() && k.is_login_failure() {
+        moves.push(format!(
+            "ssh.bruteforce (≥ {} per IP in {})",
+            r.ssh_bruteforce.threshold,
+            tripline_detect::fmt_secs(r.ssh_bruteforce.window_seconds)
+        ));
+        moves.push("ssh.bruteforce.slow".into());
+        moves.push("ssh.compromise (failure history of the IP)".into());
+        moves.push("ssh.distributed (per user and per network)".into());
+        if p.user.is_some() {
+            moves.push("ssh.spray".into());
+        }
+        if matches!(
+            k,
+            tripline_event::Kind::InvalidUser
+                | tripline_event::Kind::AuthFailure {
+                    invalid_user: true,
+                    ..
+                }
+        ) {
+            moves.push("ssh.enumeration".into());
+        }
+    }
+    use tripline_event::Kind as K;
+    match k {
+        K::PreauthNoise | K::PreauthClose if p.hostile => moves.push("ssh.scan".into()),
+        K::AuthSuccess { .. } => {
+            moves.extend(["ssh.compromise".into(), "ssh.new_source_login".into()])
+        }
+        K::SudoFailure | K::SudoNotAllowed => moves.push("priv.sudo_failures".into()),
+        K::SudoNotInSudoers => moves.push("priv.not_in_sudoers".into()),
+        K::SuFailure { .. } => moves.push("priv.su_failures".into()),
+        K::SudoCommand { .. } | K::SuSuccess { .. } => {
+            moves.push("priv.after_login (if root soon after a login from a new source)".into())
+        }
+        K::AccountCreated | K::GroupMembership { .. } | K::PasswordChange { .. } => {
+            moves.push("account.change".into())
+        }
+        _ => {}
+    }
+    if moves.is_empty() {
+        println!("rules:    none");
+    } else {
+        println!("rules:    {}", moves.join("\n          "));
+    }
+    Ok(())
+}
+
+fn demo(cfg: &Config) -> Result<()> {
+    let dir = tempfile_dir()?;
+    let log = dir.join("demo-auth.log");
+    let start = Timestamp::now().secs() - 3600;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
+    gen::auth_log(&mut f, 3000, 42, start)?;
+    f.flush()?;
+    drop(f);
+    println!(
+        "tripline demo: a generated auth.log with normal traffic and attacks: {}",
+        log.display()
+    );
+    let t = std::time::Instant::now();
+    let alerts = once(cfg, &dir.join("demo.db"), None, true, false, &[log])?;
+    println!(
+        "{} alerts in {:.0} ms:\n",
+        alerts.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut shown = alerts.clone();
+    shown.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
+    shown.truncate(25);
+    print!("{}", output::alert_table(&shown));
+    if let Some(a) = shown.first() {
+        println!(
+            "\nmost severe, in full:\n{}",
+            serde_json::to_string_pretty(&output::alert_json(a, None))?
+        );
+    }
+    println!("\nNext: `tripline once /var/log/auth.log`, or `tripline run` to watch this host.");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!(
+        "tripline-{}-{}",
+        std::process::id(),
+        Timestamp::now().0
+    ));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+/// (CPU seconds, peak RSS in KiB) of this process, from /proc.
+fn proc_usage() -> (f64, u64) {
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split(' ').collect();
+            let ut: f64 = f.get(11)?.parse().ok()?;
+            let st: f64 = f.get(12)?.parse().ok()?;
+            Some((ut + st) / 100.0)
+        })
+        .unwrap_or(0.0);
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    (cpu, rss)
+}
+
+fn bench(lines: u64, keep: Option<PathBuf>) -> Result<()> {
+    let dir = tempfile_dir()?;
+    let log = keep.unwrap_or_else(|| dir.join("bench-auth.log"));
+    eprintln!("generating {lines} lines into {} …", log.display());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
+    gen::auth_log(&mut f, lines, 1, Timestamp::now().secs() - 30 * 86_400)?;
+    f.flush()?;
+    drop(f);
+    let exe = std::env::current_exe()?;
+    let db = dir.join("bench.db");
+    let out = std::process::Command::new(exe)
+        .args(["once", "--json", "--stats", "--db"])
+        .arg(&db)
+        .arg(&log)
+        .output()?;
+    if !out.status.success() {
+        bail!("once failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let stats: serde_json::Value = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .context("once printed no stats")?;
+    let cpu = stats["cpu_seconds"].as_f64().unwrap_or(0.0);
+    let wall = stats["wall_seconds"].as_f64().unwrap_or(0.0);
+    let rss = stats["peak_rss_kb"].as_u64().unwrap_or(0);
+    let alerts = String::from_utf8_lossy(&out.stdout).lines().count();
+    let n = std::fs::read(&log)
+        .map(|b| memchr_count(&b))
+        .unwrap_or(lines);
+    println!("lines: {n}");
+    println!("alerts stored: {alerts}");
+    println!("wall time: {wall:.3} s");
+    println!("cpu time: {cpu:.3} s");
+    println!("lines per cpu-second: {:.0}", n as f64 / cpu.max(0.001));
+    println!("lines per wall-second: {:.0}", n as f64 / wall.max(0.001));
+    println!("peak rss: {:.1} MB", rss as f64 / 1024.0);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn memchr_count(b: &[u8]) -> u64 {
+    b.iter().filter(|c| **c == b'\n').count() as u64
+}

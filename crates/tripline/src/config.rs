@@ -1,0 +1,383 @@
+//! `tripline.toml`: one file, every field documented with its default, unknown keys rejected.
+//!
+//! Loading reports every problem at once — unknown keys with their values, type errors, values
+//! out of range — each naming the key, so a user fixes the file in one pass.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tripline_detect::DetectConfig;
+
+/// The full configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the database and state live. Empty: `/var/lib/tripline` as root, else
+    /// `$XDG_DATA_HOME/tripline` (`~/.local/share/tripline`).
+    pub data_dir: String,
+    /// Zone of syslog timestamps that carry none (`local`, `UTC`, or an IANA name).
+    pub timezone: String,
+    /// This host's name in alerts when a line carries none. Empty: the system host name.
+    pub host: String,
+    /// Seconds between polls of watched files when inotify is unavailable or missed an event.
+    pub poll_interval_seconds: f64,
+    /// Lines read per batch; each batch is one store transaction.
+    pub batch_size: usize,
+    /// Upper bound for a batch when a source has a backlog.
+    pub max_batch_size: usize,
+    /// Events that may wait between reading and detection; a full queue slows the reader
+    /// (backpressure), it never drops.
+    pub max_queue_size: usize,
+    /// Detection shards (threads). 0: one per CPU.
+    pub parallel_processing: usize,
+    /// Keep hot-path caches (timestamp conversion, host names). Off only for debugging.
+    pub cache_enabled: bool,
+    pub sources: SourcesConfig,
+    pub store: StoreConfig,
+    pub output: OutputConfig,
+    pub detect: DetectConfig,
+}
+
+/// What to watch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    pub files: FilesSource,
+    pub journald: JournaldSource,
+    pub cowrie: CowrieSource,
+}
+
+/// Syslog text files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesSource {
+    pub enabled: bool,
+    /// Paths or globs. Missing files are reported and watched for.
+    pub paths: Vec<String>,
+    /// Read files never seen before from their start instead of their end.
+    pub from_start: bool,
+}
+
+/// The systemd journal (via `journalctl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournaldSource {
+    pub enabled: bool,
+    /// journalctl matches, OR-ed (`SYSLOG_FACILITY=10` is authpriv).
+    pub matches: Vec<String>,
+}
+
+/// Cowrie honeypot JSON logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CowrieSource {
+    pub enabled: bool,
+    pub paths: Vec<String>,
+}
+
+/// Persistence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite file. Empty: `<data_dir>/tripline.db`.
+    pub path: String,
+    /// Alerts last seen longer ago than this are deleted.
+    pub retention_days: u32,
+}
+
+/// Extra outputs besides the store.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Print every new or grown alert as a JSON line on stdout (`run`).
+    pub stdout_json: bool,
+    /// devilnet-compatible `stream.jsonl` path. Empty: off.
+    pub stream_jsonl: String,
+    /// Directory for devilnet-compatible `INC-YYYYMMDD-NNNNNN.json` incident reports. Empty: off.
+    pub incidents_dir: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: String::new(),
+            timezone: "local".into(),
+            host: String::new(),
+            poll_interval_seconds: 1.0,
+            batch_size: 1024,
+            max_batch_size: 8192,
+            max_queue_size: 65_536,
+            parallel_processing: 2,
+            cache_enabled: true,
+            sources: SourcesConfig::default(),
+            store: StoreConfig::default(),
+            output: OutputConfig::default(),
+            detect: DetectConfig::default(),
+        }
+    }
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        SourcesConfig {
+            files: FilesSource {
+                enabled: true,
+                paths: vec!["/var/log/auth.log".into(), "/var/log/secure".into()],
+                from_start: false,
+            },
+            journald: JournaldSource {
+                enabled: true,
+                matches: vec!["SYSLOG_FACILITY=4".into(), "SYSLOG_FACILITY=10".into()],
+            },
+            cowrie: CowrieSource {
+                enabled: true,
+                paths: vec![
+                    "/home/cowrie/cowrie/var/log/cowrie/cowrie.json".into(),
+                    "/var/log/cowrie/cowrie.json".into(),
+                ],
+            },
+        }
+    }
+}
+
+impl Default for FilesSource {
+    fn default() -> Self {
+        SourcesConfig::default().files
+    }
+}
+
+impl Default for JournaldSource {
+    fn default() -> Self {
+        SourcesConfig::default().journald
+    }
+}
+
+impl Default for CowrieSource {
+    fn default() -> Self {
+        SourcesConfig::default().cowrie
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: String::new(),
+            retention_days: 90,
+        }
+    }
+}
+
+/// The documented default file printed by `tripline config default`.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// Configuration problems, all of them.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration {source_name}:\n  {}", problems.join("\n  "))]
+pub struct ConfigError {
+    pub source_name: String,
+    pub problems: Vec<String>,
+}
+
+fn unknown_keys(v: &toml::Value, known: &toml::Value, path: &str, out: &mut Vec<String>) {
+    if let (toml::Value::Table(t), toml::Value::Table(k)) = (v, known) {
+        for (key, val) in t {
+            let p = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            match k.get(key) {
+                None => {
+                    let shown = val.to_string();
+                    let shown = tripline_event::truncate_str(&shown, 80);
+                    out.push(format!("{p} = {shown}: unknown key"));
+                }
+                Some(kv) => unknown_keys(val, kv, &p, out),
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Parse TOML (or JSON, when the text starts with `{`), reporting every problem.
+    pub fn parse(text: &str, source_name: &str) -> Result<Config, ConfigError> {
+        let err = |problems| ConfigError {
+            source_name: source_name.to_string(),
+            problems,
+        };
+        let value: toml::Value = if text.trim_start().starts_with('{') {
+            let j: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| err(vec![format!("JSON: {e}")]))?;
+            toml::Value::try_from(j).map_err(|e| err(vec![format!("JSON: {e}")]))?
+        } else {
+            toml::from_str(text)
+                .map_err(|e| err(vec![e.to_string().trim().replace('\n', "\n  ")]))?
+        };
+        let known =
+            toml::Value::try_from(Config::default()).map_err(|e| err(vec![e.to_string()]))?;
+        let mut problems = vec![];
+        unknown_keys(&value, &known, "", &mut problems);
+        // type errors: strip unknown keys first so serde reports the typed ones
+        let cfg: Option<Config> = match value.clone().try_into::<Config>() {
+            Ok(c) => Some(c),
+            Err(e) if problems.is_empty() => {
+                problems.push(e.to_string().trim().to_string());
+                None
+            }
+            Err(_) => None,
+        };
+        if let Some(c) = &cfg {
+            problems.extend(c.validate());
+        }
+        match cfg {
+            Some(c) if problems.is_empty() => Ok(c),
+            _ => Err(err(problems)),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            source_name: path.display().to_string(),
+            problems: vec![format!("cannot read: {e}")],
+        })?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Values serde cannot check.
+    pub fn validate(&self) -> Vec<String> {
+        let mut p = vec![];
+        if !(self.poll_interval_seconds > 0.0 && self.poll_interval_seconds <= 3600.0) {
+            p.push(format!(
+                "poll_interval_seconds = {}: must be in (0, 3600]",
+                self.poll_interval_seconds
+            ));
+        }
+        if self.batch_size == 0 || self.batch_size > self.max_batch_size {
+            p.push(format!(
+                "batch_size = {}: must be 1..=max_batch_size ({})",
+                self.batch_size, self.max_batch_size
+            ));
+        }
+        if self.max_batch_size > 1_000_000 {
+            p.push(format!(
+                "max_batch_size = {}: must be at most 1000000",
+                self.max_batch_size
+            ));
+        }
+        if self.max_queue_size < self.batch_size {
+            p.push(format!(
+                "max_queue_size = {}: must be at least batch_size ({})",
+                self.max_queue_size, self.batch_size
+            ));
+        }
+        if self.parallel_processing > 256 {
+            p.push(format!(
+                "parallel_processing = {}: must be 0..=256",
+                self.parallel_processing
+            ));
+        }
+        if let Err(e) = tripline_sensors::TimeContext::new(&self.timezone) {
+            p.push(format!("timezone = {:?}: {e}", self.timezone));
+        }
+        p.extend(self.detect.validate("detect."));
+        p
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        if !self.data_dir.is_empty() {
+            return PathBuf::from(&self.data_dir);
+        }
+        let root = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .map(|l| l.split_whitespace().nth(1) == Some("0"))
+            })
+            .unwrap_or(false);
+        if root {
+            return PathBuf::from("/var/lib/tripline");
+        }
+        match std::env::var_os("XDG_DATA_HOME") {
+            Some(d) => PathBuf::from(d).join("tripline"),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into()))
+                .join(".local/share/tripline"),
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        if self.store.path.is_empty() {
+            self.data_dir().join("tripline.db")
+        } else {
+            PathBuf::from(&self.store.path)
+        }
+    }
+
+    pub fn shards(&self) -> usize {
+        match self.parallel_processing {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        }
+    }
+
+    pub fn hostname(&self) -> String {
+        if !self.host.is_empty() {
+            return self.host.clone();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_default_file_is_the_default() {
+        let c = Config::parse(DEFAULT_TOML, "default.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn every_unknown_key_is_named_with_its_value() {
+        let e = Config::parse("bogus = 1\n[detect]\ncooldown = \"x\"\n[detect.rules.ssh_bruteforce]\nthreshhold = 3\n", "t").unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("bogus = 1: unknown key"), "{all}");
+        assert!(
+            all.contains("detect.cooldown = \"x\": unknown key"),
+            "{all}"
+        );
+        assert!(
+            all.contains("detect.rules.ssh_bruteforce.threshhold = 3"),
+            "{all}"
+        );
+        assert_eq!(e.problems.len(), 3);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::parse("batch_size = 0\ntimezone = \"Nowhere/Land\"\n[detect]\nallowlist = [\"10.0.0.0/99\"]\n", "t").unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("batch_size = 0"), "{all}");
+        assert!(all.contains("timezone = \"Nowhere/Land\""), "{all}");
+        assert!(
+            all.contains("detect.allowlist[0] = \"10.0.0.0/99\""),
+            "{all}"
+        );
+        let e = Config::parse("batch_size = \"many\"\n", "t").unwrap_err();
+        assert!(e.problems[0].contains("batch_size"), "{:?}", e.problems);
+    }
+
+    #[test]
+    fn json_is_accepted() {
+        let c = Config::parse(
+            r#"{"batch_size": 10, "detect": {"cooldown_seconds": 5}}"#,
+            "t.json",
+        )
+        .unwrap();
+        assert_eq!((c.batch_size, c.detect.cooldown_seconds), (10, 5));
+    }
+}

@@ -1,0 +1,60 @@
+//! How alerts and parsed lines are shown: JSON objects and a readable table.
+
+use serde_json::{json, Value};
+use tripline_event::Alert;
+
+/// The JSON shape of an alert (`once --json`, `alerts --json`, `stdout_json`).
+pub fn alert_json(a: &Alert, state: Option<&str>) -> Value {
+    json!({
+        "id": a.id,
+        "rule": a.rule,
+        "severity": a.severity,
+        "score": a.score,
+        "entity": a.entity,
+        "src_ip": a.src_ip.map(|i| i.to_string()),
+        "user": a.user,
+        "host": a.host,
+        "techniques": a.techniques,
+        "count": a.count,
+        "first_seen": a.first_seen,
+        "last_seen": a.last_seen,
+        "explanation": a.explanation,
+        "evidence": a.evidence,
+        "state": state.unwrap_or("open"),
+    })
+}
+
+/// Strip control characters from attacker-written text before it reaches a terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// A fixed-width table of alerts.
+pub fn alert_table(alerts: &[Alert]) -> String {
+    if alerts.is_empty() {
+        return "no alerts\n".into();
+    }
+    let mut s = format!(
+        "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
+        "SEVERITY", "RULE", "ENTITY", "COUNT", "LAST SEEN", "WHY"
+    );
+    for a in alerts {
+        let entity = printable(&format!("{}:{}", a.entity.type_name(), a.entity.value()));
+        let why = printable(tripline_event::truncate_str(&a.explanation, 100));
+        s.push_str(&format!(
+            "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
+            a.severity.as_str(),
+            a.rule,
+            tripline_event::truncate_str(&entity, 28),
+            a.count,
+            a.last_seen
+                .to_string()
+                .trim_end_matches('Z')
+                .replace('T', " "),
+            why
+        ));
+    }
+    s
+}

@@ -1,0 +1,331 @@
+//! The runtime: batches of events go from the reader to `parallel_processing` detector shards
+//! (threads, state sharded by entity), and their alerts to one store writer, which commits each
+//! batch's alerts together with the source positions the batch ended at.
+//!
+//! Queues are bounded (`max_queue_size` events): when detection or the store falls behind, the
+//! reader blocks, it never drops. The writer commits batches strictly in order, so a stored
+//! position always means "everything before this is in the store".
+
+use crate::config::Config;
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tripline_detect::{DetectConfig, DetectStats, Detector, Output};
+use tripline_event::net::Cidr;
+use tripline_event::{Alert, Event, Timestamp};
+use tripline_store::sinks::{IncidentSink, StreamSink};
+use tripline_store::{SourcePosition, Store, StoreError};
+
+enum ShardMsg {
+    Batch { seq: u64, events: Arc<Vec<Event>> },
+}
+
+enum WriterMsg {
+    /// Sent by the reader: how many shard replies to wait for, and the positions to commit.
+    Batch {
+        seq: u64,
+        positions: Vec<SourcePosition>,
+    },
+    Shard {
+        seq: u64,
+        outputs: Vec<Output>,
+    },
+}
+
+/// Totals reported when the pipeline stops.
+#[derive(Debug, Default, Clone)]
+pub struct RunStats {
+    pub detect: DetectStats,
+    /// Batches sent through the pipeline.
+    pub batches: u64,
+    pub alerts_written: u64,
+    pub tracked_entities: usize,
+}
+
+/// Where alerts go besides the store.
+#[derive(Default)]
+pub struct Sinks {
+    pub stdout_json: bool,
+    pub stream: Option<StreamSink>,
+    pub incidents: Option<IncidentSink>,
+}
+
+pub struct Engine {
+    shards: Vec<SyncSender<ShardMsg>>,
+    shard_handles: Vec<JoinHandle<(DetectStats, usize)>>,
+    writer_tx: SyncSender<WriterMsg>,
+    writer: JoinHandle<Result<u64, StoreError>>,
+    seq: u64,
+    batch: Vec<Event>,
+    batch_size: usize,
+    positions: BTreeMap<String, SourcePosition>,
+}
+
+/// The allowlist: configured blocks, plus loopback and this host's addresses with `ignore_self`.
+pub fn allowlist(cfg: &DetectConfig) -> Vec<Cidr> {
+    let mut out: Vec<Cidr> = cfg
+        .allowlist
+        .iter()
+        .filter_map(|c| Cidr::parse(c).ok())
+        .collect();
+    if cfg.ignore_self {
+        out.push(Cidr {
+            addr: "127.0.0.0".parse().expect("literal"),
+            prefix: 8,
+        });
+        out.push(Cidr {
+            addr: "::1".parse().expect("literal"),
+            prefix: 128,
+        });
+        if let Ok(ifs) = if_addrs::get_if_addrs() {
+            for i in ifs {
+                let ip = i.ip();
+                out.push(Cidr {
+                    addr: ip,
+                    prefix: if ip.is_ipv4() { 32 } else { 128 },
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Engine {
+    /// Start shards and the writer. `restore` are alerts still open from an earlier run;
+    /// `known` the stored (user, network) pairs.
+    pub fn start(
+        cfg: &Config,
+        mut store: Store,
+        mut sinks: Sinks,
+        restore: Vec<Alert>,
+        known: Vec<(String, String, Timestamp)>,
+    ) -> Engine {
+        let n = cfg.shards();
+        let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
+        let dcfg = Arc::new(cfg.detect.clone());
+        let allow = allowlist(&cfg.detect);
+        let (writer_tx, writer_rx) = sync_channel::<WriterMsg>(queue_batches * (n + 1));
+        let mut shards = vec![];
+        let mut shard_handles = vec![];
+        for i in 0..n {
+            let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
+            let mut det = Detector::new(dcfg.clone(), allow.clone(), i, n);
+            for (user, subnet, ts) in &known {
+                if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
+                    det.learn_source(user, ip, *ts);
+                }
+            }
+            for a in &restore {
+                det.restore_alert(a.clone());
+            }
+            let wtx = writer_tx.clone();
+            shard_handles.push(
+                std::thread::Builder::new()
+                    .name(format!("detect-{i}"))
+                    .spawn(move || shard_loop(det, i, n, rx, wtx))
+                    .expect("spawn shard thread"),
+            );
+            shards.push(tx);
+        }
+        let writer = std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n))
+            .expect("spawn writer thread");
+        Engine {
+            shards,
+            shard_handles,
+            writer_tx,
+            writer,
+            seq: 0,
+            batch: Vec::with_capacity(cfg.batch_size),
+            batch_size: cfg.batch_size.max(1),
+            positions: BTreeMap::new(),
+        }
+    }
+
+    /// Queue one event; sends a batch when full.
+    pub fn push(&mut self, ev: Event) {
+        self.batch.push(ev);
+        if self.batch.len() >= self.batch_size {
+            self.send();
+        }
+    }
+
+    /// Record a source position reached by the events pushed so far.
+    pub fn position(&mut self, pos: SourcePosition) {
+        self.positions.insert(pos.name.clone(), pos);
+    }
+
+    /// Send what is queued (also when only positions moved).
+    pub fn send(&mut self) {
+        if self.batch.is_empty() && self.positions.is_empty() {
+            return;
+        }
+        self.seq += 1;
+        let events = Arc::new(std::mem::replace(
+            &mut self.batch,
+            Vec::with_capacity(self.batch_size),
+        ));
+        let positions = std::mem::take(&mut self.positions).into_values().collect();
+        // The writer outlives the reader; a send error means it died, which `finish` reports.
+        let _ = self.writer_tx.send(WriterMsg::Batch {
+            seq: self.seq,
+            positions,
+        });
+        for s in &self.shards {
+            let _ = s.send(ShardMsg::Batch {
+                seq: self.seq,
+                events: events.clone(),
+            });
+        }
+    }
+
+    /// Flush, stop every thread, and return totals (or the store's error).
+    pub fn finish(mut self) -> Result<RunStats, StoreError> {
+        self.send();
+        let batches = self.seq;
+        drop(self.shards);
+        let mut stats = RunStats {
+            batches,
+            ..RunStats::default()
+        };
+        for h in self.shard_handles {
+            if let Ok((d, tracked)) = h.join() {
+                stats.detect.events += d.events;
+                stats.detect.allowlisted += d.allowlisted;
+                stats.detect.evictions += d.evictions;
+                stats.detect.alerts_opened += d.alerts_opened;
+                stats.detect.alerts_updated += d.alerts_updated;
+                stats.tracked_entities += tracked;
+            }
+        }
+        drop(self.writer_tx);
+        stats.alerts_written = self.writer.join().unwrap_or(Ok(0))?;
+        Ok(stats)
+    }
+}
+
+fn shard_loop(
+    mut det: Detector,
+    me: usize,
+    n: usize,
+    rx: Receiver<ShardMsg>,
+    wtx: SyncSender<WriterMsg>,
+) -> (DetectStats, usize) {
+    while let Ok(ShardMsg::Batch { seq, events }) = rx.recv() {
+        for ev in events.iter() {
+            if tripline_detect::owners(ev, n).contains(&Some(me)) {
+                det.process(ev);
+            }
+        }
+        let outputs = det.flush();
+        if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
+            break;
+        }
+    }
+    (det.stats, det.tracked())
+}
+
+struct Pending {
+    replies: usize,
+    positions: Option<Vec<SourcePosition>>,
+    outputs: Vec<Output>,
+}
+
+fn writer_loop(
+    store: &mut Store,
+    sinks: &mut Sinks,
+    rx: Receiver<WriterMsg>,
+    shards: usize,
+) -> Result<u64, StoreError> {
+    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut next = 1u64;
+    let mut written = 0u64;
+    let mut err: Option<StoreError> = None;
+    for msg in rx {
+        let (seq, entry) = match msg {
+            WriterMsg::Batch { seq, positions } => (seq, Some(positions)),
+            WriterMsg::Shard { seq, outputs } => {
+                let p = pending.entry(seq).or_insert(Pending {
+                    replies: 0,
+                    positions: None,
+                    outputs: vec![],
+                });
+                p.replies += 1;
+                p.outputs.extend(outputs);
+                (seq, None)
+            }
+        };
+        if let Some(pos) = entry {
+            pending
+                .entry(seq)
+                .or_insert(Pending {
+                    replies: 0,
+                    positions: None,
+                    outputs: vec![],
+                })
+                .positions = Some(pos);
+        }
+        // commit every complete batch, in order
+        while let Some(p) = pending.get(&next) {
+            if p.replies < shards || p.positions.is_none() {
+                break;
+            }
+            let Some(p) = pending.remove(&next) else {
+                break;
+            };
+            next += 1;
+            if err.is_some() {
+                continue; // keep draining so the reader never blocks on a dead writer
+            }
+            let mut alerts = vec![];
+            let mut first_seen = vec![];
+            for o in p.outputs {
+                match o {
+                    Output::Alert(a) => alerts.push(a),
+                    Output::FirstSeen { user, subnet, ts } => first_seen.push((user, subnet, ts)),
+                }
+            }
+            let positions = p.positions.unwrap_or_default();
+            if alerts.is_empty() && first_seen.is_empty() && positions.is_empty() {
+                continue;
+            }
+            if let Err(e) = store.commit(&alerts, &first_seen, &positions) {
+                err = Some(e);
+                continue;
+            }
+            written += alerts.len() as u64;
+            write_sinks(sinks, &alerts);
+        }
+    }
+    match err {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
+    if alerts.is_empty() {
+        return;
+    }
+    if sinks.stdout_json {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for a in alerts {
+            let _ = serde_json::to_writer(&mut out, &crate::output::alert_json(a, None));
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.flush();
+    }
+    if let Some(s) = sinks.stream.as_mut() {
+        if let Err(e) = s.write(alerts) {
+            eprintln!("tripline: warning: stream.jsonl write failed: {e}");
+        }
+    }
+    if let Some(s) = sinks.incidents.as_mut() {
+        if let Err(e) = s.write(alerts) {
+            eprintln!("tripline: warning: incident report write failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! `tripline run`: the daemon. Watches files (inotify, with polling as the fallback), the
+//! journal and Cowrie logs; a missing source is reported and watched for, never fatal. SIGTERM
+//! or SIGINT stops it after the last batch and its positions are committed.
+
+use crate::config::Config;
+use crate::pipeline::{Engine, Sinks};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tripline_event::{SensorKind, SourcePos, Timestamp};
+use tripline_sensors::tail::{Poll, TailState, Tailer};
+use tripline_sensors::{cowrie, journald, LineParser, TimeContext};
+use tripline_store::{AlertQuery, SourcePosition, Store};
+
+struct FileSource {
+    name: String,
+    tail: Tailer,
+    parser: LineParser,
+    cowrie: bool,
+    missing_reported: bool,
+}
+
+fn expand(patterns: &[String]) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for p in patterns {
+        let matched: Vec<PathBuf> = glob::glob(p)
+            .map(|g| g.flatten().collect())
+            .unwrap_or_default();
+        if matched.is_empty() {
+            out.push(PathBuf::from(p)); // watched for
+        } else {
+            out.extend(matched);
+        }
+    }
+    out
+}
+
+pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBuf>) -> Result<()> {
+    let t0 = Instant::now();
+    let db = db.unwrap_or_else(|| cfg.db_path());
+    let store = Store::open(&db)?;
+    let reader = Store::open(&db)?;
+    // Alerts that may still be open continue instead of being duplicated after a restart.
+    let restore_since = Timestamp::now().add_secs(-(cfg.detect.cooldown_seconds as i64) - 86_400);
+    let restore: Vec<_> = reader
+        .alerts(&AlertQuery {
+            since: Some(restore_since),
+            limit: cfg.detect.max_tracked_entities,
+            ..Default::default()
+        })?
+        .into_iter()
+        .map(|s| s.alert)
+        .collect();
+    let known = reader.first_seen(cfg.detect.max_tracked_entities)?;
+    let host = cfg.hostname();
+    let mut sources = vec![];
+    let (file_paths, cowrie_paths) = if files.is_empty() {
+        let f = if cfg.sources.files.enabled {
+            expand(&cfg.sources.files.paths)
+        } else {
+            vec![]
+        };
+        let c = if cfg.sources.cowrie.enabled {
+            expand(&cfg.sources.cowrie.paths)
+        } else {
+            vec![]
+        };
+        (f, c)
+    } else {
+        (files.clone(), vec![])
+    };
+    let from_start = from_start || cfg.sources.files.from_start;
+    for (path, is_cowrie) in file_paths
+        .iter()
+        .map(|p| (p, false))
+        .chain(cowrie_paths.iter().map(|p| (p, true)))
+    {
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let name = format!(
+            "{}:{}",
+            if is_cowrie { "cowrie" } else { "file" },
+            abs.display()
+        );
+        let saved = reader.position(&name)?.map(|s| TailState {
+            dev: s.dev,
+            ino: s.ino,
+            offset: s.offset,
+            head_hash: s.head_hash,
+        });
+        let tail = match Tailer::open(path, saved, from_start) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("tripline: source {}: {e}", path.display());
+                continue;
+            }
+        };
+        let tc = TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?;
+        sources.push(FileSource {
+            name,
+            tail,
+            parser: LineParser::new(tc, SensorKind::Files, &host),
+            cowrie: is_cowrie,
+            missing_reported: false,
+        });
+    }
+    let mut sinks = Sinks {
+        stdout_json: cfg.output.stdout_json,
+        ..Sinks::default()
+    };
+    if !cfg.output.stream_jsonl.is_empty() {
+        sinks.stream = Some(
+            tripline_store::sinks::StreamSink::open(std::path::Path::new(&cfg.output.stream_jsonl))
+                .context("output.stream_jsonl")?,
+        );
+    }
+    if !cfg.output.incidents_dir.is_empty() {
+        sinks.incidents = Some(
+            tripline_store::sinks::IncidentSink::open(std::path::Path::new(
+                &cfg.output.incidents_dir,
+            ))
+            .context("output.incidents_dir")?,
+        );
+    }
+    let mut engine = Engine::start(&cfg, store, sinks, restore, known);
+
+    // wake-ups: inotify on the sources' directories, signals, journald lines
+    let (wake_tx, wake_rx) = channel::<()>();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let wake = wake_tx.clone();
+        let mut signals = signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGINT,
+        ])
+        .context("install signal handlers")?;
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                stop.store(true, Ordering::SeqCst);
+                let _ = wake.send(());
+            }
+        });
+    }
+    let inotify_ok = watch_dirs(
+        sources
+            .iter()
+            .map(|s| s.tail.path().to_path_buf())
+            .collect(),
+        wake_tx.clone(),
+    );
+    let journal = if files.is_empty() && cfg.sources.journald.enabled {
+        start_journal(&cfg, &reader, wake_tx.clone())
+    } else {
+        None
+    };
+    let mut journal_parser = LineParser::new(
+        TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?,
+        SensorKind::Journald,
+        &host,
+    );
+    let host_arc: Arc<str> = host.as_str().into();
+    let mut cowrie_tc = TimeContext::utc();
+    let watching: Vec<String> = sources
+        .iter()
+        .map(|s| s.tail.path().display().to_string())
+        .collect();
+    eprintln!(
+        "tripline: ready in {:.1} ms; db {}; watching {}{}{}",
+        t0.elapsed().as_secs_f64() * 1000.0,
+        db.display(),
+        if watching.is_empty() {
+            "no files".into()
+        } else {
+            watching.join(", ")
+        },
+        if journal.is_some() {
+            " and the journal"
+        } else {
+            ""
+        },
+        if inotify_ok {
+            ""
+        } else {
+            " (inotify unavailable: polling)"
+        }
+    );
+    let poll = Duration::from_secs_f64(cfg.poll_interval_seconds);
+    let max_bytes = cfg.max_batch_size * 256;
+    let mut bad_cowrie = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let mut busy = false;
+        for s in sources.iter_mut() {
+            let observed = Timestamp::now();
+            let FileSource {
+                tail,
+                parser,
+                cowrie: is_cowrie,
+                ..
+            } = s;
+            let res = tail.poll(max_bytes, false, &mut |bytes, off| {
+                let line = tripline_sensors::decode_lossy(bytes);
+                let pos = SourcePos {
+                    source: 0,
+                    offset: off,
+                };
+                let ev = if *is_cowrie {
+                    cowrie::parse(&line, &mut cowrie_tc, observed, pos, &host_arc).unwrap_or_else(
+                        |_| {
+                            bad_cowrie += 1;
+                            None
+                        },
+                    )
+                } else {
+                    parser.event(&line, observed, pos)
+                };
+                if let Some(ev) = ev {
+                    engine.push(ev);
+                }
+            });
+            match res {
+                Ok(Poll::Data) => {
+                    busy = true;
+                    let st = s.tail.state();
+                    engine.position(SourcePosition {
+                        name: s.name.clone(),
+                        dev: st.dev,
+                        ino: st.ino,
+                        offset: st.offset,
+                        head_hash: st.head_hash,
+                        cursor: None,
+                    });
+                    s.missing_reported = false;
+                }
+                Ok(Poll::Missing) if !s.missing_reported => {
+                    eprintln!(
+                        "tripline: source {} is missing; watching for it",
+                        s.tail.path().display()
+                    );
+                    s.missing_reported = true;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if !s.missing_reported {
+                        eprintln!("tripline: source {}: {e}", s.tail.path().display());
+                        s.missing_reported = true;
+                    }
+                }
+            }
+        }
+        if let Some((rx, _)) = &journal {
+            while let Ok(entry) = rx.try_recv() {
+                busy = true;
+                let h = tripline_sensors::Header {
+                    ts: entry.ts,
+                    host: entry.host.as_deref(),
+                    program: entry.identifier.as_deref(),
+                    pid: entry.pid.as_deref(),
+                    msg: &entry.message,
+                };
+                if let Some(p) = journal_parser.parse_message(&h) {
+                    let raw: Arc<str> = format!(
+                        "{} {}[{}]: {}",
+                        entry.host.as_deref().unwrap_or("-"),
+                        entry.identifier.as_deref().unwrap_or("-"),
+                        entry.pid.as_deref().unwrap_or("-"),
+                        entry.message
+                    )
+                    .into();
+                    let host: Arc<str> = entry.host.as_deref().unwrap_or(&host).into();
+                    engine.push(tripline_sensors::build_event(
+                        p,
+                        Timestamp::now(),
+                        SensorKind::Journald,
+                        host,
+                        raw,
+                        SourcePos::default(),
+                    ));
+                }
+                engine.position(SourcePosition {
+                    name: "journald".into(),
+                    cursor: Some(entry.cursor),
+                    ..Default::default()
+                });
+            }
+        }
+        engine.send();
+        if !busy {
+            let _ = wake_rx.recv_timeout(poll);
+            while wake_rx.try_recv().is_ok() {}
+        }
+    }
+    let stats = engine.finish()?;
+    if bad_cowrie > 0 {
+        eprintln!("tripline: skipped {bad_cowrie} invalid Cowrie lines");
+    }
+    eprintln!(
+        "tripline: stopped; {} events, {} alert updates stored, positions committed",
+        stats.detect.events, stats.alerts_written
+    );
+    Ok(())
+}
+
+/// Watch the parent directories of `paths` with inotify; true when it works.
+fn watch_dirs(paths: Vec<PathBuf>, wake: Sender<()>) -> bool {
+    use inotify::{Inotify, WatchMask};
+    let Ok(mut ino) = Inotify::init() else {
+        return false;
+    };
+    let mut dirs: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| {
+            p.parent().map(|d| {
+                if d.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    d.to_path_buf()
+                }
+            })
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mask = WatchMask::MODIFY
+        | WatchMask::CREATE
+        | WatchMask::MOVED_TO
+        | WatchMask::MOVED_FROM
+        | WatchMask::DELETE
+        | WatchMask::CLOSE_WRITE;
+    let mut any = false;
+    for d in dirs {
+        any |= ino.watches().add(&d, mask).is_ok();
+    }
+    if !any {
+        return false;
+    }
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while ino.read_events_blocking(&mut buf).is_ok() {
+            if wake.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    true
+}
+
+type Journal = (
+    Receiver<journald::JournalEntry>,
+    std::thread::JoinHandle<()>,
+);
+
+fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journal> {
+    if !journald::available() {
+        eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`)");
+        return None;
+    }
+    let cursor = store
+        .position("journald")
+        .ok()
+        .flatten()
+        .and_then(|p| p.cursor);
+    let mut follower = match journald::JournalFollower::spawn(
+        cursor.as_deref(),
+        false,
+        &cfg.sources.journald.matches,
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("tripline: source journald: {e}");
+            return None;
+        }
+    };
+    let (tx, rx) = sync_channel(cfg.max_queue_size.max(16));
+    let h = std::thread::spawn(move || {
+        let mut line = String::new();
+        let mut bad = 0u64;
+        while let Ok(true) = follower.next_line(&mut line) {
+            match journald::parse_entry(line.trim_end()) {
+                Ok(e) => {
+                    if tx.send(e).is_err() {
+                        break;
+                    }
+                    let _ = wake.send(());
+                }
+                Err(_) => bad += 1,
+            }
+        }
+        if bad > 0 {
+            eprintln!("tripline: skipped {bad} unreadable journal entries");
+        }
+    });
+    Some((rx, h))
+}

@@ -1,0 +1,206 @@
+//! The binary, run as a user would: scanning files, parsing lines, config errors, and resuming
+//! after a scan without duplicating alerts.
+
+use std::process::Command;
+
+fn tripline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tripline"))
+}
+
+const ATTACK: &str = "Mar  4 10:00:01 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
+Mar  4 10:00:20 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
+Mar  4 10:00:40 web1 sshd[101]: Invalid user admin from 203.0.113.5 port 40002
+Mar  4 10:01:00 web1 sshd[101]: Failed password for invalid user admin from 203.0.113.5 port 40002 ssh2
+Mar  4 10:01:20 web1 sshd[102]: Failed password for root from 203.0.113.5 port 40003 ssh2
+Mar  4 10:01:40 web1 CRON[5]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)
+";
+
+#[test]
+fn once_json_reports_the_alert_with_its_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, ATTACK).unwrap();
+    let out = tripline()
+        .args(["once", "--json", "--year", "2024", "--db"])
+        .arg(dir.path().join("t.db"))
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bf = alerts
+        .iter()
+        .find(|a| a["rule"] == "ssh.bruteforce")
+        .expect("bruteforce alert");
+    assert_eq!(bf["src_ip"], "203.0.113.5");
+    assert_eq!(bf["severity"], "high");
+    assert_eq!(bf["count"], 5);
+    assert_eq!(bf["techniques"][0], "T1110.001");
+    assert_eq!(bf["first_seen"], "2024-03-04T10:01:20Z");
+    for key in ["score", "user", "last_seen", "explanation"] {
+        assert!(!bf[key].is_null(), "{key}");
+    }
+}
+
+#[test]
+fn a_second_scan_resumes_and_does_not_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let db = dir.path().join("t.db");
+    std::fs::write(&log, ATTACK).unwrap();
+    let run = || {
+        let out = tripline()
+            .args(["once", "--json", "--year", "2024", "--db"])
+            .arg(&db)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let first = run();
+    assert!(first >= 1);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    use std::io::Write;
+    writeln!(
+        f,
+        "Mar  4 10:02:00 web1 sshd[103]: Failed password for root from 203.0.113.5 port 40004 ssh2"
+    )
+    .unwrap();
+    assert_eq!(run(), first, "same alerts, grown, not duplicated");
+    // Known gap (noted on issue 2): detector windows are not restored, so the appended line
+    // does not yet grow the stored alert; it must at least not duplicate it.
+}
+
+#[test]
+fn parse_gives_one_object_per_line_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let mut bytes = ATTACK.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xff\xfe garbage \x00 line\n");
+    std::fs::write(&log, bytes).unwrap();
+    let out = tripline()
+        .args(["parse", "--json", "--year", "2024"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[0]["line"], 1);
+    assert_eq!(rows[0]["kind"], "auth.failure");
+    assert_eq!(rows[0]["hostile"], true);
+    assert_eq!(rows[0]["src_ip"], "203.0.113.5");
+    assert_eq!(rows[0]["ts"], "2024-03-04T10:00:01Z");
+    assert_eq!(rows[2]["kind"], "auth.invalid_user");
+    assert_eq!(rows[5]["kind"], serde_json::Value::Null);
+    assert_eq!(rows[6]["hostile"], false);
+}
+
+#[test]
+fn bad_config_names_every_key_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tripline.toml");
+    std::fs::write(
+        &cfg,
+        "batch_sise = 10\n[detect.rules.ssh_bruteforce]\nthreshold = 0\n",
+    )
+    .unwrap();
+    let out = tripline()
+        .args(["config", "check"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("batch_sise = 10: unknown key"), "{err}");
+    let out = tripline().args(["config", "default"]).output().unwrap();
+    let default = dir.path().join("default.toml");
+    std::fs::write(&default, &out.stdout).unwrap();
+    let out = tripline()
+        .args(["config", "check"])
+        .arg(&default)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn corrupt_database_is_an_error_not_a_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    std::fs::write(&db, vec![b'x'; 4096]).unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, ATTACK).unwrap();
+    let out = tripline()
+        .args(["once", "--db"])
+        .arg(&db)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("corrupt"));
+    assert_eq!(std::fs::read(&db).unwrap(), vec![b'x'; 4096]);
+}
+
+#[test]
+fn generated_log_yields_the_injected_attacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("gen.log");
+    let truth = dir.path().join("truth.txt");
+    let st = tripline()
+        .args([
+            "gen",
+            "auth-log",
+            "--lines",
+            "20000",
+            "--seed",
+            "3",
+            "--start",
+            "1700000000",
+            "--out",
+        ])
+        .arg(&log)
+        .arg("--truth")
+        .arg(&truth)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = tripline()
+        .args(["once", "--json", "--year", "2023", "--db"])
+        .arg(dir.path().join("t.db"))
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let found: std::collections::HashSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}:{}",
+                v["rule"].as_str().unwrap(),
+                v["entity"]["type"].as_str().unwrap(),
+                v["entity"]["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    let missed: Vec<&str> = truth.lines().filter(|t| !found.contains(*t)).collect();
+    assert!(truth.lines().count() > 50);
+    assert!(missed.is_empty(), "missed injected attacks: {missed:?}");
+}
