@@ -430,6 +430,7 @@ impl Detector {
                 && st
                     .fails
                     .has(bf.threshold, bf.window_seconds as i64 * SECOND, now)
+                || open(rules::SSH_BRUTEFORCE)
             {
                 st.fast_fired = true;
                 let n = st
@@ -512,6 +513,7 @@ impl Detector {
                 && st
                     .noise
                     .has(sc.threshold, sc.window_seconds as i64 * SECOND, now)
+                || open(rules::SSH_SCAN)
             {
                 let n = st
                     .noise
