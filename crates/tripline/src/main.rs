@@ -14,9 +14,9 @@ use clap::{Parser, Subcommand};
 use config::Config;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use tripline_event::{SensorKind, Severity, SourcePos, Timestamp};
+use tripline_event::{SensorKind, Severity, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
-use tripline_store::{AlertQuery, SourcePosition, Store};
+use tripline_store::{AlertQuery, Store};
 
 /// Watch a Linux host's authentication logs and honeypots, catch attackers, explain why.
 ///
@@ -339,7 +339,7 @@ pub fn once(
     let store = Store::open(db)?;
     let mut saved = vec![];
     for f in files {
-        let name = source_name(f, cowrie);
+        let name = pipeline::FileSource::name_for(f, cowrie);
         saved.push(if from_start {
             None
         } else {
@@ -347,7 +347,7 @@ pub fn once(
         });
     }
     let reader = Store::open(db)?;
-    let scan_start = Timestamp::now();
+    // alerts of earlier scans continue (grow) instead of being opened again
     let restore = if from_start {
         vec![]
     } else {
@@ -367,60 +367,28 @@ pub fn once(
         restore,
         reader.first_seen(cfg.detect.max_tracked_entities)?,
     );
-    let host: std::sync::Arc<str> = cfg.hostname().into();
+    let host = cfg.hostname();
     let mut bad_json = 0u64;
     for (f, saved) in files.iter().zip(saved) {
-        let name = source_name(f, cowrie);
-        let state = saved.map(|s| tripline_sensors::tail::TailState {
-            dev: s.dev,
-            ino: s.ino,
-            offset: s.offset,
-            head_hash: s.head_hash,
-        });
-        let mut tail = tripline_sensors::tail::Tailer::open(f, state, true)?;
-        if !tail.is_open() {
+        let mut src = pipeline::FileSource::open(
+            f,
+            cowrie,
+            time_context(cfg, year)?,
+            &host,
+            saved.as_ref(),
+            true,
+        )?;
+        if !src.tail.is_open() {
             bail!("{}: no such file", f.display());
         }
-        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        let bar = progress_bar(size);
-        let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &host);
-        let mut tc = time_context(cfg, year)?;
-        let observed = Timestamp::now();
+        let bar = progress_bar(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
         let mut last = 0u64;
         loop {
-            let poll = tail.poll(4 << 20, true, &mut |bytes, off| {
-                let line = tripline_sensors::decode_lossy(bytes);
-                let pos = SourcePos {
-                    source: 0,
-                    offset: off,
-                };
-                let ev = if cowrie {
-                    match tripline_sensors::cowrie::parse(&line, &mut tc, observed, pos, &host) {
-                        Ok(ev) => ev,
-                        Err(_) => {
-                            bad_json += 1;
-                            None
-                        }
-                    }
-                } else {
-                    parser.event(&line, observed, pos)
-                };
-                if let Some(ev) = ev {
-                    engine.push(ev);
-                }
-            })?;
-            let st = tail.state();
-            engine.position(SourcePosition {
-                name: name.clone(),
-                dev: st.dev,
-                ino: st.ino,
-                offset: st.offset,
-                head_hash: st.head_hash,
-                cursor: None,
-            });
+            let poll = src.poll(&mut engine, 4 << 20, true)?;
             if let Some(b) = &bar {
-                b.inc(st.offset.saturating_sub(last));
-                last = st.offset;
+                let offset = src.tail.state().offset;
+                b.inc(offset.saturating_sub(last));
+                last = offset;
             }
             if poll != tripline_sensors::tail::Poll::Data {
                 break;
@@ -429,6 +397,7 @@ pub fn once(
         if let Some(b) = bar {
             b.finish_and_clear();
         }
+        bad_json += src.bad_lines;
     }
     let stats = engine.finish()?;
     if bad_json > 0 {
@@ -437,20 +406,9 @@ pub fn once(
     if stats.batches == 0 {
         eprintln!("tripline: nothing new to read");
     }
-    // alerts written by this scan: last seen at or after its first event are all that changed;
-    // the store holds them, so read them back rather than keeping them in memory
+    // the store holds every alert, grown ones included: read them back rather than keep them
     let all = reader.alerts(&AlertQuery::default())?;
-    let _ = scan_start;
     Ok(all.into_iter().map(|s| s.alert).collect())
-}
-
-fn source_name(f: &Path, cowrie: bool) -> String {
-    let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
-    format!(
-        "{}:{}",
-        if cowrie { "cowrie" } else { "file" },
-        abs.display()
-    )
 }
 
 fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {

@@ -8,12 +8,15 @@
 
 use crate::config::Config;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use tripline_detect::{DetectConfig, DetectStats, Detector, Output};
 use tripline_event::net::Cidr;
-use tripline_event::{Alert, Event, Timestamp};
+use tripline_event::{Alert, Event, SensorKind, SourcePos, Timestamp};
+use tripline_sensors::tail::{Poll, TailError, TailState, Tailer};
+use tripline_sensors::{LineParser, TimeContext};
 use tripline_store::sinks::{IncidentSink, StreamSink};
 use tripline_store::{SourcePosition, Store, StoreError};
 
@@ -39,6 +42,8 @@ pub struct RunStats {
     pub detect: DetectStats,
     /// Batches sent through the pipeline.
     pub batches: u64,
+    /// Events pushed (each is offered to every shard; `detect.events` sums those offers).
+    pub events: u64,
     pub alerts_written: u64,
     pub tracked_entities: usize,
 }
@@ -57,6 +62,7 @@ pub struct Engine {
     writer_tx: SyncSender<WriterMsg>,
     writer: JoinHandle<Result<u64, StoreError>>,
     seq: u64,
+    events: u64,
     batch: Vec<Event>,
     batch_size: usize,
     positions: BTreeMap<String, SourcePosition>,
@@ -138,6 +144,7 @@ impl Engine {
             writer_tx,
             writer,
             seq: 0,
+            events: 0,
             batch: Vec::with_capacity(cfg.batch_size),
             batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
@@ -146,6 +153,7 @@ impl Engine {
 
     /// Queue one event; sends a batch when full.
     pub fn push(&mut self, ev: Event) {
+        self.events += 1;
         self.batch.push(ev);
         if self.batch.len() >= self.batch_size {
             self.send();
@@ -327,5 +335,104 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
         if let Err(e) = s.write(alerts) {
             eprintln!("tripline: warning: incident report write failed: {e}");
         }
+    }
+}
+
+/// A followed file and how its lines become events: the one place where `once` and `run` turn
+/// file bytes into pushed events and recorded positions.
+pub struct FileSource {
+    /// Key of the stored position: `file:/abs/path` or `cowrie:/abs/path`.
+    pub name: String,
+    pub tail: Tailer,
+    parser: LineParser,
+    cowrie: bool,
+    host: Arc<str>,
+    /// Cowrie lines that were not valid JSON events (counted and skipped).
+    pub bad_lines: u64,
+}
+
+impl FileSource {
+    /// The stored-position key of `path`.
+    pub fn name_for(path: &Path, cowrie: bool) -> String {
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        format!(
+            "{}:{}",
+            if cowrie { "cowrie" } else { "file" },
+            abs.display()
+        )
+    }
+
+    /// Follow `path` from `saved` (or, never seen, from its start or end per `from_start`).
+    pub fn open(
+        path: &Path,
+        cowrie: bool,
+        tc: TimeContext,
+        host: &str,
+        saved: Option<&SourcePosition>,
+        from_start: bool,
+    ) -> Result<FileSource, TailError> {
+        let state = saved.map(|s| TailState {
+            dev: s.dev,
+            ino: s.ino,
+            offset: s.offset,
+            head_hash: s.head_hash,
+        });
+        Ok(FileSource {
+            name: FileSource::name_for(path, cowrie),
+            tail: Tailer::open(path, state, from_start)?,
+            parser: LineParser::new(tc, SensorKind::Files, host),
+            cowrie,
+            host: host.into(),
+            bad_lines: 0,
+        })
+    }
+
+    /// Read what is new into `engine`, and record the position reached when lines were read.
+    pub fn poll(
+        &mut self,
+        engine: &mut Engine,
+        max_bytes: usize,
+        eof_flush: bool,
+    ) -> Result<Poll, TailError> {
+        let observed = Timestamp::now();
+        let FileSource {
+            tail,
+            parser,
+            cowrie,
+            host,
+            bad_lines,
+            ..
+        } = self;
+        let poll = tail.poll(max_bytes, eof_flush, &mut |bytes, off| {
+            let line = tripline_sensors::decode_lossy(bytes);
+            let pos = SourcePos {
+                source: 0,
+                offset: off,
+            };
+            let ev = if *cowrie {
+                tripline_sensors::cowrie::parse(&line, parser.time_context(), observed, pos, host)
+                    .unwrap_or_else(|_| {
+                        *bad_lines += 1;
+                        None
+                    })
+            } else {
+                parser.event(&line, observed, pos)
+            };
+            if let Some(ev) = ev {
+                engine.push(ev);
+            }
+        })?;
+        if poll == Poll::Data {
+            let st = self.tail.state();
+            engine.position(SourcePosition {
+                name: self.name.clone(),
+                dev: st.dev,
+                ino: st.ino,
+                offset: st.offset,
+                head_hash: st.head_hash,
+                cursor: None,
+            });
+        }
+        Ok(poll)
     }
 }

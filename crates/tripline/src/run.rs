@@ -3,7 +3,7 @@
 //! or SIGINT stops it after the last batch and its positions are committed.
 
 use crate::config::Config;
-use crate::pipeline::{Engine, Sinks};
+use crate::pipeline::{Engine, FileSource, Sinks};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,15 +11,13 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tripline_event::{SensorKind, SourcePos, Timestamp};
-use tripline_sensors::tail::{Poll, TailState, Tailer};
-use tripline_sensors::{cowrie, journald, LineParser, TimeContext};
+use tripline_sensors::tail::Poll;
+use tripline_sensors::{journald, LineParser, TimeContext};
 use tripline_store::{AlertQuery, SourcePosition, Store};
 
-struct FileSource {
-    name: String,
-    tail: Tailer,
-    parser: LineParser,
-    cowrie: bool,
+/// A watched file and whether its absence or error was already reported.
+struct Watched {
+    src: FileSource,
     missing_reported: bool,
 }
 
@@ -78,33 +76,15 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         .map(|p| (p, false))
         .chain(cowrie_paths.iter().map(|p| (p, true)))
     {
-        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let name = format!(
-            "{}:{}",
-            if is_cowrie { "cowrie" } else { "file" },
-            abs.display()
-        );
-        let saved = reader.position(&name)?.map(|s| TailState {
-            dev: s.dev,
-            ino: s.ino,
-            offset: s.offset,
-            head_hash: s.head_hash,
-        });
-        let tail = match Tailer::open(path, saved, from_start) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("tripline: source {}: {e}", path.display());
-                continue;
-            }
-        };
+        let saved = reader.position(&FileSource::name_for(path, is_cowrie))?;
         let tc = TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?;
-        sources.push(FileSource {
-            name,
-            tail,
-            parser: LineParser::new(tc, SensorKind::Files, &host),
-            cowrie: is_cowrie,
-            missing_reported: false,
-        });
+        match FileSource::open(path, is_cowrie, tc, &host, saved.as_ref(), from_start) {
+            Ok(src) => sources.push(Watched {
+                src,
+                missing_reported: false,
+            }),
+            Err(e) => eprintln!("tripline: source {}: {e}", path.display()),
+        }
     }
     let mut sinks = Sinks {
         stdout_json: cfg.output.stdout_json,
@@ -147,7 +127,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     let inotify_ok = watch_dirs(
         sources
             .iter()
-            .map(|s| s.tail.path().to_path_buf())
+            .map(|s| s.src.tail.path().to_path_buf())
             .collect(),
         wake_tx.clone(),
     );
@@ -161,11 +141,9 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         SensorKind::Journald,
         &host,
     );
-    let host_arc: Arc<str> = host.as_str().into();
-    let mut cowrie_tc = TimeContext::utc();
     let watching: Vec<String> = sources
         .iter()
-        .map(|s| s.tail.path().display().to_string())
+        .map(|s| s.src.tail.path().display().to_string())
         .collect();
     eprintln!(
         "tripline: ready in {:.1} ms; db {}; watching {}{}{}",
@@ -189,62 +167,26 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     );
     let poll = Duration::from_secs_f64(cfg.poll_interval_seconds);
     let max_bytes = cfg.max_batch_size * 256;
-    let mut bad_cowrie = 0u64;
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
         for s in sources.iter_mut() {
-            let observed = Timestamp::now();
-            let FileSource {
-                tail,
-                parser,
-                cowrie: is_cowrie,
-                ..
-            } = s;
-            let res = tail.poll(max_bytes, false, &mut |bytes, off| {
-                let line = tripline_sensors::decode_lossy(bytes);
-                let pos = SourcePos {
-                    source: 0,
-                    offset: off,
-                };
-                let ev = if *is_cowrie {
-                    cowrie::parse(&line, &mut cowrie_tc, observed, pos, &host_arc).unwrap_or_else(
-                        |_| {
-                            bad_cowrie += 1;
-                            None
-                        },
-                    )
-                } else {
-                    parser.event(&line, observed, pos)
-                };
-                if let Some(ev) = ev {
-                    engine.push(ev);
-                }
-            });
+            let res = s.src.poll(&mut engine, max_bytes, false);
             match res {
                 Ok(Poll::Data) => {
                     busy = true;
-                    let st = s.tail.state();
-                    engine.position(SourcePosition {
-                        name: s.name.clone(),
-                        dev: st.dev,
-                        ino: st.ino,
-                        offset: st.offset,
-                        head_hash: st.head_hash,
-                        cursor: None,
-                    });
                     s.missing_reported = false;
                 }
                 Ok(Poll::Missing) if !s.missing_reported => {
                     eprintln!(
                         "tripline: source {} is missing; watching for it",
-                        s.tail.path().display()
+                        s.src.tail.path().display()
                     );
                     s.missing_reported = true;
                 }
                 Ok(_) => {}
                 Err(e) => {
                     if !s.missing_reported {
-                        eprintln!("tripline: source {}: {e}", s.tail.path().display());
+                        eprintln!("tripline: source {}: {e}", s.src.tail.path().display());
                         s.missing_reported = true;
                     }
                 }
@@ -293,12 +235,13 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         }
     }
     let stats = engine.finish()?;
+    let bad_cowrie: u64 = sources.iter().map(|s| s.src.bad_lines).sum();
     if bad_cowrie > 0 {
         eprintln!("tripline: skipped {bad_cowrie} invalid Cowrie lines");
     }
     eprintln!(
         "tripline: stopped; {} events, {} alert updates stored, positions committed",
-        stats.detect.events, stats.alerts_written
+        stats.events, stats.alerts_written
     );
     Ok(())
 }
