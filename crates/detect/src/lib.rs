@@ -49,6 +49,9 @@ pub struct DetectStats {
     pub events: u64,
     pub allowlisted: u64,
     pub evictions: u64,
+    /// Entities dropped because their windows emptied (event time), and alerts closed by
+    /// their cooldown and dropped from memory (they stay in the store).
+    pub expired: u64,
     pub alerts_opened: u64,
     pub alerts_updated: u64,
 }
@@ -91,6 +94,10 @@ fn user_key(u: &str) -> u128 {
 /// Something with a last-seen time, so the least recent can be evicted.
 trait Aged {
     fn last(&self) -> i64;
+    /// Never evicted while true (an alert not yet flushed).
+    fn pinned(&self) -> bool {
+        false
+    }
 }
 
 /// A map with a size cap: beyond it the least recently seen eighth is evicted at once
@@ -115,10 +122,54 @@ impl<V: Aged + Default> Bounded<V> {
             let (_, cut, _) = ages.select_nth_unstable(k);
             let cut = *cut;
             let before = self.map.len();
-            self.map.retain(|_, v| v.last() > cut);
+            self.map.retain(|_, v| v.last() > cut || v.pinned());
             *evictions += (before - self.map.len()) as u64;
         }
         self.map.entry(key).or_default()
+    }
+
+    /// Drop entries idle for more than `ttl` µs before `now` (unless `keep` says otherwise);
+    /// returns how many went.
+    fn expire(&mut self, now: i64, ttl: i64, keep: impl Fn(&V) -> bool) -> u64 {
+        let before = self.map.len();
+        self.map
+            .retain(|_, v| now.saturating_sub(v.last()) <= ttl || keep(v));
+        (before - self.map.len()) as u64
+    }
+}
+
+/// When each kind of state expires: idle longer than its longest window (event time), it can
+/// no longer make any rule fire.
+#[derive(Debug, Clone, Copy)]
+struct Ttl {
+    ip: i64,
+    user: i64,
+    net: i64,
+    alert: i64,
+}
+
+impl Ttl {
+    fn new(cfg: &DetectConfig) -> Ttl {
+        let r = &cfg.rules;
+        let max = |w: &[u64]| w.iter().copied().max().unwrap_or(0) as i64 * SECOND;
+        Ttl {
+            ip: max(&[
+                r.ssh_bruteforce.window_seconds,
+                r.ssh_bruteforce_slow.window_seconds,
+                r.ssh_spray.window_seconds,
+                r.ssh_enumeration.window_seconds,
+                r.ssh_scan.window_seconds,
+                r.ssh_compromise.window_seconds,
+            ]),
+            user: max(&[
+                r.priv_sudo_failures.window_seconds,
+                r.priv_su_failures.window_seconds,
+                r.priv_after_login.window_seconds,
+                r.ssh_distributed.window_seconds,
+            ]),
+            net: max(&[r.ssh_distributed.window_seconds]),
+            alert: cfg.cooldown_seconds as i64 * SECOND,
+        }
     }
 }
 
@@ -210,6 +261,27 @@ impl Aged for OpenAlert {
     fn last(&self) -> i64 {
         self.alert.last_seen.0
     }
+    fn pinned(&self) -> bool {
+        self.dirty
+    }
+}
+
+impl OpenAlert {
+    /// The alert as it stands: evidence, explanation and score filled in; marks it flushed.
+    fn emit(&mut self, rule: u8, cfg: &RulesConfig) -> Alert {
+        self.dirty = false;
+        let mut a = self.alert.clone();
+        a.evidence = self
+            .first
+            .iter()
+            .chain(self.latest.iter())
+            .map(|e| e.to_string())
+            .collect();
+        a.explanation = rules::explain(rule, &a, &self.users, &self.sources, &self.detail, cfg);
+        a.score = rules::score(rule, a.count);
+        self.alert.explanation.clone_from(&a.explanation);
+        a
+    }
 }
 
 impl Default for OpenAlert {
@@ -257,6 +329,10 @@ pub struct Detector {
     alerts: Bounded<OpenAlert>,
     dirty: Vec<(u8, u128)>,
     out: Vec<Output>,
+    ttl: Ttl,
+    /// The latest event time seen, and when state was last swept for expiry.
+    clock: i64,
+    swept: [i64; 4],
     pub stats: DetectStats,
 }
 
@@ -287,6 +363,9 @@ impl Detector {
             alerts: Bounded::new(per_shard),
             dirty: vec![],
             out: vec![],
+            ttl: Ttl::new(&cfg),
+            clock: i64::MIN,
+            swept: [i64::MIN; 4],
             stats: DetectStats::default(),
             cfg,
         }
@@ -351,6 +430,10 @@ impl Detector {
     /// Run every rule this shard owns on one event.
     pub fn process(&mut self, ev: &Event) {
         self.stats.events += 1;
+        if ev.ts.0 > self.clock {
+            self.clock = ev.ts.0;
+            self.sweep();
+        }
         if let Some(ip) = ev.src_ip {
             if self.allow.iter().any(|c| c.contains(ip)) {
                 self.stats.allowlisted += 1;
@@ -369,32 +452,47 @@ impl Detector {
         }
     }
 
+    /// Forget what can no longer fire, so memory follows the attacks in progress rather than
+    /// every address ever seen. Each kind of state is swept when event time has moved a quarter
+    /// of its lifetime (at least a minute) since its last sweep: amortized O(1) per event.
+    fn sweep(&mut self) {
+        let now = self.clock;
+        let t = self.ttl;
+        let due = |swept: &mut i64, ttl: i64| {
+            let go = now.saturating_sub(*swept) >= (ttl / 4).max(60 * SECOND);
+            if go {
+                *swept = now;
+            }
+            go
+        };
+        let mut n = 0;
+        if due(&mut self.swept[0], t.ip) {
+            n += self.ips.expire(now, t.ip, |_| false);
+        }
+        if due(&mut self.swept[1], t.user) {
+            // a user's known networks and first login outlive the windows
+            n += self.users.expire(now, t.user, |u| {
+                !u.known.is_empty() || u.first_login.is_some()
+            });
+        }
+        if due(&mut self.swept[2], t.net) {
+            n += self.nets.expire(now, t.net, |_| false);
+        }
+        if due(&mut self.swept[3], t.alert) {
+            // a closed alert is in the store already; only an unflushed one must stay
+            n += self.alerts.expire(now, t.alert, Aged::pinned);
+        }
+        self.stats.expired += n;
+    }
+
     /// Alerts and first-seen records changed since the last flush.
     pub fn flush(&mut self) -> Vec<Output> {
         for (rule, key) in std::mem::take(&mut self.dirty) {
             if let Some(open) = self.alerts.map.get_mut(&alert_key(rule, key)) {
-                if !open.dirty {
-                    continue;
+                if open.dirty {
+                    let a = open.emit(rule, &self.cfg.rules);
+                    self.out.push(Output::Alert(a));
                 }
-                open.dirty = false;
-                let mut a = open.alert.clone();
-                a.evidence = open
-                    .first
-                    .iter()
-                    .chain(open.latest.iter())
-                    .map(|e| e.to_string())
-                    .collect();
-                a.explanation = rules::explain(
-                    rule,
-                    &a,
-                    &open.users,
-                    &open.sources,
-                    &open.detail,
-                    &self.cfg.rules,
-                );
-                a.score = rules::score(rule, a.count);
-                open.alert.explanation.clone_from(&a.explanation);
-                self.out.push(Output::Alert(a));
             }
         }
         std::mem::take(&mut self.out)
@@ -740,6 +838,11 @@ impl Detector {
         let slot = self.alerts.entry(akey, &mut evictions);
         self.stats.evictions += evictions;
         let fresh = slot.alert.rule.is_empty() || ev.ts.0 - slot.alert.last_seen.0 > cooldown;
+        if fresh && slot.dirty {
+            // the previous alert closed within this batch: emit its last state before reuse
+            let a = slot.emit(rule, &self.cfg.rules);
+            self.out.push(Output::Alert(a));
+        }
         if fresh {
             *slot = OpenAlert {
                 alert: Alert {

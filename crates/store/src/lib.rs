@@ -69,6 +69,8 @@ pub struct AlertQuery {
     pub since: Option<Timestamp>,
     pub min_severity: Option<Severity>,
     pub rule: Option<String>,
+    /// Only alerts written (opened or grown) at or after this wall-clock time.
+    pub updated_since: Option<Timestamp>,
     pub limit: usize,
 }
 
@@ -297,14 +299,30 @@ impl Store {
 
     /// Alerts matching `q`, most recent first.
     pub fn alerts(&self, q: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut out = vec![];
+        self.for_each_alert(q, |a| {
+            out.push(a);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Hand each alert matching `q` to `f`, most recent first, without collecting them; `f`
+    /// returns false to stop. Returns how many were handed over.
+    pub fn for_each_alert(
+        &self,
+        q: &AlertQuery,
+        mut f: impl FnMut(StoredAlert) -> bool,
+    ) -> Result<usize, StoreError> {
         let sql = |e| classify(&self.path, e);
         let mut st = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host, techniques,
                         count, first_seen, last_seen, explanation, evidence, state
                  FROM alerts
                  WHERE last_seen >= ?1 AND severity >= ?2 AND (?3 IS NULL OR rule = ?3)
+                    AND updated >= ?5
                  ORDER BY last_seen DESC, id LIMIT ?4",
             )
             .map_err(sql)?;
@@ -315,43 +333,18 @@ impl Store {
         } else {
             q.limit as i64
         };
-        let rows = st
-            .query_map(params![since, sev, q.rule, limit], |r| {
-                let entity_type: String = r.get(4)?;
-                let entity: String = r.get(5)?;
-                let entity = match entity_type.as_str() {
-                    "ip" => entity
-                        .parse::<IpAddr>()
-                        .map(Entity::Ip)
-                        .unwrap_or(Entity::Subnet(entity)),
-                    "user" => Entity::User(entity),
-                    _ => Entity::Subnet(entity),
-                };
-                let evidence: String = r.get(14)?;
-                let (rule, techniques) = rule_static(&r.get::<_, String>(1)?);
-                Ok(StoredAlert {
-                    alert: Alert {
-                        id: r.get(0)?,
-                        rule,
-                        severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
-                            .unwrap_or(Severity::Info),
-                        score: r.get::<_, f64>(3)? as f32,
-                        entity,
-                        src_ip: r.get::<_, Option<String>>(6)?.and_then(|s| s.parse().ok()),
-                        user: r.get(7)?,
-                        host: r.get(8)?,
-                        techniques,
-                        count: r.get::<_, i64>(10)? as u64,
-                        first_seen: Timestamp(r.get(11)?),
-                        last_seen: Timestamp(r.get(12)?),
-                        explanation: r.get(13)?,
-                        evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-                    },
-                    state: r.get(15)?,
-                })
-            })
+        let updated = q.updated_since.map(|t| t.0).unwrap_or(i64::MIN);
+        let mut rows = st
+            .query(params![since, sev, q.rule, limit, updated])
             .map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(sql)? {
+            n += 1;
+            if !f(stored_alert(r).map_err(sql)?) {
+                break;
+            }
+        }
+        Ok(n)
     }
 
     /// Number of stored alerts.
@@ -368,6 +361,41 @@ impl Store {
             .execute("DELETE FROM alerts WHERE last_seen < ?1", [cutoff.0])
             .map_err(|e| classify(&self.path, e))
     }
+}
+
+/// One `alerts` row (columns as selected by [`Store::for_each_alert`]).
+fn stored_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlert> {
+    let entity_type: String = r.get(4)?;
+    let entity: String = r.get(5)?;
+    let entity = match entity_type.as_str() {
+        "ip" => entity
+            .parse::<IpAddr>()
+            .map(Entity::Ip)
+            .unwrap_or(Entity::Subnet(entity)),
+        "user" => Entity::User(entity),
+        _ => Entity::Subnet(entity),
+    };
+    let evidence: String = r.get(14)?;
+    let (rule, techniques) = rule_static(&r.get::<_, String>(1)?);
+    Ok(StoredAlert {
+        alert: Alert {
+            id: r.get(0)?,
+            rule,
+            severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
+            score: r.get::<_, f64>(3)? as f32,
+            entity,
+            src_ip: r.get::<_, Option<String>>(6)?.and_then(|s| s.parse().ok()),
+            user: r.get(7)?,
+            host: r.get(8)?,
+            techniques,
+            count: r.get::<_, i64>(10)? as u64,
+            first_seen: Timestamp(r.get(11)?),
+            last_seen: Timestamp(r.get(12)?),
+            explanation: r.get(13)?,
+            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+        },
+        state: r.get(15)?,
+    })
 }
 
 fn classify(path: &Path, e: rusqlite::Error) -> StoreError {

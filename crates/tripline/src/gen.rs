@@ -294,6 +294,15 @@ impl<W: Write> Gen<'_, W> {
     }
 }
 
+/// Average seconds of log time per generated line (measured: 4.9 s).
+pub const SECONDS_PER_LINE: i64 = 5;
+
+/// A start time that makes `lines` lines end about an hour before now, so that a syslog reader
+/// infers the right year for every line (a log that ran into the future would wrap to last year).
+pub fn default_start(lines: u64) -> i64 {
+    tripline_event::Timestamp::now().secs() - (lines as i64).saturating_mul(SECONDS_PER_LINE) - 3600
+}
+
 /// Write about `lines` lines to `out`; returns the ground truth (`rule entity` per attack).
 pub fn auth_log<W: Write>(
     out: &mut W,

@@ -145,7 +145,7 @@ enum GenCmd {
         /// Write the injected attacks (`rule entity` per line) here.
         #[arg(long)]
         truth: Option<PathBuf>,
-        /// Unix time of the first line (default: 3 days ago).
+        /// Unix time of the first line (default: so that the log ends about an hour ago).
         #[arg(long)]
         start: Option<i64>,
     },
@@ -185,21 +185,27 @@ fn real_main(cli: Cli) -> Result<()> {
         } => {
             let started = std::time::Instant::now();
             let db = db.unwrap_or_else(|| cfg.db_path());
-            let alerts = once(&cfg, &db, year, from_start, cowrie, &files)?;
-            let mut out = std::io::stdout().lock();
-            if json {
-                for a in &alerts {
-                    serde_json::to_writer(&mut out, &output::alert_json(a, None))?;
-                    out.write_all(b"\n")?;
-                }
-            } else {
-                out.write_all(output::alert_table(&alerts).as_bytes())?;
-            }
+            let scan = once(&cfg, &db, year, from_start, cowrie, &files)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            print_alerts(&mut out, &scan.store, &scan.query(), json)?;
             if stats {
                 let (cpu, rss) = proc_usage();
                 eprintln!(
                     "{}",
-                    serde_json::json!({"cpu_seconds": cpu, "wall_seconds": started.elapsed().as_secs_f64(), "peak_rss_kb": rss})
+                    serde_json::json!({
+                        "cpu_seconds": cpu,
+                        "wall_seconds": started.elapsed().as_secs_f64(),
+                        "peak_rss_kb": rss,
+                        "lines": scan.lines,
+                        "unparsed": scan.unparsed,
+                        "events": scan.stats.events,
+                        "batches": scan.stats.batches,
+                        "alert_writes": scan.stats.alerts_written,
+                        "alerts_opened": scan.stats.detect.alerts_opened,
+                        "tracked_entities": scan.stats.tracked_entities,
+                        "evictions": scan.stats.detect.evictions,
+                        "expired": scan.stats.detect.expired,
+                    })
                 );
             }
             Ok(())
@@ -232,23 +238,15 @@ fn real_main(cli: Cli) -> Result<()> {
                 })?),
                 None => None,
             };
-            let found = store.alerts(&AlertQuery {
+            let q = AlertQuery {
                 since,
                 min_severity,
                 rule,
                 limit,
-            })?;
-            let mut out = std::io::stdout().lock();
-            if json {
-                for s in &found {
-                    serde_json::to_writer(&mut out, &output::alert_json(&s.alert, Some(&s.state)))?;
-                    out.write_all(b"\n")?;
-                }
-            } else {
-                let list: Vec<_> = found.into_iter().map(|s| s.alert).collect();
-                out.write_all(output::alert_table(&list).as_bytes())?;
-            }
-            Ok(())
+                ..Default::default()
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            print_alerts(&mut out, &store, &q, json)
         }
         Cmd::Config {
             cmd: ConfigCmd::Default,
@@ -276,7 +274,7 @@ fn real_main(cli: Cli) -> Result<()> {
                     start,
                 },
         } => {
-            let start = start.unwrap_or_else(|| Timestamp::now().secs() - 3 * 86_400);
+            let start = start.unwrap_or_else(|| gen::default_start(lines));
             let truth_list = match &out {
                 Some(p) => {
                     let f = std::fs::File::create(p)
@@ -327,7 +325,57 @@ fn time_context(cfg: &Config, year: Option<i32>) -> Result<TimeContext> {
     Ok(tc.with_year(year))
 }
 
-/// Scan files once through the real pipeline; returns the alerts of this scan.
+/// Stream the alerts matching `q` to `out`: JSON lines, or a table (header only when there are
+/// some). Stops quietly when the reader goes away (a closed pipe).
+fn print_alerts(out: &mut impl Write, store: &Store, q: &AlertQuery, json: bool) -> Result<()> {
+    let mut err: Option<std::io::Error> = None;
+    let mut first = true;
+    let n = store.for_each_alert(q, |s| {
+        let r = if json {
+            serde_json::to_writer(&mut *out, &output::alert_json(&s.alert, Some(&s.state)))
+                .map_err(std::io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+        } else {
+            let header = if std::mem::take(&mut first) {
+                output::alert_table_header()
+            } else {
+                String::new()
+            };
+            out.write_all(header.as_bytes())
+                .and_then(|_| out.write_all(output::alert_row(&s.alert).as_bytes()))
+        };
+        err = r.err();
+        err.is_none()
+    })?;
+    if n == 0 && !json {
+        out.write_all(b"no alerts\n")?;
+    }
+    match err.or_else(|| out.flush().err()) {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// What a scan left: the store it wrote and when it started, so its alerts can be read back.
+pub struct Scan {
+    pub store: Store,
+    pub started: Timestamp,
+    pub stats: pipeline::RunStats,
+    pub lines: u64,
+    pub unparsed: u64,
+}
+
+impl Scan {
+    /// The alerts this scan opened or grew.
+    pub fn query(&self) -> AlertQuery {
+        AlertQuery {
+            updated_since: Some(self.started),
+            ..Default::default()
+        }
+    }
+}
+
+/// Scan files once through the real pipeline.
 pub fn once(
     cfg: &Config,
     db: &Path,
@@ -335,7 +383,8 @@ pub fn once(
     from_start: bool,
     cowrie: bool,
     files: &[PathBuf],
-) -> Result<Vec<tripline_event::Alert>> {
+) -> Result<Scan> {
+    let started = Timestamp::now();
     let store = Store::open(db)?;
     let mut saved = vec![];
     for f in files {
@@ -369,6 +418,7 @@ pub fn once(
     );
     let host = cfg.hostname();
     let mut bad_json = 0u64;
+    let (mut lines, mut unparsed) = (0u64, 0u64);
     for (f, saved) in files.iter().zip(saved) {
         let mut src = pipeline::FileSource::open(
             f,
@@ -398,6 +448,8 @@ pub fn once(
             b.finish_and_clear();
         }
         bad_json += src.bad_lines;
+        lines += src.parser_stats().lines;
+        unparsed += src.parser_stats().unparsed;
     }
     let stats = engine.finish()?;
     if bad_json > 0 {
@@ -406,9 +458,14 @@ pub fn once(
     if stats.batches == 0 {
         eprintln!("tripline: nothing new to read");
     }
-    // the store holds every alert, grown ones included: read them back rather than keep them
-    let all = reader.alerts(&AlertQuery::default())?;
-    Ok(all.into_iter().map(|s| s.alert).collect())
+    // the store holds every alert, grown ones included: the caller reads them back from there
+    Ok(Scan {
+        store: reader,
+        started,
+        stats,
+        lines,
+        unparsed,
+    })
 }
 
 fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
@@ -569,7 +626,13 @@ fn demo(cfg: &Config) -> Result<()> {
         log.display()
     );
     let t = std::time::Instant::now();
-    let alerts = once(cfg, &dir.join("demo.db"), None, true, false, &[log])?;
+    let scan = once(cfg, &dir.join("demo.db"), None, true, false, &[log])?;
+    let alerts: Vec<_> = scan
+        .store
+        .alerts(&scan.query())?
+        .into_iter()
+        .map(|s| s.alert)
+        .collect();
     println!(
         "{} alerts in {:.0} ms:\n",
         alerts.len(),
@@ -631,7 +694,7 @@ fn bench(lines: u64, keep: Option<PathBuf>) -> Result<()> {
     let log = keep.unwrap_or_else(|| dir.join("bench-auth.log"));
     eprintln!("generating {lines} lines into {} …", log.display());
     let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
-    gen::auth_log(&mut f, lines, 1, Timestamp::now().secs() - 30 * 86_400)?;
+    gen::auth_log(&mut f, lines, 1, gen::default_start(lines))?;
     f.flush()?;
     drop(f);
     let exe = std::env::current_exe()?;
@@ -670,3 +733,6 @@ fn bench(lines: u64, keep: Option<PathBuf>) -> Result<()> {
 fn memchr_count(b: &[u8]) -> u64 {
     b.iter().filter(|c| **c == b'\n').count() as u64
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

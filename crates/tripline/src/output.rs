@@ -31,30 +31,40 @@ pub fn printable(s: &str) -> String {
         .collect()
 }
 
+/// The header of the alert table.
+pub fn alert_table_header() -> String {
+    format!(
+        "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
+        "SEVERITY", "RULE", "ENTITY", "COUNT", "LAST SEEN", "WHY"
+    )
+}
+
+/// One row of the alert table (attacker-written text made printable).
+pub fn alert_row(a: &Alert) -> String {
+    let entity = printable(&format!("{}:{}", a.entity.type_name(), a.entity.value()));
+    let why = printable(tripline_event::truncate_str(&a.explanation, 100));
+    format!(
+        "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
+        a.severity.as_str(),
+        a.rule,
+        tripline_event::truncate_str(&entity, 28),
+        a.count,
+        a.last_seen
+            .to_string()
+            .trim_end_matches('Z')
+            .replace('T', " "),
+        why
+    )
+}
+
 /// A fixed-width table of alerts.
 pub fn alert_table(alerts: &[Alert]) -> String {
     if alerts.is_empty() {
         return "no alerts\n".into();
     }
-    let mut s = format!(
-        "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
-        "SEVERITY", "RULE", "ENTITY", "COUNT", "LAST SEEN", "WHY"
-    );
+    let mut s = alert_table_header();
     for a in alerts {
-        let entity = printable(&format!("{}:{}", a.entity.type_name(), a.entity.value()));
-        let why = printable(tripline_event::truncate_str(&a.explanation, 100));
-        s.push_str(&format!(
-            "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
-            a.severity.as_str(),
-            a.rule,
-            tripline_event::truncate_str(&entity, 28),
-            a.count,
-            a.last_seen
-                .to_string()
-                .trim_end_matches('Z')
-                .replace('T', " "),
-            why
-        ));
+        s.push_str(&alert_row(a));
     }
     s
 }

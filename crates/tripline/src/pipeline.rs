@@ -203,12 +203,14 @@ impl Engine {
                 stats.detect.events += d.events;
                 stats.detect.allowlisted += d.allowlisted;
                 stats.detect.evictions += d.evictions;
+                stats.detect.expired += d.expired;
                 stats.detect.alerts_opened += d.alerts_opened;
                 stats.detect.alerts_updated += d.alerts_updated;
                 stats.tracked_entities += tracked;
             }
         }
         drop(self.writer_tx);
+        stats.events = self.events;
         stats.alerts_written = self.writer.join().unwrap_or(Ok(0))?;
         Ok(stats)
     }
@@ -241,6 +243,42 @@ struct Pending {
     outputs: Vec<Output>,
 }
 
+/// What one transaction writes: the union of consecutive complete batches. An alert that grew in
+/// several of them is written once, in its latest state; a source's position is its last one.
+#[derive(Default)]
+struct Group {
+    alerts: Vec<Alert>,
+    index: rustc_hash::FxHashMap<String, usize>,
+    first_seen: Vec<(String, String, Timestamp)>,
+    positions: BTreeMap<String, SourcePosition>,
+    batches: usize,
+}
+
+impl Group {
+    fn add(&mut self, p: Pending) {
+        self.batches += 1;
+        for o in p.outputs {
+            match o {
+                Output::Alert(a) => match self.index.get(&a.id) {
+                    Some(&i) => self.alerts[i] = a,
+                    None => {
+                        self.index.insert(a.id.clone(), self.alerts.len());
+                        self.alerts.push(a);
+                    }
+                },
+                Output::FirstSeen { user, subnet, ts } => self.first_seen.push((user, subnet, ts)),
+            }
+        }
+        for pos in p.positions.unwrap_or_default() {
+            self.positions.insert(pos.name.clone(), pos);
+        }
+    }
+}
+
+/// Most batches one transaction takes: bounds the transaction while keeping commits rare when
+/// the reader is far ahead (a scan), and one batch per commit when it is not (live).
+const MAX_GROUP_BATCHES: usize = 256;
+
 fn writer_loop(
     store: &mut Store,
     sinks: &mut Sinks,
@@ -251,61 +289,60 @@ fn writer_loop(
     let mut next = 1u64;
     let mut written = 0u64;
     let mut err: Option<StoreError> = None;
-    for msg in rx {
-        let (seq, entry) = match msg {
-            WriterMsg::Batch { seq, positions } => (seq, Some(positions)),
-            WriterMsg::Shard { seq, outputs } => {
-                let p = pending.entry(seq).or_insert(Pending {
-                    replies: 0,
-                    positions: None,
-                    outputs: vec![],
-                });
-                p.replies += 1;
-                p.outputs.extend(outputs);
-                (seq, None)
-            }
-        };
-        if let Some(pos) = entry {
-            pending
-                .entry(seq)
-                .or_insert(Pending {
-                    replies: 0,
-                    positions: None,
-                    outputs: vec![],
-                })
-                .positions = Some(pos);
+    let mut group = Group::default();
+    let mut open = true;
+    while open {
+        // block for one message, then take whatever else is already queued: group commit
+        let mut msg = rx.recv().ok();
+        if msg.is_none() {
+            open = false;
         }
-        // commit every complete batch, in order
-        while let Some(p) = pending.get(&next) {
-            if p.replies < shards || p.positions.is_none() {
-                break;
-            }
-            let Some(p) = pending.remove(&next) else {
-                break;
+        while let Some(m) = msg.take() {
+            let (seq, positions, outputs, reply) = match m {
+                WriterMsg::Batch { seq, positions } => (seq, Some(positions), vec![], 0),
+                WriterMsg::Shard { seq, outputs } => (seq, None, outputs, 1),
             };
-            next += 1;
-            if err.is_some() {
-                continue; // keep draining so the reader never blocks on a dead writer
+            let p = pending.entry(seq).or_insert(Pending {
+                replies: 0,
+                positions: None,
+                outputs: vec![],
+            });
+            p.replies += reply;
+            p.outputs.extend(outputs);
+            if positions.is_some() {
+                p.positions = positions;
             }
-            let mut alerts = vec![];
-            let mut first_seen = vec![];
-            for o in p.outputs {
-                match o {
-                    Output::Alert(a) => alerts.push(a),
-                    Output::FirstSeen { user, subnet, ts } => first_seen.push((user, subnet, ts)),
+            // collect every complete batch, in order
+            while pending
+                .get(&next)
+                .is_some_and(|p| p.replies >= shards && p.positions.is_some())
+            {
+                if let Some(p) = pending.remove(&next) {
+                    group.add(p);
                 }
+                next += 1;
             }
-            let positions = p.positions.unwrap_or_default();
-            if alerts.is_empty() && first_seen.is_empty() && positions.is_empty() {
-                continue;
+            if group.batches < MAX_GROUP_BATCHES {
+                msg = rx.try_recv().ok();
             }
-            if let Err(e) = store.commit(&alerts, &first_seen, &positions) {
-                err = Some(e);
-                continue;
-            }
-            written += alerts.len() as u64;
-            write_sinks(sinks, &alerts);
         }
+        if group.batches == 0 {
+            continue;
+        }
+        let g = std::mem::take(&mut group);
+        if err.is_some() {
+            continue; // keep draining so the reader never blocks on a dead writer
+        }
+        let positions: Vec<SourcePosition> = g.positions.into_values().collect();
+        if g.alerts.is_empty() && g.first_seen.is_empty() && positions.is_empty() {
+            continue;
+        }
+        if let Err(e) = store.commit(&g.alerts, &g.first_seen, &positions) {
+            err = Some(e);
+            continue;
+        }
+        written += g.alerts.len() as u64;
+        write_sinks(sinks, &g.alerts);
     }
     match err {
         Some(e) => Err(e),
@@ -385,6 +422,11 @@ impl FileSource {
             host: host.into(),
             bad_lines: 0,
         })
+    }
+
+    /// Counters of the line parser (lines, events, unparsed, truncated).
+    pub fn parser_stats(&self) -> tripline_sensors::ParseStats {
+        self.parser.stats
     }
 
     /// Read what is new into `engine`, and record the position reached when lines were read.

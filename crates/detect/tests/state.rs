@@ -1,0 +1,106 @@
+//! Detector state over time: what is forgotten, what never is, and what is never lost.
+
+use std::sync::Arc;
+use tripline_detect::{DetectConfig, Detector, Output};
+use tripline_event::{Alert, SensorKind, SourcePos, Timestamp};
+use tripline_sensors::{LineParser, TimeContext};
+
+/// 2024-01-01T00:00:00Z
+const T0: i64 = 1_704_067_200;
+
+struct Rig {
+    det: Detector,
+    parser: LineParser,
+}
+
+impl Rig {
+    fn new(cfg: DetectConfig) -> Rig {
+        Rig {
+            det: Detector::new(Arc::new(cfg), vec![], 0, 1),
+            parser: LineParser::new(TimeContext::utc(), SensorKind::Files, "h"),
+        }
+    }
+
+    /// A failed password for `user` from `ip`, `secs` after T0.
+    fn fail(&mut self, secs: i64, ip: &str, user: &str) {
+        let ts = Timestamp::from_secs(T0 + secs);
+        let line = format!(
+            "{ts} h sshd[{}]: Failed password for {user} from {ip} port 22 ssh2",
+            1000 + secs
+        );
+        let ev = self
+            .parser
+            .event(&line, Timestamp(0), SourcePos::default())
+            .unwrap_or_else(|| panic!("not an event: {line}"));
+        self.det.process(&ev);
+    }
+
+    fn alerts(&mut self) -> Vec<Alert> {
+        self.det
+            .flush()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Alert(a) => Some(a),
+                Output::FirstSeen { .. } => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn idle_entities_expire_so_memory_follows_live_attacks() {
+    let mut r = Rig::new(DetectConfig::default());
+    for i in 0..1000 {
+        r.fail(i, &format!("198.51.{}.{}", i / 250, i % 250 + 1), "root");
+    }
+    assert!(r.det.tracked() >= 1000, "tracked {}", r.det.tracked());
+    // seven hours later every window (the longest is 6 h) has emptied
+    r.fail(7 * 3600, "203.0.113.9", "root");
+    assert!(
+        r.det.tracked() < 10,
+        "idle state kept: {} entities",
+        r.det.tracked()
+    );
+    assert!(r.det.stats.expired >= 1000, "{:?}", r.det.stats);
+    assert_eq!(r.det.stats.evictions, 0);
+}
+
+#[test]
+fn an_alert_closed_and_reopened_within_one_batch_is_emitted_twice() {
+    let mut r = Rig::new(DetectConfig {
+        cooldown_seconds: 60,
+        ..Default::default()
+    });
+    for i in 0..5 {
+        r.fail(i, "198.51.100.7", "root");
+    }
+    // the first alert's cooldown passes with no flush in between (one large batch)
+    for i in 0..5 {
+        r.fail(3600 + i, "198.51.100.7", "root");
+    }
+    let alerts = r.alerts();
+    let brute: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.rule == "ssh.bruteforce")
+        .collect();
+    assert_eq!(brute.len(), 2, "{alerts:#?}");
+    assert_ne!(brute[0].id, brute[1].id);
+    assert!(brute.iter().all(|a| a.count == 5), "{brute:#?}");
+}
+
+#[test]
+fn the_entity_cap_never_drops_an_alert_not_yet_flushed() {
+    let mut r = Rig::new(DetectConfig {
+        max_tracked_entities: 16,
+        ..Default::default()
+    });
+    for ip in 0..100 {
+        for i in 0..5 {
+            r.fail(ip * 10 + i, &format!("198.51.100.{}", ip + 1), "root");
+        }
+    }
+    assert!(r.det.stats.evictions > 0, "the cap was not reached");
+    let alerts = r.alerts();
+    let brute = alerts.iter().filter(|a| a.rule == "ssh.bruteforce").count();
+    assert_eq!(brute, 100);
+}
