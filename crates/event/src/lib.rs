@@ -19,6 +19,10 @@ use std::sync::Arc;
 
 pub use time::Timestamp;
 
+/// A short string stored inline when it fits (24 bytes: user names, process ids, session ids),
+/// so most events carry their keys without a heap allocation.
+pub type Text = compact_str::CompactString;
+
 /// Longest raw line kept on an event (bytes). Longer input is truncated and counted by the
 /// sensor that read it.
 pub const MAX_RAW_BYTES: usize = 64 * 1024;
@@ -248,11 +252,11 @@ pub struct Event {
     pub src_ip: Option<IpAddr>,
     /// The remote source when the log names it by host name instead of address (sshd with
     /// `UseDNS yes`); detectors key on addresses only, so such events are reported, not counted.
-    pub src_name: Option<Box<str>>,
+    pub src_name: Option<Text>,
     /// The account the event is about (the user tried, logged in, or acting).
-    pub user: Option<Box<str>>,
+    pub user: Option<Text>,
     /// A session key: the daemon's process id for syslog sources, the Cowrie session id.
-    pub session: Option<Box<str>>,
+    pub session: Option<Text>,
     pub kind: Kind,
     /// How many occurrences this one line stands for (`message repeated 3 times`, `PAM 2 more
     /// authentication failures`, sudo's `3 incorrect password attempts`).

@@ -22,7 +22,9 @@ use rustc_hash::FxHasher;
 use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tripline_event::{truncate_str, Event, Kind, SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES};
+use tripline_event::{
+    truncate_str, Event, Kind, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
+};
 
 pub use syslog::{Header, TimeContext};
 
@@ -46,6 +48,11 @@ pub struct ParseStats {
     pub truncated: u64,
 }
 
+/// sshd connections remembered per source. sshd itself admits at most 100 unauthenticated
+/// connections by default (`MaxStartups 10:30:100`) and closed ones are dropped, so this bounds
+/// connections whose close was never logged; the least recently used half goes when full.
+const MAX_CONNECTIONS: usize = 2048;
+
 /// Turns syslog lines into events. One per source: it remembers sshd connections by pid.
 #[derive(Debug)]
 pub struct LineParser {
@@ -63,9 +70,9 @@ pub struct Parsed {
     pub ts: Option<Timestamp>,
     pub kind: Kind,
     pub src_ip: Option<IpAddr>,
-    pub src_name: Option<Box<str>>,
-    pub user: Option<Box<str>>,
-    pub session: Option<Box<str>>,
+    pub src_name: Option<Text>,
+    pub user: Option<Text>,
+    pub session: Option<Text>,
     pub count: u32,
     pub hostile: bool,
 }
@@ -75,7 +82,7 @@ impl LineParser {
         let host: Arc<str> = default_host.into();
         LineParser {
             time,
-            conns: sshd::ConnTracker::new(8192),
+            conns: sshd::ConnTracker::new(MAX_CONNECTIONS),
             sensor,
             last_host: host.clone(),
             default_host: host,
@@ -218,7 +225,12 @@ pub fn build_event(
 
 /// Decode bytes as UTF-8, replacing invalid sequences (never drop a line for its encoding).
 pub fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    // `from_utf8` validates a word at a time; the lossy decoder walks bytes. Almost every line
+    // is valid, so try the fast check first.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 use crate::Src;
 use memchr::memmem;
 use rustc_hash::FxHashMap;
-use tripline_event::{AuthMethod, Kind};
+use std::sync::LazyLock;
+use tripline_event::{AuthMethod, Kind, Text};
 
 /// What one sshd message says, before connection context is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +67,11 @@ pub(crate) enum Msg<'a> {
 }
 
 const FROM: &str = " from ";
+
+/// Searchers built once: building one per call costs more than the search on a short line.
+static FROM_FINDER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(FROM));
+static PORT_RFINDER: LazyLock<memmem::FinderRev<'static>> =
+    LazyLock::new(|| memmem::FinderRev::new(" port "));
 
 /// Parse a source token (address or host name); trailing `:` is not part of it.
 fn src_token(s: &str) -> Option<(Src<'_>, &str)> {
@@ -124,13 +130,13 @@ fn is_end(r: &str) -> bool {
 /// contain ` from ` (attackers choose it), so take the first candidate whose tail is well formed,
 /// as fail2ban does.
 fn user_from_src(s: &str) -> Option<(&str, Src<'_>)> {
-    for pos in memmem::find_iter(s.as_bytes(), FROM) {
+    for pos in FROM_FINDER.find_iter(s.as_bytes()) {
         let after = &s[pos + FROM.len()..];
         let Some((src, rest)) = src_token(after) else {
             continue;
         };
         let tail = skip_port_on_proto(rest);
-        if tail.starts_with(':') || (is_end(tail) && !tail.contains(FROM)) {
+        if tail.starts_with(':') || (is_end(tail) && FROM_FINDER.find(tail.as_bytes()).is_none()) {
             return Some((&s[..pos], src));
         }
     }
@@ -149,7 +155,7 @@ fn close_tail(s: &str) -> Option<(Option<&str>, Src<'_>, bool)> {
         None => false,
     };
     // strip ` port N`
-    if let Some(i) = r.rfind(" port ") {
+    if let Some(i) = PORT_RFINDER.rfind(r.as_bytes()) {
         if r[i + 6..].bytes().all(|b| b.is_ascii_digit()) && i + 6 < r.len() {
             r = &r[..i];
         }
@@ -204,6 +210,12 @@ fn fail<'a>(kind: Kind, user: Option<&'a str>, src: Src<'a>) -> Msg<'a> {
     }
 }
 
+/// `METHOD for REST` (the method is one word) → (method, rest).
+fn method_for(r: &str) -> Option<(&str, &str)> {
+    let (method, r) = r.split_once(' ')?;
+    Some((method, r.strip_prefix("for ")?))
+}
+
 /// Classify one sshd message (the part after `sshd[pid]: `).
 pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
     let mut m = msg.trim_end_matches(['\r', '\n']);
@@ -219,7 +231,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
     match first {
         b'F' => {
             let r = m.strip_prefix("Failed ")?;
-            let (method, r) = r.split_once(" for ")?;
+            let (method, r) = method_for(r)?;
             let method_kind = AuthMethod::parse(method);
             let (invalid, r) = match r
                 .strip_prefix("invalid user ")
@@ -248,7 +260,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
         }
         b'A' => {
             if let Some(r) = m.strip_prefix("Accepted ") {
-                let (method, r) = r.split_once(" for ")?;
+                let (method, r) = method_for(r)?;
                 let (user, src) = user_from_src(r)?;
                 return Some(Msg::Success {
                     method: AuthMethod::parse(method),
@@ -608,7 +620,7 @@ struct Conn {
     pending: u32,
     /// context-dependent attempts (publickey, PAM first method)
     attempts: u32,
-    users: Vec<Box<str>>,
+    users: Vec<Text>,
     last_use: u64,
 }
 
@@ -616,7 +628,7 @@ struct Conn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OwnedSrc {
     Ip(std::net::IpAddr),
-    Name(Box<str>),
+    Name(Text),
 }
 
 impl OwnedSrc {
@@ -633,7 +645,7 @@ impl OwnedSrc {
 pub(crate) struct Verdict {
     pub kind: Kind,
     pub src: Option<OwnedSrc>,
-    pub user: Option<Box<str>>,
+    pub user: Option<Text>,
     pub count: u32,
     pub hostile: bool,
 }
@@ -674,6 +686,18 @@ impl ConnTracker {
     /// Apply connection context to a classified message. `key` is `None` when the line has no
     /// pid (then each line stands alone).
     pub fn judge(&mut self, msg: Msg<'_>, key: Option<u64>) -> Option<Verdict> {
+        // A closed connection's state is reset; dropping it instead keeps the map to the live
+        // connections, which keeps lookups in cache. A second close line finds nothing, as a
+        // reset would leave it.
+        let closing = matches!(msg, Msg::Close { .. } | Msg::PreauthClose { .. });
+        let v = self.judge_in(msg, key);
+        if let (true, Some(k)) = (closing, key) {
+            self.conns.remove(&k);
+        }
+        v
+    }
+
+    fn judge_in(&mut self, msg: Msg<'_>, key: Option<u64>) -> Option<Verdict> {
         let mut scratch = Conn::default();
         let conn = match key {
             Some(k) => self.conn(k),

@@ -323,7 +323,7 @@ impl Store {
                  FROM alerts
                  WHERE last_seen >= ?1 AND severity >= ?2 AND (?3 IS NULL OR rule = ?3)
                     AND updated >= ?5
-                 ORDER BY last_seen DESC, id LIMIT ?4",
+                 ORDER BY last_seen DESC, rowid DESC LIMIT ?4",
             )
             .map_err(sql)?;
         let since = q.since.map(|t| t.0).unwrap_or(i64::MIN);

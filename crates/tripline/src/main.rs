@@ -3,11 +3,7 @@
 //! non-zero exit; nothing here panics on input.
 #![forbid(unsafe_code)]
 
-mod config;
-mod gen;
-mod output;
-mod pipeline;
-mod run;
+use tripline::{config, gen, output, pipeline, run};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -201,6 +197,7 @@ fn real_main(cli: Cli) -> Result<()> {
                         "events": scan.stats.events,
                         "batches": scan.stats.batches,
                         "alert_writes": scan.stats.alerts_written,
+                        "commits": scan.stats.commits,
                         "alerts_opened": scan.stats.detect.alerts_opened,
                         "tracked_entities": scan.stats.tracked_entities,
                         "evictions": scan.stats.detect.evictions,

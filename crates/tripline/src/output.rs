@@ -1,27 +1,48 @@
 //! How alerts and parsed lines are shown: JSON objects and a readable table.
 
-use serde_json::{json, Value};
-use tripline_event::Alert;
+use serde::Serialize;
+use std::net::IpAddr;
+use tripline_event::{Alert, Entity, Severity, Timestamp};
 
-/// The JSON shape of an alert (`once --json`, `alerts --json`, `stdout_json`).
-pub fn alert_json(a: &Alert, state: Option<&str>) -> Value {
-    json!({
-        "id": a.id,
-        "rule": a.rule,
-        "severity": a.severity,
-        "score": a.score,
-        "entity": a.entity,
-        "src_ip": a.src_ip.map(|i| i.to_string()),
-        "user": a.user,
-        "host": a.host,
-        "techniques": a.techniques,
-        "count": a.count,
-        "first_seen": a.first_seen,
-        "last_seen": a.last_seen,
-        "explanation": a.explanation,
-        "evidence": a.evidence,
-        "state": state.unwrap_or("open"),
-    })
+/// The JSON shape of an alert (`once --json`, `alerts --json`, `stdout_json`), borrowed from the
+/// alert so that printing many allocates nothing per field.
+#[derive(Debug, Serialize)]
+pub struct AlertJson<'a> {
+    pub id: &'a str,
+    pub rule: &'a str,
+    pub severity: Severity,
+    pub score: f32,
+    pub entity: &'a Entity,
+    pub src_ip: Option<IpAddr>,
+    pub user: Option<&'a str>,
+    pub host: &'a str,
+    pub techniques: &'a [&'static str],
+    pub count: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub explanation: &'a str,
+    pub evidence: &'a [String],
+    pub state: &'a str,
+}
+
+pub fn alert_json<'a>(a: &'a Alert, state: Option<&'a str>) -> AlertJson<'a> {
+    AlertJson {
+        id: &a.id,
+        rule: a.rule,
+        severity: a.severity,
+        score: a.score,
+        entity: &a.entity,
+        src_ip: a.src_ip,
+        user: a.user.as_deref(),
+        host: &a.host,
+        techniques: a.techniques,
+        count: a.count,
+        first_seen: a.first_seen,
+        last_seen: a.last_seen,
+        explanation: &a.explanation,
+        evidence: &a.evidence,
+        state: state.unwrap_or("open"),
+    }
 }
 
 /// Strip control characters from attacker-written text before it reaches a terminal.

@@ -45,6 +45,8 @@ pub struct RunStats {
     /// Events pushed (each is offered to every shard; `detect.events` sums those offers).
     pub events: u64,
     pub alerts_written: u64,
+    /// Store transactions committed.
+    pub commits: u64,
     pub tracked_entities: usize,
 }
 
@@ -60,7 +62,7 @@ pub struct Engine {
     shards: Vec<SyncSender<ShardMsg>>,
     shard_handles: Vec<JoinHandle<(DetectStats, usize)>>,
     writer_tx: SyncSender<WriterMsg>,
-    writer: JoinHandle<Result<u64, StoreError>>,
+    writer: JoinHandle<Result<WriterStats, StoreError>>,
     seq: u64,
     events: u64,
     batch: Vec<Event>,
@@ -211,7 +213,9 @@ impl Engine {
         }
         drop(self.writer_tx);
         stats.events = self.events;
-        stats.alerts_written = self.writer.join().unwrap_or(Ok(0))?;
+        let w = self.writer.join().unwrap_or(Ok(WriterStats::default()))?;
+        stats.alerts_written = w.alerts;
+        stats.commits = w.commits;
         Ok(stats)
     }
 }
@@ -279,15 +283,21 @@ impl Group {
 /// the reader is far ahead (a scan), and one batch per commit when it is not (live).
 const MAX_GROUP_BATCHES: usize = 256;
 
+#[derive(Debug, Default, Clone, Copy)]
+struct WriterStats {
+    alerts: u64,
+    commits: u64,
+}
+
 fn writer_loop(
     store: &mut Store,
     sinks: &mut Sinks,
     rx: Receiver<WriterMsg>,
     shards: usize,
-) -> Result<u64, StoreError> {
+) -> Result<WriterStats, StoreError> {
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut next = 1u64;
-    let mut written = 0u64;
+    let mut written = WriterStats::default();
     let mut err: Option<StoreError> = None;
     let mut group = Group::default();
     let mut open = true;
@@ -341,7 +351,8 @@ fn writer_loop(
             err = Some(e);
             continue;
         }
-        written += g.alerts.len() as u64;
+        written.alerts += g.alerts.len() as u64;
+        written.commits += 1;
         write_sinks(sinks, &g.alerts);
     }
     match err {

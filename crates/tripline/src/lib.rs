@@ -1,0 +1,9 @@
+//! The tripline binary's library: configuration, the threaded pipeline, the daemon, the
+//! synthetic log generator and output formats. `main.rs` is the command line over these; tests
+//! and benchmarks use them directly.
+
+pub mod config;
+pub mod gen;
+pub mod output;
+pub mod pipeline;
+pub mod run;
