@@ -68,6 +68,35 @@ pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
     [ip, user, net]
 }
 
+/// Which rule families a shard runs for an event: per source IP, per user, per network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Roles(pub u8);
+
+impl Roles {
+    pub const IP: u8 = 1;
+    pub const USER: u8 = 2;
+    pub const NET: u8 = 4;
+
+    /// The roles of `shard` given an event's [`owners`].
+    pub fn of(owners: [Option<usize>; 3], shard: usize) -> Roles {
+        let mut r = 0;
+        for (bit, o) in [Self::IP, Self::USER, Self::NET].into_iter().zip(owners) {
+            if o == Some(shard) {
+                r |= bit;
+            }
+        }
+        Roles(r)
+    }
+
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
 fn hash_u128(k: u128) -> u64 {
     let mut h = FxHasher::default();
     h.write_u128(k);
@@ -429,6 +458,12 @@ impl Detector {
 
     /// Run every rule this shard owns on one event.
     pub fn process(&mut self, ev: &Event) {
+        self.process_as(ev, Roles::of(owners(ev, self.shards), self.shard));
+    }
+
+    /// Run the rule families in `roles` on one event: the router computed them once with
+    /// [`owners`] (each shard need not hash every event again).
+    pub fn process_as(&mut self, ev: &Event, roles: Roles) {
         self.stats.events += 1;
         if ev.ts.0 > self.clock {
             self.clock = ev.ts.0;
@@ -440,14 +475,13 @@ impl Detector {
                 return;
             }
         }
-        let [ip_owner, user_owner, net_owner] = owners(ev, self.shards);
-        if ip_owner == Some(self.shard) {
+        if roles.has(Roles::IP) {
             self.ip_rules(ev);
         }
-        if user_owner == Some(self.shard) {
+        if roles.has(Roles::USER) {
             self.user_rules(ev);
         }
-        if net_owner == Some(self.shard) {
+        if roles.has(Roles::NET) {
             self.net_rules(ev);
         }
     }

@@ -124,6 +124,9 @@ impl Store {
             })
             .map_err(sql)?;
         self.conn
+            .pragma_update(None, "page_size", 16384)
+            .map_err(sql)?;
+        self.conn
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(sql)?;
         self.conn

@@ -105,7 +105,7 @@ impl Default for Config {
             poll_interval_seconds: 1.0,
             batch_size: 1024,
             max_batch_size: 8192,
-            max_queue_size: 65_536,
+            max_queue_size: 4096,
             parallel_processing: 2,
             cache_enabled: true,
             sources: SourcesConfig::default(),

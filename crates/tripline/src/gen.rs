@@ -331,6 +331,26 @@ pub fn auth_log<W: Write>(
     Ok(g.truth)
 }
 
+/// A brute-force flood: `lines` failed logins from `ips` distinct addresses taken in turn
+/// (100.64.0.0/10 upward), one per millisecond from `start_secs`, with RFC 3339 timestamps. Every
+/// address stays inside every window, so only the entity cap bounds detection memory.
+pub fn flood<W: Write>(out: &mut W, lines: u64, ips: u32, start_secs: i64) -> io::Result<()> {
+    let ips = ips.clamp(1, 1 << 22);
+    let base = u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0));
+    for n in 0..lines {
+        let ip = std::net::Ipv4Addr::from(base + (n % ips as u64) as u32);
+        let ts = tripline_event::Timestamp(start_secs * 1_000_000 + n as i64 * 1000);
+        writeln!(
+            out,
+            "{ts} gen-host sshd[{}]: Failed password for invalid user u{} from {ip} port {} ssh2",
+            1000 + n % 30_000,
+            n % 997,
+            1024 + n % 60_000
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! synthetic log generator and output formats. `main.rs` is the command line over these; tests
 //! and benchmarks use them directly.
 
+pub mod bench;
 pub mod config;
 pub mod gen;
 pub mod output;

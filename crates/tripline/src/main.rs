@@ -3,7 +3,7 @@
 //! non-zero exit; nothing here panics on input.
 #![forbid(unsafe_code)]
 
-use tripline::{config, gen, output, pipeline, run};
+use tripline::{bench, config, gen, output, pipeline, run};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -108,14 +108,43 @@ enum Cmd {
     },
     /// Feed a built-in attack scenario through the real pipeline and show the alerts.
     Demo,
-    /// Generate a 1M-line auth.log, scan it with `once`, and print lines per CPU-second,
-    /// wall time and peak memory.
+    /// Measure: `scan` (default) against sshguard, `live` latency and memory, `flood` memory.
     Bench {
+        #[command(subcommand)]
+        cmd: Option<BenchCmd>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// `once` on a generated auth.log beside sshguard's parser on the same file (the default)
+    Scan {
         #[arg(long, default_value_t = 1_000_000)]
         lines: u64,
-        /// Keep the generated log here instead of a temporary file.
+        /// Runs of each program; the best is reported
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep the generated log here instead of a temporary file
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// sshguard's parser (Debian package `sshguard`); skipped when missing
+        #[arg(long, default_value = "/usr/libexec/sshguard/sshg-parser")]
+        sshguard: PathBuf,
+    },
+    /// `run` on a watched file: ready time, idle memory, append → stored alert latency
+    Live {
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+    },
+    /// A flood of failures from many addresses: memory stays at the entity cap
+    Flood {
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        ips: u32,
+        /// max_tracked_entities for the run
+        #[arg(long, default_value_t = 100_000)]
+        cap: usize,
     },
 }
 
@@ -198,6 +227,7 @@ fn real_main(cli: Cli) -> Result<()> {
                         "batches": scan.stats.batches,
                         "alert_writes": scan.stats.alerts_written,
                         "commits": scan.stats.commits,
+                        "commit_seconds": scan.stats.commit_seconds,
                         "alerts_opened": scan.stats.detect.alerts_opened,
                         "tracked_entities": scan.stats.tracked_entities,
                         "evictions": scan.stats.detect.evictions,
@@ -295,7 +325,21 @@ fn real_main(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => demo(&cfg),
-        Cmd::Bench { lines, keep } => bench(lines, keep),
+        Cmd::Bench { cmd } => match cmd.unwrap_or(BenchCmd::Scan {
+            lines: 1_000_000,
+            runs: 3,
+            keep: None,
+            sshguard: "/usr/libexec/sshguard/sshg-parser".into(),
+        }) {
+            BenchCmd::Scan {
+                lines,
+                runs,
+                keep,
+                sshguard,
+            } => bench::scan(lines, runs, keep, &sshguard),
+            BenchCmd::Live { samples } => bench::live(samples),
+            BenchCmd::Flood { lines, ips, cap } => bench::flood(lines, ips, cap),
+        },
     }
 }
 
@@ -412,6 +456,7 @@ pub fn once(
         pipeline::Sinks::default(),
         restore,
         reader.first_seen(cfg.detect.max_tracked_entities)?,
+        pipeline::Mode::Scan,
     );
     let host = cfg.hostname();
     let mut bad_json = 0u64;
@@ -611,7 +656,7 @@ fn explain(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
 }
 
 fn demo(cfg: &Config) -> Result<()> {
-    let dir = tempfile_dir()?;
+    let dir = bench::temp_dir("demo")?;
     let log = dir.join("demo-auth.log");
     let start = Timestamp::now().secs() - 3600;
     let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
@@ -650,16 +695,6 @@ fn demo(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-fn tempfile_dir() -> Result<PathBuf> {
-    let d = std::env::temp_dir().join(format!(
-        "tripline-{}-{}",
-        std::process::id(),
-        Timestamp::now().0
-    ));
-    std::fs::create_dir_all(&d)?;
-    Ok(d)
-}
-
 /// (CPU seconds, peak RSS in KiB) of this process, from /proc.
 fn proc_usage() -> (f64, u64) {
     let cpu = std::fs::read_to_string("/proc/self/stat")
@@ -685,51 +720,3 @@ fn proc_usage() -> (f64, u64) {
         .unwrap_or(0);
     (cpu, rss)
 }
-
-fn bench(lines: u64, keep: Option<PathBuf>) -> Result<()> {
-    let dir = tempfile_dir()?;
-    let log = keep.unwrap_or_else(|| dir.join("bench-auth.log"));
-    eprintln!("generating {lines} lines into {} …", log.display());
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
-    gen::auth_log(&mut f, lines, 1, gen::default_start(lines))?;
-    f.flush()?;
-    drop(f);
-    let exe = std::env::current_exe()?;
-    let db = dir.join("bench.db");
-    let out = std::process::Command::new(exe)
-        .args(["once", "--json", "--stats", "--db"])
-        .arg(&db)
-        .arg(&log)
-        .output()?;
-    if !out.status.success() {
-        bail!("once failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let stats: serde_json::Value = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .context("once printed no stats")?;
-    let cpu = stats["cpu_seconds"].as_f64().unwrap_or(0.0);
-    let wall = stats["wall_seconds"].as_f64().unwrap_or(0.0);
-    let rss = stats["peak_rss_kb"].as_u64().unwrap_or(0);
-    let alerts = String::from_utf8_lossy(&out.stdout).lines().count();
-    let n = std::fs::read(&log)
-        .map(|b| memchr_count(&b))
-        .unwrap_or(lines);
-    println!("lines: {n}");
-    println!("alerts stored: {alerts}");
-    println!("wall time: {wall:.3} s");
-    println!("cpu time: {cpu:.3} s");
-    println!("lines per cpu-second: {:.0}", n as f64 / cpu.max(0.001));
-    println!("lines per wall-second: {:.0}", n as f64 / wall.max(0.001));
-    println!("peak rss: {:.1} MB", rss as f64 / 1024.0);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
-}
-
-fn memchr_count(b: &[u8]) -> u64 {
-    b.iter().filter(|c| **c == b'\n').count() as u64
-}
-
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

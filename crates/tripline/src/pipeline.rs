@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use tripline_detect::{DetectConfig, DetectStats, Detector, Output};
+use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
 use tripline_event::net::Cidr;
 use tripline_event::{Alert, Event, SensorKind, SourcePos, Timestamp};
 use tripline_sensors::tail::{Poll, TailError, TailState, Tailer};
@@ -21,7 +21,12 @@ use tripline_store::sinks::{IncidentSink, StreamSink};
 use tripline_store::{SourcePosition, Store, StoreError};
 
 enum ShardMsg {
-    Batch { seq: u64, events: Arc<Vec<Event>> },
+    /// A batch, shared by all shards, and which of its events this shard runs which rules on.
+    Batch {
+        seq: u64,
+        events: Arc<Vec<Event>>,
+        picks: Vec<(u32, Roles)>,
+    },
 }
 
 enum WriterMsg {
@@ -36,6 +41,16 @@ enum WriterMsg {
     },
 }
 
+/// How the store writer groups batches into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Watching live: commit as soon as a batch is complete (latency), grouping only what is
+    /// already queued.
+    Live,
+    /// Scanning files: wait for a full group of batches before committing (throughput).
+    Scan,
+}
+
 /// Totals reported when the pipeline stops.
 #[derive(Debug, Default, Clone)]
 pub struct RunStats {
@@ -45,8 +60,9 @@ pub struct RunStats {
     /// Events pushed (each is offered to every shard; `detect.events` sums those offers).
     pub events: u64,
     pub alerts_written: u64,
-    /// Store transactions committed.
+    /// Store transactions committed, and the time spent in them.
     pub commits: u64,
+    pub commit_seconds: f64,
     pub tracked_entities: usize,
 }
 
@@ -65,7 +81,12 @@ pub struct Engine {
     writer: JoinHandle<Result<WriterStats, StoreError>>,
     seq: u64,
     events: u64,
+    /// Batches the shards are done with come back here, so that events are freed by the thread
+    /// that allocated them (cross-thread frees are what make allocators slow and bloated).
+    done_rx: Receiver<Arc<Vec<Event>>>,
     batch: Vec<Event>,
+    /// Per shard: (index in `batch`, roles) of the events it owns a key of.
+    picks: Vec<Vec<(u32, Roles)>>,
     batch_size: usize,
     positions: BTreeMap<String, SourcePosition>,
 }
@@ -108,7 +129,9 @@ impl Engine {
         mut sinks: Sinks,
         restore: Vec<Alert>,
         known: Vec<(String, String, Timestamp)>,
+        mode: Mode,
     ) -> Engine {
+        let scan = mode == Mode::Scan;
         let n = cfg.shards();
         let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
         let dcfg = Arc::new(cfg.detect.clone());
@@ -116,6 +139,7 @@ impl Engine {
         let (writer_tx, writer_rx) = sync_channel::<WriterMsg>(queue_batches * (n + 1));
         let mut shards = vec![];
         let mut shard_handles = vec![];
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Arc<Vec<Event>>>();
         for i in 0..n {
             let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
             let mut det = Detector::new(dcfg.clone(), allow.clone(), i, n);
@@ -128,17 +152,18 @@ impl Engine {
                 det.restore_alert(a.clone());
             }
             let wtx = writer_tx.clone();
+            let done = done_tx.clone();
             shard_handles.push(
                 std::thread::Builder::new()
                     .name(format!("detect-{i}"))
-                    .spawn(move || shard_loop(det, i, n, rx, wtx))
+                    .spawn(move || shard_loop(det, rx, wtx, done))
                     .expect("spawn shard thread"),
             );
             shards.push(tx);
         }
         let writer = std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n))
+            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n, scan))
             .expect("spawn writer thread");
         Engine {
             shards,
@@ -147,7 +172,9 @@ impl Engine {
             writer,
             seq: 0,
             events: 0,
+            done_rx,
             batch: Vec::with_capacity(cfg.batch_size),
+            picks: vec![vec![]; n],
             batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
         }
@@ -156,6 +183,16 @@ impl Engine {
     /// Queue one event; sends a batch when full.
     pub fn push(&mut self, ev: Event) {
         self.events += 1;
+        // route once here: each shard gets the indices of the events it owns a key of
+        let n = self.picks.len();
+        let owners = tripline_detect::owners(&ev, n);
+        let idx = self.batch.len() as u32;
+        for (shard, picks) in self.picks.iter_mut().enumerate() {
+            let roles = Roles::of(owners, shard);
+            if !roles.is_empty() {
+                picks.push((idx, roles));
+            }
+        }
         self.batch.push(ev);
         if self.batch.len() >= self.batch_size {
             self.send();
@@ -169,6 +206,10 @@ impl Engine {
 
     /// Send what is queued (also when only positions moved).
     pub fn send(&mut self) {
+        // free the batches every shard has finished (the last reference drops here)
+        while let Ok(done) = self.done_rx.try_recv() {
+            drop(done);
+        }
         if self.batch.is_empty() && self.positions.is_empty() {
             return;
         }
@@ -183,10 +224,11 @@ impl Engine {
             seq: self.seq,
             positions,
         });
-        for s in &self.shards {
+        for (s, picks) in self.shards.iter().zip(self.picks.iter_mut()) {
             let _ = s.send(ShardMsg::Batch {
                 seq: self.seq,
                 events: events.clone(),
+                picks: std::mem::take(picks),
             });
         }
     }
@@ -216,23 +258,25 @@ impl Engine {
         let w = self.writer.join().unwrap_or(Ok(WriterStats::default()))?;
         stats.alerts_written = w.alerts;
         stats.commits = w.commits;
+        stats.commit_seconds = w.commit_seconds;
         Ok(stats)
     }
 }
 
 fn shard_loop(
     mut det: Detector,
-    me: usize,
-    n: usize,
     rx: Receiver<ShardMsg>,
     wtx: SyncSender<WriterMsg>,
+    done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
 ) -> (DetectStats, usize) {
-    while let Ok(ShardMsg::Batch { seq, events }) = rx.recv() {
-        for ev in events.iter() {
-            if tripline_detect::owners(ev, n).contains(&Some(me)) {
-                det.process(ev);
+    while let Ok(ShardMsg::Batch { seq, events, picks }) = rx.recv() {
+        for (i, roles) in picks {
+            if let Some(ev) = events.get(i as usize) {
+                det.process_as(ev, roles);
             }
         }
+        // hand the batch back to be freed by the reader; if it is gone, free it here
+        let _ = done.send(events);
         let outputs = det.flush();
         if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
             break;
@@ -279,14 +323,17 @@ impl Group {
     }
 }
 
-/// Most batches one transaction takes: bounds the transaction while keeping commits rare when
-/// the reader is far ahead (a scan), and one batch per commit when it is not (live).
-const MAX_GROUP_BATCHES: usize = 256;
+/// Most batches, and alerts, one transaction takes: bounds the transaction and the memory held
+/// for it while keeping commits rare when the reader is far ahead (a scan), and one batch per
+/// commit when it is not (live).
+const MAX_GROUP_BATCHES: usize = 64;
+const MAX_GROUP_ALERTS: usize = 2048;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct WriterStats {
     alerts: u64,
     commits: u64,
+    commit_seconds: f64,
 }
 
 fn writer_loop(
@@ -294,6 +341,7 @@ fn writer_loop(
     sinks: &mut Sinks,
     rx: Receiver<WriterMsg>,
     shards: usize,
+    scan: bool,
 ) -> Result<WriterStats, StoreError> {
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut next = 1u64;
@@ -332,8 +380,15 @@ fn writer_loop(
                 }
                 next += 1;
             }
-            if group.batches < MAX_GROUP_BATCHES {
-                msg = rx.try_recv().ok();
+            if group.batches < MAX_GROUP_BATCHES && group.alerts.len() < MAX_GROUP_ALERTS {
+                // a scan waits for a full group (nobody watches latency); live takes what is there
+                msg = if scan {
+                    let m = rx.recv().ok();
+                    open = m.is_some();
+                    m
+                } else {
+                    rx.try_recv().ok()
+                };
             }
         }
         if group.batches == 0 {
@@ -347,10 +402,12 @@ fn writer_loop(
         if g.alerts.is_empty() && g.first_seen.is_empty() && positions.is_empty() {
             continue;
         }
+        let t = std::time::Instant::now();
         if let Err(e) = store.commit(&g.alerts, &g.first_seen, &positions) {
             err = Some(e);
             continue;
         }
+        written.commit_seconds += t.elapsed().as_secs_f64();
         written.alerts += g.alerts.len() as u64;
         written.commits += 1;
         write_sinks(sinks, &g.alerts);

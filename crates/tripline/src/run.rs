@@ -3,7 +3,7 @@
 //! or SIGINT stops it after the last batch and its positions are committed.
 
 use crate::config::Config;
-use crate::pipeline::{Engine, FileSource, Sinks};
+use crate::pipeline::{Engine, FileSource, Mode, Sinks};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,7 +104,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .context("output.incidents_dir")?,
         );
     }
-    let mut engine = Engine::start(&cfg, store, sinks, restore, known);
+    let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
 
     // wake-ups: inotify on the sources' directories, signals, journald lines
     let (wake_tx, wake_rx) = channel::<()>();

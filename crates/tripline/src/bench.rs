@@ -1,0 +1,368 @@
+//! `tripline bench`: the numbers in docs/BENCHMARKS.md, measured the same way every time.
+//!
+//! * `scan`: `tripline once` on a generated 1M-line auth.log, every rule on and alerts stored,
+//!   side by side with sshguard's parser (`sshg-parser`, Debian package `sshguard`) on the same
+//!   file, alternating runs so both see the same machine; reports lines per CPU-second and the
+//!   ratio.
+//! * `live`: `tripline run` on a watched file: time to ready, idle memory, and the latency from
+//!   appending attack lines to their alert being committed (printed by the `stdout_json` sink
+//!   right after the transaction).
+//! * `flood`: a brute-force flood from many distinct addresses: peak memory must stay at the
+//!   level set by `max_tracked_entities`, however long the flood.
+//!
+//! Each measured program runs as a child process; CPU time is the child's own (user + system).
+
+use crate::gen;
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One measured run of a child process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub cpu: f64,
+    pub wall: f64,
+    pub rss_kb: u64,
+}
+
+/// A fresh temporary directory (removed by the caller).
+pub fn temp_dir(tag: &str) -> Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!(
+        "tripline-{tag}-{}-{}",
+        std::process::id(),
+        tripline_event::Timestamp::now().0
+    ));
+    std::fs::create_dir_all(&d).with_context(|| format!("create {}", d.display()))?;
+    Ok(d)
+}
+
+/// Newlines in a file.
+fn count_lines(path: &Path) -> Result<u64> {
+    let b = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    Ok(memchr::memchr_iter(b'\n', &b).count() as u64)
+}
+
+/// Run `tripline once --stats` on `log` with config `cfg`; stdout goes to `out`.
+fn run_once(cfg: Option<&Path>, log: &Path, db: &Path, out: &Path) -> Result<Usage> {
+    let _ = std::fs::remove_file(db);
+    let mut cmd = Command::new(std::env::current_exe()?);
+    if let Some(c) = cfg {
+        cmd.arg("-c").arg(c);
+    }
+    let o = cmd
+        .args(["once", "--json", "--stats", "--from-start", "--db"])
+        .arg(db)
+        .arg(log)
+        .stdout(std::fs::File::create(out)?)
+        .stderr(Stdio::piped())
+        .output()?;
+    let err = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() {
+        bail!("tripline once failed: {err}");
+    }
+    let stats: serde_json::Value = err
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .context("tripline once printed no stats")?;
+    Ok(Usage {
+        cpu: stats["cpu_seconds"].as_f64().unwrap_or(0.0),
+        wall: stats["wall_seconds"].as_f64().unwrap_or(0.0),
+        rss_kb: stats["peak_rss_kb"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Run sshguard's parser on `log` (stdin) through `sh`, which reports its waited-for
+/// children's CPU time (fields cutime and cstime of /proc/$$/stat).
+fn run_sshguard(parser: &Path, log: &Path, out: &Path) -> Result<Usage> {
+    let t = Instant::now();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" < "$1" > "$2" && cat /proc/$$/stat"#)
+        .arg(parser)
+        .arg(log)
+        .arg(out)
+        .output()?;
+    let wall = t.elapsed().as_secs_f64();
+    if !o.status.success() {
+        bail!(
+            "{} failed: {}",
+            parser.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let stat = String::from_utf8_lossy(&o.stdout);
+    let rest = &stat[stat.rfind(')').context("odd /proc stat")? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks = |i: usize| -> f64 { f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0) };
+    Ok(Usage {
+        cpu: (ticks(13) + ticks(14)) / 100.0,
+        wall,
+        rss_kb: 0,
+    })
+}
+
+fn best(runs: &[Usage]) -> Usage {
+    let mut b = runs[0];
+    for r in runs {
+        b.cpu = b.cpu.min(r.cpu);
+        b.wall = b.wall.min(r.wall);
+        b.rss_kb = b.rss_kb.max(r.rss_kb);
+    }
+    b
+}
+
+/// `tripline bench scan`.
+pub fn scan(lines: u64, runs: usize, keep: Option<PathBuf>, sshguard: &Path) -> Result<()> {
+    let dir = temp_dir("bench")?;
+    let log = keep.unwrap_or_else(|| dir.join("bench-auth.log"));
+    eprintln!("generating {lines} lines into {} …", log.display());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
+    gen::auth_log(&mut f, lines, 1, gen::default_start(lines))?;
+    f.flush()?;
+    drop(f);
+    let n = count_lines(&log)?;
+    let have_sshguard = sshguard.exists();
+    let (mut ours, mut theirs) = (vec![], vec![]);
+    let out = dir.join("alerts.jsonl");
+    for i in 0..runs.max(1) {
+        eprintln!("run {} of {runs} …", i + 1);
+        ours.push(run_once(None, &log, &dir.join("bench.db"), &out)?);
+        if have_sshguard {
+            theirs.push(run_sshguard(sshguard, &log, &dir.join("sshguard.out"))?);
+        }
+    }
+    let alerts = count_lines(&out)?;
+    let o = best(&ours);
+    println!("lines: {n}");
+    println!("runs: {} (best of each shown)", ours.len());
+    println!("tripline once: alerts stored: {alerts}");
+    println!("tripline once: cpu time: {:.3} s", o.cpu);
+    println!("tripline once: wall time: {:.3} s", o.wall);
+    println!(
+        "tripline once: lines per cpu-second: {:.0}",
+        n as f64 / o.cpu.max(0.001)
+    );
+    println!(
+        "tripline once: peak rss: {:.1} MB",
+        o.rss_kb as f64 / 1024.0
+    );
+    if have_sshguard {
+        let s = best(&theirs);
+        let attacks = count_lines(&dir.join("sshguard.out"))?;
+        println!("sshg-parser: attack lines: {attacks}");
+        println!("sshg-parser: cpu time: {:.3} s", s.cpu);
+        println!(
+            "sshg-parser: lines per cpu-second: {:.0}",
+            n as f64 / s.cpu.max(0.001)
+        );
+        println!(
+            "ratio (tripline / sshg-parser, lines per cpu-second): {:.2}",
+            s.cpu / o.cpu.max(0.001)
+        );
+    } else {
+        println!(
+            "sshg-parser: not found at {} (apt install sshguard)",
+            sshguard.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// `tripline bench flood`: peak memory on a flood of `lines` failures from `ips` addresses with
+/// `cap` tracked entities.
+pub fn flood(lines: u64, ips: u32, cap: usize) -> Result<()> {
+    let dir = temp_dir("flood")?;
+    let log = dir.join("flood.log");
+    eprintln!("generating {lines} lines from {ips} addresses …");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
+    gen::flood(
+        &mut f,
+        lines,
+        ips,
+        tripline_event::Timestamp::now().secs() - (lines / 1000) as i64 - 3600,
+    )?;
+    f.flush()?;
+    drop(f);
+    let cfg = dir.join("flood.toml");
+    std::fs::write(
+        &cfg,
+        format!("[detect]\nmax_tracked_entities = {cap}\n[output]\n"),
+    )?;
+    let out = dir.join("alerts.jsonl");
+    let u = run_once(Some(&cfg), &log, &dir.join("flood.db"), &out)?;
+    let alerts = count_lines(&out)?;
+    println!("lines: {lines}");
+    println!("distinct addresses: {ips}");
+    println!("max_tracked_entities: {cap}");
+    println!("alerts stored: {alerts}");
+    println!("cpu time: {:.3} s", u.cpu);
+    println!(
+        "lines per cpu-second: {:.0}",
+        lines as f64 / u.cpu.max(0.001)
+    );
+    println!("peak rss: {:.1} MB", u.rss_kb as f64 / 1024.0);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Percentile (0–100) of sorted samples.
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn vm_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// `tripline bench live`: ready time, idle RSS and append → committed alert latency over
+/// `samples` attacks.
+pub fn live(samples: usize) -> Result<()> {
+    let dir = temp_dir("live")?;
+    let log = dir.join("auth.log");
+    std::fs::write(&log, "")?;
+    let cfg = dir.join("live.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sources.files]\npaths = [{log:?}]\n[sources.journald]\nenabled = false\n\
+             [sources.cowrie]\nenabled = false\n[store]\npath = {db:?}\n\
+             [output]\nstdout_json = true\n",
+            log = log.display().to_string(),
+            db = dir.join("live.db").display().to_string()
+        ),
+    )?;
+    let spawned = Instant::now();
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    // stderr: wait for "ready in X ms"
+    let stderr = child.stderr.take().context("stderr")?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            let _ = ready_tx.send((Instant::now(), line));
+        }
+    });
+    let stdout = child.stdout.take().context("stdout")?;
+    let (alert_tx, alert_rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            let _ = alert_tx.send((Instant::now(), line));
+        }
+    });
+    let result = (|| -> Result<()> {
+        let (ready_at, ready_line) = loop {
+            let (t, l) = ready_rx
+                .recv_timeout(Duration::from_secs(10))
+                .context("tripline run did not report ready")?;
+            if l.contains("ready in") {
+                break (t, l);
+            }
+        };
+        let internal: f64 = ready_line
+            .split("ready in ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        std::thread::sleep(Duration::from_secs(1));
+        let idle = vm_rss_kb(pid);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
+        let mut lat = vec![];
+        for i in 0..samples {
+            let ip = format!("198.18.{}.{}", i / 250, i % 250 + 1);
+            let now = tripline_event::Timestamp::now();
+            let mut batch = String::new();
+            for k in 0..5 {
+                batch.push_str(&format!(
+                    "{now} bench-host sshd[{}]: Failed password for bench{i} from {ip} port {} ssh2\n",
+                    4000 + i * 5 + k,
+                    40000 + k
+                ));
+            }
+            let want = format!("\"src_ip\":\"{ip}\"");
+            f.write_all(batch.as_bytes())?;
+            let t0 = Instant::now();
+            loop {
+                let (t, l) = alert_rx
+                    .recv_timeout(Duration::from_secs(5))
+                    .with_context(|| format!("no alert for {ip} within 5 s"))?;
+                if l.contains(&want) && l.contains("\"rule\":\"ssh.bruteforce\"") {
+                    lat.push(t.duration_since(t0).as_secs_f64() * 1000.0);
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        lat.sort_by(f64::total_cmp);
+        let busy = vm_rss_kb(pid);
+        println!(
+            "ready: {internal:.1} ms (reported), {:.1} ms from spawn",
+            ready_at.duration_since(spawned).as_secs_f64() * 1000.0
+        );
+        println!("idle rss: {:.1} MB", idle as f64 / 1024.0);
+        println!("rss after the attacks: {:.1} MB", busy as f64 / 1024.0);
+        println!("samples: {}", lat.len());
+        println!(
+            "append -> committed alert latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            pct(&lat, 50.0),
+            pct(&lat, 90.0),
+            pct(&lat, 99.0),
+            pct(&lat, 100.0)
+        );
+        Ok(())
+    })();
+    // SIGTERM, as an operator would; then make sure it is gone
+    let t = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let mut stopped = false;
+    while t.elapsed() < Duration::from_secs(10) {
+        if child.try_wait()?.is_some() {
+            stopped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if stopped {
+        println!(
+            "stop after SIGTERM: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    } else {
+        let _ = child.kill();
+        println!("stop after SIGTERM: did not stop within 10 s");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
