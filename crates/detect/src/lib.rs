@@ -64,7 +64,7 @@ pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
         .user
         .as_deref()
         .map(|u| (hash_u128(user_key(u)) % n) as usize);
-    let net = ev.src_ip.map(|ip| (hash_u128(subnet_key(ip)) % n) as usize);
+    let net = ev.src_ip.map(|ip| (hash_u128(net_key(ip)) % n) as usize);
     [ip, user, net]
 }
 
@@ -110,6 +110,11 @@ fn ip_key(ip: IpAddr) -> u128 {
         IpAddr::V4(v4) => u32::from(v4) as u128 | (1u128 << 127),
         IpAddr::V6(v6) => u128::from(v6),
     }
+}
+
+/// A network's key: its subnet, marked so it never equals an address's key.
+fn net_key(ip: IpAddr) -> u128 {
+    subnet_key(ip) | (1u128 << 126)
 }
 
 fn user_key(u: &str) -> u128 {
@@ -430,7 +435,7 @@ impl Detector {
             Entity::Ip(ip) => ip_key(*ip),
             Entity::User(u) => user_key(u),
             Entity::Subnet(s) => match s.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) {
-                Some(ip) => subnet_key(ip),
+                Some(ip) => net_key(ip),
                 None => return,
             },
         };
@@ -440,6 +445,9 @@ impl Detector {
         let slot = self
             .alerts
             .entry(alert_key(idx as u8, key), &mut self.stats.evictions);
+        if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
+            return; // an entity's latest alert is the one that may still be open
+        }
         slot.first = alert
             .evidence
             .iter()
@@ -828,7 +836,7 @@ impl Detector {
         }
         let Some(ip) = ev.src_ip else { return };
         let now = ev.ts.0;
-        let key = subnet_key(ip) | (1u128 << 126);
+        let key = net_key(ip);
         let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);

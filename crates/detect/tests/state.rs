@@ -104,3 +104,31 @@ fn the_entity_cap_never_drops_an_alert_not_yet_flushed() {
     let brute = alerts.iter().filter(|a| a.rule == "ssh.bruteforce").count();
     assert_eq!(brute, 100);
 }
+
+#[test]
+fn restoring_an_entitys_alerts_keeps_its_latest_open() {
+    let mut r = Rig::new(DetectConfig::default());
+    for i in 0..5 {
+        r.fail(i, "198.51.100.7", "root");
+    }
+    let first = r.alerts().into_iter().find(|a| a.rule == "ssh.bruteforce");
+    let first = first.expect("first alert");
+    for i in 0..5 {
+        r.fail(7200 + i, "198.51.100.7", "root");
+    }
+    let second = r.alerts().into_iter().find(|a| a.rule == "ssh.bruteforce");
+    let second = second.expect("second alert");
+    // a restart restores both, newest first as the store returns them
+    let mut r2 = Rig::new(DetectConfig::default());
+    r2.det.restore_alert(second.clone());
+    r2.det.restore_alert(first.clone());
+    r2.fail(7300, "198.51.100.7", "root");
+    let grown = r2.alerts();
+    let bf: Vec<&Alert> = grown
+        .iter()
+        .filter(|a| a.rule == "ssh.bruteforce")
+        .collect();
+    assert_eq!(bf.len(), 1, "{grown:#?}");
+    assert_eq!(bf[0].id, second.id, "the older alert was revived");
+    assert_eq!(bf[0].count, second.count + 1);
+}

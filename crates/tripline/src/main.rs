@@ -476,7 +476,7 @@ pub fn once(
         let bar = progress_bar(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
         let mut last = 0u64;
         loop {
-            let poll = src.poll(&mut engine, 4 << 20, true)?;
+            let poll = src.poll(&mut engine, cfg.batch_size.max(64) * 128, true)?;
             if let Some(b) = &bar {
                 let offset = src.tail.state().offset;
                 b.inc(offset.saturating_sub(last));

@@ -180,8 +180,18 @@ impl Engine {
         }
     }
 
-    /// Queue one event; sends a batch when full.
+    /// Queue one event. A full batch is sent first, so the positions recorded so far (which
+    /// cover exactly the events already queued) travel with the events they cover.
     pub fn push(&mut self, ev: Event) {
+        if self.batch.len() >= self.batch_size {
+            self.send();
+        }
+        self.hold(ev);
+    }
+
+    /// Queue one event without ever sending: the caller sends once it has recorded the position
+    /// that covers it (a file source, whose position is known only after the read).
+    pub fn hold(&mut self, ev: Event) {
         self.events += 1;
         // route once here: each shard gets the indices of the events it owns a key of
         let n = self.picks.len();
@@ -194,9 +204,6 @@ impl Engine {
             }
         }
         self.batch.push(ev);
-        if self.batch.len() >= self.batch_size {
-            self.send();
-        }
     }
 
     /// Record a source position reached by the events pushed so far.
@@ -497,7 +504,8 @@ impl FileSource {
         self.parser.stats
     }
 
-    /// Read what is new into `engine`, and record the position reached when lines were read.
+    /// Read what is new (at most `max_bytes`) into `engine` as one batch with the position
+    /// reached. Keep `max_bytes` near `batch_size` lines: it bounds the batch.
     pub fn poll(
         &mut self,
         engine: &mut Engine,
@@ -529,9 +537,12 @@ impl FileSource {
                 parser.event(&line, observed, pos)
             };
             if let Some(ev) = ev {
-                engine.push(ev);
+                engine.hold(ev);
             }
         })?;
+        // One read is one batch: its events leave together with the position after the last
+        // byte read, so a stored position never lags the alerts derived before it (a lag would
+        // count those lines twice after a crash) nor runs ahead of them (a line lost).
         if poll == Poll::Data {
             let st = self.tail.state();
             engine.position(SourcePosition {
@@ -542,6 +553,7 @@ impl FileSource {
                 head_hash: st.head_hash,
                 cursor: None,
             });
+            engine.send();
         }
         Ok(poll)
     }

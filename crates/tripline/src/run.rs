@@ -166,7 +166,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         }
     );
     let poll = Duration::from_secs_f64(cfg.poll_interval_seconds);
-    let max_bytes = cfg.max_batch_size * 256;
+    let max_bytes = cfg.max_batch_size * 128;
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
         for s in sources.iter_mut() {
