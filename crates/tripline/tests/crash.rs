@@ -85,6 +85,7 @@ fn kill_9_mid_scan_then_resume_loses_nothing_and_duplicates_nothing() {
         }
     }
     let crashed_at = crashed_at.expect("no kill landed mid-ingest");
+    eprintln!("killed at byte {crashed_at} of {len}");
 
     // the restart resumes at the stored position and reads to the end
     scan(&db, &log);
