@@ -1,0 +1,154 @@
+//! `tripline run` as a daemon: it alerts on lines appended to a watched file, follows a rename
+//! rotation without losing the rotated file's last lines, and on SIGTERM stops with its position
+//! committed, so a restart neither re-reads nor skips anything.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+use tripline_store::Store;
+
+struct Daemon {
+    child: Child,
+    alerts: Receiver<serde_json::Value>,
+}
+
+fn start(cfg: &Path) -> Daemon {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tripline"))
+        .arg("-c")
+        .arg(cfg)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (ready_tx, ready_rx) = channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
+            eprintln!("daemon: {l}");
+            if l.contains("ready in") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    let (tx, alerts) = channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(|l| l.ok()) {
+            if let Ok(v) = serde_json::from_str(&l) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("daemon never became ready");
+    Daemon { child, alerts }
+}
+
+impl Daemon {
+    /// The first alert for `ip` and `rule` printed within 5 s.
+    fn wait_alert(&self, rule: &str, ip: &str) -> serde_json::Value {
+        let end = Instant::now() + Duration::from_secs(5);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.alerts.recv_timeout(left) {
+                Ok(a) if a["rule"] == rule && a["src_ip"] == ip => return a,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no {rule} alert for {ip}");
+    }
+
+    fn sigterm(mut self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                assert!(st.success(), "exit status {st}");
+                return;
+            }
+            assert!(Instant::now() < end, "did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn failures(ip: &str, n: usize) -> String {
+    let now = tripline_event::Timestamp::now();
+    (0..n)
+        .map(|i| {
+            format!(
+                "{now} h sshd[{}]: Failed password for root from {ip} port {} ssh2\n",
+                3000 + i,
+                40000 + i
+            )
+        })
+        .collect()
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn run_alerts_follows_rotation_and_stops_with_position_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let db = dir.path().join("d.db");
+    std::fs::write(&log, "").unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "poll_interval_seconds = 0.2\n[sources.files]\npaths = [{:?}]\n\
+             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
+             [store]\npath = {:?}\n[output]\nstdout_json = true\n",
+            log.display().to_string(),
+            db.display().to_string()
+        ),
+    )
+    .unwrap();
+
+    let d = start(&cfg);
+    append(&log, &failures("198.51.100.1", 5));
+    let a = d.wait_alert("ssh.bruteforce", "198.51.100.1");
+    assert_eq!(a["count"], 5);
+
+    // rename rotation: the last lines of the old file arrive after the rename
+    let rotated = dir.path().join("auth.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    append(&rotated, &failures("198.51.100.2", 5));
+    append(&log, &failures("198.51.100.3", 5));
+    d.wait_alert("ssh.bruteforce", "198.51.100.2");
+    d.wait_alert("ssh.bruteforce", "198.51.100.3");
+    d.sigterm();
+
+    let name = format!("file:{}", std::fs::canonicalize(&log).unwrap().display());
+    let pos = Store::open(&db).unwrap().position(&name).unwrap().unwrap();
+    let len = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(pos.offset, len, "position not committed at SIGTERM");
+
+    // a restart reads only what was appended while it was down
+    append(&log, &failures("198.51.100.4", 5));
+    let d = start(&cfg);
+    let a = d.wait_alert("ssh.bruteforce", "198.51.100.4");
+    assert_eq!(a["count"], 5);
+    // nothing from before the stop comes back
+    std::thread::sleep(Duration::from_millis(500));
+    while let Ok(a) = d.alerts.try_recv() {
+        assert_ne!(a["src_ip"], "198.51.100.3", "re-read after restart: {a}");
+    }
+    d.sigterm();
+}
