@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod cowrie;
+pub mod fuzz;
 pub mod journald;
 pub mod sshd;
 pub mod syslog;
