@@ -10,7 +10,12 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
         .expect("fuzz/corpus/parse_line")
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seed-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed-")
+        })
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     out.sort();
