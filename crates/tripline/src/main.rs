@@ -658,7 +658,7 @@ fn explain(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
 fn demo(cfg: &Config) -> Result<()> {
     let dir = bench::temp_dir("demo")?;
     let log = dir.join("demo-auth.log");
-    let start = Timestamp::now().secs() - 3600;
+    let start = gen::default_start(3000);
     let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
     gen::auth_log(&mut f, 3000, 42, start)?;
     f.flush()?;
