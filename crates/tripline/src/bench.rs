@@ -93,12 +93,8 @@ fn run_sshguard(parser: &Path, log: &Path, out: &Path) -> Result<Usage> {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let stat = String::from_utf8_lossy(&o.stdout);
-    let rest = &stat[stat.rfind(')').context("odd /proc stat")? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ticks = |i: usize| -> f64 { f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0) };
     Ok(Usage {
-        cpu: (ticks(13) + ticks(14)) / 100.0,
+        cpu: stat_seconds(&String::from_utf8_lossy(&o.stdout), &[13, 14]),
         wall,
         rss_kb: 0,
     })
@@ -218,18 +214,52 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn vm_rss_kb(pid: u32) -> u64 {
+/// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/<pid>/status`; `pid` may be `self`.
+pub fn status_kb(pid: &str, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))?
+                .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?
                 .split_whitespace()
                 .nth(1)?
                 .parse()
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// Sum of clock-tick fields of a `/proc/<pid>/stat` text, numbered after the command name
+/// (0 = state; 11, 12 = utime, stime; 13, 14 = cutime, cstime), in seconds.
+fn stat_seconds(stat: &str, fields: &[usize]) -> f64 {
+    let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split(' ').collect();
+    fields
+        .iter()
+        .filter_map(|i| f.get(*i)?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 100.0
+}
+
+/// (CPU seconds, peak RSS in KiB) of this process.
+pub fn self_usage() -> (f64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    (stat_seconds(&stat, &[11, 12]), status_kb("self", "VmHWM"))
+}
+
+/// Lines of a child's pipe, each with the instant it arrived.
+fn stamped_lines(
+    pipe: impl std::io::Read + Send + 'static,
+) -> std::sync::mpsc::Receiver<(Instant, String)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(|l| l.ok()) {
+            let _ = tx.send((Instant::now(), line));
+        }
+    });
+    rx
 }
 
 /// `tripline bench live`: ready time, idle RSS and append → committed alert latency over
@@ -258,27 +288,9 @@ pub fn live(samples: usize) -> Result<()> {
         .stderr(Stdio::piped())
         .spawn()?;
     let pid = child.id();
-    // stderr: wait for "ready in X ms"
-    let stderr = child.stderr.take().context("stderr")?;
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(Instant, String)>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(|l| l.ok())
-        {
-            let _ = ready_tx.send((Instant::now(), line));
-        }
-    });
-    let stdout = child.stdout.take().context("stdout")?;
-    let (alert_tx, alert_rx) = std::sync::mpsc::channel::<(Instant, String)>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(|l| l.ok())
-        {
-            let _ = alert_tx.send((Instant::now(), line));
-        }
-    });
+    // each line of the daemon's stderr ("ready in X ms") and stdout (alerts), time-stamped
+    let ready_rx = stamped_lines(child.stderr.take().context("stderr")?);
+    let alert_rx = stamped_lines(child.stdout.take().context("stdout")?);
     let result = (|| -> Result<()> {
         let (ready_at, ready_line) = loop {
             let (t, l) = ready_rx
@@ -295,7 +307,7 @@ pub fn live(samples: usize) -> Result<()> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN);
         std::thread::sleep(Duration::from_secs(1));
-        let idle = vm_rss_kb(pid);
+        let idle = status_kb(&pid.to_string(), "VmRSS");
         let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
         let mut lat = vec![];
         for i in 0..samples {
@@ -324,7 +336,7 @@ pub fn live(samples: usize) -> Result<()> {
             std::thread::sleep(Duration::from_millis(20));
         }
         lat.sort_by(f64::total_cmp);
-        let busy = vm_rss_kb(pid);
+        let busy = status_kb(&pid.to_string(), "VmRSS");
         println!(
             "ready: {internal:.1} ms (reported), {:.1} ms from spawn",
             ready_at.duration_since(spawned).as_secs_f64() * 1000.0

@@ -214,7 +214,7 @@ fn real_main(cli: Cli) -> Result<()> {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             print_alerts(&mut out, &scan.store, &scan.query(), json)?;
             if stats {
-                let (cpu, rss) = proc_usage();
+                let (cpu, rss) = bench::self_usage();
                 eprintln!(
                     "{}",
                     serde_json::json!({
@@ -693,30 +693,4 @@ fn demo(cfg: &Config) -> Result<()> {
     println!("\nNext: `tripline once /var/log/auth.log`, or `tripline run` to watch this host.");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-/// (CPU seconds, peak RSS in KiB) of this process, from /proc.
-fn proc_usage() -> (f64, u64) {
-    let cpu = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split(' ').collect();
-            let ut: f64 = f.get(11)?.parse().ok()?;
-            let st: f64 = f.get(12)?.parse().ok()?;
-            Some((ut + st) / 100.0)
-        })
-        .unwrap_or(0.0);
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0);
-    (cpu, rss)
 }
