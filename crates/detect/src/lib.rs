@@ -35,6 +35,9 @@ use tripline_event::{Alert, Entity, Event, Kind, Timestamp};
 pub enum Output {
     /// A new or grown alert (the full current state; the store upserts by id).
     Alert(Alert),
+    /// An alert this shard will not grow again (its cooldown passed, or the cap evicted it):
+    /// its last emitted state is final. Only reported when asked ([`Detector::report_closed`]).
+    Closed(String),
     /// A user logged in from a network never seen for them.
     FirstSeen {
         user: String,
@@ -150,13 +153,29 @@ impl<V: Aged + Default> Bounded<V> {
     }
 
     fn entry(&mut self, key: u128, evictions: &mut u64) -> &mut V {
+        self.entry_with(key, evictions, |_| {})
+    }
+
+    /// [`Bounded::entry`], handing each evicted value to `dropped` first.
+    fn entry_with(
+        &mut self,
+        key: u128,
+        evictions: &mut u64,
+        mut dropped: impl FnMut(&V),
+    ) -> &mut V {
         if self.map.len() >= self.cap && !self.map.contains_key(&key) {
             let mut ages: Vec<i64> = self.map.values().map(Aged::last).collect();
             let k = ages.len() / 8;
             let (_, cut, _) = ages.select_nth_unstable(k);
             let cut = *cut;
             let before = self.map.len();
-            self.map.retain(|_, v| v.last() > cut || v.pinned());
+            self.map.retain(|_, v| {
+                let keep = v.last() > cut || v.pinned();
+                if !keep {
+                    dropped(v);
+                }
+                keep
+            });
             *evictions += (before - self.map.len()) as u64;
         }
         self.map.entry(key).or_default()
@@ -165,9 +184,25 @@ impl<V: Aged + Default> Bounded<V> {
     /// Drop entries idle for more than `ttl` µs before `now` (unless `keep` says otherwise);
     /// returns how many went.
     fn expire(&mut self, now: i64, ttl: i64, keep: impl Fn(&V) -> bool) -> u64 {
+        self.expire_with(now, ttl, keep, |_| {})
+    }
+
+    /// [`Bounded::expire`], handing each dropped value to `dropped` first.
+    fn expire_with(
+        &mut self,
+        now: i64,
+        ttl: i64,
+        keep: impl Fn(&V) -> bool,
+        mut dropped: impl FnMut(&V),
+    ) -> u64 {
         let before = self.map.len();
-        self.map
-            .retain(|_, v| now.saturating_sub(v.last()) <= ttl || keep(v));
+        self.map.retain(|_, v| {
+            let k = now.saturating_sub(v.last()) <= ttl || keep(v);
+            if !k {
+                dropped(v);
+            }
+            k
+        });
         (before - self.map.len()) as u64
     }
 }
@@ -363,6 +398,8 @@ pub struct Detector {
     alerts: Bounded<OpenAlert>,
     dirty: Vec<(u8, u128)>,
     out: Vec<Output>,
+    /// Whether closed alerts are reported ([`Output::Closed`]).
+    report_closed: bool,
     ttl: Ttl,
     /// The latest event time seen, and when state was last swept for expiry.
     clock: i64,
@@ -397,12 +434,19 @@ impl Detector {
             alerts: Bounded::new(per_shard),
             dirty: vec![],
             out: vec![],
+            report_closed: false,
             ttl: Ttl::new(&cfg),
             clock: i64::MIN,
             swept: [i64::MIN; 4],
             stats: DetectStats::default(),
             cfg,
         }
+    }
+
+    /// Report alerts as they close ([`Output::Closed`]), so a scan can print each alert once,
+    /// final, without reading the store back.
+    pub fn report_closed(&mut self, on: bool) {
+        self.report_closed = on;
     }
 
     /// Entities currently tracked (IPs + users + networks).
@@ -522,7 +566,12 @@ impl Detector {
         }
         if due(&mut self.swept[3], t.alert) {
             // a closed alert is in the store already; only an unflushed one must stay
-            n += self.alerts.expire(now, t.alert, Aged::pinned);
+            let (report, out) = (self.report_closed, &mut self.out);
+            n += self.alerts.expire_with(now, t.alert, Aged::pinned, |a| {
+                if report {
+                    out.push(Output::Closed(a.alert.id.clone()));
+                }
+            });
         }
         self.stats.expired += n;
     }
@@ -877,13 +926,21 @@ impl Detector {
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
         let akey = alert_key(rule, key);
         let mut evictions = 0;
-        let slot = self.alerts.entry(akey, &mut evictions);
+        let (report, out) = (self.report_closed, &mut self.out);
+        let slot = self.alerts.entry_with(akey, &mut evictions, |a| {
+            if report {
+                out.push(Output::Closed(a.alert.id.clone()));
+            }
+        });
         self.stats.evictions += evictions;
         let fresh = slot.alert.rule.is_empty() || ev.ts.0 - slot.alert.last_seen.0 > cooldown;
         if fresh && slot.dirty {
             // the previous alert closed within this batch: emit its last state before reuse
             let a = slot.emit(rule, &self.cfg.rules);
             self.out.push(Output::Alert(a));
+        }
+        if fresh && report && !slot.alert.rule.is_empty() {
+            self.out.push(Output::Closed(slot.alert.id.clone()));
         }
         if fresh {
             *slot = OpenAlert {

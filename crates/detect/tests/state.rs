@@ -41,7 +41,7 @@ impl Rig {
             .into_iter()
             .filter_map(|o| match o {
                 Output::Alert(a) => Some(a),
-                Output::FirstSeen { .. } => None,
+                Output::FirstSeen { .. } | Output::Closed(_) => None,
             })
             .collect()
     }
@@ -131,4 +131,65 @@ fn restoring_an_entitys_alerts_keeps_its_latest_open() {
     assert_eq!(bf.len(), 1, "{grown:#?}");
     assert_eq!(bf[0].id, second.id, "the older alert was revived");
     assert_eq!(bf[0].count, second.count + 1);
+}
+
+#[test]
+fn closed_alerts_are_reported_once_when_asked() {
+    let cfg = DetectConfig {
+        cooldown_seconds: 60,
+        ..Default::default()
+    };
+    let closed = |r: &mut Rig| -> Vec<String> {
+        r.det
+            .flush()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Closed(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut r = Rig::new(cfg.clone());
+    r.det.report_closed(true);
+    for i in 0..5 {
+        r.fail(i, "198.51.100.7", "root");
+    }
+    let opened = r.alerts();
+    assert_eq!(opened.len(), 1);
+    assert!(closed(&mut r).is_empty(), "still open");
+    // the same address again after the cooldown: the first alert is final, a second opens
+    for i in 0..5 {
+        r.fail(3600 + i, "198.51.100.7", "root");
+    }
+    let out = r.det.flush();
+    let ids: Vec<&str> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Closed(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec![opened[0].id.as_str()]);
+    let reopened: Vec<&Alert> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Alert(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reopened.len(), 1);
+    assert_ne!(reopened[0].id, opened[0].id);
+    // much later, event time sweeps the second one out: reported once
+    r.fail(10 * 3600, "203.0.113.1", "root");
+    assert_eq!(closed(&mut r), vec![reopened[0].id.clone()]);
+    r.fail(20 * 3600, "203.0.113.2", "root");
+    assert!(closed(&mut r).is_empty());
+
+    // not asked: nothing reported
+    let mut quiet = Rig::new(cfg);
+    for i in 0..5 {
+        quiet.fail(i, "198.51.100.7", "root");
+    }
+    quiet.fail(10 * 3600, "203.0.113.1", "root");
+    assert!(closed(&mut quiet).is_empty());
 }

@@ -337,7 +337,7 @@ impl Entity {
 
     pub fn value(&self) -> String {
         match self {
-            Entity::Ip(ip) => ip.to_string(),
+            Entity::Ip(ip) => net::IpText::new(*ip).to_string(),
             Entity::User(u) | Entity::Subnet(u) => u.clone(),
         }
     }
@@ -387,7 +387,10 @@ impl Alert {
         };
         feed(rule.as_bytes());
         feed(entity.type_name().as_bytes());
-        feed(entity.value().as_bytes());
+        match entity {
+            Entity::Ip(ip) => feed(net::IpText::new(*ip).as_bytes()),
+            Entity::User(s) | Entity::Subnet(s) => feed(s.as_bytes()),
+        }
         feed(&first_seen.0.to_le_bytes());
         format!("{h:016x}")
     }
@@ -400,6 +403,144 @@ impl Alert {
         } else {
             self.evidence.remove(MAX_EVIDENCE / 2);
             self.evidence.push(line);
+        }
+    }
+}
+
+/// An alert borrowed for output: built from an [`Alert`] ([`Alert::view`]) or straight from a
+/// stored row, so printing or serving many alerts allocates nothing per field. Its JSON is the
+/// one alert shape of `once --json`, the `stdout_json` sink and the API.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AlertView<'a> {
+    pub id: &'a str,
+    pub rule: &'a str,
+    pub severity: Severity,
+    pub score: f32,
+    pub entity: EntityView<'a>,
+    pub src_ip: Option<Addr<'a>>,
+    pub user: Option<&'a str>,
+    pub host: &'a str,
+    pub techniques: &'a [&'static str],
+    pub count: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub explanation: &'a str,
+    pub evidence: Lines<'a>,
+    pub state: &'a str,
+}
+
+/// An entity as `{"type": …, "value": …}`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EntityView<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub value: Addr<'a>,
+}
+
+/// An address or name: parsed, or as text (a stored row keeps it as text).
+#[derive(Debug, Clone, Copy)]
+pub enum Addr<'a> {
+    Ip(IpAddr),
+    Text(&'a str),
+}
+
+impl std::fmt::Display for Addr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::Ip(ip) => f.write_str(&net::IpText::new(*ip)),
+            Addr::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for Addr<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Addr::Ip(ip) => s.serialize_str(&net::IpText::new(*ip)),
+            Addr::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Evidence lines: a list, or one string with the lines joined by `\n` (how the store keeps
+/// them: a log line never contains a newline). Serialized as a JSON array either way.
+#[derive(Debug, Clone, Copy)]
+pub enum Lines<'a> {
+    List(&'a [String]),
+    Joined(&'a str),
+}
+
+impl<'a> Lines<'a> {
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (list, joined) = match self {
+            Lines::List(l) => (l, None),
+            Lines::Joined(s) => (&[][..], Some(s).filter(|s| !s.is_empty())),
+        };
+        list.iter()
+            .map(String::as_str)
+            .chain(joined.into_iter().flat_map(|s| s.split('\n')))
+    }
+
+    /// The lines joined by `\n`, the stored form.
+    pub fn join(list: &[String]) -> String {
+        list.join("\n")
+    }
+}
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'a> AlertView<'a> {
+    /// The entity as an owned [`Entity`].
+    pub fn entity(&self) -> Entity {
+        let value = self.entity.value;
+        match (self.entity.kind, value) {
+            ("ip", Addr::Ip(ip)) => Entity::Ip(ip),
+            ("ip", Addr::Text(t)) => t
+                .parse()
+                .map(Entity::Ip)
+                .unwrap_or_else(|_| Entity::Subnet(t.into())),
+            ("user", v) => Entity::User(v.to_string()),
+            (_, v) => Entity::Subnet(v.to_string()),
+        }
+    }
+}
+
+impl Entity {
+    /// The entity borrowed for output.
+    pub fn view(&self) -> EntityView<'_> {
+        EntityView {
+            kind: self.type_name(),
+            value: match self {
+                Entity::Ip(ip) => Addr::Ip(*ip),
+                Entity::User(s) | Entity::Subnet(s) => Addr::Text(s),
+            },
+        }
+    }
+}
+
+impl Alert {
+    /// The alert borrowed for output, in workflow `state` (`open` when not stored).
+    pub fn view<'a>(&'a self, state: &'a str) -> AlertView<'a> {
+        AlertView {
+            id: &self.id,
+            rule: self.rule,
+            severity: self.severity,
+            score: self.score,
+            entity: self.entity.view(),
+            src_ip: self.src_ip.map(Addr::Ip),
+            user: self.user.as_deref(),
+            host: &self.host,
+            techniques: self.techniques,
+            count: self.count,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            explanation: &self.explanation,
+            evidence: Lines::List(&self.evidence),
+            state,
         }
     }
 }

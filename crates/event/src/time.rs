@@ -77,25 +77,62 @@ impl Timestamp {
             micros,
         }
     }
-
-    /// RFC 3339 in UTC with a `Z`, seconds precision (fractions only when present).
-    pub fn rfc3339(self) -> String {
-        self.to_string()
-    }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = self.to_civil_utc();
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            c.year, c.month, c.day, c.hour, c.minute, c.second
-        )?;
-        if c.micros != 0 {
-            write!(f, ".{:06}", c.micros)?;
+        let mut buf = [0u8; RFC3339_MAX];
+        f.write_str(self.write_rfc3339(&mut buf))
+    }
+}
+
+/// Longest RFC 3339 text [`Timestamp::rfc3339`] writes: a six-digit year, micros and `Z`.
+const RFC3339_MAX: usize = 32;
+
+impl Timestamp {
+    /// RFC 3339 in UTC (`2017-07-14T02:40:00Z`, micros only when non-zero), written into `buf`
+    /// without the formatting machinery: alerts print several timestamps each.
+    pub fn write_rfc3339(self, buf: &mut [u8; RFC3339_MAX]) -> &str {
+        /// `v` in at least `width` digits, then `sep`.
+        fn put(buf: &mut [u8; RFC3339_MAX], n: &mut usize, v: u64, width: usize, sep: u8) {
+            let mut digits = [0u8; 20];
+            let (mut v, mut len) = (v, 0);
+            while v > 0 || len == 0 {
+                digits[len] = b'0' + (v % 10) as u8;
+                v /= 10;
+                len += 1;
+            }
+            for _ in len..width {
+                buf[*n] = b'0';
+                *n += 1;
+            }
+            for d in digits[..len].iter().rev() {
+                buf[*n] = *d;
+                *n += 1;
+            }
+            buf[*n] = sep;
+            *n += 1;
         }
-        f.write_str("Z")
+        let c = self.to_civil_utc();
+        let mut n = 0;
+        if c.year < 0 {
+            // years before 0 are not something logs contain; keep them correct anyway
+            buf[0] = b'-';
+            n = 1;
+        }
+        let b = &mut *buf;
+        put(b, &mut n, c.year.unsigned_abs() as u64 % 1_000_000, 4, b'-');
+        put(b, &mut n, c.month as u64, 2, b'-');
+        put(b, &mut n, c.day as u64, 2, b'T');
+        put(b, &mut n, c.hour as u64, 2, b':');
+        put(b, &mut n, c.minute as u64, 2, b':');
+        if c.micros != 0 {
+            put(b, &mut n, c.second as u64, 2, b'.');
+            put(b, &mut n, c.micros as u64, 6, b'Z');
+        } else {
+            put(b, &mut n, c.second as u64, 2, b'Z');
+        }
+        std::str::from_utf8(&buf[..n]).unwrap_or("")
     }
 }
 
@@ -160,7 +197,8 @@ pub fn civil_from_days(days: i64) -> (i32, u8, u8) {
 impl serde::Serialize for Timestamp {
     /// Serialized as an RFC 3339 UTC string: what people and `jq` read.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0u8; RFC3339_MAX];
+        s.serialize_str(self.write_rfc3339(&mut buf))
     }
 }
 
@@ -187,6 +225,19 @@ mod tests {
         assert_eq!(
             Timestamp(1_500_000_000_123_456).to_string(),
             "2017-07-14T02:40:00.123456Z"
+        );
+        assert_eq!(
+            Timestamp(1_500_000_000_000_001).to_string(),
+            "2017-07-14T02:40:00.000001Z"
+        );
+        assert_eq!(Timestamp::from_secs(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_secs(253_402_300_799).to_string(),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_secs(951_782_400)).unwrap(),
+            "\"2000-02-29T00:00:00Z\""
         );
     }
 

@@ -13,12 +13,12 @@
 pub mod sinks;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tripline_event::{Alert, Entity, Severity, Timestamp};
+use tripline_event::{Addr, Alert, AlertView, EntityView, Lines, Severity, Timestamp};
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2: evidence lines joined by newlines instead of a JSON array.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +212,7 @@ impl Store {
                 )
                 .map_err(sql)?;
             for a in alerts {
-                let evidence = serde_json::to_string(&a.evidence).unwrap_or_else(|_| "[]".into());
+                let evidence = Lines::join(&a.evidence);
                 up.execute(params![
                     a.id,
                     a.rule,
@@ -220,7 +220,8 @@ impl Store {
                     a.score as f64,
                     a.entity.type_name(),
                     a.entity.value(),
-                    a.src_ip.map(|i| i.to_string()),
+                    a.src_ip
+                        .map(|i| tripline_event::net::IpText::new(i).to_string()),
                     a.user,
                     a.host,
                     a.techniques.join(","),
@@ -304,24 +305,24 @@ impl Store {
     pub fn alerts(&self, q: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError> {
         let mut out = vec![];
         self.for_each_alert(q, |a| {
-            out.push(a);
+            out.push(StoredAlert::from_view(a));
             true
         })?;
         Ok(out)
     }
 
-    /// Hand each alert matching `q` to `f`, most recent first, without collecting them; `f`
-    /// returns false to stop. Returns how many were handed over.
+    /// Hand each alert matching `q` to `f`, most recent first, borrowed from its row (nothing is
+    /// copied or collected); `f` returns false to stop. Returns how many were handed over.
     pub fn for_each_alert(
         &self,
         q: &AlertQuery,
-        mut f: impl FnMut(StoredAlert) -> bool,
+        mut f: impl FnMut(&AlertView<'_>) -> bool,
     ) -> Result<usize, StoreError> {
         let sql = |e| classify(&self.path, e);
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host, techniques,
+                "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         count, first_seen, last_seen, explanation, evidence, state
                  FROM alerts
                  WHERE last_seen >= ?1 AND severity >= ?2 AND (?3 IS NULL OR rule = ?3)
@@ -343,7 +344,7 @@ impl Store {
         let mut n = 0;
         while let Some(r) = rows.next().map_err(sql)? {
             n += 1;
-            if !f(stored_alert(r).map_err(sql)?) {
+            if !f(&alert_view(r).map_err(sql)?) {
                 break;
             }
         }
@@ -366,39 +367,63 @@ impl Store {
     }
 }
 
-/// One `alerts` row (columns as selected by [`Store::for_each_alert`]).
-fn stored_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlert> {
-    let entity_type: String = r.get(4)?;
-    let entity: String = r.get(5)?;
-    let entity = match entity_type.as_str() {
-        "ip" => entity
-            .parse::<IpAddr>()
-            .map(Entity::Ip)
-            .unwrap_or(Entity::Subnet(entity)),
-        "user" => Entity::User(entity),
-        _ => Entity::Subnet(entity),
+/// One `alerts` row (columns as selected by [`Store::for_each_alert`]), borrowed.
+fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
+    let text = |i: usize| -> rusqlite::Result<&'r str> { Ok(r.get_ref(i)?.as_str()?) };
+    let opt =
+        |i: usize| -> rusqlite::Result<Option<&'r str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+    let (rule, techniques) = rule_static(text(1)?);
+    let kind = match text(4)? {
+        "ip" => "ip",
+        "user" => "user",
+        _ => "subnet",
     };
-    let evidence: String = r.get(14)?;
-    let (rule, techniques) = rule_static(&r.get::<_, String>(1)?);
-    Ok(StoredAlert {
-        alert: Alert {
-            id: r.get(0)?,
-            rule,
-            severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
-            score: r.get::<_, f64>(3)? as f32,
-            entity,
-            src_ip: r.get::<_, Option<String>>(6)?.and_then(|s| s.parse().ok()),
-            user: r.get(7)?,
-            host: r.get(8)?,
-            techniques,
-            count: r.get::<_, i64>(10)? as u64,
-            first_seen: Timestamp(r.get(11)?),
-            last_seen: Timestamp(r.get(12)?),
-            explanation: r.get(13)?,
-            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+    Ok(AlertView {
+        id: text(0)?,
+        rule,
+        severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
+        score: r.get::<_, f64>(3)? as f32,
+        entity: EntityView {
+            kind,
+            value: Addr::Text(text(5)?),
         },
-        state: r.get(15)?,
+        src_ip: opt(6)?.map(Addr::Text),
+        user: opt(7)?,
+        host: text(8)?,
+        techniques,
+        count: r.get::<_, i64>(9)? as u64,
+        first_seen: Timestamp(r.get(10)?),
+        last_seen: Timestamp(r.get(11)?),
+        explanation: text(12)?,
+        evidence: Lines::Joined(text(13)?),
+        state: text(14)?,
     })
+}
+
+impl StoredAlert {
+    /// An owned copy of a borrowed stored alert.
+    pub fn from_view(v: &AlertView<'_>) -> StoredAlert {
+        let (rule, techniques) = rule_static(v.rule);
+        StoredAlert {
+            alert: Alert {
+                id: v.id.to_string(),
+                rule,
+                severity: v.severity,
+                score: v.score,
+                entity: v.entity(),
+                src_ip: v.src_ip.and_then(|a| a.to_string().parse().ok()),
+                user: v.user.map(str::to_string),
+                host: v.host.to_string(),
+                techniques,
+                count: v.count,
+                first_seen: v.first_seen,
+                last_seen: v.last_seen,
+                explanation: v.explanation.to_string(),
+                evidence: v.evidence.iter().map(str::to_string).collect(),
+            },
+            state: v.state.to_string(),
+        }
+    }
 }
 
 fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
@@ -428,6 +453,7 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tripline_event::Entity;
 
     fn alert(id: &str, count: u64, last: i64) -> Alert {
         Alert {

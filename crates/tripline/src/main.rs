@@ -210,9 +210,17 @@ fn real_main(cli: Cli) -> Result<()> {
         } => {
             let started = std::time::Instant::now();
             let db = db.unwrap_or_else(|| cfg.db_path());
-            let scan = once(&cfg, &db, year, from_start, cowrie, &files)?;
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            print_alerts(&mut out, &scan.store, &scan.query(), json)?;
+            let printer = output::Printer::stdout(json);
+            let scan = once(
+                &cfg,
+                &db,
+                year,
+                from_start,
+                cowrie,
+                &files,
+                Some(printer.sink()),
+            )?;
+            printer.finish()?;
             if stats {
                 let (cpu, rss) = bench::self_usage();
                 eprintln!(
@@ -272,8 +280,9 @@ fn real_main(cli: Cli) -> Result<()> {
                 limit,
                 ..Default::default()
             };
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            print_alerts(&mut out, &store, &q, json)
+            let printer = output::Printer::stdout(json);
+            store.for_each_alert(&q, |a| printer.print(a))?;
+            Ok(printer.finish()?)
         }
         Cmd::Config {
             cmd: ConfigCmd::Default,
@@ -368,35 +377,6 @@ fn time_context(cfg: &Config, year: Option<i32>) -> Result<TimeContext> {
 
 /// Stream the alerts matching `q` to `out`: JSON lines, or a table (header only when there are
 /// some). Stops quietly when the reader goes away (a closed pipe).
-fn print_alerts(out: &mut impl Write, store: &Store, q: &AlertQuery, json: bool) -> Result<()> {
-    let mut err: Option<std::io::Error> = None;
-    let mut first = true;
-    let n = store.for_each_alert(q, |s| {
-        let r = if json {
-            serde_json::to_writer(&mut *out, &output::alert_json(&s.alert, Some(&s.state)))
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-        } else {
-            let header = if std::mem::take(&mut first) {
-                output::alert_table_header()
-            } else {
-                String::new()
-            };
-            out.write_all(header.as_bytes())
-                .and_then(|_| out.write_all(output::alert_row(&s.alert).as_bytes()))
-        };
-        err = r.err();
-        err.is_none()
-    })?;
-    if n == 0 && !json {
-        out.write_all(b"no alerts\n")?;
-    }
-    match err.or_else(|| out.flush().err()) {
-        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 /// What a scan left: the store it wrote and when it started, so its alerts can be read back.
 pub struct Scan {
     pub store: Store,
@@ -424,6 +404,7 @@ pub fn once(
     from_start: bool,
     cowrie: bool,
     files: &[PathBuf],
+    finals: Option<pipeline::AlertSink>,
 ) -> Result<Scan> {
     let started = Timestamp::now();
     let store = Store::open(db)?;
@@ -453,7 +434,10 @@ pub fn once(
     let mut engine = pipeline::Engine::start(
         cfg,
         store,
-        pipeline::Sinks::default(),
+        pipeline::Sinks {
+            finals,
+            ..Default::default()
+        },
         restore,
         reader.first_seen(cfg.detect.max_tracked_entities)?,
         pipeline::Mode::Scan,
@@ -668,7 +652,7 @@ fn demo(cfg: &Config) -> Result<()> {
         log.display()
     );
     let t = std::time::Instant::now();
-    let scan = once(cfg, &dir.join("demo.db"), None, true, false, &[log])?;
+    let scan = once(cfg, &dir.join("demo.db"), None, true, false, &[log], None)?;
     let alerts: Vec<_> = scan
         .store
         .alerts(&scan.query())?
@@ -687,7 +671,7 @@ fn demo(cfg: &Config) -> Result<()> {
     if let Some(a) = shown.first() {
         println!(
             "\nmost severe, in full:\n{}",
-            serde_json::to_string_pretty(&output::alert_json(a, None))?
+            serde_json::to_string_pretty(&a.view("open"))?
         );
     }
     println!("\nNext: `tripline once /var/log/auth.log`, or `tripline run` to watch this host.");

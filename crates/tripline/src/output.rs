@@ -1,47 +1,77 @@
 //! How alerts and parsed lines are shown: JSON objects and a readable table.
 
-use serde::Serialize;
-use std::net::IpAddr;
-use tripline_event::{Alert, Entity, Severity, Timestamp};
+use std::io::{BufWriter, Stdout, Write};
+use std::sync::{Arc, Mutex};
+use tripline_event::{Alert, AlertView};
 
-/// The JSON shape of an alert (`once --json`, `alerts --json`, `stdout_json`), borrowed from the
-/// alert so that printing many allocates nothing per field.
-#[derive(Debug, Serialize)]
-pub struct AlertJson<'a> {
-    pub id: &'a str,
-    pub rule: &'a str,
-    pub severity: Severity,
-    pub score: f32,
-    pub entity: &'a Entity,
-    pub src_ip: Option<IpAddr>,
-    pub user: Option<&'a str>,
-    pub host: &'a str,
-    pub techniques: &'a [&'static str],
-    pub count: u64,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    pub explanation: &'a str,
-    pub evidence: &'a [String],
-    pub state: &'a str,
+/// Prints alerts to stdout as JSON lines or as a table, from the store writer's thread (the
+/// `finals` sink of a scan). A closed pipe (`| head`) stops printing quietly.
+#[derive(Clone)]
+pub struct Printer(Arc<Mutex<PrinterState>>);
+
+struct PrinterState {
+    out: BufWriter<Stdout>,
+    json: bool,
+    printed: u64,
+    err: Option<std::io::Error>,
 }
 
-pub fn alert_json<'a>(a: &'a Alert, state: Option<&'a str>) -> AlertJson<'a> {
-    AlertJson {
-        id: &a.id,
-        rule: a.rule,
-        severity: a.severity,
-        score: a.score,
-        entity: &a.entity,
-        src_ip: a.src_ip,
-        user: a.user.as_deref(),
-        host: &a.host,
-        techniques: a.techniques,
-        count: a.count,
-        first_seen: a.first_seen,
-        last_seen: a.last_seen,
-        explanation: &a.explanation,
-        evidence: &a.evidence,
-        state: state.unwrap_or("open"),
+impl Printer {
+    pub fn stdout(json: bool) -> Printer {
+        Printer(Arc::new(Mutex::new(PrinterState {
+            out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            json,
+            printed: 0,
+            err: None,
+        })))
+    }
+
+    /// A sink that prints each alert handed to it.
+    pub fn sink(&self) -> crate::pipeline::AlertSink {
+        let p = self.clone();
+        Box::new(move |a| {
+            p.print(&a.view("open"));
+        })
+    }
+
+    /// Print one alert; false once printing failed (the rest would fail too).
+    pub fn print(&self, a: &AlertView<'_>) -> bool {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
+        if st.err.is_some() {
+            return false;
+        }
+        let r = if st.json {
+            serde_json::to_writer(&mut st.out, a)
+                .map_err(std::io::Error::from)
+                .and_then(|_| st.out.write_all(b"\n"))
+        } else {
+            let header = if st.printed == 0 {
+                alert_table_header()
+            } else {
+                String::new()
+            };
+            st.out
+                .write_all(header.as_bytes())
+                .and_then(|_| st.out.write_all(alert_row(a).as_bytes()))
+        };
+        st.printed += 1;
+        st.err = r.err();
+        st.err.is_none()
+    }
+
+    /// Flush; say `no alerts` in table mode when none were printed. A closed pipe is not an
+    /// error.
+    pub fn finish(&self) -> std::io::Result<()> {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
+        if st.printed == 0 && !st.json && st.err.is_none() {
+            st.err = st.out.write_all(b"no alerts\n").err();
+        }
+        match st.err.take().or_else(|| st.out.flush().err()) {
+            Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -61,9 +91,9 @@ pub fn alert_table_header() -> String {
 }
 
 /// One row of the alert table (attacker-written text made printable).
-pub fn alert_row(a: &Alert) -> String {
-    let entity = printable(&format!("{}:{}", a.entity.type_name(), a.entity.value()));
-    let why = printable(tripline_event::truncate_str(&a.explanation, 100));
+pub fn alert_row(a: &AlertView<'_>) -> String {
+    let entity = printable(&format!("{}:{}", a.entity.kind, a.entity.value));
+    let why = printable(tripline_event::truncate_str(a.explanation, 100));
     format!(
         "{:<9} {:<22} {:<28} {:>6} {:<20} {}\n",
         a.severity.as_str(),
@@ -85,7 +115,7 @@ pub fn alert_table(alerts: &[Alert]) -> String {
     }
     let mut s = alert_table_header();
     for a in alerts {
-        s.push_str(&alert_row(a));
+        s.push_str(&alert_row(&a.view("open")));
     }
     s
 }

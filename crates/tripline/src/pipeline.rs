@@ -66,12 +66,19 @@ pub struct RunStats {
     pub tracked_entities: usize,
 }
 
+/// A function alerts are handed to, on the store writer's thread.
+pub type AlertSink = Box<dyn FnMut(&Alert) + Send>;
+
 /// Where alerts go besides the store.
 #[derive(Default)]
 pub struct Sinks {
     pub stdout_json: bool,
     pub stream: Option<StreamSink>,
     pub incidents: Option<IncidentSink>,
+    /// Each alert once, in its final state, after it is stored: when it closes (cooldown passed
+    /// or evicted), and every alert still open when the pipeline stops, oldest first. What a
+    /// scan prints, without reading the store back.
+    pub finals: Option<AlertSink>,
 }
 
 pub struct Engine {
@@ -143,6 +150,7 @@ impl Engine {
         for i in 0..n {
             let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
             let mut det = Detector::new(dcfg.clone(), allow.clone(), i, n);
+            det.report_closed(sinks.finals.is_some());
             for (user, subnet, ts) in &known {
                 if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
                     det.learn_source(user, ip, *ts);
@@ -305,6 +313,8 @@ struct Group {
     alerts: Vec<Alert>,
     index: rustc_hash::FxHashMap<String, usize>,
     first_seen: Vec<(String, String, Timestamp)>,
+    /// Alerts closed in these batches (after their last state above, if any).
+    closed: Vec<String>,
     positions: BTreeMap<String, SourcePosition>,
     batches: usize,
 }
@@ -322,6 +332,7 @@ impl Group {
                     }
                 },
                 Output::FirstSeen { user, subnet, ts } => self.first_seen.push((user, subnet, ts)),
+                Output::Closed(id) => self.closed.push(id),
             }
         }
         for pos in p.positions.unwrap_or_default() {
@@ -356,6 +367,8 @@ fn writer_loop(
     let mut err: Option<StoreError> = None;
     let mut group = Group::default();
     let mut open = true;
+    // with a `finals` sink: alerts stored but not closed yet, by id
+    let mut held: rustc_hash::FxHashMap<String, Alert> = Default::default();
     while open {
         // block for one message, then take whatever else is already queued: group commit
         let mut msg = rx.recv().ok();
@@ -407,6 +420,7 @@ fn writer_loop(
         }
         let positions: Vec<SourcePosition> = g.positions.into_values().collect();
         if g.alerts.is_empty() && g.first_seen.is_empty() && positions.is_empty() {
+            report_closed(sinks, &mut held, &g.closed);
             continue;
         }
         let t = std::time::Instant::now();
@@ -418,10 +432,36 @@ fn writer_loop(
         written.alerts += g.alerts.len() as u64;
         written.commits += 1;
         write_sinks(sinks, &g.alerts);
+        if sinks.finals.is_some() {
+            held.extend(g.alerts.into_iter().map(|a| (a.id.clone(), a)));
+            report_closed(sinks, &mut held, &g.closed);
+        }
     }
     match err {
         Some(e) => Err(e),
-        None => Ok(written),
+        None => {
+            if let Some(f) = sinks.finals.as_mut() {
+                let mut rest: Vec<Alert> = held.into_values().collect();
+                rest.sort_unstable_by(|a, b| (a.last_seen, &a.id).cmp(&(b.last_seen, &b.id)));
+                rest.iter().for_each(f);
+            }
+            Ok(written)
+        }
+    }
+}
+
+/// Hand the alerts that closed to the `finals` sink, in their last stored state.
+fn report_closed(
+    sinks: &mut Sinks,
+    held: &mut rustc_hash::FxHashMap<String, Alert>,
+    closed: &[String],
+) {
+    if let Some(f) = sinks.finals.as_mut() {
+        for id in closed {
+            if let Some(a) = held.remove(id) {
+                f(&a);
+            }
+        }
     }
 }
 
@@ -433,7 +473,7 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         for a in alerts {
-            let _ = serde_json::to_writer(&mut out, &crate::output::alert_json(a, None));
+            let _ = serde_json::to_writer(&mut out, &a.view("open"));
             let _ = out.write_all(b"\n");
         }
         let _ = out.flush();

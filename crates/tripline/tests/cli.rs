@@ -204,3 +204,66 @@ fn generated_log_yields_the_injected_attacks() {
     assert!(truth.lines().count() > 50);
     assert!(missed.is_empty(), "missed injected attacks: {missed:?}");
 }
+
+/// An attack that lasts across many batches and transactions is printed once, in its final
+/// state, the same as the store holds it.
+#[test]
+fn once_prints_each_alert_once_in_its_final_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let db = dir.path().join("t.db");
+    let cfg = dir.path().join("small.toml");
+    // tiny batches: the attack spans many batches and commits
+    std::fs::write(&cfg, "batch_size = 4\n").unwrap();
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!(
+            "Mar  4 10:{:02}:{:02} web1 sshd[{}]: Failed password for root from 203.0.113.5 port 40001 ssh2\n",
+            i / 60,
+            i % 60,
+            100 + i
+        ));
+        // a second, short attack that closes long before the scan ends
+        if i < 5 {
+            text.push_str(&format!(
+                "Mar  4 08:00:0{i} web1 sshd[9{i}]: Failed password for root from 198.51.100.9 port 1 ssh2\n"
+            ));
+        }
+    }
+    std::fs::write(&log, text).unwrap();
+    let run = |args: &[&str]| {
+        let out = tripline()
+            .arg("-c")
+            .arg(&cfg)
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .args(["--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let printed = run(&["once", "--year", "2024", log.to_str().unwrap()]);
+    let bf: Vec<_> = printed
+        .iter()
+        .filter(|a| a["rule"] == "ssh.bruteforce")
+        .collect();
+    assert_eq!(bf.len(), 2, "one line per alert: {printed:#?}");
+    let long = bf.iter().find(|a| a["src_ip"] == "203.0.113.5").unwrap();
+    assert_eq!(long["count"], 300, "final count");
+    assert_eq!(long["last_seen"], "2024-03-04T10:04:59Z");
+    let mut stored = run(&["alerts"]);
+    let mut printed = printed;
+    let key = |a: &serde_json::Value| a["id"].as_str().unwrap().to_string();
+    stored.sort_by_key(key);
+    printed.sort_by_key(key);
+    assert_eq!(printed, stored, "what once printed is what the store holds");
+}
