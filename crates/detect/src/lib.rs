@@ -248,6 +248,10 @@ struct Ring(VecDeque<i64>);
 
 impl Ring {
     fn push(&mut self, ts: i64, times: u32, cap: usize) {
+        if self.0.capacity() < cap {
+            // one allocation of the final size instead of growing 4, 8, 16
+            self.0.reserve_exact(cap - self.0.len());
+        }
         for _ in 0..times.min(cap as u32) {
             if self.0.len() >= cap {
                 self.0.pop_front();
@@ -1014,6 +1018,9 @@ fn push_dist(
     window: u64,
 ) -> bool {
     let cap = failures as usize;
+    if dist.capacity() < cap {
+        dist.reserve_exact(cap - dist.len());
+    }
     for _ in 0..count.min(failures) {
         if dist.len() >= cap {
             dist.pop_front();

@@ -130,7 +130,11 @@ fn is_end(r: &str) -> bool {
 /// contain ` from ` (attackers choose it), so take the first candidate whose tail is well formed,
 /// as fail2ban does.
 fn user_from_src(s: &str) -> Option<(&str, Src<'_>)> {
-    for pos in FROM_FINDER.find_iter(s.as_bytes()) {
+    // `find` on the rest rather than `find_iter`, which copies the finder on every call
+    let mut from = 0;
+    while let Some(i) = FROM_FINDER.find(&s.as_bytes()[from..]) {
+        let pos = from + i;
+        from = pos + FROM.len();
         let after = &s[pos + FROM.len()..];
         let Some((src, rest)) = src_token(after) else {
             continue;

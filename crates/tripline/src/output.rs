@@ -2,7 +2,7 @@
 
 use std::io::{BufWriter, Stdout, Write};
 use std::sync::{Arc, Mutex};
-use tripline_event::{Alert, AlertView};
+use tripline_event::{Addr, Alert, AlertView};
 
 /// Prints alerts to stdout as JSON lines or as a table, from the store writer's thread (the
 /// `finals` sink of a scan). A closed pipe (`| head`) stops printing quietly.
@@ -14,6 +14,8 @@ struct PrinterState {
     json: bool,
     printed: u64,
     err: Option<std::io::Error>,
+    /// One JSON line, reused.
+    line: Vec<u8>,
 }
 
 impl Printer {
@@ -23,6 +25,7 @@ impl Printer {
             json,
             printed: 0,
             err: None,
+            line: Vec::with_capacity(4096),
         })))
     }
 
@@ -42,9 +45,9 @@ impl Printer {
             return false;
         }
         let r = if st.json {
-            serde_json::to_writer(&mut st.out, a)
-                .map_err(std::io::Error::from)
-                .and_then(|_| st.out.write_all(b"\n"))
+            st.line.clear();
+            json_line(a, &mut st.line);
+            st.out.write_all(&st.line)
         } else {
             let header = if st.printed == 0 {
                 alert_table_header()
@@ -73,6 +76,132 @@ impl Printer {
             _ => Ok(()),
         }
     }
+}
+
+/// One alert as a JSON line (with its `\n`): the same bytes as `serde_json` writes for an
+/// [`AlertView`], without its byte-at-a-time string escaping (evidence lines are most of an
+/// alert's bytes and almost never need escaping).
+pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
+    fn s(out: &mut Vec<u8>, key: &str, v: &str) {
+        key_(out, key);
+        str_(out, v);
+    }
+    fn key_(out: &mut Vec<u8>, key: &str) {
+        if out.last() != Some(&b'{') {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+    fn str_(out: &mut Vec<u8>, v: &str) {
+        /// Whether any of 8 bytes is a control character, `"` or `\\` (SWAR: exact for "any").
+        fn dirty(w: u64) -> bool {
+            const LO: u64 = 0x0101_0101_0101_0101;
+            const HI: u64 = 0x8080_8080_8080_8080;
+            let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+            let ctl = w.wrapping_sub(LO * 0x20) & !w & HI;
+            (ctl | zero(w ^ (LO * b'"' as u64)) | zero(w ^ (LO * b'\\' as u64))) != 0
+        }
+        out.push(b'"');
+        let b = v.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(chunk) = b.get(i..i + 8) {
+                let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                if !dirty(w) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let end = (i + 8).min(b.len());
+            for (j, &c) in b[i..end].iter().enumerate() {
+                if c >= 0x20 && c != b'"' && c != b'\\' {
+                    continue;
+                }
+                out.extend_from_slice(&b[start..i + j]);
+                start = i + j + 1;
+                match c {
+                    b'"' => out.extend_from_slice(b"\\\""),
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    0x08 => out.extend_from_slice(b"\\b"),
+                    0x0c => out.extend_from_slice(b"\\f"),
+                    c => {
+                        const HEX: &[u8; 16] = b"0123456789abcdef";
+                        out.extend_from_slice(b"\\u00");
+                        out.push(HEX[(c >> 4) as usize]);
+                        out.push(HEX[(c & 15) as usize]);
+                    }
+                }
+            }
+            i = end;
+        }
+        out.extend_from_slice(&b[start..]);
+        out.push(b'"');
+    }
+    fn num(out: &mut Vec<u8>, key: &str, v: impl serde::Serialize) {
+        key_(out, key);
+        let _ = serde_json::to_writer(&mut *out, &v);
+    }
+    fn opt(out: &mut Vec<u8>, key: &str, v: Option<&str>) {
+        match v {
+            Some(v) => s(out, key, v),
+            None => {
+                key_(out, key);
+                out.extend_from_slice(b"null");
+            }
+        }
+    }
+    let mut ts = [0u8; 32];
+    out.push(b'{');
+    s(out, "id", a.id);
+    s(out, "rule", a.rule);
+    s(out, "severity", a.severity.as_str());
+    num(out, "score", a.score);
+    key_(out, "entity");
+    out.push(b'{');
+    s(out, "type", a.entity.kind);
+    key_(out, "value");
+    match a.entity.value {
+        Addr::Text(t) => str_(out, t),
+        Addr::Ip(i) => str_(out, &tripline_event::net::IpText::new(i)),
+    }
+    out.push(b'}');
+    match a.src_ip {
+        Some(Addr::Text(t)) => s(out, "src_ip", t),
+        Some(Addr::Ip(i)) => s(out, "src_ip", &tripline_event::net::IpText::new(i)),
+        None => opt(out, "src_ip", None),
+    }
+    opt(out, "user", a.user);
+    s(out, "host", a.host);
+    key_(out, "techniques");
+    out.push(b'[');
+    for (i, t) in a.techniques.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        str_(out, t);
+    }
+    out.push(b']');
+    num(out, "count", a.count);
+    s(out, "first_seen", a.first_seen.write_rfc3339(&mut ts));
+    s(out, "last_seen", a.last_seen.write_rfc3339(&mut ts));
+    s(out, "explanation", a.explanation);
+    key_(out, "evidence");
+    out.push(b'[');
+    for (i, line) in a.evidence.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        str_(out, line);
+    }
+    out.push(b']');
+    s(out, "state", a.state);
+    out.extend_from_slice(b"}\n");
 }
 
 /// Strip control characters from attacker-written text before it reaches a terminal.
@@ -118,4 +247,64 @@ pub fn alert_table(alerts: &[Alert]) -> String {
         s.push_str(&alert_row(&a.view("open")));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tripline_event::{Entity, Severity, Timestamp};
+
+    #[test]
+    fn json_line_is_what_serde_writes() {
+        let nasty = "q\"b\\s\u{1}\u{1f}\n\r\t\u{8}\u{c}\u{7f} é 𝄞 \u{2028} <script>";
+        let mut a = Alert {
+            id: "0123456789abcdef".into(),
+            rule: "ssh.bruteforce",
+            severity: Severity::High,
+            score: 0.758,
+            entity: Entity::Ip("203.0.113.5".parse().unwrap()),
+            src_ip: Some("2001:db8::1".parse().unwrap()),
+            user: Some(nasty.into()),
+            host: "web\"1".into(),
+            techniques: &["T1110.001", "T1078"],
+            count: 12,
+            first_seen: Timestamp(1_700_000_000_000_001),
+            last_seen: Timestamp::from_secs(1_700_000_100),
+            explanation: nasty.into(),
+            evidence: vec![nasty.into(), String::new(), "plain".into()],
+        };
+        for _ in 0..3 {
+            for state in ["open", "ack\"d"] {
+                let v = a.view(state);
+                let mut line = vec![];
+                json_line(&v, &mut line);
+                let want = serde_json::to_string(&v).unwrap() + "\n";
+                assert_eq!(String::from_utf8(line).unwrap(), want);
+            }
+            a.entity = Entity::User("<img src=x>".into());
+            a.src_ip = None;
+            a.user = None;
+            a.techniques = &[];
+            a.evidence.clear();
+            a.score = 1.0;
+        }
+        // every byte value at every offset of an 8-byte chunk
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 40) {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let c = char::from_u32((seed >> 33) as u32 % 0x90).unwrap_or('x');
+                text.push(c);
+            }
+            a.explanation = text;
+            let v = a.view("open");
+            let mut line = vec![];
+            json_line(&v, &mut line);
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                serde_json::to_string(&v).unwrap() + "\n"
+            );
+        }
+    }
 }

@@ -472,9 +472,11 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
     if sinks.stdout_json {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
+        let mut line = Vec::with_capacity(2048);
         for a in alerts {
-            let _ = serde_json::to_writer(&mut out, &a.view("open"));
-            let _ = out.write_all(b"\n");
+            line.clear();
+            crate::output::json_line(&a.view("open"), &mut line);
+            let _ = out.write_all(&line);
         }
         let _ = out.flush();
     }
