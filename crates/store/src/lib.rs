@@ -133,7 +133,7 @@ impl Store {
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(sql)?;
         self.conn
-            .pragma_update(None, "cache_size", -2000)
+            .pragma_update(None, "cache_size", -4000)
             .map_err(sql)?;
         self.conn
             .execute_batch(

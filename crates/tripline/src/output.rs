@@ -293,7 +293,9 @@ mod tests {
         for _ in 0..2000 {
             let mut text = String::new();
             for _ in 0..(seed % 40) {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let c = char::from_u32((seed >> 33) as u32 % 0x90).unwrap_or('x');
                 text.push(c);
             }

@@ -213,8 +213,8 @@ fn once_prints_each_alert_once_in_its_final_state() {
     let log = dir.path().join("auth.log");
     let db = dir.path().join("t.db");
     let cfg = dir.path().join("small.toml");
-    // tiny batches: the attack spans many batches and commits
-    std::fs::write(&cfg, "batch_size = 4\n").unwrap();
+    // tiny batches: the attack spans many batches and commits; three shards, whatever the CPUs
+    std::fs::write(&cfg, "batch_size = 4\nparallel_processing = 3\n").unwrap();
     let mut text = String::new();
     for i in 0..300 {
         text.push_str(&format!(
