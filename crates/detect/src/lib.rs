@@ -348,7 +348,7 @@ impl OpenAlert {
             .first
             .iter()
             .chain(self.latest.iter())
-            .map(|e| e.to_string())
+            .cloned()
             .collect();
         a.explanation = rules::explain(rule, &a, &self.users, &self.sources, &self.detail, cfg);
         a.score = rules::score(rule, a.count);
@@ -496,18 +496,8 @@ impl Detector {
         if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
             return; // an entity's latest alert is the one that may still be open
         }
-        slot.first = alert
-            .evidence
-            .iter()
-            .take(5)
-            .map(|e| Arc::from(e.as_str()))
-            .collect();
-        slot.latest = alert
-            .evidence
-            .iter()
-            .skip(5)
-            .map(|e| Arc::from(e.as_str()))
-            .collect();
+        slot.first = alert.evidence.iter().take(5).cloned().collect();
+        slot.latest = alert.evidence.iter().skip(5).cloned().collect();
         slot.alert = alert;
         slot.dirty = false;
     }

@@ -368,8 +368,9 @@ pub struct Alert {
     pub last_seen: Timestamp,
     /// Why it fired, in words.
     pub explanation: String,
-    /// Sample input lines: the first ones, then the latest.
-    pub evidence: Vec<String>,
+    /// Sample input lines: the first ones, then the latest (shared with the events and the
+    /// detector that kept them, not copied).
+    pub evidence: Vec<Arc<str>>,
 }
 
 impl Alert {
@@ -397,7 +398,7 @@ impl Alert {
 
     /// Add an evidence line, keeping the first `MAX_EVIDENCE / 2` and the latest ones.
     pub fn push_evidence(&mut self, line: &str) {
-        let line = truncate_str(line, 1024).to_string();
+        let line: Arc<str> = truncate_str(line, 1024).into();
         if self.evidence.len() < MAX_EVIDENCE {
             self.evidence.push(line);
         } else {
@@ -466,7 +467,7 @@ impl Serialize for Addr<'_> {
 /// them: a log line never contains a newline). Serialized as a JSON array either way.
 #[derive(Debug, Clone, Copy)]
 pub enum Lines<'a> {
-    List(&'a [String]),
+    List(&'a [Arc<str>]),
     Joined(&'a str),
 }
 
@@ -477,13 +478,19 @@ impl<'a> Lines<'a> {
             Lines::Joined(s) => (&[][..], Some(s).filter(|s| !s.is_empty())),
         };
         list.iter()
-            .map(String::as_str)
+            .map(|l| &**l)
             .chain(joined.into_iter().flat_map(|s| s.split('\n')))
     }
 
-    /// The lines joined by `\n`, the stored form.
-    pub fn join(list: &[String]) -> String {
-        list.join("\n")
+    /// The lines joined by `\n` (the stored form), written into `out` after clearing it.
+    pub fn join_into(list: &[Arc<str>], out: &mut String) {
+        out.clear();
+        for (i, l) in list.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(l);
+        }
     }
 }
 
@@ -605,9 +612,9 @@ mod tests {
             a.push_evidence(&format!("line {i}"));
         }
         assert_eq!(a.evidence.len(), MAX_EVIDENCE);
-        assert_eq!(a.evidence[0], "line 0");
-        assert_eq!(a.evidence[4], "line 4");
-        assert_eq!(a.evidence[9], "line 24");
+        assert_eq!(&*a.evidence[0], "line 0");
+        assert_eq!(&*a.evidence[4], "line 4");
+        assert_eq!(&*a.evidence[9], "line 24");
     }
 
     #[test]

@@ -141,12 +141,12 @@ const MONTHS: [&[u8; 3]; 12] = [
 ];
 
 fn month_of(b: &[u8]) -> Option<u8> {
-    if b.len() < 3 {
-        return None;
-    }
+    let m = b.get(..3)?;
+    // the common spelling first (`Jan`), then any case
     MONTHS
         .iter()
-        .position(|m| m.eq_ignore_ascii_case(&b[..3]))
+        .position(|x| &x[..] == m)
+        .or_else(|| MONTHS.iter().position(|x| x.eq_ignore_ascii_case(m)))
         .map(|i| i as u8 + 1)
 }
 
@@ -300,6 +300,10 @@ pub fn parse_bsd(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)> {
 
 /// Split a syslog tag: `prog[pid]:`, `prog:`, `[prog]:`, `[prog]`.
 fn parse_tag(tok: &str) -> Option<(&str, Option<&str>)> {
+    // a tag ends in `:` or `]`; a host name (the usual first token) is rejected here
+    if !matches!(tok.as_bytes().last(), Some(b':' | b']')) {
+        return None;
+    }
     let t = tok.strip_suffix(':').unwrap_or(tok);
     if let Some(inner) = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
         return (!inner.is_empty()).then_some((inner, None));

@@ -15,7 +15,8 @@ pub mod sinks;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tripline_event::{Addr, Alert, AlertView, EntityView, Lines, Severity, Timestamp};
+use tripline_event::net::IpText;
+use tripline_event::{Addr, Alert, AlertView, Entity, EntityView, Lines, Severity, Timestamp};
 
 /// 2: evidence lines joined by newlines instead of a JSON array.
 const SCHEMA_VERSION: i64 = 2;
@@ -211,20 +212,37 @@ impl Store {
                         updated=excluded.updated",
                 )
                 .map_err(sql)?;
+            // scratch text reused across rows
+            let (mut evidence, mut techniques) = (String::new(), String::new());
             for a in alerts {
-                let evidence = Lines::join(&a.evidence);
+                Lines::join_into(&a.evidence, &mut evidence);
+                techniques.clear();
+                for (i, t) in a.techniques.iter().enumerate() {
+                    if i > 0 {
+                        techniques.push(',');
+                    }
+                    techniques.push_str(t);
+                }
+                let entity_ip;
+                let entity: &str = match &a.entity {
+                    Entity::Ip(ip) => {
+                        entity_ip = IpText::new(*ip);
+                        &entity_ip
+                    }
+                    Entity::User(s) | Entity::Subnet(s) => s,
+                };
+                let src_ip = a.src_ip.map(IpText::new);
                 up.execute(params![
                     a.id,
                     a.rule,
                     a.severity.rank(),
                     a.score as f64,
                     a.entity.type_name(),
-                    a.entity.value(),
-                    a.src_ip
-                        .map(|i| tripline_event::net::IpText::new(i).to_string()),
+                    entity,
+                    src_ip.as_deref(),
                     a.user,
                     a.host,
-                    a.techniques.join(","),
+                    techniques,
                     a.count as i64,
                     a.first_seen.0,
                     a.last_seen.0,
@@ -419,7 +437,7 @@ impl StoredAlert {
                 first_seen: v.first_seen,
                 last_seen: v.last_seen,
                 explanation: v.explanation.to_string(),
-                evidence: v.evidence.iter().map(str::to_string).collect(),
+                evidence: v.evidence.iter().map(Into::into).collect(),
             },
             state: v.state.to_string(),
         }
@@ -453,7 +471,6 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tripline_event::Entity;
 
     fn alert(id: &str, count: u64, last: i64) -> Alert {
         Alert {

@@ -35,7 +35,7 @@ struct StreamRecord<'a> {
     first_seen: String,
     last_seen: String,
     explanation: &'a str,
-    evidence: &'a [String],
+    evidence: &'a [std::sync::Arc<str>],
 }
 
 fn record(a: &Alert) -> StreamRecord<'_> {

@@ -271,7 +271,7 @@ mod tests {
             first_seen: Timestamp(1_700_000_000_000_001),
             last_seen: Timestamp::from_secs(1_700_000_100),
             explanation: nasty.into(),
-            evidence: vec![nasty.into(), String::new(), "plain".into()],
+            evidence: vec![nasty.into(), "".into(), "plain".into()],
         };
         for _ in 0..3 {
             for state in ["open", "ack\"d"] {
