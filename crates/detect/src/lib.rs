@@ -1020,11 +1020,21 @@ fn push_dist(
     if dist.len() < cap || now - dist[0].0 > window as i64 * SECOND {
         return false;
     }
-    let mut seen: Vec<u128> = Vec::with_capacity(sources as usize);
+    // distinct sources, on the stack for the usual small thresholds
+    let mut stack = [0u128; 16];
+    let mut heap = vec![];
+    let seen: &mut [u128] = if sources as usize <= stack.len() {
+        &mut stack
+    } else {
+        heap.resize(sources as usize, 0);
+        &mut heap
+    };
+    let mut n = 0;
     for (_, ip) in dist.iter() {
-        if !seen.contains(ip) {
-            seen.push(*ip);
-            if seen.len() >= sources as usize {
+        if !seen[..n].contains(ip) {
+            seen[n] = *ip;
+            n += 1;
+            if n >= sources as usize {
                 return true;
             }
         }
@@ -1034,11 +1044,21 @@ fn push_dist(
 
 /// `600` → `10m`, `21600` → `6h`.
 pub fn fmt_secs(s: u64) -> String {
-    if s.is_multiple_of(3600) && s >= 3600 {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) && s >= 60 {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
+    Secs(s).to_string()
+}
+
+/// A duration in the largest whole unit (`6h`, `10m`, `45s`), for formatting in place.
+pub(crate) struct Secs(pub u64);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        if s.is_multiple_of(3600) && s >= 3600 {
+            write!(f, "{}h", s / 3600)
+        } else if s.is_multiple_of(60) && s >= 60 {
+            write!(f, "{}m", s / 60)
+        } else {
+            write!(f, "{s}s")
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The rule table: stable ids, ATT&CK techniques, severities, scores and explanations.
 
 use crate::config::RulesConfig;
-use crate::fmt_secs;
+use crate::Secs as fmt_secs;
 use std::net::IpAddr;
 use tripline_event::{Alert, Severity};
 
@@ -153,12 +153,39 @@ pub(crate) fn score(rule: u8, count: u64) -> f32 {
     ((base + (1.0 - base) * grow) * 1000.0).round() / 1000.0
 }
 
-fn list<T: ToString>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Items joined by `, `, formatted in place.
+struct List<'a, T>(&'a [T]);
+
+impl<T: ListItem> std::fmt::Display for List<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            item.write(f)?;
+        }
+        Ok(())
+    }
+}
+
+trait ListItem {
+    fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result;
+}
+
+impl ListItem for Box<str> {
+    fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl ListItem for IpAddr {
+    fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&tripline_event::net::IpText::new(*self))
+    }
+}
+
+fn list<T: ListItem>(items: &[T]) -> List<'_, T> {
+    List(items)
 }
 
 /// Why it fired, in words, with the numbers that made it fire.
@@ -170,7 +197,7 @@ pub(crate) fn explain(
     detail: &str,
     r: &RulesConfig,
 ) -> String {
-    let who = a.entity.value();
+    let who = a.entity.view().value;
     let users = list(users);
     let mut s = match rule {
         SSH_BRUTEFORCE => format!(

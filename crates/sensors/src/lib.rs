@@ -226,9 +226,8 @@ pub fn build_event(
 
 /// Decode bytes as UTF-8, replacing invalid sequences (never drop a line for its encoding).
 pub fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    // `from_utf8` validates a word at a time; the lossy decoder walks bytes. Almost every line
-    // is valid, so try the fast check first.
-    match std::str::from_utf8(bytes) {
+    // Almost every line is valid: check with SIMD first; the lossy decoder walks bytes.
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
     }
