@@ -26,6 +26,9 @@ enum ShardMsg {
         seq: u64,
         events: Arc<Vec<Event>>,
         picks: Vec<(u32, Roles)>,
+        /// Emit the alerts that changed (a checkpoint): the store then holds everything derived
+        /// from this batch and the ones before it.
+        flush: bool,
     },
 }
 
@@ -34,6 +37,8 @@ enum WriterMsg {
     Batch {
         seq: u64,
         positions: Vec<SourcePosition>,
+        /// Whether the shards flush at this batch: only then may its positions be committed.
+        checkpoint: bool,
     },
     Shard {
         seq: u64,
@@ -96,7 +101,14 @@ pub struct Engine {
     picks: Vec<Vec<(u32, Roles)>>,
     batch_size: usize,
     positions: BTreeMap<String, SourcePosition>,
+    /// Batches between checkpoints (1 live).
+    checkpoint_every: u64,
 }
+
+/// Batches between checkpoints in a scan. An alert that grows in every batch (a distributed
+/// attack, a flood) is then rendered and written once per 8 batches instead of once per batch;
+/// positions are committed only at checkpoints, so a crash replays at most these batches.
+const SCAN_CHECKPOINT_BATCHES: u64 = 8;
 
 /// The allowlist: configured blocks, plus loopback and this host's addresses with `ignore_self`.
 pub fn allowlist(cfg: &DetectConfig) -> Vec<Cidr> {
@@ -185,6 +197,7 @@ impl Engine {
             picks: vec![vec![]; n],
             batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
+            checkpoint_every: if scan { SCAN_CHECKPOINT_BATCHES } else { 1 },
         }
     }
 
@@ -221,14 +234,20 @@ impl Engine {
 
     /// Send what is queued (also when only positions moved).
     pub fn send(&mut self) {
+        self.send_as(false);
+    }
+
+    /// Send what is queued; `last` makes it a checkpoint whatever the cadence.
+    fn send_as(&mut self, last: bool) {
         // free the batches every shard has finished (the last reference drops here)
         while let Ok(done) = self.done_rx.try_recv() {
             drop(done);
         }
-        if self.batch.is_empty() && self.positions.is_empty() {
+        if self.batch.is_empty() && self.positions.is_empty() && !last {
             return;
         }
         self.seq += 1;
+        let flush = last || self.seq.is_multiple_of(self.checkpoint_every);
         let events = Arc::new(std::mem::replace(
             &mut self.batch,
             Vec::with_capacity(self.batch_size),
@@ -238,19 +257,22 @@ impl Engine {
         let _ = self.writer_tx.send(WriterMsg::Batch {
             seq: self.seq,
             positions,
+            checkpoint: flush,
         });
         for (s, picks) in self.shards.iter().zip(self.picks.iter_mut()) {
             let _ = s.send(ShardMsg::Batch {
                 seq: self.seq,
                 events: events.clone(),
                 picks: std::mem::take(picks),
+                flush,
             });
         }
     }
 
     /// Flush, stop every thread, and return totals (or the store's error).
     pub fn finish(mut self) -> Result<RunStats, StoreError> {
-        self.send();
+        // a last checkpoint, even when nothing is queued, so every shard flushes
+        self.send_as(self.seq > 0 || !self.batch.is_empty() || !self.positions.is_empty());
         let batches = self.seq;
         drop(self.shards);
         let mut stats = RunStats {
@@ -284,7 +306,13 @@ fn shard_loop(
     wtx: SyncSender<WriterMsg>,
     done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
 ) -> (DetectStats, usize) {
-    while let Ok(ShardMsg::Batch { seq, events, picks }) = rx.recv() {
+    while let Ok(ShardMsg::Batch {
+        seq,
+        events,
+        picks,
+        flush,
+    }) = rx.recv()
+    {
         for (i, roles) in picks {
             if let Some(ev) = events.get(i as usize) {
                 det.process_as(ev, roles);
@@ -292,7 +320,7 @@ fn shard_loop(
         }
         // hand the batch back to be freed by the reader; if it is gone, free it here
         let _ = done.send(events);
-        let outputs = det.flush();
+        let outputs = if flush { det.flush() } else { vec![] };
         if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
             break;
         }
@@ -303,6 +331,7 @@ fn shard_loop(
 struct Pending {
     replies: usize,
     positions: Option<Vec<SourcePosition>>,
+    checkpoint: bool,
     outputs: Vec<Output>,
 }
 
@@ -317,11 +346,14 @@ struct Group {
     closed: Vec<String>,
     positions: BTreeMap<String, SourcePosition>,
     batches: usize,
+    /// The last batch added was a checkpoint: the group may be committed.
+    complete: bool,
 }
 
 impl Group {
     fn add(&mut self, p: Pending) {
         self.batches += 1;
+        self.complete = p.checkpoint;
         for o in p.outputs {
             match o {
                 Output::Alert(a) => match self.index.get(&a.id) {
@@ -376,19 +408,25 @@ fn writer_loop(
             open = false;
         }
         while let Some(m) = msg.take() {
-            let (seq, positions, outputs, reply) = match m {
-                WriterMsg::Batch { seq, positions } => (seq, Some(positions), vec![], 0),
-                WriterMsg::Shard { seq, outputs } => (seq, None, outputs, 1),
+            let (seq, positions, checkpoint, outputs, reply) = match m {
+                WriterMsg::Batch {
+                    seq,
+                    positions,
+                    checkpoint,
+                } => (seq, Some(positions), checkpoint, vec![], 0),
+                WriterMsg::Shard { seq, outputs } => (seq, None, false, outputs, 1),
             };
             let p = pending.entry(seq).or_insert(Pending {
                 replies: 0,
                 positions: None,
+                checkpoint: false,
                 outputs: vec![],
             });
             p.replies += reply;
             p.outputs.extend(outputs);
             if positions.is_some() {
                 p.positions = positions;
+                p.checkpoint = checkpoint;
             }
             // collect every complete batch, in order
             while pending
@@ -400,7 +438,9 @@ fn writer_loop(
                 }
                 next += 1;
             }
-            if group.batches < MAX_GROUP_BATCHES && group.alerts.len() < MAX_GROUP_ALERTS {
+            // a group ends at a checkpoint: its positions then cover everything it stores
+            let full = group.batches >= MAX_GROUP_BATCHES || group.alerts.len() >= MAX_GROUP_ALERTS;
+            if !group.complete || !full {
                 // a scan waits for a full group (nobody watches latency); live takes what is there
                 msg = if scan {
                     let m = rx.recv().ok();
@@ -411,7 +451,7 @@ fn writer_loop(
                 };
             }
         }
-        if group.batches == 0 {
+        if group.batches == 0 || (!group.complete && open) {
             continue;
         }
         let g = std::mem::take(&mut group);
