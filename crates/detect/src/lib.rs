@@ -404,6 +404,8 @@ pub struct Detector {
     out: Vec<Output>,
     /// Whether closed alerts are reported ([`Output::Closed`]).
     report_closed: bool,
+    /// Rebuilding windows from lines already accounted for: rules run, nothing fires.
+    warming: bool,
     ttl: Ttl,
     /// The latest event time seen, and when state was last swept for expiry.
     clock: i64,
@@ -439,6 +441,7 @@ impl Detector {
             dirty: vec![],
             out: vec![],
             report_closed: false,
+            warming: false,
             ttl: Ttl::new(&cfg),
             clock: i64::MIN,
             swept: [i64::MIN; 4],
@@ -451,6 +454,13 @@ impl Detector {
     /// final, without reading the store back.
     pub fn report_closed(&mut self, on: bool) {
         self.report_closed = on;
+    }
+
+    /// While on, events rebuild detection state (windows, connection and login history) but
+    /// open, grow and record nothing: they are lines read before a restart, whose alerts are
+    /// already stored. Windows that straddle the restart then fire as if there had been none.
+    pub fn set_warming(&mut self, on: bool) {
+        self.warming = on;
     }
 
     /// Entities currently tracked (IPs + users + networks).
@@ -761,11 +771,13 @@ impl Detector {
                             st.known.remove(0);
                         }
                         st.known.push(net);
-                        self.out.push(Output::FirstSeen {
-                            user: user.to_string(),
-                            subnet: subnet_of(ip),
-                            ts: ev.ts,
-                        });
+                        if !self.warming {
+                            self.out.push(Output::FirstSeen {
+                                user: user.to_string(),
+                                subnet: subnet_of(ip),
+                                ts: ev.ts,
+                            });
+                        }
                         if now - first > learning {
                             st.new_source_login = Some((now, ip));
                             if r.ssh_new_source_login.enabled {
@@ -915,6 +927,9 @@ impl Detector {
         detail: String,
         opening_count: u64,
     ) {
+        if self.warming {
+            return;
+        }
         let info = &RULES[rule as usize];
         let severity = rules::severity(rule, &self.cfg.rules);
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;

@@ -27,7 +27,7 @@ pub struct Config {
     /// Events that may wait between reading and detection; a full queue slows the reader
     /// (backpressure), it never drops.
     pub max_queue_size: usize,
-    /// Detection shards (threads). 0: one per CPU.
+    /// Detection shards (threads). 0: one per CPU left after the reader and the writer.
     pub parallel_processing: usize,
     /// Keep hot-path caches (timestamp conversion, host names). Off only for debugging.
     pub cache_enabled: bool,
@@ -55,6 +55,9 @@ pub struct FilesSource {
     pub paths: Vec<String>,
     /// Read files never seen before from their start instead of their end.
     pub from_start: bool,
+    /// On resuming a file, re-read up to this many MiB before the stored position to rebuild
+    /// detection windows (nothing is alerted twice). 0: off.
+    pub resume_warmup_mib: u64,
 }
 
 /// The systemd journal (via `journalctl`).
@@ -123,6 +126,7 @@ impl Default for SourcesConfig {
                 enabled: true,
                 paths: vec!["/var/log/auth.log".into(), "/var/log/secure".into()],
                 from_start: false,
+                resume_warmup_mib: 16,
             },
             journald: JournaldSource {
                 enabled: true,
@@ -267,6 +271,12 @@ impl Config {
             p.push(format!(
                 "max_queue_size = {}: must be at least batch_size ({})",
                 self.max_queue_size, self.batch_size
+            ));
+        }
+        if self.sources.files.resume_warmup_mib > 4096 {
+            p.push(format!(
+                "sources.files.resume_warmup_mib = {}: must be 0..=4096",
+                self.sources.files.resume_warmup_mib
             ));
         }
         if self.parallel_processing > 256 {

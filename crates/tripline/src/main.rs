@@ -457,6 +457,13 @@ pub fn once(
         if !src.tail.is_open() {
             bail!("{}: no such file", f.display());
         }
+        if saved.is_some() {
+            src.warm_up(
+                &mut engine,
+                cfg.sources.files.resume_warmup_mib << 20,
+                cfg.batch_size,
+            );
+        }
         let bar = progress_bar(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
         let mut last = 0u64;
         loop {

@@ -29,6 +29,8 @@ enum ShardMsg {
         /// Emit the alerts that changed (a checkpoint): the store then holds everything derived
         /// from this batch and the ones before it.
         flush: bool,
+        /// Lines read before a restart, replayed to rebuild windows ([`Detector::set_warming`]).
+        warm: bool,
     },
 }
 
@@ -103,6 +105,8 @@ pub struct Engine {
     positions: BTreeMap<String, SourcePosition>,
     /// Batches between checkpoints (1 live).
     checkpoint_every: u64,
+    /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
+    warm: bool,
 }
 
 /// Batches between checkpoints in a scan. An alert that grows in every batch (a distributed
@@ -198,6 +202,16 @@ impl Engine {
             batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
             checkpoint_every: if scan { SCAN_CHECKPOINT_BATCHES } else { 1 },
+            warm: false,
+        }
+    }
+
+    /// Switch between warm-up events (rebuild detection state, alert nothing) and normal ones;
+    /// what is queued is sent first, so a batch is one or the other.
+    pub fn set_warm(&mut self, on: bool) {
+        if self.warm != on {
+            self.send();
+            self.warm = on;
         }
     }
 
@@ -265,6 +279,7 @@ impl Engine {
                 events: events.clone(),
                 picks: std::mem::take(picks),
                 flush,
+                warm: self.warm,
             });
         }
     }
@@ -311,8 +326,10 @@ fn shard_loop(
         events,
         picks,
         flush,
+        warm,
     }) = rx.recv()
     {
+        det.set_warming(warm);
         for (i, roles) in picks {
             if let Some(ev) = events.get(i as usize) {
                 det.process_as(ev, roles);
@@ -579,6 +596,82 @@ impl FileSource {
             host: host.into(),
             bad_lines: 0,
         })
+    }
+
+    /// After resuming from a stored position, replay up to `budget` bytes before it as warm-up
+    /// ([`Engine::set_warm`]): detection windows, sshd connection state and login history are
+    /// rebuilt, nothing is alerted or counted twice. Without it an attack that straddles a
+    /// restart starts from empty windows and may stay under its threshold. Returns the lines
+    /// replayed; reading errors only shorten the warm-up.
+    pub fn warm_up(&mut self, engine: &mut Engine, budget: u64, batch_size: usize) -> u64 {
+        use std::io::{BufRead, Read, Seek, SeekFrom};
+        let end = self.tail.state().offset;
+        if budget == 0 || end == 0 || !self.tail.is_open() {
+            return 0;
+        }
+        let start = end.saturating_sub(budget);
+        let Ok(mut f) = std::fs::File::open(self.tail.path()) else {
+            return 0;
+        };
+        // the same file the tailer resumed in (a rotation meanwhile leaves nothing to warm)
+        use std::os::unix::fs::MetadataExt;
+        match f.metadata() {
+            Ok(m) if m.ino() == self.tail.state().ino && m.len() >= end => {}
+            _ => return 0,
+        }
+        if f.seek(SeekFrom::Start(start)).is_err() {
+            return 0;
+        }
+        let mut r = std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
+        let mut line = Vec::with_capacity(1024);
+        if start > 0 {
+            // a partial line: its start is outside the budget
+            let _ = r.read_until(b'\n', &mut line);
+        }
+        let counted = self.parser.stats;
+        let observed = Timestamp::now();
+        engine.set_warm(true);
+        let mut n = 0;
+        let mut queued = 0;
+        loop {
+            line.clear();
+            match r.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            // as the tailer cuts lines: no `\n`, no `\r`, at most MAX_RAW_BYTES
+            let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let bytes = &bytes[..bytes.len().min(tripline_event::MAX_RAW_BYTES)];
+            let text = tripline_sensors::decode_lossy(bytes);
+            let pos = SourcePos::default();
+            let ev = if self.cowrie {
+                tripline_sensors::cowrie::parse(
+                    &text,
+                    self.parser.time_context(),
+                    observed,
+                    pos,
+                    &self.host,
+                )
+                .ok()
+                .flatten()
+            } else {
+                self.parser.event(&text, observed, pos)
+            };
+            n += 1;
+            if let Some(ev) = ev {
+                engine.hold(ev);
+                queued += 1;
+                if queued >= batch_size.max(1) {
+                    engine.send();
+                    queued = 0;
+                }
+            }
+        }
+        engine.set_warm(false);
+        // warm-up lines were counted when they were first read
+        self.parser.stats = counted;
+        n
     }
 
     /// Counters of the line parser (lines, events, unparsed, truncated).

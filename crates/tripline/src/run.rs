@@ -19,6 +19,8 @@ use tripline_store::{AlertQuery, SourcePosition, Store};
 struct Watched {
     src: FileSource,
     missing_reported: bool,
+    /// Resumed from a stored position (so there is something to warm up from).
+    resumed: bool,
 }
 
 fn expand(patterns: &[String]) -> Vec<PathBuf> {
@@ -82,6 +84,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             Ok(src) => sources.push(Watched {
                 src,
                 missing_reported: false,
+                resumed: saved.is_some(),
             }),
             Err(e) => eprintln!("tripline: source {}: {e}", path.display()),
         }
@@ -105,6 +108,21 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         );
     }
     let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
+    let warm_start = Instant::now();
+    let mut warmed = 0;
+    for s in sources.iter_mut().filter(|s| s.resumed) {
+        warmed += s.src.warm_up(
+            &mut engine,
+            cfg.sources.files.resume_warmup_mib << 20,
+            cfg.batch_size,
+        );
+    }
+    if warmed > 0 {
+        eprintln!(
+            "tripline: windows rebuilt from {warmed} lines before the stored positions in {:.1} ms",
+            warm_start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 
     // wake-ups: inotify on the sources' directories, signals, journald lines
     let (wake_tx, wake_rx) = channel::<()>();
