@@ -61,7 +61,12 @@ pub struct DetectStats {
 
 /// Which shard owns each key of an event: (ip shard, user shard, network shard).
 pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
-    let n = shards.max(1) as u64;
+    if shards <= 1 {
+        // one shard owns every key: no hashing
+        let ip = ev.src_ip.map(|_| 0);
+        return [ip, ev.user.as_ref().map(|_| 0), ip];
+    }
+    let n = shards as u64;
     let ip = ev.src_ip.map(|ip| (hash_u128(ip_key(ip)) % n) as usize);
     let user = ev
         .user
