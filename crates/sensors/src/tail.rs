@@ -68,6 +68,8 @@ pub struct Tailer {
     buf: Vec<u8>,
     /// Old file still to be drained after a rotation found at startup.
     draining: Option<File>,
+    /// The last poll stopped at `max_bytes` with more to read.
+    backlog: bool,
 }
 
 fn head_hash(file: &mut File) -> io::Result<u64> {
@@ -106,6 +108,7 @@ impl Tailer {
             lines: LineSplitter::default(),
             buf: vec![0; 256 * 1024],
             draining: None,
+            backlog: false,
         };
         let Some((mut file, meta)) = t.open_current()? else {
             // not there yet: when it appears it is new, so read it from its start
@@ -144,6 +147,12 @@ impl Tailer {
         t.state = state;
         t.file = Some(file);
         Ok(t)
+    }
+
+    /// Whether the last [`Tailer::poll`] stopped at its byte budget with more to read (a
+    /// backlog), rather than at the end of the file.
+    pub fn backlog(&self) -> bool {
+        self.backlog
     }
 
     pub fn path(&self) -> &Path {
@@ -219,6 +228,7 @@ impl Tailer {
         }
         let mut delivered = false;
         let mut total = 0usize;
+        self.backlog = false;
         loop {
             // Invariant: self.file is Some here (opened above or kept from before).
             let file = self.file.as_mut().expect("file is open");
@@ -245,6 +255,7 @@ impl Tailer {
             delivered |= self.state.offset != before;
             total += n;
             if total >= max_bytes {
+                self.backlog = true;
                 break;
             }
         }

@@ -103,16 +103,18 @@ pub struct Engine {
     picks: Vec<Vec<(u32, Roles)>>,
     batch_size: usize,
     positions: BTreeMap<String, SourcePosition>,
-    /// Batches between checkpoints (1 live).
-    checkpoint_every: u64,
+    /// Batches sent since the last checkpoint.
+    unflushed: u64,
     /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
     warm: bool,
 }
 
-/// Batches between checkpoints in a scan. An alert that grows in every batch (a distributed
-/// attack, a flood) is then rendered and written once per 8 batches instead of once per batch;
-/// positions are committed only at checkpoints, so a crash replays at most these batches.
-const SCAN_CHECKPOINT_BATCHES: u64 = 8;
+/// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
+/// after a restart). An alert that grows in every batch (a distributed attack, a flood) is then
+/// rendered and written once per 8 batches instead of once per batch; positions are committed
+/// only at checkpoints, so a crash replays at most these batches. A source that has caught up
+/// (live traffic) checkpoints every batch: no latency is added.
+const BACKLOG_CHECKPOINT_BATCHES: u64 = 8;
 
 /// The allowlist: configured blocks, plus loopback and this host's addresses with `ignore_self`.
 pub fn allowlist(cfg: &DetectConfig) -> Vec<Cidr> {
@@ -201,7 +203,7 @@ impl Engine {
             picks: vec![vec![]; n],
             batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
-            checkpoint_every: if scan { SCAN_CHECKPOINT_BATCHES } else { 1 },
+            unflushed: 0,
             warm: false,
         }
     }
@@ -246,22 +248,40 @@ impl Engine {
         self.positions.insert(pos.name.clone(), pos);
     }
 
-    /// Send what is queued (also when only positions moved).
+    /// Send what is queued (also when only positions moved) as a checkpoint.
     pub fn send(&mut self) {
+        self.send_as(true);
+    }
+
+    /// Send what is queued while the source has more to read: a checkpoint only every
+    /// [`BACKLOG_CHECKPOINT_BATCHES`].
+    pub fn send_backlogged(&mut self) {
         self.send_as(false);
     }
 
-    /// Send what is queued; `last` makes it a checkpoint whatever the cadence.
-    fn send_as(&mut self, last: bool) {
+    /// When a source has nothing more to read: a checkpoint if batches were sent since the
+    /// last one, so their alerts and positions are committed now.
+    pub fn settle(&mut self) {
+        if self.unflushed > 0 {
+            self.send_as(true);
+        }
+    }
+
+    /// Send what is queued; `checkpoint` makes it one whatever the cadence.
+    fn send_as(&mut self, checkpoint: bool) {
         // free the batches every shard has finished (the last reference drops here)
         while let Ok(done) = self.done_rx.try_recv() {
             drop(done);
         }
-        if self.batch.is_empty() && self.positions.is_empty() && !last {
+        if self.batch.is_empty() && self.positions.is_empty() && !checkpoint {
             return;
         }
         self.seq += 1;
-        let flush = last || self.seq.is_multiple_of(self.checkpoint_every);
+        self.unflushed += 1;
+        let flush = checkpoint || self.unflushed >= BACKLOG_CHECKPOINT_BATCHES;
+        if flush {
+            self.unflushed = 0;
+        }
         let events = Arc::new(std::mem::replace(
             &mut self.batch,
             Vec::with_capacity(self.batch_size),
@@ -286,8 +306,10 @@ impl Engine {
 
     /// Flush, stop every thread, and return totals (or the store's error).
     pub fn finish(mut self) -> Result<RunStats, StoreError> {
-        // a last checkpoint, even when nothing is queued, so every shard flushes
-        self.send_as(self.seq > 0 || !self.batch.is_empty() || !self.positions.is_empty());
+        // a last checkpoint, so every shard flushes
+        if self.unflushed > 0 || !self.batch.is_empty() || !self.positions.is_empty() {
+            self.send_as(true);
+        }
         let batches = self.seq;
         drop(self.shards);
         let mut stats = RunStats {
@@ -728,7 +750,13 @@ impl FileSource {
                 head_hash: st.head_hash,
                 cursor: None,
             });
-            engine.send();
+            if self.tail.backlog() {
+                engine.send_backlogged();
+            } else {
+                engine.send();
+            }
+        } else {
+            engine.settle();
         }
         Ok(poll)
     }
