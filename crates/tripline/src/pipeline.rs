@@ -254,7 +254,7 @@ impl Engine {
     }
 
     /// Send what is queued while the source has more to read: a checkpoint only every
-    /// [`BACKLOG_CHECKPOINT_BATCHES`].
+    /// `BACKLOG_CHECKPOINT_BATCHES` (8).
     pub fn send_backlogged(&mut self) {
         self.send_as(false);
     }
