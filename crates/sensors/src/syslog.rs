@@ -245,6 +245,50 @@ pub fn parse_rfc3339(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)
 /// bytes consumed. Also accepts single-digit days without padding (`Feb 7 16:01:07`).
 pub fn parse_bsd(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)> {
     let b = s.as_bytes();
+    let (month, day, hour, minute, second, micros, used) =
+        bsd_fixed(b).or_else(|| bsd_general(b))?;
+    let year = tc.infer_year(month, day, hour);
+    let civil = Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        micros,
+    };
+    Some((tc.local_to_utc(&civil)?, used))
+}
+
+/// (month, day, hour, minute, second, micros, bytes used) of a BSD timestamp.
+type BsdFields = (u8, u8, u8, u8, u8, u32, usize);
+
+/// The layout nearly every line has, `Mmm dd hh:mm:ss ` or `Mmm  d hh:mm:ss ` (day padded to two
+/// columns, capitalised month, no fraction), read at fixed offsets. Anything else is left to
+/// [`bsd_general`], which gives the same fields for these lines (tested).
+fn bsd_fixed(b: &[u8]) -> Option<BsdFields> {
+    if b.len() < 16
+        || b[3] != b' '
+        || b[6] != b' '
+        || b[9] != b':'
+        || b[12] != b':'
+        || b[15] != b' '
+    {
+        return None;
+    }
+    let m = &b[..3];
+    let month = MONTHS.iter().position(|x| &x[..] == m)? as u8 + 1;
+    let digit = |c: u8| c.is_ascii_digit().then(|| c - b'0');
+    let two = |i: usize| Some(digit(b[i])? * 10 + digit(b[i + 1])?);
+    let day = match b[4] {
+        b' ' => digit(b[5])?,
+        _ => two(4)?,
+    };
+    Some((month, day, two(7)?, two(10)?, two(13)?, 0, 15))
+}
+
+/// Any BSD timestamp: either month case, one or two spaces before the day, optional fraction.
+fn bsd_general(b: &[u8]) -> Option<BsdFields> {
     let month = month_of(b)?;
     if b.get(3) != Some(&b' ') {
         return None;
@@ -285,17 +329,7 @@ pub fn parse_bsd(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)> {
             i = j;
         }
     }
-    let year = tc.infer_year(month, day, hour);
-    let civil = Civil {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        micros,
-    };
-    Some((tc.local_to_utc(&civil)?, i))
+    Some((month, day, hour, minute, second, micros, i))
 }
 
 /// Split a syslog tag: `prog[pid]:`, `prog:`, `[prog]:`, `[prog]`.
@@ -458,6 +492,67 @@ mod tests {
     fn tc() -> TimeContext {
         TimeContext::utc().with_reference(Some(Timestamp::from_secs(1_124_020_800)))
         // 2005-08-14T12:00Z
+    }
+
+    #[test]
+    fn fixed_layout_reads_what_the_general_parser_reads() {
+        // every month, day and time shape, plus near misses at each fixed offset
+        let mut inputs: Vec<String> = vec![];
+        for m in MONTHS.iter().map(|m| std::str::from_utf8(&m[..]).unwrap()) {
+            for day in [
+                "  1", " 01", " 12", " 31", "  0", " 1 ", " ab", " 9 ", "  x", " 123",
+            ] {
+                for time in [
+                    "00:00:00",
+                    "23:59:59",
+                    "99:99:99",
+                    "1:00:00 ",
+                    "12:3a:00",
+                    "12:00:00.5",
+                ] {
+                    inputs.push(format!("{m}{day} {time} host sshd[1]: x"));
+                }
+            }
+        }
+        for odd in [
+            "jan  1 00:00:00 h p: x",
+            "JAN  1 00:00:00 h p: x",
+            "Jan  1 00:00:00",
+            "Jan  1 00:00:0",
+            "Jan 1 00:00:00 h p: x",
+            "Jan\t1 00:00:00 h p: x",
+            "Foo  1 00:00:00 h p: x",
+            "",
+        ] {
+            inputs.push(odd.into());
+        }
+        let mut seed = 3u64;
+        for _ in 0..20_000 {
+            let base = inputs[(seed % 100) as usize].clone().into_bytes();
+            let mut b = base;
+            for _ in 0..2 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let at = (seed >> 33) as usize % b.len().max(1);
+                if let Some(c) = b.get_mut(at) {
+                    *c = b" 0123456789:.aJn"[(seed >> 20) as usize % 16];
+                }
+            }
+            inputs.push(String::from_utf8_lossy(&b).into_owned());
+        }
+        let mut fixed = 0;
+        for line in &inputs {
+            let b = line.as_bytes();
+            if let Some(f) = bsd_fixed(b) {
+                fixed += 1;
+                assert_eq!(Some(f), bsd_general(b), "{line:?}");
+            }
+        }
+        assert!(
+            fixed > 1000,
+            "the fixed layout was tried on {fixed} lines only"
+        );
     }
 
     #[test]
