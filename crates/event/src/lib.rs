@@ -428,6 +428,11 @@ pub struct AlertView<'a> {
     pub explanation: &'a str,
     pub evidence: Lines<'a>,
     pub state: &'a str,
+    /// Who set the workflow state, and when; absent until a person did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_at: Option<Timestamp>,
 }
 
 /// An entity as `{"type": …, "value": …}`.
@@ -548,6 +553,8 @@ impl Alert {
             explanation: &self.explanation,
             evidence: Lines::List(&self.evidence),
             state,
+            state_by: None,
+            state_at: None,
         }
     }
 }

@@ -62,18 +62,70 @@ pub struct SourcePosition {
 pub struct StoredAlert {
     pub alert: Alert,
     pub state: String,
+    /// Who put it in that state, and when (none while it was never touched).
+    pub state_by: Option<String>,
+    pub state_at: Option<Timestamp>,
 }
 
-/// Filters for [`Store::alerts`].
+impl StoredAlert {
+    /// Borrowed for output.
+    pub fn view(&self) -> AlertView<'_> {
+        AlertView {
+            state_by: self.state_by.as_deref(),
+            state_at: self.state_at,
+            ..self.alert.view(&self.state)
+        }
+    }
+}
+
+/// Filters for [`Store::alerts`]; results are ordered most recently seen first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertQuery {
+    /// Last seen at or after.
     pub since: Option<Timestamp>,
+    /// Last seen before.
+    pub until: Option<Timestamp>,
     pub min_severity: Option<Severity>,
     pub rule: Option<String>,
+    /// The entity's value (an address, a user name, a network in CIDR form).
+    pub entity: Option<String>,
+    /// Workflow state: `open`, `acknowledged`, `resolved`.
+    pub state: Option<String>,
     /// Only alerts written (opened or grown) at or after this wall-clock time.
     pub updated_since: Option<Timestamp>,
+    /// Resume after this alert (pagination): what [`Store::for_each_alert`] handed out last.
+    pub after: Option<Cursor>,
+    /// At most this many; 0: no limit.
     pub limit: usize,
 }
+
+/// A position in the alert order (last seen, then row), for cursor pagination that stays
+/// correct while alerts are added: `{last_seen}.{row}` as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub last_seen: i64,
+    pub row: i64,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.last_seen, self.row)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Cursor, ()> {
+        let (a, b) = s.split_once('.').ok_or(())?;
+        Ok(Cursor {
+            last_seen: a.parse().map_err(|_| ())?,
+            row: b.parse().map_err(|_| ())?,
+        })
+    }
+}
+
+/// Workflow states an alert can be put in by a person.
+pub const STATES: [&str; 3] = ["open", "acknowledged", "resolved"];
 
 /// The SQLite store.
 pub struct Store {
@@ -145,7 +197,8 @@ impl Store {
                     src_ip TEXT, user TEXT, host TEXT NOT NULL, techniques TEXT NOT NULL,
                     count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
                     explanation TEXT NOT NULL, evidence TEXT NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL);
+                    state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL,
+                    state_by TEXT, state_at INTEGER);
                  CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
                  CREATE INDEX IF NOT EXISTS alerts_src_ip ON alerts(src_ip);
                  CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, last_seen);
@@ -322,51 +375,119 @@ impl Store {
     /// Alerts matching `q`, most recent first.
     pub fn alerts(&self, q: &AlertQuery) -> Result<Vec<StoredAlert>, StoreError> {
         let mut out = vec![];
-        self.for_each_alert(q, |a| {
+        self.for_each_alert(q, |a, _| {
             out.push(StoredAlert::from_view(a));
             true
         })?;
         Ok(out)
     }
 
-    /// Hand each alert matching `q` to `f`, most recent first, borrowed from its row (nothing is
-    /// copied or collected); `f` returns false to stop. Returns how many were handed over.
+    /// Hand each alert matching `q` to `f` with its [`Cursor`], most recently seen first,
+    /// borrowed from its row (nothing is copied or collected); `f` returns false to stop.
+    /// Returns how many were handed over.
     pub fn for_each_alert(
         &self,
         q: &AlertQuery,
-        mut f: impl FnMut(&AlertView<'_>) -> bool,
+        mut f: impl FnMut(&AlertView<'_>, Cursor) -> bool,
     ) -> Result<usize, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        // only the filters given: the planner then picks the index that fits them
+        let mut text = String::from(
+            "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
+                    count, first_seen, last_seen, explanation, evidence, state, state_by, state_at,
+                    rowid
+             FROM alerts WHERE 1",
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![];
+        let mut cond = |clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            text.push_str(&format!(" AND {clause} ?{}", args.len()));
+        };
+        if let Some(t) = q.since {
+            cond("last_seen >=", t.0.into());
+        }
+        if let Some(t) = q.until {
+            cond("last_seen <", t.0.into());
+        }
+        if let Some(s) = q.min_severity {
+            cond("severity >=", (s.rank() as i64).into());
+        }
+        if let Some(r) = &q.rule {
+            cond("rule =", r.clone().into());
+        }
+        if let Some(e) = &q.entity {
+            cond("entity =", e.clone().into());
+        }
+        if let Some(s) = &q.state {
+            cond("state =", s.clone().into());
+        }
+        if let Some(t) = q.updated_since {
+            cond("updated >=", t.0.into());
+        }
+        if let Some(c) = q.after {
+            args.push(c.last_seen.into());
+            args.push(c.row.into());
+            text.push_str(&format!(
+                " AND (last_seen, rowid) < (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        text.push_str(" ORDER BY last_seen DESC, rowid DESC");
+        if q.limit > 0 {
+            text.push_str(&format!(" LIMIT {}", q.limit));
+        }
+        let mut st = self.conn.prepare_cached(&text).map_err(sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(args)).map_err(sql)?;
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(sql)? {
+            n += 1;
+            let cursor = Cursor {
+                last_seen: r.get(11).map_err(sql)?,
+                row: r.get(17).map_err(sql)?,
+            };
+            if !f(&alert_view(r).map_err(sql)?, cursor) {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The alert with this id.
+    pub fn alert(&self, id: &str) -> Result<Option<StoredAlert>, StoreError> {
         let sql = |e| classify(&self.path, e);
         let mut st = self
             .conn
             .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
-                        count, first_seen, last_seen, explanation, evidence, state
-                 FROM alerts
-                 WHERE last_seen >= ?1 AND severity >= ?2 AND (?3 IS NULL OR rule = ?3)
-                    AND updated >= ?5
-                 ORDER BY last_seen DESC, rowid DESC LIMIT ?4",
+                        count, first_seen, last_seen, explanation, evidence, state, state_by,
+                        state_at
+                 FROM alerts WHERE id = ?1",
             )
             .map_err(sql)?;
-        let since = q.since.map(|t| t.0).unwrap_or(i64::MIN);
-        let sev = q.min_severity.map(|s| s.rank()).unwrap_or(0);
-        let limit = if q.limit == 0 {
-            i64::MAX
-        } else {
-            q.limit as i64
-        };
-        let updated = q.updated_since.map(|t| t.0).unwrap_or(i64::MIN);
-        let mut rows = st
-            .query(params![since, sev, q.rule, limit, updated])
-            .map_err(sql)?;
-        let mut n = 0;
-        while let Some(r) = rows.next().map_err(sql)? {
-            n += 1;
-            if !f(&alert_view(r).map_err(sql)?) {
-                break;
-            }
+        let mut rows = st.query([id]).map_err(sql)?;
+        match rows.next().map_err(sql)? {
+            Some(r) => Ok(Some(StoredAlert::from_view(&alert_view(r).map_err(sql)?))),
+            None => Ok(None),
         }
-        Ok(n)
+    }
+
+    /// Put an alert in a workflow state ([`STATES`]), saying who did and when. Returns false
+    /// when there is no such alert. Detection growing the alert later keeps the state.
+    pub fn set_state(
+        &mut self,
+        id: &str,
+        state: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE alerts SET state = ?2, state_by = ?3, state_at = ?4 WHERE id = ?1",
+                params![id, state, by, at.0],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| classify(&self.path, e))
     }
 
     /// Number of stored alerts.
@@ -415,6 +536,8 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         explanation: text(12)?,
         evidence: Lines::Joined(text(13)?),
         state: text(14)?,
+        state_by: opt(15)?,
+        state_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
     })
 }
 
@@ -440,6 +563,8 @@ impl StoredAlert {
                 evidence: v.evidence.iter().map(Into::into).collect(),
             },
             state: v.state.to_string(),
+            state_by: v.state_by.map(str::to_string),
+            state_at: v.state_at,
         }
     }
 }
@@ -550,6 +675,99 @@ mod tests {
             s.first_seen(10).unwrap(),
             vec![("alice".into(), "10.0.0.0/24".into(), Timestamp(3))]
         );
+    }
+
+    #[test]
+    fn cursor_pages_cover_everything_once_and_state_survives_growth() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        // 25 alerts, several sharing a last_seen (the row breaks the tie)
+        let batch: Vec<Alert> = (0..25).map(|i| alert(&format!("a{i}"), 1, i / 3)).collect();
+        s.commit(&batch, &[], &[]).unwrap();
+        let mut seen = vec![];
+        let mut q = AlertQuery {
+            limit: 4,
+            ..Default::default()
+        };
+        loop {
+            let mut last = None;
+            let n = s
+                .for_each_alert(&q, |a, c| {
+                    seen.push((a.last_seen.0, a.id.to_string()));
+                    last = Some(c);
+                    true
+                })
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            // an alert arriving between pages lands before the cursor: it is not repeated
+            s.commit(&[alert(&format!("new{}", seen.len()), 1, 100)], &[], &[])
+                .unwrap();
+            q.after = last;
+        }
+        assert_eq!(seen.len(), 25, "{seen:?}");
+        let mut ids: Vec<_> = seen.iter().map(|x| x.1.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 25);
+        assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
+
+        // filters
+        let count = |q: AlertQuery| s.alerts(&q).unwrap().len();
+        assert_eq!(
+            count(AlertQuery {
+                since: Some(Timestamp(3)),
+                until: Some(Timestamp(5)),
+                ..Default::default()
+            }),
+            6
+        );
+        assert_eq!(
+            count(AlertQuery {
+                entity: Some("203.0.113.5".into()),
+                ..Default::default()
+            }),
+            25 + 7
+        );
+        assert_eq!(
+            count(AlertQuery {
+                entity: Some("198.51.100.1".into()),
+                ..Default::default()
+            }),
+            0
+        );
+
+        // workflow state: who and when, kept when detection grows the alert
+        assert!(s
+            .set_state("a3", "acknowledged", "alice", Timestamp(77))
+            .unwrap());
+        assert!(!s
+            .set_state("nope", "resolved", "alice", Timestamp(77))
+            .unwrap());
+        s.commit(&[alert("a3", 9, 50)], &[], &[]).unwrap();
+        let a = s.alert("a3").unwrap().unwrap();
+        assert_eq!(a.alert.count, 9);
+        assert_eq!(a.state, "acknowledged");
+        assert_eq!(a.state_by.as_deref(), Some("alice"));
+        assert_eq!(a.state_at, Some(Timestamp(77)));
+        let acked = s
+            .alerts(&AlertQuery {
+                state: Some("acknowledged".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(acked.len(), 1);
+        assert!(s.alert("nope").unwrap().is_none());
+        assert_eq!(
+            "12.34".parse::<Cursor>(),
+            Ok(Cursor {
+                last_seen: 12,
+                row: 34
+            })
+        );
+        assert!("12".parse::<Cursor>().is_err());
+        assert!("a.b".parse::<Cursor>().is_err());
     }
 
     #[test]

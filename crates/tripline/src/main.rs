@@ -281,7 +281,7 @@ fn real_main(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let printer = output::Printer::stdout(json);
-            store.for_each_alert(&q, |a| printer.print(a))?;
+            store.for_each_alert(&q, |a, _| printer.print(a))?;
             Ok(printer.finish()?)
         }
         Cmd::Config {

@@ -201,6 +201,12 @@ pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
     }
     out.push(b']');
     s(out, "state", a.state);
+    if let Some(by) = a.state_by {
+        s(out, "state_by", by);
+    }
+    if let Some(at) = a.state_at {
+        s(out, "state_at", at.write_rfc3339(&mut ts));
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -275,11 +281,17 @@ mod tests {
         };
         for _ in 0..3 {
             for state in ["open", "ack\"d"] {
-                let v = a.view(state);
-                let mut line = vec![];
-                json_line(&v, &mut line);
-                let want = serde_json::to_string(&v).unwrap() + "\n";
-                assert_eq!(String::from_utf8(line).unwrap(), want);
+                let touched = AlertView {
+                    state_by: Some("al\"ice"),
+                    state_at: Some(Timestamp::from_secs(1_700_000_200)),
+                    ..a.view(state)
+                };
+                for v in [a.view(state), touched] {
+                    let mut line = vec![];
+                    json_line(&v, &mut line);
+                    let want = serde_json::to_string(&v).unwrap() + "\n";
+                    assert_eq!(String::from_utf8(line).unwrap(), want);
+                }
             }
             a.entity = Entity::User("<img src=x>".into());
             a.src_ip = None;
