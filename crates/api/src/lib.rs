@@ -1,1 +1,447 @@
-pub fn x() {}
+//! tripline's HTTP API: alerts with filters and cursor pagination, an alert's detail with its
+//! ATT&CK techniques and evidence, acknowledge / resolve with who and when, health and
+//! readiness. It runs inside `tripline run` on a loopback address by default.
+//!
+//! [`app`] builds the router from an [`ApiState`], so tests drive it without a socket.
+//!
+//! Everything but `/healthz` needs the token (`Authorization: Bearer …`), compared in constant
+//! time; the token is created at first start, readable only by its owner ([`token`]). Bad input
+//! is a 400 with a JSON error naming the parameter; a missing or wrong token a 401 that says
+//! nothing more; an unknown route a 404; a body over 16 KiB a 413. Store errors are logged and
+//! answered with a 500 that carries no internal text.
+#![forbid(unsafe_code)]
+
+pub mod token;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tripline_event::{Severity, Timestamp};
+use tripline_store::{AlertQuery, Cursor, Store, StoreError, STATES};
+
+/// Largest request body accepted (acknowledge / resolve carry a few bytes of JSON).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Most alerts one page returns.
+pub const MAX_PAGE: usize = 1000;
+const DEFAULT_PAGE: usize = 50;
+
+/// What the handlers share: the token, read connections to the store, one connection for
+/// workflow changes, and whether the daemon is ready.
+pub struct ApiState {
+    token: String,
+    readers: Vec<Mutex<Store>>,
+    next_reader: AtomicUsize,
+    writer: Mutex<Store>,
+    ready: AtomicBool,
+}
+
+impl ApiState {
+    /// Open `readers` read connections and one write connection to the store at `db`.
+    pub fn open(
+        db: &std::path::Path,
+        token: String,
+        readers: usize,
+    ) -> Result<ApiState, StoreError> {
+        let readers = (0..readers.max(1))
+            .map(|_| Store::open(db).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ApiState {
+            token,
+            readers,
+            next_reader: AtomicUsize::new(0),
+            writer: Mutex::new(Store::open(db)?),
+            ready: AtomicBool::new(false),
+        })
+    }
+
+    /// Mark the daemon ready (sources started) or not.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// Run `f` on a read connection: a free one if there is, else the next in turn.
+    fn read<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        for r in &self.readers {
+            if let Ok(s) = r.try_lock() {
+                return f(&s);
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let s = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&s)
+    }
+}
+
+/// The router: `/healthz` open, everything else behind the token.
+pub fn app(state: Arc<ApiState>) -> Router {
+    let protected = Router::new()
+        .route("/readyz", get(readyz))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(alert_detail))
+        .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge))
+        .route("/api/v1/alerts/{id}/resolve", post(resolve))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(protected)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serve `app` on `listener` until `shutdown` resolves, then finish the requests in flight.
+/// (Timeouts and connection limits against slow clients are not in place yet.)
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A JSON error: `{"error": "…", "parameter": "…"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    parameter: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    fn bad(parameter: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            parameter: Some(parameter.to_string()),
+        }
+    }
+
+    fn internal(e: StoreError) -> ApiError {
+        // the detail goes to the log, never to the client
+        eprintln!("tripline: api: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({ "error": self.message });
+        if let Some(p) = self.parameter {
+            body["parameter"] = p.into();
+        }
+        let mut r = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+/// Equal in time independent of where they differ (the length is not secret).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(
+    State(st): State<Arc<ApiState>>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(t) if same_secret(t.as_bytes(), st.token.as_bytes()) => Ok(next.run(req).await),
+        _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized")),
+    }
+}
+
+async fn readyz(State(st): State<Arc<ApiState>>) -> Result<&'static str, ApiError> {
+    if !st.ready.load(Ordering::SeqCst) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sensors not started",
+        ));
+    }
+    let writable = tokio::task::spawn_blocking(move || {
+        let s = st.writer.lock().unwrap_or_else(|e| e.into_inner());
+        s.writable()
+    })
+    .await
+    .unwrap_or(false);
+    if writable {
+        Ok("ready\n")
+    } else {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store not writable",
+        ))
+    }
+}
+
+/// A time parameter: RFC 3339, Unix seconds, or a duration before now (`15m`, `2h`, `7d`).
+fn parse_time(name: &str, v: &str) -> Result<Timestamp, ApiError> {
+    if let Ok(secs) = v.parse::<i64>() {
+        return Ok(Timestamp::from_secs(secs));
+    }
+    if let Ok(t) = v.parse::<jiff::Timestamp>() {
+        return Ok(Timestamp(t.as_microsecond()));
+    }
+    let (num, unit) = v.split_at(v.len().saturating_sub(1));
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match num.parse::<i64>() {
+        Ok(n) if mult > 0 && (0..=100 * 365 * 86_400).contains(&(n * mult)) => {
+            Ok(Timestamp::now().add_secs(-(n * mult)))
+        }
+        _ => Err(ApiError::bad(
+            name,
+            format!("{name}: expected RFC 3339, Unix seconds or a duration like 15m, 2h, 7d"),
+        )),
+    }
+}
+
+/// The alert list's filters, from the query string; an unknown or malformed parameter is named.
+fn alert_query(pairs: &[(String, String)]) -> Result<AlertQuery, ApiError> {
+    let mut q = AlertQuery {
+        limit: DEFAULT_PAGE,
+        ..Default::default()
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "since" => q.since = Some(parse_time(k, v)?),
+            "until" => q.until = Some(parse_time(k, v)?),
+            "severity" => {
+                q.min_severity = Some(Severity::parse(v).ok_or_else(|| {
+                    ApiError::bad(k, "severity: one of info, low, medium, high, critical")
+                })?)
+            }
+            "rule" => {
+                let r = tripline_detect::rule_info(v)
+                    .ok_or_else(|| ApiError::bad(k, "rule: not a rule id"))?;
+                q.rule = Some(r.id.to_string());
+            }
+            "entity" if !v.is_empty() && v.len() <= 256 => q.entity = Some(v.clone()),
+            "entity" => return Err(ApiError::bad(k, "entity: 1 to 256 bytes")),
+            "state" if STATES.contains(&v.as_str()) => q.state = Some(v.clone()),
+            "state" => {
+                return Err(ApiError::bad(
+                    k,
+                    "state: one of open, acknowledged, resolved",
+                ))
+            }
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => q.limit = n,
+                _ => return Err(ApiError::bad(k, format!("limit: 1 to {MAX_PAGE}"))),
+            },
+            "cursor" => {
+                q.after = Some(
+                    v.parse::<Cursor>()
+                        .map_err(|_| ApiError::bad(k, "cursor: as returned in next_cursor"))?,
+                )
+            }
+            other => return Err(ApiError::bad(other, format!("unknown parameter {other:?}"))),
+        }
+    }
+    Ok(q)
+}
+
+fn json(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/alerts`: `{"alerts": [...], "next_cursor": "…" | null}`, most recently seen
+/// first.
+async fn list_alerts(
+    State(st): State<Arc<ApiState>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let q = alert_query(&pairs)?;
+    let body = tokio::task::spawn_blocking(move || {
+        st.read(|s| {
+            let mut out = Vec::with_capacity(q.limit * 1024);
+            out.extend_from_slice(b"{\"alerts\":[");
+            let (mut n, mut last) = (0usize, None);
+            s.for_each_alert(&q, |a, c| {
+                if n > 0 {
+                    out.push(b',');
+                }
+                n += 1;
+                last = Some(c);
+                serde_json::to_writer(&mut out, a).is_ok()
+            })?;
+            out.extend_from_slice(b"],\"next_cursor\":");
+            match last.filter(|_| n == q.limit) {
+                Some(c) => {
+                    out.push(b'"');
+                    out.extend_from_slice(c.to_string().as_bytes());
+                    out.push(b'"');
+                }
+                None => out.extend_from_slice(b"null"),
+            }
+            out.push(b'}');
+            Ok(out)
+        })
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+    .map_err(ApiError::internal)?;
+    Ok(json(body))
+}
+
+/// An alert id as the store makes them: 16 lowercase hex digits.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad("id", "id: 16 hex digits"))
+    }
+}
+
+/// The detail of one alert: the alert, and its techniques with name and ATT&CK page.
+fn detail(a: &tripline_store::StoredAlert) -> Response {
+    let techniques: Vec<_> = a
+        .alert
+        .techniques
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t,
+                "name": tripline_detect::technique_name(t),
+                "url": tripline_detect::technique_url(t),
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "alert": a.view(), "techniques": techniques });
+    json(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+async fn alert_detail(
+    State(st): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    check_id(&id)?;
+    let found = tokio::task::spawn_blocking(move || st.read(|s| s.alert(&id)))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+        .map_err(ApiError::internal)?;
+    match found {
+        Some(a) => Ok(detail(&a)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such alert")),
+    }
+}
+
+/// Body of acknowledge / resolve: who does it (optional; `api` when absent).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Actor {
+    by: Option<String>,
+}
+
+async fn set_state(
+    st: Arc<ApiState>,
+    id: String,
+    state: &'static str,
+    body: Option<Result<Json<Actor>, JsonRejection>>,
+) -> Result<Response, ApiError> {
+    check_id(&id)?;
+    let actor = match body {
+        None => Actor::default(),
+        Some(Ok(Json(a))) => a,
+        Some(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body too large",
+            ))
+        }
+        Some(Err(_)) => return Err(ApiError::bad("body", "body: {\"by\": \"name\"} or empty")),
+    };
+    let by = actor.by.unwrap_or_else(|| "api".into());
+    if by.is_empty() || by.len() > 64 || by.chars().any(char::is_control) {
+        return Err(ApiError::bad("by", "by: 1 to 64 printable characters"));
+    }
+    let found = tokio::task::spawn_blocking(move || {
+        let mut w = st.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.set_state(&id, state, &by, Timestamp::now())? {
+            return Ok(None);
+        }
+        w.alert(&id)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+    .map_err(ApiError::internal)?;
+    match found {
+        Some(a) => Ok(detail(&a)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such alert")),
+    }
+}
+
+/// An optional JSON body: absent (no content) is fine.
+async fn optional_body(
+    req: Request,
+) -> Result<Option<Result<Json<Actor>, JsonRejection>>, ApiError> {
+    use axum::extract::FromRequest;
+    let empty = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v == "0")
+        || (req.headers().get(header::CONTENT_TYPE).is_none()
+            && req.headers().get(header::CONTENT_LENGTH).is_none()
+            && req.headers().get(header::TRANSFER_ENCODING).is_none());
+    if empty {
+        return Ok(None);
+    }
+    Ok(Some(Json::<Actor>::from_request(req, &()).await))
+}
+
+async fn acknowledge(
+    State(st): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let body = optional_body(req).await?;
+    set_state(st, id, "acknowledged", body).await
+}
+
+async fn resolve(
+    State(st): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let body = optional_body(req).await?;
+    set_state(st, id, "resolved", body).await
+}

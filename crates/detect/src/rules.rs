@@ -18,6 +18,38 @@ pub struct RuleInfo {
     pub base_score: f32,
 }
 
+/// MITRE ATT&CK (Enterprise) names of the techniques the rules carry.
+const TECHNIQUES: [(&str, &str); 12] = [
+    ("T1046", "Network Service Discovery"),
+    ("T1059.004", "Command and Scripting Interpreter: Unix Shell"),
+    ("T1078", "Valid Accounts"),
+    ("T1087", "Account Discovery"),
+    ("T1098", "Account Manipulation"),
+    ("T1110", "Brute Force"),
+    ("T1110.001", "Brute Force: Password Guessing"),
+    ("T1110.003", "Brute Force: Password Spraying"),
+    ("T1136.001", "Create Account: Local Account"),
+    ("T1548", "Abuse Elevation Control Mechanism"),
+    (
+        "T1548.003",
+        "Abuse Elevation Control Mechanism: Sudo and Sudo Caching",
+    ),
+    ("T1595", "Active Scanning"),
+];
+
+/// The ATT&CK name of a technique id the rules use.
+pub fn technique_name(id: &str) -> Option<&'static str> {
+    TECHNIQUES.iter().find(|t| t.0 == id).map(|t| t.1)
+}
+
+/// The ATT&CK page of a technique id (`T1110.001` → `…/techniques/T1110/001/`).
+pub fn technique_url(id: &str) -> String {
+    format!(
+        "https://attack.mitre.org/techniques/{}/",
+        id.replace('.', "/")
+    )
+}
+
 pub(crate) const SSH_BRUTEFORCE: u8 = 0;
 pub(crate) const SSH_BRUTEFORCE_SLOW: u8 = 1;
 pub(crate) const SSH_SPRAY: u8 = 2;
@@ -241,4 +273,23 @@ pub(crate) fn explain(
     };
     s.truncate(tripline_event::truncate_str(&s, 2048).len());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_technique_a_rule_carries_has_a_name_and_a_page() {
+        for r in RULES.iter() {
+            for t in r.techniques {
+                assert!(technique_name(t).is_some(), "{}: {t} has no name", r.id);
+            }
+        }
+        assert_eq!(
+            technique_url("T1110.001"),
+            "https://attack.mitre.org/techniques/T1110/001/"
+        );
+        assert_eq!(technique_name("T9999"), None);
+    }
 }

@@ -490,6 +490,14 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
+    /// Whether a write transaction can start within a second (readiness checks).
+    pub fn writable(&self) -> bool {
+        let _ = self.conn.busy_timeout(Duration::from_secs(1));
+        let ok = self.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_ok();
+        let _ = self.conn.busy_timeout(Duration::from_secs(5));
+        ok
+    }
+
     /// Number of stored alerts.
     pub fn alert_count(&self) -> Result<u64, StoreError> {
         self.conn

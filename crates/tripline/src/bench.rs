@@ -272,9 +272,11 @@ pub fn live(samples: usize) -> Result<()> {
     std::fs::write(
         &cfg,
         format!(
-            "[sources.files]\npaths = [{log:?}]\n[sources.journald]\nenabled = false\n\
-             [sources.cowrie]\nenabled = false\n[store]\npath = {db:?}\n\
-             [output]\nstdout_json = true\n",
+            "data_dir = {data:?}\n[sources.files]\npaths = [{log:?}]\n\
+             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
+             [store]\npath = {db:?}\n[output]\nstdout_json = true\n\
+             [api]\nbind = \"127.0.0.1:0\"\n",
+            data = dir.display().to_string(),
             log = log.display().to_string(),
             db = dir.join("live.db").display().to_string()
         ),

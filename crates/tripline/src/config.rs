@@ -34,6 +34,7 @@ pub struct Config {
     pub sources: SourcesConfig,
     pub store: StoreConfig,
     pub output: OutputConfig,
+    pub api: ApiConfig,
     pub detect: DetectConfig,
 }
 
@@ -99,6 +100,24 @@ pub struct OutputConfig {
     pub incidents_dir: String,
 }
 
+/// The HTTP API inside `tripline run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub enabled: bool,
+    /// Address and port to listen on; loopback unless you mean otherwise.
+    pub bind: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            enabled: true,
+            bind: "127.0.0.1:8731".into(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -114,6 +133,7 @@ impl Default for Config {
             sources: SourcesConfig::default(),
             store: StoreConfig::default(),
             output: OutputConfig::default(),
+            api: ApiConfig::default(),
             detect: DetectConfig::default(),
         }
     }
@@ -277,6 +297,12 @@ impl Config {
             p.push(format!(
                 "sources.files.resume_warmup_mib = {}: must be 0..=4096",
                 self.sources.files.resume_warmup_mib
+            ));
+        }
+        if self.api.enabled && self.api.bind.parse::<std::net::SocketAddr>().is_err() {
+            p.push(format!(
+                "api.bind = {:?}: expected an address and port like 127.0.0.1:8731",
+                self.api.bind
             ));
         }
         if self.parallel_processing > 256 {

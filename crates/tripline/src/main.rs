@@ -96,6 +96,8 @@ enum Cmd {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Print the API token (created, mode 0600, in the data directory when missing).
+    Token,
     /// Validate a configuration file, or print the documented default.
     Config {
         #[command(subcommand)]
@@ -283,6 +285,13 @@ fn real_main(cli: Cli) -> Result<()> {
             let printer = output::Printer::stdout(json);
             store.for_each_alert(&q, |a, _| printer.print(a))?;
             Ok(printer.finish()?)
+        }
+        Cmd::Token => {
+            let dir = cfg.data_dir();
+            let t = tripline_api::token::load_or_create(&dir)
+                .with_context(|| format!("api token in {}", dir.display()))?;
+            println!("{t}");
+            Ok(())
         }
         Cmd::Config {
             cmd: ConfigCmd::Default,

@@ -248,8 +248,12 @@ impl Engine {
         self.positions.insert(pos.name.clone(), pos);
     }
 
-    /// Send what is queued (also when only positions moved) as a checkpoint.
+    /// Send what is queued (also when only positions moved) as a checkpoint; nothing when
+    /// nothing is queued and every batch sent was checkpointed.
     pub fn send(&mut self) {
+        if self.batch.is_empty() && self.positions.is_empty() && self.unflushed == 0 {
+            return;
+        }
         self.send_as(true);
     }
 
@@ -259,7 +263,7 @@ impl Engine {
         self.send_as(false);
     }
 
-    /// When a source has nothing more to read: a checkpoint if batches were sent since the
+    /// When the sources have nothing more to read: a checkpoint if batches were sent since the
     /// last one, so their alerts and positions are committed now.
     pub fn settle(&mut self) {
         if self.unflushed > 0 {
@@ -755,8 +759,6 @@ impl FileSource {
             } else {
                 engine.send();
             }
-        } else {
-            engine.settle();
         }
         Ok(poll)
     }

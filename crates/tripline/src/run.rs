@@ -107,6 +107,12 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .context("output.incidents_dir")?,
         );
     }
+    // the API binds before anything starts, so a taken port is a clear error, not a half start
+    let api = if cfg.api.enabled {
+        Some(Api::start(&cfg, &db)?)
+    } else {
+        None
+    };
     let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
     let warm_start = Instant::now();
     let mut warmed = 0;
@@ -163,10 +169,16 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         .iter()
         .map(|s| s.src.tail.path().display().to_string())
         .collect();
+    if let Some(a) = &api {
+        a.state.set_ready(true);
+    }
     eprintln!(
-        "tripline: ready in {:.1} ms; db {}; watching {}{}{}",
+        "tripline: ready in {:.1} ms; db {}; api {}; watching {}{}{}",
         t0.elapsed().as_secs_f64() * 1000.0,
         db.display(),
+        api.as_ref()
+            .map(|a| format!("http://{}", a.addr))
+            .unwrap_or_else(|| "off".into()),
         if watching.is_empty() {
             "no files".into()
         } else {
@@ -210,9 +222,11 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                 }
             }
         }
+        let mut journal_lines = false;
         if let Some((rx, _)) = &journal {
             while let Ok(entry) = rx.try_recv() {
                 busy = true;
+                journal_lines = true;
                 let h = tripline_sensors::Header {
                     ts: entry.ts,
                     host: entry.host.as_deref(),
@@ -246,11 +260,18 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                 });
             }
         }
-        engine.send();
+        if journal_lines {
+            engine.send();
+        }
         if !busy {
+            // caught up everywhere: commit what a backlog left between checkpoints
+            engine.settle();
             let _ = wake_rx.recv_timeout(poll);
             while wake_rx.try_recv().is_ok() {}
         }
+    }
+    if let Some(a) = api {
+        a.stop();
     }
     let stats = engine.finish()?;
     let bad_cowrie: u64 = sources.iter().map(|s| s.src.bad_lines).sum();
@@ -262,6 +283,73 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         stats.events, stats.alerts_written
     );
     Ok(())
+}
+
+/// The HTTP API on its own small runtime (two worker threads), beside the pipeline.
+struct Api {
+    state: Arc<tripline_api::ApiState>,
+    addr: std::net::SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Api {
+    fn start(cfg: &Config, db: &std::path::Path) -> Result<Api> {
+        let dir = cfg.data_dir();
+        let token = tripline_api::token::load_or_create(&dir)
+            .with_context(|| format!("api token in {}", dir.display()))?;
+        let state = Arc::new(tripline_api::ApiState::open(db, token, 2)?);
+        let listener = std::net::TcpListener::bind(&cfg.api.bind).with_context(|| {
+            format!(
+                "api.bind = {:?}: cannot listen there (in use? set another port or [api] enabled = false)",
+                cfg.api.bind
+            )
+        })?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = tripline_api::app(state.clone());
+        let thread = std::thread::Builder::new()
+            .name("api".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("api-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("tripline: api: cannot start its runtime: {e}");
+                        return;
+                    }
+                };
+                let served = rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    tripline_api::serve(listener, app, async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                });
+                if let Err(e) = served {
+                    eprintln!("tripline: api: {e}");
+                }
+            })
+            .context("spawn the api thread")?;
+        Ok(Api {
+            state,
+            addr,
+            shutdown,
+            thread,
+        })
+    }
+
+    /// Finish the requests in flight and stop.
+    fn stop(self) {
+        self.state.set_ready(false);
+        let _ = self.shutdown.send(());
+        let _ = self.thread.join();
+    }
 }
 
 /// Watch the parent directories of `paths` with inotify; true when it works.

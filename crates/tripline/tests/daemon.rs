@@ -12,6 +12,8 @@ use tripline_store::Store;
 struct Daemon {
     child: Child,
     alerts: Receiver<serde_json::Value>,
+    /// Where its API listens (from the ready line).
+    api: String,
 }
 
 fn start(cfg: &Path) -> Daemon {
@@ -29,7 +31,13 @@ fn start(cfg: &Path) -> Daemon {
         for l in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
             eprintln!("daemon: {l}");
             if l.contains("ready in") {
-                let _ = ready_tx.send(());
+                let api = l
+                    .split("api http://")
+                    .nth(1)
+                    .and_then(|r| r.split(';').next())
+                    .unwrap_or("")
+                    .to_string();
+                let _ = ready_tx.send(api);
             }
         }
     });
@@ -42,10 +50,34 @@ fn start(cfg: &Path) -> Daemon {
             }
         }
     });
-    ready_rx
+    let api = ready_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("daemon never became ready");
-    Daemon { child, alerts }
+    Daemon { child, alerts, api }
+}
+
+/// One HTTP/1.1 request on a real socket: (status, body).
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
 }
 
 impl Daemon {
@@ -112,9 +144,11 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     std::fs::write(
         &cfg,
         format!(
-            "poll_interval_seconds = 0.2\n[sources.files]\npaths = [{:?}]\n\
+            "poll_interval_seconds = 0.2\ndata_dir = {:?}\n[sources.files]\npaths = [{:?}]\n\
              [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
-             [store]\npath = {:?}\n[output]\nstdout_json = true\n",
+             [store]\npath = {:?}\n[output]\nstdout_json = true\n\
+             [api]\nbind = \"127.0.0.1:0\"\n",
+            dir.path().display().to_string(),
             log.display().to_string(),
             db.display().to_string()
         ),
@@ -125,6 +159,28 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     append(&log, &failures("198.51.100.1", 5));
     let a = d.wait_alert("ssh.bruteforce", "198.51.100.1");
     assert_eq!(a["count"], 5);
+
+    // the API of the running daemon, on a real socket: open health, token for the rest
+    assert!(!d.api.is_empty(), "no api address in the ready line");
+    assert_eq!(http(&d.api, "GET", "/healthz", None).0, 200);
+    assert_eq!(http(&d.api, "GET", "/api/v1/alerts", None).0, 401);
+    let token = std::fs::read_to_string(dir.path().join("api.token")).unwrap();
+    let token = token.trim();
+    assert_eq!(http(&d.api, "GET", "/readyz", Some(token)).0, 200);
+    let (status, body) = http(
+        &d.api,
+        "GET",
+        "/api/v1/alerts?rule=ssh.bruteforce",
+        Some(token),
+    );
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list["alerts"][0]["src_ip"], "198.51.100.1");
+    assert_eq!(list["alerts"][0]["id"], a["id"]);
+    let ack = format!("/api/v1/alerts/{}/acknowledge", a["id"].as_str().unwrap());
+    let (status, body) = http(&d.api, "POST", &ack, Some(token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"state\":\"acknowledged\""), "{body}");
 
     // rename rotation: the last lines of the old file arrive after the rename
     let rotated = dir.path().join("auth.log.1");

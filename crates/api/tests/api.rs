@@ -1,0 +1,275 @@
+//! The API through `oneshot`: authentication, the alert list with filters and cursors, an alert's
+//! detail, the workflow, and how bad input is answered.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use std::sync::Arc;
+use tower::ServiceExt;
+use tripline_api::{app, ApiState};
+use tripline_event::{Alert, Entity, Severity, Timestamp};
+use tripline_store::Store;
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
+    let ip = format!("203.0.113.{n}");
+    let entity = Entity::Ip(ip.parse().unwrap());
+    Alert {
+        id: Alert::make_id(rule, &entity, Timestamp::from_secs(last)),
+        rule,
+        severity,
+        score: 0.7,
+        entity,
+        src_ip: Some(ip.parse().unwrap()),
+        user: Some("<script>alert(1)</script>".into()),
+        host: "web1".into(),
+        techniques: tripline_detect::rule_info(rule).unwrap().techniques,
+        count: 5,
+        first_seen: Timestamp::from_secs(last - 60),
+        last_seen: Timestamp::from_secs(last),
+        explanation: "why".into(),
+        evidence: vec!["line one".into(), "line \"two\"".into()],
+    }
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    state: Arc<ApiState>,
+    alerts: Vec<Alert>,
+}
+
+fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let mut store = Store::open(&db).unwrap();
+    let mut alerts = vec![];
+    for n in 0..12 {
+        let (rule, sev) = if n % 3 == 0 {
+            ("ssh.scan", Severity::Low)
+        } else {
+            ("ssh.bruteforce", Severity::High)
+        };
+        alerts.push(alert(n, rule, sev, 1_700_000_000 + n as i64 * 10));
+    }
+    store.commit(&alerts, &[], &[]).unwrap();
+    let state = Arc::new(ApiState::open(&db, TOKEN.into(), 2).unwrap());
+    Rig {
+        _dir: dir,
+        state,
+        alerts,
+    }
+}
+
+async fn call(
+    rig: &Rig,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (StatusCode, serde_json::Value, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = app(rig.state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, json, headers)
+}
+
+async fn get(rig: &Rig, uri: &str) -> (StatusCode, serde_json::Value) {
+    let (s, j, _) = call(rig, "GET", uri, Some(TOKEN), None).await;
+    (s, j)
+}
+
+#[tokio::test]
+async fn health_is_open_everything_else_needs_the_token() {
+    let r = rig();
+    let (s, body, _) = call(&r, "GET", "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body, "ok\n");
+    for token in [None, Some("wrong"), Some(&TOKEN[..31]), Some("")] {
+        for uri in [
+            "/api/v1/alerts",
+            "/readyz",
+            "/api/v1/alerts/0123456789abcdef",
+        ] {
+            let (s, body, h) = call(&r, "GET", uri, token, None).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{uri} {token:?}");
+            assert_eq!(body, serde_json::json!({"error": "unauthorized"}));
+            assert_eq!(h["www-authenticate"], "Bearer");
+        }
+    }
+    let (s, _) = get(&r, "/api/v1/alerts").await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ready_only_once_the_daemon_says_so() {
+    let r = rig();
+    assert_eq!(get(&r, "/readyz").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    r.state.set_ready(true);
+    assert_eq!(get(&r, "/readyz").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pages_follow_the_cursor_newest_first() {
+    let r = rig();
+    let mut seen = vec![];
+    let mut uri = "/api/v1/alerts?limit=5".to_string();
+    loop {
+        let (s, body) = get(&r, &uri).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        for a in body["alerts"].as_array().unwrap() {
+            seen.push(a["last_seen"].as_str().unwrap().to_string());
+        }
+        match body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/v1/alerts?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), r.alerts.len());
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.reverse();
+    assert_eq!(seen, sorted, "newest first");
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list() {
+    let r = rig();
+    let count = |body: &serde_json::Value| body["alerts"].as_array().unwrap().len();
+    let (_, b) = get(&r, "/api/v1/alerts?severity=high").await;
+    assert_eq!(count(&b), 8);
+    let (_, b) = get(&r, "/api/v1/alerts?rule=ssh.scan").await;
+    assert_eq!(count(&b), 4);
+    assert!(b["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["rule"] == "ssh.scan"));
+    let (_, b) = get(&r, "/api/v1/alerts?entity=203.0.113.7").await;
+    assert_eq!(count(&b), 1);
+    assert_eq!(b["alerts"][0]["src_ip"], "203.0.113.7");
+    let (_, b) = get(
+        &r,
+        "/api/v1/alerts?since=1700000050&until=2023-11-14T22:15:00Z",
+    )
+    .await;
+    // last seen 1700000050 ..< 1700000100: n = 5..=9
+    assert_eq!(count(&b), 5, "{b}");
+    let (_, b) = get(&r, "/api/v1/alerts?state=resolved").await;
+    assert_eq!(count(&b), 0);
+    // attacker-written text comes back as JSON text, escaped, never interpreted
+    let (_, b) = get(&r, "/api/v1/alerts?limit=1").await;
+    assert_eq!(b["alerts"][0]["user"], "<script>alert(1)</script>");
+}
+
+#[tokio::test]
+async fn bad_parameters_are_named() {
+    let r = rig();
+    for (uri, param) in [
+        ("/api/v1/alerts?limit=0", "limit"),
+        ("/api/v1/alerts?limit=100000", "limit"),
+        ("/api/v1/alerts?limit=x", "limit"),
+        ("/api/v1/alerts?severity=urgent", "severity"),
+        ("/api/v1/alerts?rule=nope", "rule"),
+        ("/api/v1/alerts?state=closed", "state"),
+        ("/api/v1/alerts?since=yesterday", "since"),
+        ("/api/v1/alerts?until=5x", "until"),
+        ("/api/v1/alerts?cursor=abc", "cursor"),
+        ("/api/v1/alerts?color=red", "color"),
+        ("/api/v1/alerts/not-an-id", "id"),
+    ] {
+        let (s, body) = get(&r, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["parameter"], param, "{uri}: {body}");
+        assert!(body["error"].as_str().unwrap().len() > 3);
+    }
+    let (s, body) = get(&r, "/api/v1/nothing").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "no such route");
+    let (s, _) = get(&r, "/api/v1/alerts/0123456789abcdef").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn detail_names_techniques_and_workflow_records_who_and_when() {
+    let r = rig();
+    let a = &r.alerts[4];
+    let (s, b) = get(&r, &format!("/api/v1/alerts/{}", a.id)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["alert"]["id"], a.id.as_str());
+    assert_eq!(b["alert"]["evidence"][1], "line \"two\"");
+    assert_eq!(b["techniques"][0]["id"], "T1110.001");
+    assert_eq!(b["techniques"][0]["name"], "Brute Force: Password Guessing");
+    assert_eq!(
+        b["techniques"][0]["url"],
+        "https://attack.mitre.org/techniques/T1110/001/"
+    );
+    assert_eq!(b["alert"]["state"], "open");
+    assert!(b["alert"].get("state_by").is_none());
+
+    let uri = format!("/api/v1/alerts/{}/acknowledge", a.id);
+    let (s, b, _) = call(&r, "POST", &uri, Some(TOKEN), Some(r#"{"by":"alice"}"#)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["alert"]["state"], "acknowledged");
+    assert_eq!(b["alert"]["state_by"], "alice");
+    assert!(b["alert"]["state_at"].as_str().unwrap().starts_with("20"));
+    let (_, b) = get(&r, "/api/v1/alerts?state=acknowledged").await;
+    assert_eq!(b["alerts"].as_array().unwrap().len(), 1);
+
+    let uri = format!("/api/v1/alerts/{}/resolve", a.id);
+    let (s, b, _) = call(&r, "POST", &uri, Some(TOKEN), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["alert"]["state"], "resolved");
+    assert_eq!(b["alert"]["state_by"], "api");
+
+    // bad bodies
+    let (s, b, _) = call(&r, "POST", &uri, Some(TOKEN), Some("{nope")).await;
+    assert_eq!(
+        (s, b["parameter"].clone()),
+        (StatusCode::BAD_REQUEST, "body".into())
+    );
+    let (s, b, _) = call(&r, "POST", &uri, Some(TOKEN), Some(r#"{"by":"a\u0007b"}"#)).await;
+    assert_eq!(
+        (s, b["parameter"].clone()),
+        (StatusCode::BAD_REQUEST, "by".into())
+    );
+    let (s, _, _) = call(
+        &r,
+        "POST",
+        &uri,
+        Some(TOKEN),
+        Some(r#"{"by":"x","admin":true}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let big = format!(r#"{{"by":"{}"}}"#, "x".repeat(20_000));
+    let (s, _, _) = call(&r, "POST", &uri, Some(TOKEN), Some(&big)).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, _, _) = call(
+        &r,
+        "POST",
+        "/api/v1/alerts/0123456789abcdef/resolve",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // not without the token
+    let (s, _, _) = call(&r, "POST", &uri, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
