@@ -33,14 +33,21 @@ pub const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 50;
 
 /// What the handlers share: the token, read connections to the store, one connection for
-/// workflow changes, and whether the daemon is ready.
+/// workflow changes, whether the daemon is ready, the live alert stream and the metrics.
 pub struct ApiState {
     token: String,
     readers: Vec<Mutex<Store>>,
     next_reader: AtomicUsize,
     writer: Mutex<Store>,
     ready: AtomicBool,
+    /// Each stored alert as a JSON object, for `GET /api/v1/stream`.
+    live: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// Renders `/metrics` (Prometheus text) when the daemon provides it.
+    metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
 }
+
+/// Alerts a slow stream client may fall behind by before it is told how many it missed.
+const LIVE_BACKLOG: usize = 1024;
 
 impl ApiState {
     /// Open `readers` read connections and one write connection to the store at `db`.
@@ -58,7 +65,25 @@ impl ApiState {
             next_reader: AtomicUsize::new(0),
             writer: Mutex::new(Store::open(db)?),
             ready: AtomicBool::new(false),
+            live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
+            metrics: None,
         })
+    }
+
+    /// Serve `/metrics` with what `render` returns (Prometheus text format).
+    pub fn with_metrics(mut self, render: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.metrics = Some(Box::new(render));
+        self
+    }
+
+    /// Hand a stored alert to the clients of the live stream (never blocks; without clients it
+    /// is dropped).
+    pub fn publish(&self, alert: &tripline_event::AlertView<'_>) {
+        if self.live.receiver_count() > 0 {
+            if let Ok(json) = serde_json::to_string(alert) {
+                let _ = self.live.send(json.into());
+            }
+        }
     }
 
     /// Mark the daemon ready (sources started) or not.
@@ -87,6 +112,8 @@ pub fn app(state: Arc<ApiState>) -> Router {
         .route("/api/v1/alerts/{id}", get(alert_detail))
         .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge))
         .route("/api/v1/alerts/{id}/resolve", post(resolve))
+        .route("/api/v1/stream", get(stream))
+        .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -444,4 +471,37 @@ async fn resolve(
 ) -> Result<Response, ApiError> {
     let body = optional_body(req).await?;
     set_state(st, id, "resolved", body).await
+}
+
+/// `GET /api/v1/stream`: Server-Sent Events, one `alert` event (the alert's JSON) per alert
+/// stored from now on; a client too slow to keep up gets a `lagged` event with how many it
+/// missed. A comment every 15 s keeps proxies from closing an idle stream.
+async fn stream(State(st): State<Arc<ApiState>>) -> impl IntoResponse {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let rx = st.live.subscribe();
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        let ev = match rx.recv().await {
+            Ok(json) => Event::default().event("alert").data(&*json),
+            Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, std::convert::Infallible>(ev), rx))
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    match &st.metrics {
+        Some(render) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            render(),
+        )
+            .into_response()),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "no metrics here")),
+    }
 }

@@ -273,3 +273,33 @@ async fn detail_names_techniques_and_workflow_records_who_and_when() {
     let (s, _, _) = call(&r, "POST", &uri, None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_stream_carries_each_stored_alert() {
+    use futures_util::StreamExt;
+    let r = rig();
+    let req = Request::builder()
+        .uri("/api/v1/stream")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app(r.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.into_body().into_data_stream();
+    let a = alert(99, "ssh.bruteforce", Severity::High, 1_700_001_000);
+    r.state.publish(&a.view("open"));
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+        .await
+        .expect("no event within 5 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(frame.to_vec()).unwrap();
+    assert!(text.starts_with("event: alert\ndata: {"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(text.trim_start_matches("event: alert\ndata: ").trim()).unwrap();
+    assert_eq!(json["id"], a.id.as_str());
+    // without the token there is no stream
+    let (s, _, _) = call(&r, "GET", "/api/v1/stream", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

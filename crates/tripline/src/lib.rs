@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod config;
 pub mod gen;
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod run;

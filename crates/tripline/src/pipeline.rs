@@ -41,6 +41,8 @@ enum WriterMsg {
         positions: Vec<SourcePosition>,
         /// Whether the shards flush at this batch: only then may its positions be committed.
         checkpoint: bool,
+        /// When its first event was read (end-to-end latency).
+        read: std::time::Instant,
     },
     Shard {
         seq: u64,
@@ -86,6 +88,10 @@ pub struct Sinks {
     /// or evicted), and every alert still open when the pipeline stops, oldest first. What a
     /// scan prints, without reading the store back.
     pub finals: Option<AlertSink>,
+    /// Each alert right after the transaction that stored it (the API's live stream).
+    pub on_commit: Option<AlertSink>,
+    /// Counters every stage updates (`/metrics`).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 pub struct Engine {
@@ -107,6 +113,9 @@ pub struct Engine {
     unflushed: u64,
     /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
     warm: bool,
+    /// When the first event of the batch being filled was read.
+    first_read: Option<std::time::Instant>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
@@ -157,6 +166,7 @@ impl Engine {
         mode: Mode,
     ) -> Engine {
         let scan = mode == Mode::Scan;
+        let metrics = sinks.metrics.clone();
         let n = cfg.shards();
         let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
         let dcfg = Arc::new(cfg.detect.clone());
@@ -179,10 +189,11 @@ impl Engine {
             }
             let wtx = writer_tx.clone();
             let done = done_tx.clone();
+            let m = metrics.clone();
             shard_handles.push(
                 std::thread::Builder::new()
                     .name(format!("detect-{i}"))
-                    .spawn(move || shard_loop(det, rx, wtx, done))
+                    .spawn(move || shard_loop(det, rx, wtx, done, m, i))
                     .expect("spawn shard thread"),
             );
             shards.push(tx);
@@ -205,6 +216,8 @@ impl Engine {
             positions: BTreeMap::new(),
             unflushed: 0,
             warm: false,
+            first_read: None,
+            metrics,
         }
     }
 
@@ -230,6 +243,9 @@ impl Engine {
     /// that covers it (a file source, whose position is known only after the read).
     pub fn hold(&mut self, ev: Event) {
         self.events += 1;
+        if self.first_read.is_none() {
+            self.first_read = Some(std::time::Instant::now());
+        }
         // route once here: each shard gets the indices of the events it owns a key of
         let n = self.picks.len();
         let owners = tripline_detect::owners(&ev, n);
@@ -292,10 +308,17 @@ impl Engine {
         ));
         let positions = std::mem::take(&mut self.positions).into_values().collect();
         // The writer outlives the reader; a send error means it died, which `finish` reports.
+        if let Some(m) = &self.metrics {
+            m.batches_in_flight.inc();
+        }
         let _ = self.writer_tx.send(WriterMsg::Batch {
             seq: self.seq,
             positions,
             checkpoint: flush,
+            read: self
+                .first_read
+                .take()
+                .unwrap_or_else(std::time::Instant::now),
         });
         for (s, picks) in self.shards.iter().zip(self.picks.iter_mut()) {
             let _ = s.send(ShardMsg::Batch {
@@ -346,7 +369,10 @@ fn shard_loop(
     rx: Receiver<ShardMsg>,
     wtx: SyncSender<WriterMsg>,
     done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+    shard: usize,
 ) -> (DetectStats, usize) {
+    let mut reported = DetectStats::default();
     while let Ok(ShardMsg::Batch {
         seq,
         events,
@@ -364,6 +390,16 @@ fn shard_loop(
         // hand the batch back to be freed by the reader; if it is gone, free it here
         let _ = done.send(events);
         let outputs = if flush { det.flush() } else { vec![] };
+        if let Some(m) = &metrics {
+            let s = det.stats;
+            m.shard(
+                shard,
+                det.tracked(),
+                s.evictions - reported.evictions,
+                s.expired - reported.expired,
+            );
+            reported = s;
+        }
         if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
             break;
         }
@@ -375,6 +411,7 @@ struct Pending {
     replies: usize,
     positions: Option<Vec<SourcePosition>>,
     checkpoint: bool,
+    read: Option<std::time::Instant>,
     outputs: Vec<Output>,
 }
 
@@ -391,12 +428,15 @@ struct Group {
     batches: usize,
     /// The last batch added was a checkpoint: the group may be committed.
     complete: bool,
+    /// When each batch's first event was read.
+    read: Vec<std::time::Instant>,
 }
 
 impl Group {
     fn add(&mut self, p: Pending) {
         self.batches += 1;
         self.complete = p.checkpoint;
+        self.read.extend(p.read);
         for o in p.outputs {
             match o {
                 Output::Alert(a) => match self.index.get(&a.id) {
@@ -451,18 +491,20 @@ fn writer_loop(
             open = false;
         }
         while let Some(m) = msg.take() {
-            let (seq, positions, checkpoint, outputs, reply) = match m {
+            let (seq, positions, checkpoint, read, outputs, reply) = match m {
                 WriterMsg::Batch {
                     seq,
                     positions,
                     checkpoint,
-                } => (seq, Some(positions), checkpoint, vec![], 0),
-                WriterMsg::Shard { seq, outputs } => (seq, None, false, outputs, 1),
+                    read,
+                } => (seq, Some(positions), checkpoint, Some(read), vec![], 0),
+                WriterMsg::Shard { seq, outputs } => (seq, None, false, None, outputs, 1),
             };
             let p = pending.entry(seq).or_insert(Pending {
                 replies: 0,
                 positions: None,
                 checkpoint: false,
+                read: None,
                 outputs: vec![],
             });
             p.replies += reply;
@@ -470,6 +512,7 @@ fn writer_loop(
             if positions.is_some() {
                 p.positions = positions;
                 p.checkpoint = checkpoint;
+                p.read = read;
             }
             // collect every complete batch, in order
             while pending
@@ -498,6 +541,9 @@ fn writer_loop(
             continue;
         }
         let g = std::mem::take(&mut group);
+        if let Some(m) = &sinks.metrics {
+            m.batches_in_flight.dec_by(g.batches as i64);
+        }
         if err.is_some() {
             continue; // keep draining so the reader never blocks on a dead writer
         }
@@ -511,10 +557,25 @@ fn writer_loop(
             err = Some(e);
             continue;
         }
-        written.commit_seconds += t.elapsed().as_secs_f64();
+        let took = t.elapsed().as_secs_f64();
+        written.commit_seconds += took;
         written.alerts += g.alerts.len() as u64;
         written.commits += 1;
+        if let Some(m) = &sinks.metrics {
+            m.commits.inc();
+            m.commit_seconds.observe(took);
+            m.commit_alerts.observe(g.alerts.len() as f64);
+            for r in &g.read {
+                m.latency_seconds.observe(r.elapsed().as_secs_f64());
+            }
+            for a in &g.alerts {
+                m.alert_written(a.rule, a.severity.as_str());
+            }
+        }
         write_sinks(sinks, &g.alerts);
+        if let Some(f) = sinks.on_commit.as_mut() {
+            g.alerts.iter().for_each(&mut *f);
+        }
         if sinks.finals.is_some() {
             held.extend(g.alerts.into_iter().map(|a| (a.id.clone(), a)));
             report_closed(sinks, &mut held, &g.closed);
@@ -698,6 +759,23 @@ impl FileSource {
         // warm-up lines were counted when they were first read
         self.parser.stats = counted;
         n
+    }
+
+    /// Its counters for the metrics.
+    pub fn counts(&self) -> crate::metrics::SourceCounts {
+        let p = self.parser.stats;
+        crate::metrics::SourceCounts {
+            lines: p.lines,
+            bytes: p.bytes,
+            events: p.events,
+            unparsed: p.unparsed,
+            truncated: p.truncated + self.tail.truncated(),
+            parse_errors: self.bad_lines,
+        }
+    }
+
+    pub fn is_cowrie(&self) -> bool {
+        self.cowrie
     }
 
     /// Counters of the line parser (lines, events, unparsed, truncated).

@@ -18,6 +18,8 @@ use tripline_store::{AlertQuery, SourcePosition, Store};
 /// A watched file and whether its absence or error was already reported.
 struct Watched {
     src: FileSource,
+    /// Its counters as last reported to the metrics.
+    counted: crate::metrics::SourceCounts,
     missing_reported: bool,
     /// Resumed from a stored position (so there is something to warm up from).
     resumed: bool,
@@ -83,6 +85,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         match FileSource::open(path, is_cowrie, tc, &host, saved.as_ref(), from_start) {
             Ok(src) => sources.push(Watched {
                 src,
+                counted: Default::default(),
                 missing_reported: false,
                 resumed: saved.is_some(),
             }),
@@ -108,11 +111,17 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         );
     }
     // the API binds before anything starts, so a taken port is a clear error, not a half start
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let api = if cfg.api.enabled {
-        Some(Api::start(&cfg, &db)?)
+        Some(Api::start(&cfg, &db, metrics.clone())?)
     } else {
         None
     };
+    sinks.metrics = Some(metrics.clone());
+    if let Some(a) = &api {
+        let state = a.state.clone();
+        sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
+    }
     let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
     let warm_start = Instant::now();
     let mut warmed = 0;
@@ -201,6 +210,16 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let mut busy = false;
         for s in sources.iter_mut() {
             let res = s.src.poll(&mut engine, max_bytes, false);
+            let now = s.src.counts();
+            if now != s.counted {
+                metrics.source(
+                    if s.src.is_cowrie() { "cowrie" } else { "files" },
+                    &s.src.tail.path().display().to_string(),
+                    s.counted,
+                    now,
+                );
+                s.counted = now;
+            }
             match res {
                 Ok(Poll::Data) => {
                     busy = true;
@@ -294,11 +313,17 @@ struct Api {
 }
 
 impl Api {
-    fn start(cfg: &Config, db: &std::path::Path) -> Result<Api> {
+    fn start(
+        cfg: &Config,
+        db: &std::path::Path,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Api> {
         let dir = cfg.data_dir();
         let token = tripline_api::token::load_or_create(&dir)
             .with_context(|| format!("api token in {}", dir.display()))?;
-        let state = Arc::new(tripline_api::ApiState::open(db, token, 2)?);
+        let state = Arc::new(
+            tripline_api::ApiState::open(db, token, 2)?.with_metrics(move || metrics.render()),
+        );
         let listener = std::net::TcpListener::bind(&cfg.api.bind).with_context(|| {
             format!(
                 "api.bind = {:?}: cannot listen there (in use? set another port or [api] enabled = false)",

@@ -181,6 +181,51 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     let (status, body) = http(&d.api, "POST", &ack, Some(token));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"state\":\"acknowledged\""), "{body}");
+    // the live stream: an alert stored after subscribing arrives as an SSE event
+    {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(&d.api).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut got = String::new();
+        let mut buf = [0u8; 4096];
+        // the response head first, so the subscription exists before the attack is written
+        while !got.contains("\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "stream closed: {got}");
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+        append(&log, &failures("198.51.100.9", 5));
+        let end = Instant::now() + Duration::from_secs(5);
+        while !got.contains("198.51.100.9") {
+            assert!(Instant::now() < end, "no alert on the stream: {got}");
+            let n = s.read(&mut buf).unwrap();
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        assert!(got.contains("event: alert"), "{got}");
+    }
+    d.wait_alert("ssh.bruteforce", "198.51.100.9");
+
+    // every stage in the metrics
+    assert_eq!(http(&d.api, "GET", "/metrics", None).0, 401);
+    let (status, text) = http(&d.api, "GET", "/metrics", Some(token));
+    assert_eq!(status, 200);
+    let source = log.display().to_string();
+    for want in [
+        format!("tripline_sensor_lines_total{{sensor=\"files\",source=\"{source}\"}} 10\n"),
+        format!("tripline_sensor_events_total{{sensor=\"files\",source=\"{source}\"}} 10\n"),
+        "tripline_store_alert_writes_total{rule=\"ssh.bruteforce\",severity=\"high\"} 2\n".into(),
+        "tripline_pipeline_latency_seconds_count ".into(),
+        "tripline_detect_tracked_entities{shard=\"0\"}".into(),
+        "tripline_process_resident_memory_bytes ".into(),
+    ] {
+        assert!(text.contains(&want), "no {want:?} in\n{text}");
+    }
 
     // rename rotation: the last lines of the old file arrive after the rename
     let rotated = dir.path().join("auth.log.1");
