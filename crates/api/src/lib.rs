@@ -23,6 +23,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tripline_event::{Severity, Timestamp};
 use tripline_store::{AlertQuery, Cursor, Store, StoreError, STATES};
 
@@ -123,16 +124,86 @@ pub fn app(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-/// Serve `app` on `listener` until `shutdown` resolves, then finish the requests in flight.
-/// (Timeouts and connection limits against slow clients are not in place yet.)
+/// Only `/metrics`, without the token: for a separate bind a Prometheus server scrapes
+/// (off unless configured).
+pub fn metrics_app(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .with_state(state)
+}
+
+/// What slow or greedy clients get.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Open connections at once; more are closed at accept.
+    pub max_connections: usize,
+    /// Time to send a request's headers once they start.
+    pub header_timeout: Duration,
+    /// Time to answer a request (not to stream a response body: the live stream lasts).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serve `app` on `listener` until `shutdown` resolves, within `limits`: a client that sends
+/// its headers too slowly is disconnected, connections beyond the limit are closed at once,
+/// and a request that takes too long is answered 503.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let timeout = limits.request_timeout;
+    let app = app.layer(middleware::from_fn(
+        move |req: Request, next: Next| async move {
+            match tokio::time::timeout(timeout, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timed out").into_response()
+                }
+            }
+        },
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                // out of descriptors and the like: back off, keep serving
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream); // full: close at once rather than queue
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
 }
 
 /// A JSON error: `{"error": "…", "parameter": "…"}`.

@@ -303,3 +303,113 @@ async fn the_stream_carries_each_stored_alert() {
     let (s, _, _) = call(&r, "GET", "/api/v1/stream", None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+/// Over a real socket: a client that dribbles its headers is cut off, connections beyond the
+/// limit are closed at accept, and the server keeps answering everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_surplus_clients_cannot_pin_the_server() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let r = rig();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = tripline_api::Limits {
+        max_connections: 3,
+        header_timeout: Duration::from_millis(300),
+        request_timeout: Duration::from_secs(5),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(tripline_api::serve(
+        listener,
+        app(r.state.clone()),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    async fn health(addr: std::net::SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out)).await;
+        out
+    }
+    assert!(health(addr).await.starts_with("HTTP/1.1 200"));
+
+    // a slow client: half a request line, then nothing
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTT").await.unwrap();
+    let mut buf = [0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(3), slow.read(&mut buf))
+        .await
+        .expect("slow client was not cut off")
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // fill every slot with idle half-requests: the next connection is closed at once
+    let mut hogs = vec![];
+    for _ in 0..3 {
+        let mut h = TcpStream::connect(addr).await.unwrap();
+        h.write_all(b"GET").await.unwrap();
+        hogs.push(h);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let n = tokio::time::timeout(Duration::from_secs(2), extra.read(&mut buf))
+        .await
+        .expect("a surplus connection was kept waiting")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "served beyond the limit");
+    // the hogs time out, and the server answers again
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    drop(hogs);
+    assert!(health(addr).await.starts_with("HTTP/1.1 200"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_except_on_their_own_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    Store::open(&db).unwrap();
+    let state = Arc::new(
+        ApiState::open(&db, TOKEN.into(), 1)
+            .unwrap()
+            .with_metrics(|| "tripline_up 1\n# EOF\n".to_string()),
+    );
+    let get = |router: axum::Router, uri: &str, token: bool| {
+        let mut req = Request::builder().uri(uri);
+        if token {
+            req = req.header("authorization", format!("Bearer {TOKEN}"));
+        }
+        router.oneshot(req.body(Body::empty()).unwrap())
+    };
+    let res = get(app(state.clone()), "/metrics", false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = get(app(state.clone()), "/metrics", true).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let open = tripline_api::metrics_app(state.clone());
+    let res = get(open.clone(), "/metrics", false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"tripline_up 1\n# EOF\n");
+    // nothing else is reachable there, with or without a token
+    for uri in ["/api/v1/alerts", "/readyz", "/api/v1/stream"] {
+        let res = get(open.clone(), uri, true).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+}

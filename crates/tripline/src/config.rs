@@ -107,6 +107,9 @@ pub struct ApiConfig {
     pub enabled: bool,
     /// Address and port to listen on; loopback unless you mean otherwise.
     pub bind: String,
+    /// A second address serving only `/metrics`, without the token (Prometheus convention).
+    /// Empty: off.
+    pub metrics_bind: String,
 }
 
 impl Default for ApiConfig {
@@ -114,6 +117,7 @@ impl Default for ApiConfig {
         ApiConfig {
             enabled: true,
             bind: "127.0.0.1:8731".into(),
+            metrics_bind: String::new(),
         }
     }
 }
@@ -303,6 +307,19 @@ impl Config {
             p.push(format!(
                 "api.bind = {:?}: expected an address and port like 127.0.0.1:8731",
                 self.api.bind
+            ));
+        }
+        if self.api.enabled
+            && !self.api.metrics_bind.is_empty()
+            && self
+                .api
+                .metrics_bind
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            p.push(format!(
+                "api.metrics_bind = {:?}: expected an address and port like 127.0.0.1:9731, or empty",
+                self.api.metrics_bind
             ));
         }
         if self.parallel_processing > 256 {

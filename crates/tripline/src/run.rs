@@ -324,16 +324,24 @@ impl Api {
         let state = Arc::new(
             tripline_api::ApiState::open(db, token, 2)?.with_metrics(move || metrics.render()),
         );
-        let listener = std::net::TcpListener::bind(&cfg.api.bind).with_context(|| {
-            format!(
-                "api.bind = {:?}: cannot listen there (in use? set another port or [api] enabled = false)",
-                cfg.api.bind
-            )
-        })?;
-        listener.set_nonblocking(true)?;
+        let listen = |key: &str, at: &str| -> Result<std::net::TcpListener> {
+            let l = std::net::TcpListener::bind(at).with_context(|| {
+                format!(
+                    "api.{key} = {at:?}: cannot listen there (in use? set another port or [api] enabled = false)"
+                )
+            })?;
+            l.set_nonblocking(true)?;
+            Ok(l)
+        };
+        let listener = listen("bind", &cfg.api.bind)?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match cfg.api.metrics_bind.as_str() {
+            "" => None,
+            at => Some(listen("metrics_bind", at)?),
+        };
         let (shutdown, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = tripline_api::app(state.clone());
+        let metrics_app = tripline_api::metrics_app(state.clone());
         let thread = std::thread::Builder::new()
             .name("api".into())
             .spawn(move || {
@@ -350,11 +358,33 @@ impl Api {
                     }
                 };
                 let served = rt.block_on(async move {
+                    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+                    let metrics = match metrics_listener {
+                        Some(l) => Some(tokio::spawn(tripline_api::serve(
+                            tokio::net::TcpListener::from_std(l)?,
+                            metrics_app,
+                            tripline_api::Limits::default(),
+                            async {
+                                let _ = metrics_stopped.await;
+                            },
+                        ))),
+                        None => None,
+                    };
                     let listener = tokio::net::TcpListener::from_std(listener)?;
-                    tripline_api::serve(listener, app, async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
+                    let served = tripline_api::serve(
+                        listener,
+                        app,
+                        tripline_api::Limits::default(),
+                        async {
+                            let _ = stop_rx.await;
+                        },
+                    )
+                    .await;
+                    let _ = stop_metrics.send(());
+                    if let Some(m) = metrics {
+                        let _ = m.await;
+                    }
+                    served
                 });
                 if let Err(e) = served {
                     eprintln!("tripline: api: {e}");
