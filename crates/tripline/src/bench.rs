@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One measured run of a child process.
@@ -262,54 +263,113 @@ fn stamped_lines(
     rx
 }
 
+/// A `tripline run` started for a benchmark: its time-stamped stderr and stdout lines, and what
+/// its ready line said.
+struct Daemon {
+    child: std::process::Child,
+    pid: u32,
+    spawned: Instant,
+    ready_at: Instant,
+    ready_line: String,
+    stdout: std::sync::mpsc::Receiver<(Instant, String)>,
+}
+
+impl Daemon {
+    /// Start `tripline -c cfg run` and wait (10 s at most) for its ready line.
+    fn start(cfg: &Path) -> Result<Daemon> {
+        let spawned = Instant::now();
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("-c")
+            .arg(cfg)
+            .arg("run")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let pid = child.id();
+        let stderr = stamped_lines(child.stderr.take().context("stderr")?);
+        let stdout = stamped_lines(child.stdout.take().context("stdout")?);
+        let (ready_at, ready_line) = loop {
+            match stderr.recv_timeout(Duration::from_secs(10)) {
+                Ok((t, l)) if l.contains("ready in") => break (t, l),
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("tripline run did not report ready");
+                }
+            }
+        };
+        Ok(Daemon {
+            child,
+            pid,
+            spawned,
+            ready_at,
+            ready_line,
+            stdout,
+        })
+    }
+
+    /// The value after `key` in the ready line, up to `;` or a space.
+    fn ready_field(&self, key: &str) -> Option<&str> {
+        self.ready_line
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split([';', ' ']).next())
+    }
+
+    /// SIGTERM, as an operator would; the time it took to exit, or `None` (then killed).
+    fn stop(mut self) -> Result<Option<Duration>> {
+        let t = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        while t.elapsed() < Duration::from_secs(10) {
+            if self.child.try_wait()?.is_some() {
+                return Ok(Some(t.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        Ok(None)
+    }
+}
+
+/// A daemon configuration for benchmarks: one watched file, the store, the API on a free port.
+fn daemon_config(dir: &Path, log: &Path, db: &Path, extra: &str) -> Result<PathBuf> {
+    let cfg = dir.join("bench.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = {data:?}\n[sources.files]\npaths = [{log:?}]\n\
+             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
+             [store]\npath = {db:?}\n[api]\nbind = \"127.0.0.1:0\"\n{extra}",
+            data = dir.display().to_string(),
+            log = log.display().to_string(),
+            db = db.display().to_string()
+        ),
+    )?;
+    Ok(cfg)
+}
+
 /// `tripline bench live`: ready time, idle RSS and append → committed alert latency over
 /// `samples` attacks.
 pub fn live(samples: usize) -> Result<()> {
     let dir = temp_dir("live")?;
     let log = dir.join("auth.log");
     std::fs::write(&log, "")?;
-    let cfg = dir.join("live.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "data_dir = {data:?}\n[sources.files]\npaths = [{log:?}]\n\
-             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
-             [store]\npath = {db:?}\n[output]\nstdout_json = true\n\
-             [api]\nbind = \"127.0.0.1:0\"\n",
-            data = dir.display().to_string(),
-            log = log.display().to_string(),
-            db = dir.join("live.db").display().to_string()
-        ),
+    let cfg = daemon_config(
+        &dir,
+        &log,
+        &dir.join("live.db"),
+        "[output]\nstdout_json = true\n",
     )?;
-    let spawned = Instant::now();
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("-c")
-        .arg(&cfg)
-        .arg("run")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let pid = child.id();
-    // each line of the daemon's stderr ("ready in X ms") and stdout (alerts), time-stamped
-    let ready_rx = stamped_lines(child.stderr.take().context("stderr")?);
-    let alert_rx = stamped_lines(child.stdout.take().context("stdout")?);
+    let d = Daemon::start(&cfg)?;
     let result = (|| -> Result<()> {
-        let (ready_at, ready_line) = loop {
-            let (t, l) = ready_rx
-                .recv_timeout(Duration::from_secs(10))
-                .context("tripline run did not report ready")?;
-            if l.contains("ready in") {
-                break (t, l);
-            }
-        };
-        let internal: f64 = ready_line
-            .split("ready in ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
+        let internal: f64 = d
+            .ready_field("ready in ")
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN);
         std::thread::sleep(Duration::from_secs(1));
-        let idle = status_kb(&pid.to_string(), "VmRSS");
+        let idle = status_kb(&d.pid.to_string(), "VmRSS");
         let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
         let mut lat = vec![];
         for i in 0..samples {
@@ -327,7 +387,8 @@ pub fn live(samples: usize) -> Result<()> {
             f.write_all(batch.as_bytes())?;
             let t0 = Instant::now();
             loop {
-                let (t, l) = alert_rx
+                let (t, l) = d
+                    .stdout
                     .recv_timeout(Duration::from_secs(5))
                     .with_context(|| format!("no alert for {ip} within 5 s"))?;
                 if l.contains(&want) && l.contains("\"rule\":\"ssh.bruteforce\"") {
@@ -338,10 +399,10 @@ pub fn live(samples: usize) -> Result<()> {
             std::thread::sleep(Duration::from_millis(20));
         }
         lat.sort_by(f64::total_cmp);
-        let busy = status_kb(&pid.to_string(), "VmRSS");
+        let busy = status_kb(&d.pid.to_string(), "VmRSS");
         println!(
             "ready: {internal:.1} ms (reported), {:.1} ms from spawn",
-            ready_at.duration_since(spawned).as_secs_f64() * 1000.0
+            d.ready_at.duration_since(d.spawned).as_secs_f64() * 1000.0
         );
         println!("idle rss: {:.1} MB", idle as f64 / 1024.0);
         println!("rss after the attacks: {:.1} MB", busy as f64 / 1024.0);
@@ -355,28 +416,220 @@ pub fn live(samples: usize) -> Result<()> {
         );
         Ok(())
     })();
-    // SIGTERM, as an operator would; then make sure it is gone
-    let t = Instant::now();
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let mut stopped = false;
-    while t.elapsed() < Duration::from_secs(10) {
-        if child.try_wait()?.is_some() {
-            stopped = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    if stopped {
-        println!(
-            "stop after SIGTERM: {:.1} ms",
-            t.elapsed().as_secs_f64() * 1000.0
-        );
-    } else {
-        let _ = child.kill();
-        println!("stop after SIGTERM: did not stop within 10 s");
+    match d.stop()? {
+        Some(t) => println!("stop after SIGTERM: {:.1} ms", t.as_secs_f64() * 1000.0),
+        None => println!("stop after SIGTERM: did not stop within 10 s"),
     }
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// `tripline bench api`: `GET /api/v1/alerts?limit=50` at a fixed `rate` for `seconds` against
+/// a daemon whose store holds `alerts` alerts, while it ingests attack lines. Open-loop: every
+/// request has its planned start, and its latency counts from there, so a stalled server is
+/// not hidden by the client waiting for it (what wrk2 does).
+pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<()> {
+    let dir = temp_dir("api")?;
+    let log = dir.join("auth.log");
+    std::fs::write(&log, "")?;
+    let db = dir.join("api.db");
+    eprintln!("storing {alerts} alerts …");
+    fill_store(&db, alerts)?;
+    let cfg = daemon_config(&dir, &log, &db, "")?;
+    let d = Daemon::start(&cfg)?;
+    let result = (|| -> Result<()> {
+        let addr = d
+            .ready_field("api http://")
+            .context("no api address in the ready line")?
+            .to_string();
+        let token = std::fs::read_to_string(tripline_api::token::path(&dir))?
+            .trim()
+            .to_string();
+        // ingest meanwhile: a brute force from a new address every 10 ms
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let feeder = {
+            let (stop, log) = (stop.clone(), log.clone());
+            std::thread::spawn(move || -> Result<u64> {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = tripline_event::Timestamp::now();
+                    let ip = format!("198.19.{}.{}", (n / 250) % 250, n % 250 + 1);
+                    let mut batch = String::new();
+                    for k in 0..5 {
+                        batch.push_str(&format!(
+                            "{now} bench-host sshd[{}]: Failed password for root from {ip} port {} ssh2\n",
+                            5000 + k,
+                            40000 + k
+                        ));
+                    }
+                    f.write_all(batch.as_bytes())?;
+                    n += 5;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(n)
+            })
+        };
+        eprintln!("{rate} requests/s for {seconds} s over {connections} connections …");
+        let per_conn = (rate as f64 / connections.max(1) as f64).max(1.0);
+        let start = Instant::now() + Duration::from_millis(100);
+        let workers: Vec<_> = (0..connections.max(1))
+            .map(|c| {
+                let (addr, token) = (addr.clone(), token.clone());
+                std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
+                    let mut conn = HttpConn::open(&addr)?;
+                    let req = format!(
+                        "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
+                         Authorization: Bearer {token}\r\n\r\n"
+                    );
+                    let mut lat = vec![];
+                    let mut errors = 0;
+                    let total = (per_conn * seconds as f64) as u64;
+                    // stagger connections across one interval
+                    let offset = Duration::from_secs_f64(c as f64 / rate as f64);
+                    for i in 0..total {
+                        let due = start + offset + Duration::from_secs_f64(i as f64 / per_conn);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        match conn.request(&req) {
+                            Ok(200) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
+                            _ => {
+                                errors += 1;
+                                conn = HttpConn::open(&addr)?;
+                            }
+                        }
+                    }
+                    Ok((lat, errors))
+                })
+            })
+            .collect();
+        let mut lat = vec![];
+        let mut errors = 0;
+        for w in workers {
+            let (l, e) = w
+                .join()
+                .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
+            lat.extend(l);
+            errors += e;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let fed = feeder
+            .join()
+            .map_err(|_| anyhow::anyhow!("feeder panicked"))??;
+        lat.sort_by(f64::total_cmp);
+        println!("alerts stored: {alerts}");
+        println!("requests: {} ok, {errors} failed", lat.len());
+        println!(
+            "achieved rate: {:.0} requests/s",
+            lat.len() as f64 / elapsed
+        );
+        println!("lines ingested meanwhile: {fed}");
+        println!(
+            "GET /api/v1/alerts?limit=50 latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            pct(&lat, 50.0),
+            pct(&lat, 90.0),
+            pct(&lat, 99.0),
+            pct(&lat, 100.0)
+        );
+        println!(
+            "daemon rss: {:.1} MB",
+            status_kb(&d.pid.to_string(), "VmRSS") as f64 / 1024.0
+        );
+        Ok(())
+    })();
+    let _ = d.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// `n` synthetic alerts in the store at `db`, in transactions of 10,000, spread over the last
+/// 30 days across every rule and severity.
+fn fill_store(db: &Path, n: u64) -> Result<()> {
+    use tripline_event::{Alert, Entity, Severity, Timestamp};
+    let mut store = tripline_store::Store::open(db)?;
+    let now = Timestamp::now().secs();
+    let rules = tripline_detect::RULES;
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..n {
+        let rule = &rules[(i % rules.len() as u64) as usize];
+        let ip: std::net::IpAddr =
+            std::net::Ipv4Addr::from(0x0a00_0000u32 + (i % 5_000_000) as u32).into();
+        let entity = Entity::Ip(ip);
+        let last = Timestamp::from_secs(now - 30 * 86_400 + (i * 30 * 86_400 / n.max(1)) as i64);
+        batch.push(Alert {
+            id: Alert::make_id(rule.id, &entity, last),
+            rule: rule.id,
+            severity: Severity::ALL[(i % 5) as usize],
+            score: 0.7,
+            entity,
+            src_ip: Some(ip),
+            user: Some("root".into()),
+            host: "bench-host".into(),
+            techniques: rule.techniques,
+            count: 5 + i % 50,
+            first_seen: last.add_secs(-60),
+            last_seen: last,
+            explanation: format!("{} failed SSH logins from {ip}", 5 + i % 50),
+            evidence: vec![
+                format!("Nov 20 06:26:09 bench-host sshd[1]: Failed password for root from {ip} port 22 ssh2").into();
+                6
+            ],
+        });
+        if batch.len() == 10_000 || i + 1 == n {
+            store.commit(&batch, &[], &[])?;
+            batch.clear();
+        }
+    }
+    Ok(())
+}
+
+/// One keep-alive HTTP/1.1 connection for the load generator.
+struct HttpConn {
+    r: std::io::BufReader<std::net::TcpStream>,
+    w: std::net::TcpStream,
+}
+
+impl HttpConn {
+    fn open(addr: &str) -> Result<HttpConn> {
+        let s = std::net::TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(HttpConn {
+            r: std::io::BufReader::new(s.try_clone()?),
+            w: s,
+        })
+    }
+
+    /// Send `req`, read the whole response; its status.
+    fn request(&mut self, req: &str) -> Result<u16> {
+        use std::io::Read;
+        self.w.write_all(req.as_bytes())?;
+        let mut line = String::new();
+        self.r.read_line(&mut line)?;
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("bad status line")?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.r.read_line(&mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some(v) = l
+                .split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            {
+                len = v.1.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.r.read_exact(&mut body)?;
+        Ok(status)
+    }
 }

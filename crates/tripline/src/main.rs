@@ -148,6 +148,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         cap: usize,
     },
+    /// `GET /api/v1/alerts?limit=50` at a fixed rate against a daemon holding many alerts
+    /// while it ingests
+    Api {
+        #[arg(long, default_value_t = 1_000_000)]
+        alerts: u64,
+        /// Requests per second, planned (open loop)
+        #[arg(long, default_value_t = 2000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -357,6 +370,12 @@ fn real_main(cli: Cli) -> Result<()> {
             } => bench::scan(lines, runs, keep, &sshguard),
             BenchCmd::Live { samples } => bench::live(samples),
             BenchCmd::Flood { lines, ips, cap } => bench::flood(lines, ips, cap),
+            BenchCmd::Api {
+                alerts,
+                rate,
+                seconds,
+                connections,
+            } => bench::api(alerts, rate, seconds, connections),
         },
     }
 }
