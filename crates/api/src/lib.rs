@@ -45,6 +45,8 @@ pub struct ApiState {
     live: tokio::sync::broadcast::Sender<Arc<str>>,
     /// Renders `/metrics` (Prometheus text) when the daemon provides it.
     metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
+    /// The sources' live state for `/api/v1/sensors`, when the daemon provides it.
+    sensors: Option<Box<dyn Fn() -> serde_json::Value + Send + Sync>>,
 }
 
 /// Alerts a slow stream client may fall behind by before it is told how many it missed.
@@ -68,7 +70,17 @@ impl ApiState {
             ready: AtomicBool::new(false),
             live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             metrics: None,
+            sensors: None,
         })
+    }
+
+    /// Serve `/api/v1/sensors` with what `state` returns (a JSON array of sources).
+    pub fn with_sensors(
+        mut self,
+        state: impl Fn() -> serde_json::Value + Send + Sync + 'static,
+    ) -> Self {
+        self.sensors = Some(Box::new(state));
+        self
     }
 
     /// Serve `/metrics` with what `render` returns (Prometheus text format).
@@ -114,6 +126,9 @@ pub fn app(state: Arc<ApiState>) -> Router {
         .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge))
         .route("/api/v1/alerts/{id}/resolve", post(resolve))
         .route("/api/v1/stream", get(stream))
+        .route("/api/v1/entities", get(entities))
+        .route("/api/v1/stats", get(stats))
+        .route("/api/v1/sensors", get(sensors))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
@@ -306,23 +321,29 @@ fn parse_time(name: &str, v: &str) -> Result<Timestamp, ApiError> {
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
         return Ok(Timestamp(t.as_microsecond()));
     }
-    let (num, unit) = v.split_at(v.len().saturating_sub(1));
+    match duration_secs(v) {
+        Some(secs) => Ok(Timestamp::now().add_secs(-secs)),
+        None => Err(ApiError::bad(
+            name,
+            format!("{name}: expected RFC 3339, Unix seconds or a duration like 15m, 2h, 7d"),
+        )),
+    }
+}
+
+/// `45s`, `15m`, `2h`, `7d` in seconds (up to 100 years).
+fn duration_secs(v: &str) -> Option<i64> {
+    let (num, unit) = v.split_at(v.len().checked_sub(1)?);
     let mult = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => 0,
+        _ => return None,
     };
-    match num.parse::<i64>() {
-        Ok(n) if mult > 0 && (0..=100 * 365 * 86_400).contains(&(n * mult)) => {
-            Ok(Timestamp::now().add_secs(-(n * mult)))
-        }
-        _ => Err(ApiError::bad(
-            name,
-            format!("{name}: expected RFC 3339, Unix seconds or a duration like 15m, 2h, 7d"),
-        )),
-    }
+    let n = num.parse::<i64>().ok()?;
+    (0..=100 * 365 * 86_400 / mult)
+        .contains(&n)
+        .then_some(n * mult)
 }
 
 /// The alert list's filters, from the query string; an unknown or malformed parameter is named.
@@ -575,4 +596,123 @@ async fn metrics(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> 
             .into_response()),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no metrics here")),
     }
+}
+
+/// `since` / `until` / `limit` / `bucket` for the summary routes; defaults: the last 24 hours.
+struct Window {
+    since: Timestamp,
+    until: Timestamp,
+    limit: usize,
+    bucket_secs: i64,
+}
+
+fn window(pairs: &[(String, String)], allowed: &[&str]) -> Result<Window, ApiError> {
+    let mut w = Window {
+        since: Timestamp::now().add_secs(-86_400),
+        until: Timestamp(i64::MAX),
+        limit: 20,
+        bucket_secs: 3600,
+    };
+    for (k, v) in pairs {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ApiError::bad(k, format!("unknown parameter {k:?}")));
+        }
+        match k.as_str() {
+            "since" => w.since = parse_time(k, v)?,
+            "until" => w.until = parse_time(k, v)?,
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => w.limit = n,
+                _ => return Err(ApiError::bad(k, format!("limit: 1 to {MAX_PAGE}"))),
+            },
+            _ => match duration_secs(v) {
+                Some(s) if (60..=30 * 86_400).contains(&s) => w.bucket_secs = s,
+                _ => {
+                    return Err(ApiError::bad(
+                        k,
+                        "bucket: a duration from 1m to 30d, like 5m or 1h",
+                    ))
+                }
+            },
+        }
+    }
+    if w.since >= w.until {
+        return Err(ApiError::bad("since", "since: must be before until"));
+    }
+    Ok(w)
+}
+
+/// Run a store read off the async threads.
+async fn read<T: Send + 'static>(
+    st: Arc<ApiState>,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || st.read(f))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+        .map_err(ApiError::internal)
+}
+
+/// `GET /api/v1/entities`: the entities with the highest alert scores in the window.
+async fn entities(
+    State(st): State<Arc<ApiState>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let w = window(&pairs, &["since", "until", "limit"])?;
+    let top = read(st, move |s| s.top_entities(w.since, w.until, w.limit)).await?;
+    Ok(Json(serde_json::json!({ "entities": top })).into_response())
+}
+
+/// `GET /api/v1/stats`: alert counts per time bucket, by severity, rule and ATT&CK technique.
+async fn stats(
+    State(st): State<Arc<ApiState>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let w = window(&pairs, &["since", "until", "bucket"])?;
+    let bucket = w.bucket_secs * 1_000_000;
+    let counts = read(st, move |s| s.alert_counts(w.since, w.until, bucket)).await?;
+    let mut buckets: Vec<serde_json::Value> = vec![];
+    for c in counts {
+        let start = serde_json::to_value(c.bucket).unwrap_or_default();
+        if buckets.last().map(|b| &b["start"]) != Some(&start) {
+            buckets.push(serde_json::json!({
+                "start": start, "total": 0,
+                "by_severity": {}, "by_rule": {}, "by_technique": {},
+            }));
+        }
+        let Some(b) = buckets.last_mut() else {
+            continue;
+        };
+        let add = |v: &mut serde_json::Value, n: u64| {
+            *v = (v.as_u64().unwrap_or(0) + n).into();
+        };
+        add(&mut b["total"], c.alerts);
+        add(&mut b["by_severity"][c.severity.as_str()], c.alerts);
+        add(&mut b["by_rule"][c.rule], c.alerts);
+        for t in tripline_detect::rule_info(c.rule)
+            .map(|r| r.techniques)
+            .unwrap_or_default()
+        {
+            add(&mut b["by_technique"][*t], c.alerts);
+        }
+    }
+    Ok(
+        Json(serde_json::json!({ "bucket_seconds": w.bucket_secs, "buckets": buckets }))
+            .into_response(),
+    )
+}
+
+/// `GET /api/v1/sensors`: each source's state (what the daemon reports), or, outside the daemon,
+/// the stored positions.
+async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    if let Some(f) = &st.sensors {
+        return Ok(Json(serde_json::json!({ "sensors": f() })).into_response());
+    }
+    let positions = read(st, |s| s.positions()).await?;
+    let list: Vec<_> = positions
+        .iter()
+        .map(|p| serde_json::json!({ "name": p.name, "offset": p.offset, "cursor": p.cursor }))
+        .collect();
+    Ok(Json(serde_json::json!({ "sensors": list })).into_response())
 }

@@ -413,3 +413,70 @@ async fn metrics_need_the_token_except_on_their_own_bind() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
     }
 }
+
+#[tokio::test]
+async fn entities_stats_and_sensors_summarise_the_store() {
+    let r = rig();
+    // the rig's alerts were last seen in Nov 2023: ask for that window
+    let (s, b) = get(
+        &r,
+        "/api/v1/entities?since=1699990000&until=1700010000&limit=3",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let list = b["entities"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["type"], "ip");
+    assert_eq!(list[0]["severity"], "high");
+    assert!(list[0]["alerts"].as_u64().unwrap() >= 1);
+    let (_, b) = get(&r, "/api/v1/entities").await;
+    assert_eq!(
+        b["entities"].as_array().unwrap().len(),
+        0,
+        "nothing in the last 24 h"
+    );
+
+    let (s, b) = get(
+        &r,
+        "/api/v1/stats?since=1699990000&until=1700010000&bucket=1m",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["bucket_seconds"], 60);
+    let buckets = b["buckets"].as_array().unwrap();
+    let total: u64 = buckets.iter().map(|x| x["total"].as_u64().unwrap()).sum();
+    assert_eq!(total, r.alerts.len() as u64);
+    let high: u64 = buckets
+        .iter()
+        .map(|x| x["by_severity"]["high"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(high, 8);
+    let guessing: u64 = buckets
+        .iter()
+        .map(|x| x["by_technique"]["T1110.001"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(guessing, 8, "ssh.bruteforce carries T1110.001");
+    assert!(buckets
+        .windows(2)
+        .all(|w| w[0]["start"].as_str() < w[1]["start"].as_str()));
+
+    for (uri, param) in [
+        ("/api/v1/stats?bucket=1s", "bucket"),
+        ("/api/v1/stats?bucket=lots", "bucket"),
+        ("/api/v1/stats?limit=3", "limit"),
+        ("/api/v1/entities?bucket=1h", "bucket"),
+        (
+            "/api/v1/entities?since=1700000000&until=1600000000",
+            "since",
+        ),
+    ] {
+        let (s, b) = get(&r, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {b}");
+        assert_eq!(b["parameter"], param, "{uri}: {b}");
+    }
+
+    // outside a daemon the sensors are the stored positions
+    let (s, b) = get(&r, "/api/v1/sensors").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["sensors"], serde_json::json!([]));
+}

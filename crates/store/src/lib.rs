@@ -124,6 +124,31 @@ impl std::str::FromStr for Cursor {
     }
 }
 
+/// An entity's alerts, summed up ([`Store::top_entities`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntitySummary {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    /// The highest score of its alerts.
+    pub score: f32,
+    pub severity: Severity,
+    pub alerts: u64,
+    /// Events its alerts counted.
+    pub events: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+/// Alerts of one rule and severity in one time bucket ([`Store::alert_counts`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlertCount {
+    pub bucket: Timestamp,
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub alerts: u64,
+}
+
 /// Workflow states an alert can be put in by a person.
 pub const STATES: [&str; 3] = ["open", "acknowledged", "resolved"];
 
@@ -504,6 +529,98 @@ impl Store {
             .query_row("SELECT count(*) FROM alerts", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(|e| classify(&self.path, e))
+    }
+
+    /// The entities with the highest alert scores among alerts last seen in [since, until):
+    /// most severe first, at most `limit`.
+    pub fn top_entities(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EntitySummary>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT entity_type, entity, max(score), max(severity), count(*), sum(count),
+                        min(first_seen), max(last_seen)
+                 FROM alerts WHERE last_seen >= ?1 AND last_seen < ?2
+                 GROUP BY entity_type, entity
+                 ORDER BY max(score) DESC, max(last_seen) DESC LIMIT ?3",
+            )
+            .map_err(sql)?;
+        let rows = st
+            .query_map(params![since.0, until.0, limit as i64], |r| {
+                Ok(EntitySummary {
+                    kind: r.get(0)?,
+                    value: r.get(1)?,
+                    score: r.get::<_, f64>(2)? as f32,
+                    severity: Severity::from_rank(r.get::<_, i64>(3)? as u8)
+                        .unwrap_or(Severity::Info),
+                    alerts: r.get::<_, i64>(4)? as u64,
+                    events: r.get::<_, i64>(5)? as u64,
+                    first_seen: Timestamp(r.get(6)?),
+                    last_seen: Timestamp(r.get(7)?),
+                })
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
+    }
+
+    /// Alert counts per time bucket (`bucket` µs wide, aligned to the epoch) and per rule and
+    /// severity, for alerts last seen in [since, until).
+    pub fn alert_counts(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        bucket: i64,
+    ) -> Result<Vec<AlertCount>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT (last_seen / ?3) * ?3 AS b, rule, severity, count(*)
+                 FROM alerts WHERE last_seen >= ?1 AND last_seen < ?2
+                 GROUP BY b, rule, severity ORDER BY b",
+            )
+            .map_err(sql)?;
+        let rows = st
+            .query_map(params![since.0, until.0, bucket.max(1)], |r| {
+                Ok(AlertCount {
+                    bucket: Timestamp(r.get(0)?),
+                    rule: rule_static(&r.get::<_, String>(1)?).0,
+                    severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
+                        .unwrap_or(Severity::Info),
+                    alerts: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
+    }
+
+    /// Every stored source position (files, the journal cursor).
+    pub fn positions(&self) -> Result<Vec<SourcePosition>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, dev, ino, offset, head_hash, cursor FROM sources ORDER BY name",
+            )
+            .map_err(sql)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(SourcePosition {
+                    name: r.get(0)?,
+                    dev: r.get::<_, i64>(1)? as u64,
+                    ino: r.get::<_, i64>(2)? as u64,
+                    offset: r.get::<_, i64>(3)? as u64,
+                    head_hash: r.get::<_, i64>(4)? as u64,
+                    cursor: r.get(5)?,
+                })
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
     }
 
     /// Delete alerts last seen before `cutoff`; returns how many.

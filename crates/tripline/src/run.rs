@@ -112,8 +112,9 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     }
     // the API binds before anything starts, so a taken port is a clear error, not a half start
     let metrics = Arc::new(crate::metrics::Metrics::new());
+    let sensors: Arc<std::sync::Mutex<Vec<SensorState>>> = Default::default();
     let api = if cfg.api.enabled {
-        Some(Api::start(&cfg, &db, metrics.clone())?)
+        Some(Api::start(&cfg, &db, metrics.clone(), sensors.clone())?)
     } else {
         None
     };
@@ -206,6 +207,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     );
     let poll = Duration::from_secs_f64(cfg.poll_interval_seconds);
     let max_bytes = cfg.max_batch_size * 128;
+    let mut tracker = SensorTracker::new(sources.len());
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
         for s in sources.iter_mut() {
@@ -282,6 +284,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         if journal_lines {
             engine.send();
         }
+        tracker.update(&sources, &sensors);
         if !busy {
             // caught up everywhere: commit what a backlog left between checkpoints
             engine.settle();
@@ -304,6 +307,92 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     Ok(())
 }
 
+/// What `/api/v1/sensors` shows of one watched file: what an operator checks first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SensorState {
+    pub sensor: &'static str,
+    pub path: String,
+    /// `reading`, `missing`, or the error that stops it.
+    pub state: String,
+    /// Bytes read and committed so far, the file's size, and the difference.
+    pub offset: u64,
+    pub size: u64,
+    pub lag_bytes: u64,
+    /// Seconds since the reader was last caught up with the file (0 when it is).
+    pub lag_seconds: f64,
+    pub lines: u64,
+    pub events: u64,
+    pub unparsed_lines: u64,
+    pub truncated_lines: u64,
+    pub parse_errors: u64,
+    /// Lines per second over the last interval (about a second).
+    pub lines_per_second: f64,
+}
+
+/// Refresh the sensors' state (at most once a second).
+struct SensorTracker {
+    last: Instant,
+    prev: Vec<(u64, Instant)>,
+    caught_up: Vec<Instant>,
+}
+
+impl SensorTracker {
+    fn new(n: usize) -> SensorTracker {
+        let now = Instant::now();
+        SensorTracker {
+            last: now - Duration::from_secs(2),
+            prev: vec![(0, now); n],
+            caught_up: vec![now; n],
+        }
+    }
+
+    fn update(&mut self, sources: &[Watched], out: &std::sync::Mutex<Vec<SensorState>>) {
+        let now = Instant::now();
+        if now.duration_since(self.last) < Duration::from_secs(1) {
+            return;
+        }
+        self.last = now;
+        let list: Vec<SensorState> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let c = s.src.counts();
+                let offset = s.src.tail.state().offset;
+                let size = std::fs::metadata(s.src.tail.path())
+                    .map(|m| m.len())
+                    .unwrap_or(0);
+                let lag = size.saturating_sub(offset);
+                if lag == 0 {
+                    self.caught_up[i] = now;
+                }
+                let (lines_before, t_before) = self.prev[i];
+                let dt = now.duration_since(t_before).as_secs_f64().max(1e-3);
+                self.prev[i] = (c.lines, now);
+                SensorState {
+                    sensor: if s.src.is_cowrie() { "cowrie" } else { "files" },
+                    path: s.src.tail.path().display().to_string(),
+                    state: if s.src.tail.is_open() {
+                        "reading".into()
+                    } else {
+                        "missing".into()
+                    },
+                    offset,
+                    size,
+                    lag_bytes: lag,
+                    lag_seconds: now.duration_since(self.caught_up[i]).as_secs_f64(),
+                    lines: c.lines,
+                    events: c.events,
+                    unparsed_lines: c.unparsed,
+                    truncated_lines: c.truncated,
+                    parse_errors: c.parse_errors,
+                    lines_per_second: c.lines.saturating_sub(lines_before) as f64 / dt,
+                }
+            })
+            .collect();
+        *out.lock().unwrap_or_else(|e| e.into_inner()) = list;
+    }
+}
+
 /// The HTTP API on its own small runtime (two worker threads), beside the pipeline.
 struct Api {
     state: Arc<tripline_api::ApiState>,
@@ -317,12 +406,18 @@ impl Api {
         cfg: &Config,
         db: &std::path::Path,
         metrics: Arc<crate::metrics::Metrics>,
+        sensors: Arc<std::sync::Mutex<Vec<SensorState>>>,
     ) -> Result<Api> {
         let dir = cfg.data_dir();
         let token = tripline_api::token::load_or_create(&dir)
             .with_context(|| format!("api token in {}", dir.display()))?;
         let state = Arc::new(
-            tripline_api::ApiState::open(db, token, 2)?.with_metrics(move || metrics.render()),
+            tripline_api::ApiState::open(db, token, 2)?
+                .with_metrics(move || metrics.render())
+                .with_sensors(move || {
+                    let list = sensors.lock().unwrap_or_else(|e| e.into_inner());
+                    serde_json::to_value(&*list).unwrap_or_default()
+                }),
         );
         let listen = |key: &str, at: &str| -> Result<std::net::TcpListener> {
             let l = std::net::TcpListener::bind(at).with_context(|| {

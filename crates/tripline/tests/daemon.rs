@@ -211,6 +211,27 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     }
     d.wait_alert("ssh.bruteforce", "198.51.100.9");
 
+    // the sensors' state: the watched file, read to its end
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, body) = http(&d.api, "GET", "/api/v1/sensors", Some(token));
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let s = &v["sensors"][0];
+        if s["lines"] == 10 && s["lag_bytes"] == 0 {
+            assert_eq!(s["path"], log.display().to_string());
+            assert_eq!(s["state"], "reading");
+            assert_eq!(s["events"], 10);
+            assert_eq!(s["offset"], s["size"]);
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "sensors never showed the file read: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // every stage in the metrics
     assert_eq!(http(&d.api, "GET", "/metrics", None).0, 401);
     let (status, text) = http(&d.api, "GET", "/metrics", Some(token));
