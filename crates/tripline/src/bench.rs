@@ -370,8 +370,24 @@ pub fn live(samples: usize) -> Result<()> {
             .unwrap_or(f64::NAN);
         std::thread::sleep(Duration::from_secs(1));
         let idle = status_kb(&d.pid.to_string(), "VmRSS");
+        // the live stream, as an open dashboard holds it: each line time-stamped on arrival
+        let addr = d
+            .ready_field("api http://")
+            .context("no api address in the ready line")?
+            .to_string();
+        let token = std::fs::read_to_string(tripline_api::token::path(&dir))?;
+        let mut sse = std::net::TcpStream::connect(&addr)?;
+        write!(
+            sse,
+            "GET /api/v1/stream HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+            token.trim()
+        )?;
+        let sse_rx = stamped_lines(sse.try_clone()?);
+        std::thread::sleep(Duration::from_millis(100));
         let mut f = std::fs::OpenOptions::new().append(true).open(&log)?;
         let mut lat = vec![];
+        let mut to_stream = vec![];
+        let mut stored_to_stream = vec![];
         for i in 0..samples {
             let ip = format!("198.18.{}.{}", i / 250, i % 250 + 1);
             let now = tripline_event::Timestamp::now();
@@ -393,12 +409,26 @@ pub fn live(samples: usize) -> Result<()> {
                     .with_context(|| format!("no alert for {ip} within 5 s"))?;
                 if l.contains(&want) && l.contains("\"rule\":\"ssh.bruteforce\"") {
                     lat.push(t.duration_since(t0).as_secs_f64() * 1000.0);
+                    // the same alert on the stream
+                    loop {
+                        let (ts, sl) = sse_rx
+                            .recv_timeout(Duration::from_secs(5))
+                            .with_context(|| format!("no stream event for {ip} within 5 s"))?;
+                        if sl.starts_with("data: ") && sl.contains(&want) {
+                            to_stream.push(ts.duration_since(t0).as_secs_f64() * 1000.0);
+                            stored_to_stream
+                                .push(ts.saturating_duration_since(t).as_secs_f64() * 1000.0);
+                            break;
+                        }
+                    }
                     break;
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         lat.sort_by(f64::total_cmp);
+        to_stream.sort_by(f64::total_cmp);
+        stored_to_stream.sort_by(f64::total_cmp);
         let busy = status_kb(&d.pid.to_string(), "VmRSS");
         println!(
             "ready: {internal:.1} ms (reported), {:.1} ms from spawn",
@@ -413,6 +443,19 @@ pub fn live(samples: usize) -> Result<()> {
             pct(&lat, 90.0),
             pct(&lat, 99.0),
             pct(&lat, 100.0)
+        );
+        println!(
+            "append -> alert on the SSE stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            pct(&to_stream, 50.0),
+            pct(&to_stream, 90.0),
+            pct(&to_stream, 99.0),
+            pct(&to_stream, 100.0)
+        );
+        println!(
+            "committed -> alert on the SSE stream: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            pct(&stored_to_stream, 50.0),
+            pct(&stored_to_stream, 99.0),
+            pct(&stored_to_stream, 100.0)
         );
         Ok(())
     })();
