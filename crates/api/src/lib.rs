@@ -11,6 +11,7 @@
 //! answered with a 500 that carries no internal text.
 #![forbid(unsafe_code)]
 
+pub mod doc;
 pub mod token;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -130,9 +131,10 @@ pub fn app(state: Arc<ApiState>) -> Router {
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/sensors", get(sensors))
         .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz_doc))
         .merge(protected)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -290,6 +292,30 @@ async fn require_token(
     }
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", security(()), responses((status = 200, description = "alive", body = String)))]
+async fn healthz_doc() -> &'static str {
+    "ok\n"
+}
+
+/// The OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "this document")))]
+async fn openapi_json() -> Response {
+    use utoipa::OpenApi;
+    json(
+        doc::ApiDoc::openapi()
+            .to_json()
+            .unwrap_or_default()
+            .into_bytes(),
+    )
+}
+
+/// Readiness: the sensors are started and the store takes writes.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, description = "ready", body = String),
+    (status = 503, description = "not ready", body = doc::ApiErrorDoc),
+    (status = 401, description = "no or wrong token", body = doc::ApiErrorDoc),
+))]
 async fn readyz(State(st): State<Arc<ApiState>>) -> Result<&'static str, ApiError> {
     if !st.ready.load(Ordering::SeqCst) {
         return Err(ApiError::new(
@@ -402,8 +428,23 @@ fn json(body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// `GET /api/v1/alerts`: `{"alerts": [...], "next_cursor": "…" | null}`, most recently seen
-/// first.
+/// Alerts, most recently seen first, one page at a time.
+#[utoipa::path(get, path = "/api/v1/alerts",
+    params(
+        ("since" = Option<String>, Query, description = "last seen at or after: RFC 3339, Unix seconds, or a duration before now (15m, 2h, 7d)"),
+        ("until" = Option<String>, Query, description = "last seen before (same forms)"),
+        ("severity" = Option<String>, Query, description = "minimum severity: info, low, medium, high, critical"),
+        ("rule" = Option<String>, Query, description = "a rule id, e.g. ssh.bruteforce"),
+        ("entity" = Option<String>, Query, description = "an address, user name or network"),
+        ("state" = Option<String>, Query, description = "open, acknowledged or resolved"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "a page", body = doc::AlertPage),
+        (status = 400, description = "a bad parameter, named", body = doc::ApiErrorDoc),
+        (status = 401, description = "no or wrong token", body = doc::ApiErrorDoc),
+    ))]
 async fn list_alerts(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -469,6 +510,14 @@ fn detail(a: &tripline_store::StoredAlert) -> Response {
     json(serde_json::to_vec(&body).unwrap_or_default())
 }
 
+/// One alert, its ATT&CK techniques named and linked, and its evidence.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}",
+    params(("id" = String, Path, description = "16 hex digits")),
+    responses(
+        (status = 200, description = "the alert", body = doc::AlertDetail),
+        (status = 400, description = "not an id", body = doc::ApiErrorDoc),
+        (status = 404, description = "no such alert", body = doc::ApiErrorDoc),
+    ))]
 async fn alert_detail(
     State(st): State<Arc<ApiState>>,
     Path(id): Path<String>,
@@ -547,6 +596,16 @@ async fn optional_body(
     Ok(Some(Json::<Actor>::from_request(req, &()).await))
 }
 
+/// Acknowledge an alert: who (body, optional) and when are recorded.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge",
+    params(("id" = String, Path, description = "16 hex digits")),
+    request_body(content = Option<doc::Actor>, description = "who; `api` when absent"),
+    responses(
+        (status = 200, description = "the alert, acknowledged", body = doc::AlertDetail),
+        (status = 400, description = "a bad id or body", body = doc::ApiErrorDoc),
+        (status = 404, description = "no such alert", body = doc::ApiErrorDoc),
+        (status = 413, description = "body over 16 KiB", body = doc::ApiErrorDoc),
+    ))]
 async fn acknowledge(
     State(st): State<Arc<ApiState>>,
     Path(id): Path<String>,
@@ -556,6 +615,16 @@ async fn acknowledge(
     set_state(st, id, "acknowledged", body).await
 }
 
+/// Resolve an alert: who (body, optional) and when are recorded.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve",
+    params(("id" = String, Path, description = "16 hex digits")),
+    request_body(content = Option<doc::Actor>, description = "who; `api` when absent"),
+    responses(
+        (status = 200, description = "the alert, resolved", body = doc::AlertDetail),
+        (status = 400, description = "a bad id or body", body = doc::ApiErrorDoc),
+        (status = 404, description = "no such alert", body = doc::ApiErrorDoc),
+        (status = 413, description = "body over 16 KiB", body = doc::ApiErrorDoc),
+    ))]
 async fn resolve(
     State(st): State<Arc<ApiState>>,
     Path(id): Path<String>,
@@ -565,9 +634,12 @@ async fn resolve(
     set_state(st, id, "resolved", body).await
 }
 
-/// `GET /api/v1/stream`: Server-Sent Events, one `alert` event (the alert's JSON) per alert
-/// stored from now on; a client too slow to keep up gets a `lagged` event with how many it
-/// missed. A comment every 15 s keeps proxies from closing an idle stream.
+/// Server-Sent Events, one `alert` event (the alert's JSON) per alert stored from now on; a
+/// client too slow to keep up gets a `lagged` event with how many it missed. A comment every
+/// 15 s keeps proxies from closing an idle stream.
+#[utoipa::path(get, path = "/api/v1/stream", responses(
+    (status = 200, description = "text/event-stream of `alert` events carrying an Alert"),
+))]
 async fn stream(State(st): State<Arc<ApiState>>) -> impl IntoResponse {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
@@ -583,7 +655,10 @@ async fn stream(State(st): State<Arc<ApiState>>) -> impl IntoResponse {
     Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// Prometheus text format (also without the token on `api.metrics_bind` when configured).
+#[utoipa::path(get, path = "/metrics", responses(
+    (status = 200, description = "text/plain; version=0.0.4", body = String),
+))]
 async fn metrics(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     match &st.metrics {
         Some(render) => Ok((
@@ -652,7 +727,17 @@ async fn read<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
-/// `GET /api/v1/entities`: the entities with the highest alert scores in the window.
+/// The entities with the highest alert scores among alerts last seen in the window.
+#[utoipa::path(get, path = "/api/v1/entities",
+    params(
+        ("since" = Option<String>, Query, description = "default: 24 hours ago"),
+        ("until" = Option<String>, Query, description = "default: no end"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000, default 20"),
+    ),
+    responses(
+        (status = 200, description = "most severe first", body = doc::Entities),
+        (status = 400, description = "a bad parameter, named", body = doc::ApiErrorDoc),
+    ))]
 async fn entities(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -663,7 +748,17 @@ async fn entities(
     Ok(Json(serde_json::json!({ "entities": top })).into_response())
 }
 
-/// `GET /api/v1/stats`: alert counts per time bucket, by severity, rule and ATT&CK technique.
+/// Alert counts per time bucket, by severity, rule and ATT&CK technique.
+#[utoipa::path(get, path = "/api/v1/stats",
+    params(
+        ("since" = Option<String>, Query, description = "default: 24 hours ago"),
+        ("until" = Option<String>, Query, description = "default: no end"),
+        ("bucket" = Option<String>, Query, description = "1m to 30d, default 1h"),
+    ),
+    responses(
+        (status = 200, description = "buckets in time order", body = doc::Stats),
+        (status = 400, description = "a bad parameter, named", body = doc::ApiErrorDoc),
+    ))]
 async fn stats(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -703,8 +798,10 @@ async fn stats(
     )
 }
 
-/// `GET /api/v1/sensors`: each source's state (what the daemon reports), or, outside the daemon,
-/// the stored positions.
+/// Each watched source's state: what an operator checks first.
+#[utoipa::path(get, path = "/api/v1/sensors", responses(
+    (status = 200, description = "the sources", body = doc::Sensors),
+))]
 async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     if let Some(f) = &st.sensors {
         return Ok(Json(serde_json::json!({ "sensors": f() })).into_response());

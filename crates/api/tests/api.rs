@@ -480,3 +480,72 @@ async fn entities_stats_and_sensors_summarise_the_store() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["sensors"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_and_matches_the_json() {
+    let r = rig();
+    let (s, b) = get(&r, "/api/openapi.json").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/alerts",
+        "/api/v1/alerts/{id}",
+        "/api/v1/alerts/{id}/acknowledge",
+        "/api/v1/alerts/{id}/resolve",
+        "/api/v1/stream",
+        "/api/v1/entities",
+        "/api/v1/stats",
+        "/api/v1/sensors",
+        "/metrics",
+        "/api/openapi.json",
+    ] {
+        assert!(b["paths"].get(path).is_some(), "{path} undocumented");
+    }
+    assert_eq!(
+        b["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    // the documented alert is the alert the API returns (with its workflow fields set)
+    let a = &r.alerts[1];
+    let uri = format!("/api/v1/alerts/{}/acknowledge", a.id);
+    let (_, detail, _) = call(&r, "POST", &uri, Some(TOKEN), Some(r#"{"by":"x"}"#)).await;
+    let schemas = &b["components"]["schemas"];
+    assert_eq!(
+        keys(&schemas["Alert"]["properties"]),
+        keys(&detail["alert"])
+    );
+    assert_eq!(keys(&schemas["AlertDetail"]["properties"]), keys(&detail));
+    assert_eq!(
+        keys(&schemas["Technique"]["properties"]),
+        keys(&detail["techniques"][0])
+    );
+    assert_eq!(
+        keys(&schemas["Entity"]["properties"]),
+        keys(&detail["alert"]["entity"])
+    );
+    let (_, page) = get(&r, "/api/v1/alerts?limit=1").await;
+    assert_eq!(keys(&schemas["AlertPage"]["properties"]), keys(&page));
+    let (_, ents) = get(&r, "/api/v1/entities?since=1699990000").await;
+    assert_eq!(
+        keys(&schemas["EntitySummary"]["properties"]),
+        keys(&ents["entities"][0])
+    );
+    let (_, stats) = get(&r, "/api/v1/stats?since=1699990000&bucket=1h").await;
+    assert_eq!(keys(&schemas["Stats"]["properties"]), keys(&stats));
+    assert_eq!(
+        keys(&schemas["Bucket"]["properties"]),
+        keys(&stats["buckets"][0])
+    );
+    let (_, err) = get(&r, "/api/v1/alerts?limit=0").await;
+    assert_eq!(keys(&schemas["Error"]["properties"]), keys(&err));
+    // and it is behind the token like the rest
+    let (s, _, _) = call(&r, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

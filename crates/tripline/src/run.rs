@@ -593,3 +593,45 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journa
     });
     Some((rx, h))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensor_state_is_what_the_openapi_document_says() {
+        use utoipa::OpenApi;
+        let s = SensorState {
+            sensor: "files",
+            path: "/var/log/auth.log".into(),
+            state: "reading".into(),
+            offset: 1,
+            size: 2,
+            lag_bytes: 1,
+            lag_seconds: 0.5,
+            lines: 3,
+            events: 1,
+            unparsed_lines: 2,
+            truncated_lines: 0,
+            parse_errors: 0,
+            lines_per_second: 1.5,
+        };
+        let doc = serde_json::to_value(tripline_api::doc::ApiDoc::openapi()).unwrap();
+        let mut want: Vec<String> = doc["components"]["schemas"]["Sensor"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut got: Vec<String> = serde_json::to_value(&s)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    }
+}
