@@ -520,7 +520,7 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
             .map(|c| {
                 let (addr, token) = (addr.clone(), token.clone());
                 std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
-                    let mut conn = HttpConn::open(&addr)?;
+                    let mut conn = crate::client::HttpConn::open(&addr)?;
                     let req = format!(
                         "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
                          Authorization: Bearer {token}\r\n\r\n"
@@ -536,10 +536,10 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
                             std::thread::sleep(wait);
                         }
                         match conn.request(&req) {
-                            Ok(200) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
+                            Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
                             _ => {
                                 errors += 1;
-                                conn = HttpConn::open(&addr)?;
+                                conn = crate::client::HttpConn::open(&addr)?;
                             }
                         }
                     }
@@ -626,53 +626,4 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// One keep-alive HTTP/1.1 connection for the load generator.
-struct HttpConn {
-    r: std::io::BufReader<std::net::TcpStream>,
-    w: std::net::TcpStream,
-}
-
-impl HttpConn {
-    fn open(addr: &str) -> Result<HttpConn> {
-        let s = std::net::TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(HttpConn {
-            r: std::io::BufReader::new(s.try_clone()?),
-            w: s,
-        })
-    }
-
-    /// Send `req`, read the whole response; its status.
-    fn request(&mut self, req: &str) -> Result<u16> {
-        use std::io::Read;
-        self.w.write_all(req.as_bytes())?;
-        let mut line = String::new();
-        self.r.read_line(&mut line)?;
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("bad status line")?;
-        let mut len = 0usize;
-        loop {
-            line.clear();
-            self.r.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some(v) = l
-                .split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            {
-                len = v.1.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; len];
-        self.r.read_exact(&mut body)?;
-        Ok(status)
-    }
 }

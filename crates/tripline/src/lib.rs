@@ -3,9 +3,11 @@
 //! and benchmarks use them directly.
 
 pub mod bench;
+pub mod client;
 pub mod config;
 pub mod gen;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod run;
+pub mod top;

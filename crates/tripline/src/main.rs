@@ -98,6 +98,13 @@ enum Cmd {
     },
     /// Print the API token (created, mode 0600, in the data directory when missing).
     Token,
+    /// A live full-screen view of a running daemon (its API): alerts, top entities, sensors.
+    /// q quits, arrows move, Enter opens an alert.
+    Top {
+        /// The daemon's API address (default: `api.bind` of the configuration)
+        #[arg(long)]
+        addr: Option<String>,
+    },
     /// Validate a configuration file, or print the documented default.
     Config {
         #[command(subcommand)]
@@ -298,6 +305,20 @@ fn real_main(cli: Cli) -> Result<()> {
             let printer = output::Printer::stdout(json);
             store.for_each_alert(&q, |a, _| printer.print(a))?;
             Ok(printer.finish()?)
+        }
+        Cmd::Top { addr } => {
+            let dir = cfg.data_dir();
+            let token = std::fs::read_to_string(tripline_api::token::path(&dir))
+                .with_context(|| {
+                    format!(
+                        "reading the API token in {} (is `tripline run` running with this configuration?)",
+                        dir.display()
+                    )
+                })?;
+            tripline::top::top(
+                addr.unwrap_or_else(|| cfg.api.bind.clone()),
+                token.trim().to_string(),
+            )
         }
         Cmd::Token => {
             let dir = cfg.data_dir();
