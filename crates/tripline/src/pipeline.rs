@@ -807,11 +807,26 @@ impl FileSource {
                 offset: off,
             };
             let ev = if *cowrie {
-                tripline_sensors::cowrie::parse(&line, parser.time_context(), observed, pos, host)
-                    .unwrap_or_else(|_| {
-                        *bad_lines += 1;
-                        None
-                    })
+                let ev = tripline_sensors::cowrie::parse(
+                    &line,
+                    parser.time_context(),
+                    observed,
+                    pos,
+                    host,
+                )
+                .unwrap_or_else(|_| {
+                    *bad_lines += 1;
+                    None
+                });
+                // the same counters the line parser keeps for syslog files
+                let st = &mut parser.stats;
+                st.lines += 1;
+                st.bytes += bytes.len() as u64 + 1;
+                match ev {
+                    Some(_) => st.events += 1,
+                    None => st.unparsed += 1,
+                }
+                ev
             } else {
                 parser.event(&line, observed, pos)
             };

@@ -304,3 +304,54 @@ fn once_prints_each_alert_once_in_its_final_state() {
     printed.sort_by_key(key);
     assert_eq!(printed, stored, "what once printed is what the store holds");
 }
+
+/// A Cowrie log is counted like any other: every line read, events, lines that are not events,
+/// and invalid JSON skipped and said so.
+#[test]
+fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cowrie.json");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"eventid":"cowrie.login.failed","username":"root","password":"1","message":"x","sensor":"hp1","timestamp":"2019-05-18T00:00:01.123456Z","src_ip":"203.0.113.7","session":"a1"}"#,
+            "\n",
+            r#"{"eventid":"cowrie.client.version","version":"SSH-2.0-Go","sensor":"hp1","timestamp":"2019-05-18T00:00:02Z","src_ip":"203.0.113.7","session":"a1"}"#,
+            "\n",
+            "{not json\n",
+        ),
+    )
+    .unwrap();
+    let out = tripline()
+        .args(["once", "--cowrie", "--json", "--stats", "--db"])
+        .arg(dir.path().join("c.db"))
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 lines were not valid Cowrie JSON"),
+        "{stderr}"
+    );
+    let stats: serde_json::Value = stderr
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .expect("stats line");
+    assert_eq!(stats["lines"], 3, "{stats}");
+    assert_eq!(stats["unparsed"], 2, "{stats}");
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["rule"] == "honeypot.touch" && a["src_ip"] == "203.0.113.7"),
+        "{alerts:?}"
+    );
+}
