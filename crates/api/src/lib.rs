@@ -372,6 +372,14 @@ fn duration_secs(v: &str) -> Option<i64> {
         .then_some(n * mult)
 }
 
+/// The query string's parameters, in order.
+fn query_pairs(
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    q.map(|Query(p)| p)
+        .map_err(|_| ApiError::bad("query", "malformed query string"))
+}
+
 /// The alert list's filters, from the query string; an unknown or malformed parameter is named.
 fn alert_query(pairs: &[(String, String)]) -> Result<AlertQuery, ApiError> {
     let mut q = AlertQuery {
@@ -449,37 +457,33 @@ async fn list_alerts(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let pairs = query_pairs(query)?;
     let q = alert_query(&pairs)?;
-    let body = tokio::task::spawn_blocking(move || {
-        st.read(|s| {
-            let mut out = Vec::with_capacity(q.limit * 1024);
-            out.extend_from_slice(b"{\"alerts\":[");
-            let (mut n, mut last) = (0usize, None);
-            s.for_each_alert(&q, |a, c| {
-                if n > 0 {
-                    out.push(b',');
-                }
-                n += 1;
-                last = Some(c);
-                serde_json::to_writer(&mut out, a).is_ok()
-            })?;
-            out.extend_from_slice(b"],\"next_cursor\":");
-            match last.filter(|_| n == q.limit) {
-                Some(c) => {
-                    out.push(b'"');
-                    out.extend_from_slice(c.to_string().as_bytes());
-                    out.push(b'"');
-                }
-                None => out.extend_from_slice(b"null"),
+    let body = read(st, move |s| {
+        let mut out = Vec::with_capacity(q.limit * 1024);
+        out.extend_from_slice(b"{\"alerts\":[");
+        let (mut n, mut last) = (0usize, None);
+        s.for_each_alert(&q, |a, c| {
+            if n > 0 {
+                out.push(b',');
             }
-            out.push(b'}');
-            Ok(out)
-        })
+            n += 1;
+            last = Some(c);
+            serde_json::to_writer(&mut out, a).is_ok()
+        })?;
+        out.extend_from_slice(b"],\"next_cursor\":");
+        match last.filter(|_| n == q.limit) {
+            Some(c) => {
+                out.push(b'"');
+                out.extend_from_slice(c.to_string().as_bytes());
+                out.push(b'"');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        Ok(out)
     })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
-    .map_err(ApiError::internal)?;
+    .await?;
     Ok(json(body))
 }
 
@@ -523,10 +527,7 @@ async fn alert_detail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     check_id(&id)?;
-    let found = tokio::task::spawn_blocking(move || st.read(|s| s.alert(&id)))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
-        .map_err(ApiError::internal)?;
+    let found = read(st, move |s| s.alert(&id)).await?;
     match found {
         Some(a) => Ok(detail(&a)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such alert")),
@@ -544,10 +545,10 @@ async fn set_state(
     st: Arc<ApiState>,
     id: String,
     state: &'static str,
-    body: Option<Result<Json<Actor>, JsonRejection>>,
+    req: Request,
 ) -> Result<Response, ApiError> {
     check_id(&id)?;
-    let actor = match body {
+    let actor = match optional_body(req).await {
         None => Actor::default(),
         Some(Ok(Json(a))) => a,
         Some(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -579,9 +580,7 @@ async fn set_state(
 }
 
 /// An optional JSON body: absent (no content) is fine.
-async fn optional_body(
-    req: Request,
-) -> Result<Option<Result<Json<Actor>, JsonRejection>>, ApiError> {
+async fn optional_body(req: Request) -> Option<Result<Json<Actor>, JsonRejection>> {
     use axum::extract::FromRequest;
     let empty = req
         .headers()
@@ -591,9 +590,9 @@ async fn optional_body(
             && req.headers().get(header::CONTENT_LENGTH).is_none()
             && req.headers().get(header::TRANSFER_ENCODING).is_none());
     if empty {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(Json::<Actor>::from_request(req, &()).await))
+    Some(Json::<Actor>::from_request(req, &()).await)
 }
 
 /// Acknowledge an alert: who (body, optional) and when are recorded.
@@ -611,8 +610,7 @@ async fn acknowledge(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let body = optional_body(req).await?;
-    set_state(st, id, "acknowledged", body).await
+    set_state(st, id, "acknowledged", req).await
 }
 
 /// Resolve an alert: who (body, optional) and when are recorded.
@@ -630,8 +628,7 @@ async fn resolve(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let body = optional_body(req).await?;
-    set_state(st, id, "resolved", body).await
+    set_state(st, id, "resolved", req).await
 }
 
 /// Server-Sent Events, one `alert` event (the alert's JSON) per alert stored from now on; a
@@ -742,7 +739,7 @@ async fn entities(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let pairs = query_pairs(query)?;
     let w = window(&pairs, &["since", "until", "limit"])?;
     let top = read(st, move |s| s.top_entities(w.since, w.until, w.limit)).await?;
     Ok(Json(serde_json::json!({ "entities": top })).into_response())
@@ -763,7 +760,7 @@ async fn stats(
     State(st): State<Arc<ApiState>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) = query.map_err(|_| ApiError::bad("query", "malformed query string"))?;
+    let pairs = query_pairs(query)?;
     let w = window(&pairs, &["since", "until", "bucket"])?;
     let bucket = w.bucket_secs * 1_000_000;
     let counts = read(st, move |s| s.alert_counts(w.since, w.until, bucket)).await?;

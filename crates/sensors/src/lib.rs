@@ -95,6 +95,25 @@ impl LineParser {
         &mut self.time
     }
 
+    /// A Cowrie JSON line as an event ([`cowrie::parse`]), counted in [`LineParser::stats`] as a
+    /// syslog line is; `Err` for a line that is not valid Cowrie JSON (counted as unparsed).
+    pub fn cowrie_event(
+        &mut self,
+        line: &str,
+        observed: Timestamp,
+        pos: SourcePos,
+        host: &Arc<str>,
+    ) -> Result<Option<Event>, cowrie::CowrieError> {
+        let ev = cowrie::parse(line, &mut self.time, observed, pos, host);
+        self.stats.lines += 1;
+        self.stats.bytes += line.len() as u64 + 1;
+        match ev {
+            Ok(Some(_)) => self.stats.events += 1,
+            _ => self.stats.unparsed += 1,
+        }
+        ev
+    }
+
     /// Parse one line (without its newline). Returns `None` for lines that are not events.
     pub fn parse<'a>(&mut self, line: &'a str) -> Option<(Header<'a>, Parsed)> {
         let header = syslog::parse_header(line, &mut self.time);

@@ -313,7 +313,7 @@ impl Tailer {
 /// at [`MAX_RAW_BYTES`] (the excess is skipped and counted). Offsets advance only when a line is
 /// complete, so a stored offset always points at the start of a line.
 #[derive(Debug, Default)]
-struct LineSplitter {
+pub struct LineSplitter {
     partial: Vec<u8>,
     /// bytes consumed since the last complete line (kept or skipped)
     pending: u64,
@@ -322,7 +322,9 @@ struct LineSplitter {
 }
 
 impl LineSplitter {
-    fn feed(&mut self, chunk: &[u8], offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) {
+    /// Split `chunk`, calling `line(bytes, offset after the line)` for each complete line;
+    /// `offset` is where `chunk` starts and advances line by line.
+    pub fn feed(&mut self, chunk: &[u8], offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) {
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', chunk) {
             let piece = &chunk[start..nl];

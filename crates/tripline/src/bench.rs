@@ -215,6 +215,18 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// `p50 … ms, p90 … ms, p99 … ms, max … ms` of latency samples in ms (sorted here).
+fn latencies(samples: &mut [f64]) -> String {
+    samples.sort_by(f64::total_cmp);
+    format!(
+        "p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(samples, 50.0),
+        pct(samples, 90.0),
+        pct(samples, 99.0),
+        pct(samples, 100.0)
+    )
+}
+
 /// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/<pid>/status`; `pid` may be `self`.
 pub fn status_kb(pid: &str, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -426,9 +438,6 @@ pub fn live(samples: usize) -> Result<()> {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        lat.sort_by(f64::total_cmp);
-        to_stream.sort_by(f64::total_cmp);
-        stored_to_stream.sort_by(f64::total_cmp);
         let busy = status_kb(&d.pid.to_string(), "VmRSS");
         println!(
             "ready: {internal:.1} ms (reported), {:.1} ms from spawn",
@@ -437,25 +446,14 @@ pub fn live(samples: usize) -> Result<()> {
         println!("idle rss: {:.1} MB", idle as f64 / 1024.0);
         println!("rss after the attacks: {:.1} MB", busy as f64 / 1024.0);
         println!("samples: {}", lat.len());
+        println!("append -> committed alert latency: {}", latencies(&mut lat));
         println!(
-            "append -> committed alert latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            pct(&lat, 50.0),
-            pct(&lat, 90.0),
-            pct(&lat, 99.0),
-            pct(&lat, 100.0)
+            "append -> alert on the SSE stream: {}",
+            latencies(&mut to_stream)
         );
         println!(
-            "append -> alert on the SSE stream: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            pct(&to_stream, 50.0),
-            pct(&to_stream, 90.0),
-            pct(&to_stream, 99.0),
-            pct(&to_stream, 100.0)
-        );
-        println!(
-            "committed -> alert on the SSE stream: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            pct(&stored_to_stream, 50.0),
-            pct(&stored_to_stream, 99.0),
-            pct(&stored_to_stream, 100.0)
+            "committed -> alert on the SSE stream: {}",
+            latencies(&mut stored_to_stream)
         );
         Ok(())
     })();
@@ -561,7 +559,6 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
         let fed = feeder
             .join()
             .map_err(|_| anyhow::anyhow!("feeder panicked"))??;
-        lat.sort_by(f64::total_cmp);
         println!("alerts stored: {alerts}");
         println!("requests: {} ok, {errors} failed", lat.len());
         println!(
@@ -570,11 +567,8 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
         );
         println!("lines ingested meanwhile: {fed}");
         println!(
-            "GET /api/v1/alerts?limit=50 latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            pct(&lat, 50.0),
-            pct(&lat, 90.0),
-            pct(&lat, 99.0),
-            pct(&lat, 100.0)
+            "GET /api/v1/alerts?limit=50 latency: {}",
+            latencies(&mut lat)
         );
         println!(
             "daemon rss: {:.1} MB",

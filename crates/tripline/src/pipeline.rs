@@ -636,6 +636,29 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
     }
 }
 
+/// One line of a file source as an event: Cowrie JSON or syslog (invalid Cowrie JSON counted
+/// in `bad_lines`).
+fn line_event(
+    parser: &mut LineParser,
+    cowrie: bool,
+    host: &Arc<str>,
+    bad_lines: &mut u64,
+    bytes: &[u8],
+    observed: Timestamp,
+    pos: SourcePos,
+) -> Option<Event> {
+    let line = tripline_sensors::decode_lossy(bytes);
+    if !cowrie {
+        return parser.event(&line, observed, pos);
+    }
+    parser
+        .cowrie_event(&line, observed, pos, host)
+        .unwrap_or_else(|_| {
+            *bad_lines += 1;
+            None
+        })
+}
+
 /// A followed file and how its lines become events: the one place where `once` and `run` turn
 /// file bytes into pushed events and recorded positions.
 pub struct FileSource {
@@ -691,7 +714,7 @@ impl FileSource {
     /// restart starts from empty windows and may stay under its threshold. Returns the lines
     /// replayed; reading errors only shorten the warm-up.
     pub fn warm_up(&mut self, engine: &mut Engine, budget: u64, batch_size: usize) -> u64 {
-        use std::io::{BufRead, Read, Seek, SeekFrom};
+        use std::io::{Read, Seek, SeekFrom};
         let end = self.tail.state().offset;
         if budget == 0 || end == 0 || !self.tail.is_open() {
             return 0;
@@ -709,51 +732,50 @@ impl FileSource {
         if f.seek(SeekFrom::Start(start)).is_err() {
             return 0;
         }
-        let mut r = std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
-        let mut line = Vec::with_capacity(1024);
-        if start > 0 {
-            // a partial line: its start is outside the budget
-            let _ = r.read_until(b'\n', &mut line);
-        }
+        let mut r = f.take(end - start);
         let counted = self.parser.stats;
         let observed = Timestamp::now();
         engine.set_warm(true);
-        let mut n = 0;
-        let mut queued = 0;
+        // lines cut as the tailer cuts them; the first is partial when the budget starts mid-line
+        let mut splitter = tripline_sensors::tail::LineSplitter::default();
+        let mut buf = vec![0u8; 256 * 1024];
+        let (mut offset, mut n, mut queued) = (start, 0u64, 0usize);
+        let mut skip_first = start > 0;
+        let mut ignored_bad_lines = 0;
+        let FileSource {
+            parser,
+            cowrie,
+            host,
+            ..
+        } = self;
         loop {
-            line.clear();
-            match r.read_until(b'\n', &mut line) {
+            let read = match r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            // as the tailer cuts lines: no `\n`, no `\r`, at most MAX_RAW_BYTES
-            let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
-            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-            let bytes = &bytes[..bytes.len().min(tripline_event::MAX_RAW_BYTES)];
-            let text = tripline_sensors::decode_lossy(bytes);
-            let pos = SourcePos::default();
-            let ev = if self.cowrie {
-                tripline_sensors::cowrie::parse(
-                    &text,
-                    self.parser.time_context(),
-                    observed,
-                    pos,
-                    &self.host,
-                )
-                .ok()
-                .flatten()
-            } else {
-                self.parser.event(&text, observed, pos)
+                Ok(k) => k,
             };
-            n += 1;
-            if let Some(ev) = ev {
-                engine.hold(ev);
-                queued += 1;
-                if queued >= batch_size.max(1) {
-                    engine.send();
-                    queued = 0;
+            splitter.feed(&buf[..read], &mut offset, &mut |bytes, _| {
+                if std::mem::take(&mut skip_first) {
+                    return;
                 }
-            }
+                n += 1;
+                let ev = line_event(
+                    parser,
+                    *cowrie,
+                    host,
+                    &mut ignored_bad_lines,
+                    bytes,
+                    observed,
+                    SourcePos::default(),
+                );
+                if let Some(ev) = ev {
+                    engine.hold(ev);
+                    queued += 1;
+                    if queued >= batch_size.max(1) {
+                        engine.send();
+                        queued = 0;
+                    }
+                }
+            });
         }
         engine.set_warm(false);
         // warm-up lines were counted when they were first read
@@ -801,35 +823,11 @@ impl FileSource {
             ..
         } = self;
         let poll = tail.poll(max_bytes, eof_flush, &mut |bytes, off| {
-            let line = tripline_sensors::decode_lossy(bytes);
             let pos = SourcePos {
                 source: 0,
                 offset: off,
             };
-            let ev = if *cowrie {
-                let ev = tripline_sensors::cowrie::parse(
-                    &line,
-                    parser.time_context(),
-                    observed,
-                    pos,
-                    host,
-                )
-                .unwrap_or_else(|_| {
-                    *bad_lines += 1;
-                    None
-                });
-                // the same counters the line parser keeps for syslog files
-                let st = &mut parser.stats;
-                st.lines += 1;
-                st.bytes += bytes.len() as u64 + 1;
-                match ev {
-                    Some(_) => st.events += 1,
-                    None => st.unparsed += 1,
-                }
-                ev
-            } else {
-                parser.event(&line, observed, pos)
-            };
+            let ev = line_event(parser, *cowrie, host, bad_lines, bytes, observed, pos);
             if let Some(ev) = ev {
                 engine.hold(ev);
             }

@@ -7,6 +7,25 @@ fn tripline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tripline"))
 }
 
+/// Run a command that must succeed (its stderr shown when it does not).
+fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// One JSON value per line.
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 const ATTACK: &str = "Mar  4 10:00:01 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
 Mar  4 10:00:20 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
 Mar  4 10:00:40 web1 sshd[101]: Invalid user admin from 203.0.113.5 port 40002
@@ -20,21 +39,13 @@ fn once_json_reports_the_alert_with_its_fields() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("auth.log");
     std::fs::write(&log, ATTACK).unwrap();
-    let out = tripline()
-        .args(["once", "--json", "--year", "2024", "--db"])
-        .arg(dir.path().join("t.db"))
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--year", "2024", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&log),
     );
-    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alerts = json_lines(&out.stdout);
     let bf = alerts
         .iter()
         .find(|a| a["rule"] == "ssh.bruteforce")
@@ -56,17 +67,13 @@ fn a_second_scan_resumes_and_does_not_duplicate() {
     let db = dir.path().join("t.db");
     std::fs::write(&log, ATTACK).unwrap();
     let run = || {
-        let out = tripline()
-            .args(["once", "--json", "--year", "2024", "--db"])
-            .arg(&db)
-            .arg(&log)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .collect::<Vec<_>>()
+        let out = succeed(
+            tripline()
+                .args(["once", "--json", "--year", "2024", "--db"])
+                .arg(&db)
+                .arg(&log),
+        );
+        json_lines(&out.stdout)
     };
     let bruteforce = |alerts: &[serde_json::Value]| {
         alerts
@@ -123,16 +130,12 @@ fn parse_gives_one_object_per_line_in_order() {
     let mut bytes = ATTACK.as_bytes().to_vec();
     bytes.extend_from_slice(b"\xff\xfe garbage \x00 line\n");
     std::fs::write(&log, bytes).unwrap();
-    let out = tripline()
-        .args(["parse", "--json", "--year", "2024"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out = succeed(
+        tripline()
+            .args(["parse", "--json", "--year", "2024"])
+            .arg(&log),
+    );
+    let rows = json_lines(&out.stdout);
     assert_eq!(rows.len(), 7);
     assert_eq!(rows[0]["line"], 1);
     assert_eq!(rows[0]["kind"], "auth.failure");
@@ -217,17 +220,15 @@ fn generated_log_yields_the_injected_attacks() {
         .status()
         .unwrap();
     assert!(st.success());
-    let out = tripline()
-        .args(["once", "--json", "--year", "2023", "--db"])
-        .arg(dir.path().join("t.db"))
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let found: std::collections::HashSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--year", "2023", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&log),
+    );
+    let found: std::collections::HashSet<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| {
             format!(
                 "{} {}:{}",
                 v["rule"].as_str().unwrap(),
@@ -269,24 +270,16 @@ fn once_prints_each_alert_once_in_its_final_state() {
     }
     std::fs::write(&log, text).unwrap();
     let run = |args: &[&str]| {
-        let out = tripline()
-            .arg("-c")
-            .arg(&cfg)
-            .args(args)
-            .arg("--db")
-            .arg(&db)
-            .args(["--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeed(
+            tripline()
+                .arg("-c")
+                .arg(&cfg)
+                .args(args)
+                .arg("--db")
+                .arg(&db)
+                .args(["--json"]),
         );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .collect::<Vec<_>>()
+        json_lines(&out.stdout)
     };
     let printed = run(&["once", "--year", "2024", log.to_str().unwrap()]);
     let bf: Vec<_> = printed
@@ -322,16 +315,11 @@ fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
         ),
     )
     .unwrap();
-    let out = tripline()
-        .args(["once", "--cowrie", "--json", "--stats", "--db"])
-        .arg(dir.path().join("c.db"))
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        tripline()
+            .args(["once", "--cowrie", "--json", "--stats", "--db"])
+            .arg(dir.path().join("c.db"))
+            .arg(&log),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -344,10 +332,7 @@ fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
         .expect("stats line");
     assert_eq!(stats["lines"], 3, "{stats}");
     assert_eq!(stats["unparsed"], 2, "{stats}");
-    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alerts = json_lines(&out.stdout);
     assert!(
         alerts
             .iter()
