@@ -25,12 +25,13 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::entities,
         super::stats,
         super::sensors,
+        super::entity_timeline,
         super::metrics,
         super::openapi_json,
     ),
     components(schemas(
         AlertDoc, EntityDoc, AlertPage, AlertDetail, Technique, ApiErrorDoc, Actor, EntityDoc2,
-        Entities, Stats, Bucket, Sensors, Sensor
+        Entities, Stats, Bucket, Sensors, Sensor, TimelineDoc, TimelineItem, TechniqueName
     )),
     modifiers(&Bearer),
     security(("bearer" = []))
@@ -175,6 +176,16 @@ pub struct Bucket {
 pub struct Stats {
     bucket_seconds: u64,
     buckets: Vec<Bucket>,
+    /// Each technique the buckets count: its name and ATT&CK page.
+    techniques: BTreeMap<String, TechniqueName>,
+}
+
+/// An ATT&CK technique's name and page.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TechniqueName {
+    name: String,
+    url: String,
 }
 
 /// A watched source as the daemon reports it.
@@ -202,4 +213,45 @@ pub struct Sensor {
 #[allow(dead_code)]
 pub struct Sensors {
     sensors: Vec<Sensor>,
+}
+
+/// One item of a timeline: an event (`type` = `event`, the event's fields) or an alert
+/// (`type` = `alert`, placed at its first-seen time, the alert in `alert`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TimelineItem {
+    /// `event` or `alert`.
+    #[schema(rename = "type")]
+    kind: String,
+    /// Event time (an alert: first seen).
+    ts: String,
+    /// Event: `syslog`, `journald`, `cowrie`, …
+    sensor: Option<String>,
+    /// Event: its kind, e.g. `ssh.auth_failure`.
+    #[schema(rename = "kind")]
+    event_kind: Option<String>,
+    host: Option<String>,
+    src_ip: Option<String>,
+    user: Option<String>,
+    session: Option<String>,
+    /// Event: occurrences this line stands for.
+    count: Option<u64>,
+    /// Event: evidence against its source.
+    hostile: Option<bool>,
+    /// Event: the input line.
+    raw: Option<String>,
+    /// Alert: the alert.
+    alert: Option<AlertDoc>,
+}
+
+/// An entity's timeline, oldest first.
+#[derive(ToSchema)]
+#[schema(as = Timeline)]
+#[allow(dead_code)]
+pub struct TimelineDoc {
+    entity: String,
+    /// The time of the oldest event the daemon still holds (events before it are not shown;
+    /// alerts are shown however old); null when it holds none.
+    events_since: Option<String>,
+    items: Vec<TimelineItem>,
 }

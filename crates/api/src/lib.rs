@@ -11,12 +11,14 @@
 //! answered with a 500 that carries no internal text.
 #![forbid(unsafe_code)]
 
+pub mod dashboard;
 pub mod doc;
+pub mod timeline;
 pub mod token;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,6 +50,12 @@ pub struct ApiState {
     metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
     /// The sources' live state for `/api/v1/sensors`, when the daemon provides it.
     sensors: Option<Box<dyn Fn() -> serde_json::Value + Send + Sync>>,
+    /// The latest events, for entity timelines, when the daemon keeps them.
+    timeline: Option<Arc<timeline::Timeline>>,
+    /// Dashboard logins.
+    sessions: dashboard::Sessions,
+    /// Mark session cookies `Secure` (the server speaks TLS).
+    secure_cookies: bool,
 }
 
 /// Alerts a slow stream client may fall behind by before it is told how many it missed.
@@ -72,7 +80,22 @@ impl ApiState {
             live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             metrics: None,
             sensors: None,
+            timeline: None,
+            sessions: dashboard::Sessions::default(),
+            secure_cookies: false,
         })
+    }
+
+    /// Answer entity timelines with the events `timeline` holds as well as stored alerts.
+    pub fn with_timeline(mut self, timeline: Arc<timeline::Timeline>) -> Self {
+        self.timeline = Some(timeline);
+        self
+    }
+
+    /// Mark the dashboard's session cookie `Secure` (set when the server speaks TLS).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Serve `/api/v1/sensors` with what `state` returns (a JSON array of sources).
@@ -130,14 +153,18 @@ pub fn app(state: Arc<ApiState>) -> Router {
         .route("/api/v1/entities", get(entities))
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/sensors", get(sensors))
+        .route("/api/v1/timeline", get(entity_timeline))
         .route("/metrics", get(metrics))
         .route("/api/openapi.json", get(openapi_json))
+        .merge(dashboard::protected_routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz_doc))
+        .merge(dashboard::public_routes())
         .merge(protected)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(dashboard::security_headers))
         .with_state(state)
 }
 
@@ -271,24 +298,46 @@ impl IntoResponse for ApiError {
 }
 
 /// Equal in time independent of where they differ (the length is not secret).
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The bearer token, or a dashboard session cookie; with the cookie, a request that changes
+/// something must also carry the CSRF header.
 async fn require_token(
     State(st): State<Arc<ApiState>>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let given = req
+    let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized");
+    let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    match given {
-        Some(t) if same_secret(t.as_bytes(), st.token.as_bytes()) => Ok(next.run(req).await),
-        _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized")),
+    if let Some(t) = bearer {
+        return match same_secret(t.as_bytes(), st.token.as_bytes()) {
+            true => Ok(next.run(req).await),
+            false => Err(unauthorized()),
+        };
+    }
+    match dashboard::session_of(req.headers()) {
+        Some(id) if st.sessions.valid(id) => {
+            let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+            let marked = req
+                .headers()
+                .get(dashboard::CSRF_HEADER)
+                .is_some_and(|v| v == "1");
+            if !reads && !marked {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "a change with the session cookie needs the X-Tripline-CSRF: 1 header",
+                ));
+            }
+            Ok(next.run(req).await)
+        }
+        _ => Err(unauthorized()),
     }
 }
 
@@ -563,6 +612,7 @@ async fn set_state(
     if by.is_empty() || by.len() > 64 || by.chars().any(char::is_control) {
         return Err(ApiError::bad("by", "by: 1 to 64 printable characters"));
     }
+    let st2 = st.clone();
     let found = tokio::task::spawn_blocking(move || {
         let mut w = st.writer.lock().unwrap_or_else(|e| e.into_inner());
         if !w.set_state(&id, state, &by, Timestamp::now())? {
@@ -574,7 +624,11 @@ async fn set_state(
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
     .map_err(ApiError::internal)?;
     match found {
-        Some(a) => Ok(detail(&a)),
+        Some(a) => {
+            // open dashboards see the change too
+            st2.publish(&a.view());
+            Ok(detail(&a))
+        }
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such alert")),
     }
 }
@@ -789,10 +843,28 @@ async fn stats(
             add(&mut b["by_technique"][*t], c.alerts);
         }
     }
-    Ok(
-        Json(serde_json::json!({ "bucket_seconds": w.bucket_secs, "buckets": buckets }))
-            .into_response(),
-    )
+    // each technique counted, named and linked once
+    let mut techniques = serde_json::Map::new();
+    for b in &buckets {
+        for t in b["by_technique"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            techniques.entry(t.clone()).or_insert_with(|| {
+                serde_json::json!({
+                    "name": tripline_detect::technique_name(t),
+                    "url": tripline_detect::technique_url(t),
+                })
+            });
+        }
+    }
+    Ok(Json(serde_json::json!({
+        "bucket_seconds": w.bucket_secs,
+        "buckets": buckets,
+        "techniques": techniques,
+    }))
+    .into_response())
 }
 
 /// Each watched source's state: what an operator checks first.
@@ -809,4 +881,68 @@ async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> 
         .map(|p| serde_json::json!({ "name": p.name, "offset": p.offset, "cursor": p.cursor }))
         .collect();
     Ok(Json(serde_json::json!({ "sensors": list })).into_response())
+}
+
+/// Most items one timeline returns.
+const MAX_TIMELINE: usize = 1000;
+
+/// Every event and alert about an address, a network (CIDR), a user or a session, across all
+/// sensors, oldest first: stored alerts however old, and the events the daemon still holds
+/// (`events_since` says from when).
+#[utoipa::path(get, path = "/api/v1/timeline",
+    params(
+        ("entity" = String, Query, description = "an address, a network in CIDR form, a user name or a session id"),
+        ("limit" = Option<u32>, Query, description = "the latest this many of each (events, alerts), 1 to 1000, default 200"),
+    ),
+    responses(
+        (status = 200, description = "oldest first", body = doc::TimelineDoc),
+        (status = 400, description = "a bad parameter, named", body = doc::ApiErrorDoc),
+    ))]
+async fn entity_timeline(
+    State(st): State<Arc<ApiState>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(query)?;
+    let (mut entity, mut limit) = (None, 200usize);
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "entity" if !v.is_empty() && v.len() <= 256 => entity = Some(v.clone()),
+            "entity" => return Err(ApiError::bad(k, "entity: 1 to 256 bytes")),
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_TIMELINE).contains(&n) => limit = n,
+                _ => return Err(ApiError::bad(k, format!("limit: 1 to {MAX_TIMELINE}"))),
+            },
+            other => return Err(ApiError::bad(other, format!("unknown parameter {other:?}"))),
+        }
+    }
+    let entity = entity.ok_or_else(|| ApiError::bad("entity", "entity: required"))?;
+    let who = timeline::Who::parse(&entity);
+    let q = AlertQuery {
+        about: Some(who.store_value(&entity)),
+        limit,
+        ..Default::default()
+    };
+    let mut items: Vec<(Timestamp, serde_json::Value)> = read(st.clone(), move |s| {
+        let mut out = vec![];
+        s.for_each_alert(&q, |a, _| {
+            let v = serde_json::json!({ "type": "alert", "ts": a.first_seen, "alert": a });
+            out.push((a.first_seen, v));
+            true
+        })?;
+        Ok(out)
+    })
+    .await?;
+    let (events, since) = match &st.timeline {
+        Some(t) => t.about(&who, limit),
+        None => (vec![], None),
+    };
+    items.extend(events.iter().map(|e| (e.ts, timeline::event_json(e))));
+    items.sort_by_key(|(t, _)| *t);
+    let items: Vec<_> = items.into_iter().map(|(_, v)| v).collect();
+    Ok(Json(serde_json::json!({
+        "entity": entity,
+        "events_since": since,
+        "items": items,
+    }))
+    .into_response())
 }

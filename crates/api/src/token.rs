@@ -40,9 +40,7 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<String> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir)?;
-            let mut bytes = [0u8; 32];
-            std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let token = random_hex(32)?;
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -57,6 +55,13 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<String> {
             format!("{}: {e}", p.display()),
         )),
     }
+}
+
+/// `n` bytes from the kernel's random source, as lowercase hex.
+pub(crate) fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

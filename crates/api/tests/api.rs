@@ -498,6 +498,7 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
         "/api/v1/entities",
         "/api/v1/stats",
         "/api/v1/sensors",
+        "/api/v1/timeline",
         "/metrics",
         "/api/openapi.json",
     ] {
@@ -543,9 +544,315 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
         keys(&schemas["Bucket"]["properties"]),
         keys(&stats["buckets"][0])
     );
+    let t = &stats["techniques"];
+    let first = t.as_object().unwrap().values().next().unwrap();
+    assert_eq!(keys(&schemas["TechniqueName"]["properties"]), keys(first));
+    let uri = format!("/api/v1/timeline?entity={}", r.alerts[1].src_ip.unwrap());
+    let (_, tl) = get(&r, &uri).await;
+    assert_eq!(keys(&schemas["Timeline"]["properties"]), keys(&tl));
+    let documented = keys(&schemas["TimelineItem"]["properties"]);
+    for item in tl["items"].as_array().unwrap() {
+        for k in keys(item) {
+            assert!(
+                documented.contains(&k),
+                "timeline item key {k} undocumented"
+            );
+        }
+    }
     let (_, err) = get(&r, "/api/v1/alerts?limit=0").await;
     assert_eq!(keys(&schemas["Error"]["properties"]), keys(&err));
     // and it is behind the token like the rest
     let (s, _, _) = call(&r, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// A request with headers of our choosing; the body as text.
+async fn raw(
+    rig: &Rig,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, String, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app(rig.state.clone())
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into(), headers)
+}
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+/// Sign in with the form; the session cookie as `name=value`.
+async fn sign_in(r: &Rig) -> String {
+    let (s, _, h) = raw(r, "POST", "/login", &[FORM], &format!("token={TOKEN}")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/");
+    let cookie = h["set-cookie"].to_str().unwrap().to_string();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains(TOKEN), "the cookie is not the token");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_login_form_trades_the_token_for_a_session_cookie() {
+    let r = rig();
+    // strangers are sent to the form, which needs no script
+    let (s, _, h) = raw(&r, "GET", "/", &[], "").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login");
+    let (s, page, h) = raw(&r, "GET", "/login", &[], "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.contains("name=\"token\"") && !page.contains("<script"));
+    // a wrong token: the form again, a 401, no cookie
+    let (s, page, h) = raw(&r, "POST", "/login", &[FORM], "token=nope").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("not the token"));
+    assert!(h.get("set-cookie").is_none());
+    // a body that is not the form: 400 naming the field
+    let (s, body, _) = raw(&r, "POST", "/login", &[FORM], "user=x").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("\"parameter\":\"token\""), "{body}");
+    let big = format!("token={}", "a".repeat(20_000));
+    let (s, _, _) = raw(&r, "POST", "/login", &[FORM], &big).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // the right one: a cookie that opens the page, its script and the API
+    let cookie = sign_in(&r).await;
+    let c = [("cookie", cookie.as_str())];
+    let (s, page, _) = raw(&r, "GET", "/", &c, "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("/assets/app.js"));
+    assert_eq!(
+        raw(&r, "GET", "/login", &c, "").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        raw(&r, "GET", "/assets/app.js", &c, "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        raw(&r, "GET", "/api/v1/alerts", &c, "").await.0,
+        StatusCode::OK
+    );
+    // the script needs the session; the stylesheet and icon the form uses do not
+    assert_eq!(
+        raw(&r, "GET", "/assets/app.js", &[], "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    for open in ["/assets/app.css", "/assets/icon.svg"] {
+        assert_eq!(
+            raw(&r, "GET", open, &[], "").await.0,
+            StatusCode::OK,
+            "{open}"
+        );
+    }
+    // a made-up session is nobody
+    let fake = [("cookie", "tripline_session=00ff")];
+    assert_eq!(
+        raw(&r, "GET", "/api/v1/alerts", &fake, "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        raw(&r, "GET", "/", &fake, "").await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_change_with_the_cookie_needs_the_csrf_header_and_sign_out_ends_it() {
+    let r = rig();
+    let cookie = sign_in(&r).await;
+    let uri = format!("/api/v1/alerts/{}/acknowledge", r.alerts[2].id);
+    let json = ("content-type", "application/json");
+    let (s, body, _) = raw(&r, "POST", &uri, &[("cookie", &cookie), json], "{}").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (_, b) = get(&r, &format!("/api/v1/alerts/{}", r.alerts[2].id)).await;
+    assert_eq!(b["alert"]["state"], "open", "refused means unchanged");
+    let marked = [("cookie", cookie.as_str()), ("x-tripline-csrf", "1"), json];
+    let (s, body, _) = raw(&r, "POST", &uri, &marked, r#"{"by":"dashboard"}"#).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("\"state_by\":\"dashboard\""));
+    // the bearer token needs no such header (it is not sent by browsers on their own)
+    let uri = format!("/api/v1/alerts/{}/resolve", r.alerts[2].id);
+    assert_eq!(
+        call(&r, "POST", &uri, Some(TOKEN), None).await.0,
+        StatusCode::OK
+    );
+
+    let (s, _, h) = raw(&r, "POST", "/logout", &marked[..2], "").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        raw(&r, "GET", "/api/v1/alerts", &[("cookie", &cookie)], "")
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_strict_content_security_policy() {
+    let r = rig();
+    let cookie = sign_in(&r).await;
+    for (uri, cookie) in [
+        ("/healthz", None),
+        ("/login", None),
+        ("/", Some(cookie.as_str())),
+        ("/assets/app.js", Some(cookie.as_str())),
+        ("/api/v1/alerts", Some(cookie.as_str())),
+        ("/api/v1/alerts", None),
+        ("/no/such/route", None),
+    ] {
+        let h: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        let (_, _, headers) = raw(&r, "GET", uri, &h, "").await;
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'"), "{uri}: {csp}");
+        assert!(csp.contains("script-src 'self';"), "{uri}: {csp}");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_first_load_is_under_300_kb() {
+    let r = rig();
+    let cookie = sign_in(&r).await;
+    let mut total = 0;
+    for (path, _) in tripline_api::dashboard::ASSETS {
+        let (s, body, h) = raw(&r, "GET", path, &[("cookie", &cookie)], "").await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        let kind = h["content-type"].to_str().unwrap();
+        let want = match path.rsplit('.').next().unwrap() {
+            "js" => "text/javascript",
+            "css" => "text/css",
+            "svg" => "image/svg+xml",
+            _ => "text/html",
+        };
+        assert!(kind.starts_with(want), "{path}: {kind}");
+        total += body.len();
+    }
+    // plus the first API answers, over a store of a dozen alerts
+    for uri in [
+        "/api/v1/alerts?limit=50",
+        "/api/v1/stats?since=24h&bucket=1h",
+        "/api/v1/entities?since=24h&limit=10",
+        "/api/v1/sensors",
+    ] {
+        total += raw(&r, "GET", uri, &[("cookie", &cookie)], "")
+            .await
+            .1
+            .len();
+    }
+    assert!(total <= 300 * 1024, "first load {total} bytes");
+}
+
+fn event(ts: i64, ip: &str, user: &str, raw: &str) -> tripline_event::Event {
+    use tripline_event::{AuthMethod, Event, Kind, SensorKind, SourcePos};
+    Event {
+        ts: Timestamp::from_secs(ts),
+        observed: Timestamp::from_secs(ts),
+        sensor: SensorKind::Files,
+        host: "web1".into(),
+        src_ip: ip.parse().ok(),
+        src_name: None,
+        user: Some(user.into()),
+        session: Some("4242".into()),
+        kind: Kind::AuthFailure {
+            method: AuthMethod::Password,
+            invalid_user: false,
+        },
+        count: 1,
+        hostile: true,
+        raw: raw.into(),
+        pos: SourcePos::default(),
+    }
+}
+
+#[tokio::test]
+async fn timelines_merge_stored_alerts_and_held_events_in_time_order() {
+    use tripline_api::timeline::Timeline;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let mut store = Store::open(&db).unwrap();
+    let a = alert(7, "ssh.bruteforce", Severity::High, 1_700_000_100);
+    store.commit(std::slice::from_ref(&a), &[], &[]).unwrap();
+    let ring = Arc::new(Timeline::new(4));
+    ring.record(&[
+        event(1_700_000_000, "203.0.113.7", "root", "first"),
+        event(1_700_000_010, "198.51.100.1", "root", "someone else"),
+        event(
+            1_700_000_200,
+            "203.0.113.7",
+            "admin",
+            "after the alert opened",
+        ),
+    ]);
+    let state = Arc::new(
+        ApiState::open(&db, TOKEN.into(), 1)
+            .unwrap()
+            .with_timeline(ring.clone()),
+    );
+    let r = Rig {
+        _dir: dir,
+        state,
+        alerts: vec![a],
+    };
+    let (s, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7").await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let kinds: Vec<_> = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["type"].as_str().unwrap(), i["raw"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("event", "first"),
+            ("alert", ""),
+            ("event", "after the alert opened")
+        ]
+    );
+    assert_eq!(t["items"][1]["alert"]["id"], r.alerts[0].id);
+    assert_eq!(t["events_since"], "2023-11-14T22:13:20Z");
+    // a network reaches its addresses' events; a user name its events
+    let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.0/24").await;
+    assert_eq!(t["items"].as_array().unwrap().len(), 2, "{t}");
+    let (_, t) = get(&r, "/api/v1/timeline?entity=admin").await;
+    assert_eq!(t["items"][0]["raw"], "after the alert opened");
+    // the ring is bounded: the oldest fall out and are counted
+    for n in 0..5 {
+        ring.record(&[event(1_700_001_000 + n, "192.0.2.1", "x", "filler")]);
+    }
+    assert_eq!((ring.len(), ring.dropped()), (4, 4));
+    let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7&limit=5").await;
+    assert_eq!(
+        t["items"].as_array().unwrap().len(),
+        1,
+        "only the stored alert is left"
+    );
+    // bad input is named
+    for (uri, param) in [
+        ("/api/v1/timeline", "entity"),
+        ("/api/v1/timeline?entity=", "entity"),
+        ("/api/v1/timeline?entity=x&limit=0", "limit"),
+        ("/api/v1/timeline?entity=x&color=red", "color"),
+    ] {
+        let (s, e) = get(&r, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(e["parameter"], param, "{uri}");
+    }
 }

@@ -89,6 +89,9 @@ pub struct AlertQuery {
     pub rule: Option<String>,
     /// The entity's value (an address, a user name, a network in CIDR form).
     pub entity: Option<String>,
+    /// Alerts that involve this value anywhere: as their entity, source address or user (an
+    /// address is matched through the source-address index).
+    pub about: Option<String>,
     /// Workflow state: `open`, `acknowledged`, `resolved`.
     pub state: Option<String>,
     /// Only alerts written (opened or grown) at or after this wall-clock time.
@@ -424,9 +427,15 @@ impl Store {
              FROM alerts WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![];
+        // `clause ?n`, or the clause with each `?` made `?n` when it has its own
         let mut cond = |clause: &str, v: rusqlite::types::Value| {
             args.push(v);
-            text.push_str(&format!(" AND {clause} ?{}", args.len()));
+            let n = format!("?{}", args.len());
+            if clause.contains('?') {
+                text.push_str(&format!(" AND {}", clause.replace('?', &n)));
+            } else {
+                text.push_str(&format!(" AND {clause} {n}"));
+            }
         };
         if let Some(t) = q.since {
             cond("last_seen >=", t.0.into());
@@ -442,6 +451,13 @@ impl Store {
         }
         if let Some(e) = &q.entity {
             cond("entity =", e.clone().into());
+        }
+        if let Some(a) = &q.about {
+            if a.parse::<std::net::IpAddr>().is_ok() {
+                cond("src_ip =", a.clone().into());
+            } else {
+                cond("(entity = ? OR user = ?)", a.clone().into());
+            }
         }
         if let Some(s) = &q.state {
             cond("state =", s.clone().into());

@@ -110,6 +110,8 @@ pub struct ApiConfig {
     /// A second address serving only `/metrics`, without the token (Prometheus convention).
     /// Empty: off.
     pub metrics_bind: String,
+    /// Latest events kept in memory for entity timelines (0: none; alerts are always shown).
+    pub timeline_events: usize,
 }
 
 impl Default for ApiConfig {
@@ -118,6 +120,7 @@ impl Default for ApiConfig {
             enabled: true,
             bind: "127.0.0.1:8731".into(),
             metrics_bind: String::new(),
+            timeline_events: 10_000,
         }
     }
 }
@@ -320,6 +323,12 @@ impl Config {
             p.push(format!(
                 "api.metrics_bind = {:?}: expected an address and port like 127.0.0.1:9731, or empty",
                 self.api.metrics_bind
+            ));
+        }
+        if self.api.timeline_events > 10_000_000 {
+            p.push(format!(
+                "api.timeline_events = {}: must be 0..=10000000",
+                self.api.timeline_events
             ));
         }
         if self.parallel_processing > 256 {

@@ -92,7 +92,12 @@ pub struct Sinks {
     pub on_commit: Option<AlertSink>,
     /// Counters every stage updates (`/metrics`).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Each batch of events as it leaves the reader (the API's entity timelines).
+    pub on_events: Option<EventSink>,
 }
+
+/// Sees each batch of events on the reader thread, before detection.
+pub type EventSink = Box<dyn Fn(&[Event]) + Send>;
 
 pub struct Engine {
     shards: Vec<SyncSender<ShardMsg>>,
@@ -116,6 +121,7 @@ pub struct Engine {
     /// When the first event of the batch being filled was read.
     first_read: Option<std::time::Instant>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    on_events: Option<EventSink>,
 }
 
 /// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
@@ -167,6 +173,7 @@ impl Engine {
     ) -> Engine {
         let scan = mode == Mode::Scan;
         let metrics = sinks.metrics.clone();
+        let on_events = sinks.on_events.take();
         let n = cfg.shards();
         let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
         let dcfg = Arc::new(cfg.detect.clone());
@@ -218,6 +225,7 @@ impl Engine {
             warm: false,
             first_read: None,
             metrics,
+            on_events,
         }
     }
 
@@ -306,6 +314,11 @@ impl Engine {
             &mut self.batch,
             Vec::with_capacity(self.batch_size),
         ));
+        if let Some(f) = &self.on_events {
+            if !events.is_empty() {
+                f(&events);
+            }
+        }
         let positions = std::mem::take(&mut self.positions).into_values().collect();
         // The writer outlives the reader; a send error means it died, which `finish` reports.
         if let Some(m) = &self.metrics {
