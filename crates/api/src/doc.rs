@@ -192,12 +192,14 @@ pub struct TechniqueName {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct Sensor {
-    /// `files` or `cowrie`.
+    /// `files`, `cowrie` or `journald`.
     sensor: String,
     path: String,
     /// `reading` or `missing`.
     state: String,
     offset: u64,
+    /// The journal cursor (journald), null for files.
+    cursor: Option<String>,
     size: u64,
     lag_bytes: u64,
     lag_seconds: f64,

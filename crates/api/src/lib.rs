@@ -14,6 +14,7 @@
 pub mod dashboard;
 pub mod doc;
 pub mod timeline;
+pub mod tls;
 pub mod token;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -207,7 +208,19 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    serve_with(listener, app, limits, None, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given (see [`tls::server_config`]); a client that does not
+/// finish its handshake within the header timeout is disconnected.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     let timeout = limits.request_timeout;
     let app = app.layer(middleware::from_fn(
@@ -220,6 +233,7 @@ pub async fn serve(
             }
         },
     ));
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -240,14 +254,37 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(app.clone());
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout);
-            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+            match tls {
+                None => serve_connection(TokioIo::new(stream), svc, limits).await,
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+                    if let Ok(Ok(stream)) = handshake {
+                        serve_connection(TokioIo::new(stream), svc, limits).await;
+                    }
+                }
+            }
         });
     }
+}
+
+/// One HTTP/1.1 connection, plain or TLS.
+async fn serve_connection<I, S>(io: I, svc: S, limits: Limits)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming> + Send,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as hyper::body::Body>::Data: Send,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let _ = http.serve_connection(io, svc).await;
 }
 
 /// A JSON error: `{"error": "…", "parameter": "…"}`.

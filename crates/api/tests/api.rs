@@ -601,6 +601,10 @@ async fn sign_in(r: &Rig) -> String {
         assert!(cookie.contains(part), "{cookie} lacks {part}");
     }
     assert!(!cookie.contains(TOKEN), "the cookie is not the token");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP: a Secure cookie would never come back"
+    );
     cookie.split(';').next().unwrap().to_string()
 }
 
@@ -855,4 +859,22 @@ async fn timelines_merge_stored_alerts_and_held_events_in_time_order() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(e["parameter"], param, "{uri}");
     }
+}
+
+#[tokio::test]
+async fn over_tls_the_session_cookie_is_secure() {
+    let r = rig();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    Store::open(&db).unwrap();
+    let state = ApiState::open(&db, TOKEN.into(), 1)
+        .unwrap()
+        .with_secure_cookies(true);
+    let r = Rig {
+        state: Arc::new(state),
+        ..r
+    };
+    let (s, _, h) = raw(&r, "POST", "/login", &[FORM], &format!("token={TOKEN}")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().ends_with("; Secure"));
 }

@@ -518,7 +518,8 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
             .map(|c| {
                 let (addr, token) = (addr.clone(), token.clone());
                 std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
-                    let mut conn = crate::client::HttpConn::open(&addr)?;
+                    let mut conn =
+                        crate::client::HttpConn::open(&crate::client::Target::plain(&addr))?;
                     let req = format!(
                         "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
                          Authorization: Bearer {token}\r\n\r\n"
@@ -537,7 +538,9 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
                             Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
                             _ => {
                                 errors += 1;
-                                conn = crate::client::HttpConn::open(&addr)?;
+                                conn = crate::client::HttpConn::open(
+                                    &crate::client::Target::plain(&addr),
+                                )?;
                             }
                         }
                     }

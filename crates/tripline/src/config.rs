@@ -112,6 +112,9 @@ pub struct ApiConfig {
     pub metrics_bind: String,
     /// Latest events kept in memory for entity timelines (0: none; alerts are always shown).
     pub timeline_events: usize,
+    /// PEM certificate chain and private key: serve HTTPS instead of HTTP. Both or neither.
+    pub tls_cert: String,
+    pub tls_key: String,
 }
 
 impl Default for ApiConfig {
@@ -121,6 +124,8 @@ impl Default for ApiConfig {
             bind: "127.0.0.1:8731".into(),
             metrics_bind: String::new(),
             timeline_events: 10_000,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -325,6 +330,17 @@ impl Config {
                 self.api.metrics_bind
             ));
         }
+        match (self.api.tls_cert.is_empty(), self.api.tls_key.is_empty()) {
+            (false, true) => p.push(format!(
+                "api.tls_key = \"\": needed with api.tls_cert = {:?}",
+                self.api.tls_cert
+            )),
+            (true, false) => p.push(format!(
+                "api.tls_cert = \"\": needed with api.tls_key = {:?}",
+                self.api.tls_key
+            )),
+            _ => {}
+        }
         if self.api.timeline_events > 10_000_000 {
             p.push(format!(
                 "api.timeline_events = {}: must be 0..=10000000",
@@ -435,6 +451,14 @@ mod tests {
         );
         let e = Config::parse("batch_size = \"many\"\n", "t").unwrap_err();
         assert!(e.problems[0].contains("batch_size"), "{:?}", e.problems);
+        let e = Config::parse("[api]\ntls_cert = \"/c.pem\"\n", "t").unwrap_err();
+        assert!(
+            e.problems[0].contains("api.tls_key = \"\": needed with api.tls_cert = \"/c.pem\""),
+            "{:?}",
+            e.problems
+        );
+        let e = Config::parse("[api]\ntimeline_events = 99999999\n", "t").unwrap_err();
+        assert!(e.problems[0].contains("api.timeline_events = 99999999"));
     }
 
     #[test]

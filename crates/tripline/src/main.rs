@@ -316,7 +316,7 @@ fn real_main(cli: Cli) -> Result<()> {
                     )
                 })?;
             tripline::top::top(
-                addr.unwrap_or_else(|| cfg.api.bind.clone()),
+                tripline::client::Target::of(&cfg, addr)?,
                 token.trim().to_string(),
             )
         }

@@ -190,7 +190,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         t0.elapsed().as_secs_f64() * 1000.0,
         db.display(),
         api.as_ref()
-            .map(|a| format!("http://{}", a.addr))
+            .map(|a| format!("{}://{}", a.scheme, a.addr))
             .unwrap_or_else(|| "off".into()),
         if watching.is_empty() {
             "no files".into()
@@ -210,7 +210,8 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     );
     let poll = Duration::from_secs_f64(cfg.poll_interval_seconds);
     let max_bytes = cfg.max_batch_size * 128;
-    let mut tracker = SensorTracker::new(sources.len());
+    let mut tracker = SensorTracker::new(sources.len() + 1);
+    let mut jstats = JournalStats::default();
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
         for s in sources.iter_mut() {
@@ -247,10 +248,15 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             }
         }
         let mut journal_lines = false;
-        if let Some((rx, _)) = &journal {
+        if let Some((rx, _, _)) = &journal {
             while let Ok(entry) = rx.try_recv() {
                 busy = true;
                 journal_lines = true;
+                jstats.entries += 1;
+                if let Some(ts) = entry.ts {
+                    jstats.lag_seconds =
+                        Timestamp::now().0.saturating_sub(ts.0).max(0) as f64 / 1e6;
+                }
                 let h = tripline_sensors::Header {
                     ts: entry.ts,
                     host: entry.host.as_deref(),
@@ -259,6 +265,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                     msg: &entry.message,
                 };
                 if let Some(p) = journal_parser.parse_message(&h) {
+                    jstats.events += 1;
                     let raw: Arc<str> = format!(
                         "{} {}[{}]: {}",
                         entry.host.as_deref().unwrap_or("-"),
@@ -276,7 +283,10 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                         raw,
                         SourcePos::default(),
                     ));
+                } else {
+                    jstats.unparsed += 1;
                 }
+                jstats.cursor = Some(entry.cursor.clone());
                 engine.position(SourcePosition {
                     name: "journald".into(),
                     cursor: Some(entry.cursor),
@@ -287,7 +297,8 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         if journal_lines {
             engine.send();
         }
-        tracker.update(&sources, &sensors);
+        let journal_state = journal.as_ref().map(|(_, _, skipped)| (&jstats, skipped));
+        tracker.update(&sources, journal_state, &sensors);
         if !busy {
             // caught up everywhere: commit what a backlog left between checkpoints
             engine.settle();
@@ -317,8 +328,10 @@ pub struct SensorState {
     pub path: String,
     /// `reading`, `missing`, or the error that stops it.
     pub state: String,
-    /// Bytes read and committed so far, the file's size, and the difference.
+    /// Bytes read and committed so far, the file's size, and the difference (files).
     pub offset: u64,
+    /// Where the journal source is (journald; null for files).
+    pub cursor: Option<String>,
     pub size: u64,
     pub lag_bytes: u64,
     /// Seconds since the reader was last caught up with the file (0 when it is).
@@ -349,13 +362,18 @@ impl SensorTracker {
         }
     }
 
-    fn update(&mut self, sources: &[Watched], out: &std::sync::Mutex<Vec<SensorState>>) {
+    fn update(
+        &mut self,
+        sources: &[Watched],
+        journal: Option<(&JournalStats, &Arc<std::sync::atomic::AtomicU64>)>,
+        out: &std::sync::Mutex<Vec<SensorState>>,
+    ) {
         let now = Instant::now();
         if now.duration_since(self.last) < Duration::from_secs(1) {
             return;
         }
         self.last = now;
-        let list: Vec<SensorState> = sources
+        let mut list: Vec<SensorState> = sources
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -380,6 +398,7 @@ impl SensorTracker {
                         "missing".into()
                     },
                     offset,
+                    cursor: None,
                     size,
                     lag_bytes: lag,
                     lag_seconds: now.duration_since(self.caught_up[i]).as_secs_f64(),
@@ -392,6 +411,29 @@ impl SensorTracker {
                 }
             })
             .collect();
+        if let Some((j, skipped)) = journal {
+            // the last slot of `prev` is the journal's
+            let i = self.prev.len() - 1;
+            let (before, t_before) = self.prev[i];
+            let dt = now.duration_since(t_before).as_secs_f64().max(1e-3);
+            self.prev[i] = (j.entries, now);
+            list.push(SensorState {
+                sensor: "journald",
+                path: "journal".into(),
+                state: "reading".into(),
+                offset: 0,
+                cursor: j.cursor.clone(),
+                size: 0,
+                lag_bytes: 0,
+                lag_seconds: j.lag_seconds,
+                lines: j.entries,
+                events: j.events,
+                unparsed_lines: j.unparsed,
+                truncated_lines: 0,
+                parse_errors: skipped.load(std::sync::atomic::Ordering::Relaxed),
+                lines_per_second: j.entries.saturating_sub(before) as f64 / dt,
+            });
+        }
         *out.lock().unwrap_or_else(|e| e.into_inner()) = list;
     }
 }
@@ -401,6 +443,8 @@ struct Api {
     state: Arc<tripline_api::ApiState>,
     /// The latest events for entity timelines (`api.timeline_events`; none when 0).
     timeline: Option<Arc<tripline_api::timeline::Timeline>>,
+    /// `http` or `https`.
+    scheme: &'static str,
     addr: std::net::SocketAddr,
     shutdown: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
@@ -421,7 +465,18 @@ impl Api {
                 cfg.api.timeline_events,
             ))
         });
+        let tls = if cfg.api.tls_cert.is_empty() {
+            None
+        } else {
+            let (cert, key) = (&cfg.api.tls_cert, &cfg.api.tls_key);
+            Some(
+                tripline_api::tls::server_config(cert.as_ref(), key.as_ref()).map_err(|e| {
+                    anyhow::anyhow!("api.tls_cert = {cert:?}, api.tls_key = {key:?}: {e}")
+                })?,
+            )
+        };
         let mut state = tripline_api::ApiState::open(db, token, 2)?
+            .with_secure_cookies(tls.is_some())
             .with_metrics(move || metrics.render())
             .with_sensors(move || {
                 let list = sensors.lock().unwrap_or_else(|e| e.into_inner());
@@ -478,10 +533,11 @@ impl Api {
                         None => None,
                     };
                     let listener = tokio::net::TcpListener::from_std(listener)?;
-                    let served = tripline_api::serve(
+                    let served = tripline_api::serve_with(
                         listener,
                         app,
                         tripline_api::Limits::default(),
+                        tls,
                         async {
                             let _ = stop_rx.await;
                         },
@@ -501,6 +557,11 @@ impl Api {
         Ok(Api {
             state,
             timeline,
+            scheme: if cfg.api.tls_cert.is_empty() {
+                "http"
+            } else {
+                "https"
+            },
             addr,
             shutdown,
             thread,
@@ -562,7 +623,20 @@ fn watch_dirs(paths: Vec<PathBuf>, wake: Sender<()>) -> bool {
 type Journal = (
     Receiver<journald::JournalEntry>,
     std::thread::JoinHandle<()>,
+    // entries that were not journal JSON, skipped
+    Arc<std::sync::atomic::AtomicU64>,
 );
+
+/// What the journal source has done, for `/api/v1/sensors`.
+#[derive(Debug, Default)]
+struct JournalStats {
+    entries: u64,
+    events: u64,
+    unparsed: u64,
+    /// How far behind the entry's own time the last entry was read.
+    lag_seconds: f64,
+    cursor: Option<String>,
+}
 
 fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journal> {
     if !journald::available() {
@@ -586,6 +660,8 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journa
         }
     };
     let (tx, rx) = sync_channel(cfg.max_queue_size.max(16));
+    let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let skipped_here = skipped.clone();
     let h = std::thread::spawn(move || {
         let mut line = String::new();
         let mut bad = 0u64;
@@ -597,19 +673,45 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journa
                     }
                     let _ = wake.send(());
                 }
-                Err(_) => bad += 1,
+                Err(_) => {
+                    bad += 1;
+                    skipped_here.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
         if bad > 0 {
             eprintln!("tripline: skipped {bad} unreadable journal entries");
         }
     });
-    Some((rx, h))
+    Some((rx, h, skipped))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_journal_is_reported_among_the_sensors() {
+        let mut t = SensorTracker::new(1);
+        let stats = JournalStats {
+            entries: 40,
+            events: 3,
+            unparsed: 37,
+            lag_seconds: 0.25,
+            cursor: Some("s=abc;i=9".into()),
+        };
+        let skipped = Arc::new(std::sync::atomic::AtomicU64::new(2));
+        let out = std::sync::Mutex::new(vec![]);
+        t.update(&[], Some((&stats, &skipped)), &out);
+        let list = out.lock().unwrap();
+        assert_eq!(list.len(), 1);
+        let j = &list[0];
+        assert_eq!((j.sensor, j.state.as_str()), ("journald", "reading"));
+        assert_eq!(j.cursor.as_deref(), Some("s=abc;i=9"));
+        assert_eq!((j.lines, j.events, j.unparsed_lines), (40, 3, 37));
+        assert_eq!((j.parse_errors, j.lag_seconds), (2, 0.25));
+        assert!(j.lines_per_second > 0.0);
+    }
 
     #[test]
     fn sensor_state_is_what_the_openapi_document_says() {
@@ -619,6 +721,7 @@ mod tests {
             path: "/var/log/auth.log".into(),
             state: "reading".into(),
             offset: 1,
+            cursor: None,
             size: 2,
             lag_bytes: 1,
             lag_seconds: 0.5,

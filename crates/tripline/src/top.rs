@@ -6,7 +6,7 @@
 //! Everything shown comes from logs, so from attackers: control characters are replaced before
 //! they reach the terminal (no escape sequences from a user name).
 
-use crate::client::HttpConn;
+use crate::client::{HttpConn, Target};
 use crate::output::printable;
 use anyhow::{Context, Result};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
@@ -270,11 +270,12 @@ fn severity_style(s: &str) -> Style {
     })
 }
 
-/// Fetch a snapshot from the API at `addr`.
-fn fetch(conn: &mut Option<HttpConn>, addr: &str, token: &str) -> Snapshot {
+/// Fetch a snapshot from the API at `to`.
+fn fetch(conn: &mut Option<HttpConn>, to: &Target, token: &str) -> Snapshot {
+    let addr = to.addr.as_str();
     let mut get = |path: &str| -> Result<Value> {
         if conn.is_none() {
-            *conn = Some(HttpConn::open(addr)?);
+            *conn = Some(HttpConn::open(to)?);
         }
         let c = conn.as_mut().context("no connection")?;
         let r = c.get_json(addr, token, path);
@@ -300,8 +301,8 @@ fn fetch(conn: &mut Option<HttpConn>, addr: &str, token: &str) -> Snapshot {
     })
 }
 
-/// Run the view against the daemon's API at `addr` (host:port) until `q`.
-pub fn top(addr: String, token: String) -> Result<()> {
+/// Run the view against the daemon's API at `addr` until `q`.
+pub fn top(addr: Target, token: String) -> Result<()> {
     let (tx, rx) = channel::<Snapshot>();
     std::thread::spawn(move || {
         let mut conn = None;
@@ -422,7 +423,7 @@ mod tests {
     #[test]
     fn a_daemon_that_cannot_be_reached_is_said_so() {
         let mut conn = None;
-        let s = fetch(&mut conn, "127.0.0.1:1", "t");
+        let s = fetch(&mut conn, &Target::plain("127.0.0.1:1"), "t");
         assert!(s.alerts.is_empty());
         let e = s.error.clone().expect("an error");
         assert!(e.contains("127.0.0.1:1"), "{e}");

@@ -149,3 +149,81 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     }
     d.sigterm();
 }
+
+#[test]
+fn run_serves_https_with_a_certificate_and_names_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=tripline test"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (./scripts/check installs it)");
+    assert!(made.status.success());
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    let config = |cert: &std::path::Path| {
+        format!(
+            "data_dir = {:?}\n[sources.files]\npaths = [{:?}]\n[sources.journald]\nenabled = false\n\
+             [sources.cowrie]\nenabled = false\n[api]\nbind = \"127.0.0.1:0\"\n\
+             tls_cert = {:?}\ntls_key = {:?}\n",
+            dir.path().display().to_string(),
+            log.display().to_string(),
+            cert.display().to_string(),
+            key.display().to_string()
+        )
+    };
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config(&cert)).unwrap();
+    let d = start(&cfg);
+    let token = std::fs::read_to_string(dir.path().join("api.token")).unwrap();
+    let target = tripline::client::Target {
+        addr: d.api.clone(),
+        tls: Some((
+            tripline_api::tls::client_config(&cert).unwrap(),
+            "127.0.0.1".into(),
+        )),
+    };
+    let mut conn = tripline::client::HttpConn::open(&target).unwrap();
+    let v = conn
+        .get_json(&d.api, token.trim(), "/api/v1/alerts")
+        .unwrap();
+    assert!(v["alerts"].is_array(), "{v}");
+    // plain HTTP gets no answer from the TLS port
+    assert!(
+        tripline::client::HttpConn::open(&tripline::client::Target::plain(&d.api))
+            .and_then(|mut c| c.request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .is_err()
+    );
+    d.sigterm();
+
+    // a certificate that is not one: no start, the keys and the file named
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "junk\n").unwrap();
+    std::fs::write(&cfg, config(&junk)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tripline"))
+        .arg("-c")
+        .arg(&cfg)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("api.tls_cert") && err.contains("junk.pem"),
+        "{err}"
+    );
+}

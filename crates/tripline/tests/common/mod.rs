@@ -32,6 +32,7 @@ pub fn start(cfg: &Path) -> Daemon {
                 let api = l
                     .split("api http://")
                     .nth(1)
+                    .or_else(|| l.split("api https://").nth(1))
                     .and_then(|r| r.split(';').next())
                     .unwrap_or("")
                     .to_string();
