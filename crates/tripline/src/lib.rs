@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod eval;
 pub mod gen;
 pub mod metrics;
 pub mod output;

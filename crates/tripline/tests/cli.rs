@@ -340,3 +340,65 @@ fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
         "{alerts:?}"
     );
 }
+
+#[test]
+fn eval_anomaly_ranks_planted_outliers_and_names_bad_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 rows around the origin, 8 far from it, labelled
+    let mut rng = fastrand::Rng::with_seed(4);
+    let mut csv = String::from("x,y,z,label\n");
+    for i in 0..408 {
+        let (scale, label) = if i % 51 == 50 { (40.0, 1) } else { (1.0, 0) };
+        let mut v = || (rng.f64() * 2.0 - 1.0) * scale + if label == 1 { 30.0 } else { 0.0 };
+        csv.push_str(&format!("{},{},{},{label}\n", v(), v(), v()));
+    }
+    let good = dir.path().join("planted.csv");
+    std::fs::write(&good, csv).unwrap();
+    let out = succeed(
+        tripline()
+            .args(["eval", "anomaly", "--json", "--seeds", "3"])
+            .arg(&good),
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (r["rows"].as_u64(), r["features"].as_u64()),
+        (Some(408), Some(3))
+    );
+    assert_eq!(r["anomalies"], 8);
+    assert_eq!(r["roc_auc"]["runs"].as_array().unwrap().len(), 3);
+    assert!(r["roc_auc"]["mean"].as_f64().unwrap() > 0.95, "{r}");
+    assert!(
+        r["average_precision"]["mean"].as_f64().unwrap() > 0.8,
+        "{r}"
+    );
+    let text = succeed(tripline().args(["eval", "anomaly"]).arg(&good));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("ROC AUC"));
+
+    for (body, want) in [
+        ("x,y\n1,2\n", "no `label` column"),
+        ("x,label\n1,0\n2\n", "line 3: 1 cells"),
+        (
+            "x,label\n1,0\nabc,1\n",
+            "line 3, column `x`: \"abc\" is not a number",
+        ),
+        (
+            "x,label\n1,0\nNaN,1\n",
+            "line 3, column `x`: NaN is not a finite number",
+        ),
+        ("x,label\n1,0\n2,0\n", "needs both classes"),
+    ] {
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, body).unwrap();
+        let out = tripline()
+            .args(["eval", "anomaly"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{body:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("bad.csv") && err.contains(want),
+            "{body:?}: {err}"
+        );
+    }
+}
