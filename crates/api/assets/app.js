@@ -396,9 +396,7 @@ async function showEntity(value) {
   clear(section).append(
     el("a", { href: "#/", class: "back" }, "← overview"),
     el("h2", {}, "Timeline of ", el("span", { class: "mono" }, t.entity)),
-    el("p", { class: "hint" }, t.events_since
-      ? `Events since ${when(t.events_since)} (older events are not kept); alerts from any time.`
-      : "No events held for it now; alerts from any time."),
+    el("p", { class: "hint" }, "Events recorded by the daemon and alerts, oldest first (the latest 500 of each)."),
     el("div", { class: "panel" }, table),
   );
 }

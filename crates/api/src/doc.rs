@@ -227,7 +227,7 @@ pub struct TimelineItem {
     kind: String,
     /// Event time (an alert: first seen).
     ts: String,
-    /// Event: `syslog`, `journald`, `cowrie`, …
+    /// Event: `files`, `journald` or `cowrie`.
     sensor: Option<String>,
     /// Event: its kind, e.g. `ssh.auth_failure`.
     #[schema(rename = "kind")]
@@ -252,8 +252,5 @@ pub struct TimelineItem {
 #[allow(dead_code)]
 pub struct TimelineDoc {
     entity: String,
-    /// The time of the oldest event the daemon still holds (events before it are not shown;
-    /// alerts are shown however old); null when it holds none.
-    events_since: Option<String>,
     items: Vec<TimelineItem>,
 }

@@ -51,8 +51,6 @@ pub struct ApiState {
     metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
     /// The sources' live state for `/api/v1/sensors`, when the daemon provides it.
     sensors: Option<Box<dyn Fn() -> serde_json::Value + Send + Sync>>,
-    /// The latest events, for entity timelines, when the daemon keeps them.
-    timeline: Option<Arc<timeline::Timeline>>,
     /// Dashboard logins.
     sessions: dashboard::Sessions,
     /// Mark session cookies `Secure` (the server speaks TLS).
@@ -81,16 +79,9 @@ impl ApiState {
             live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             metrics: None,
             sensors: None,
-            timeline: None,
             sessions: dashboard::Sessions::default(),
             secure_cookies: false,
         })
-    }
-
-    /// Answer entity timelines with the events `timeline` holds as well as stored alerts.
-    pub fn with_timeline(mut self, timeline: Arc<timeline::Timeline>) -> Self {
-        self.timeline = Some(timeline);
-        self
     }
 
     /// Mark the dashboard's session cookie `Secure` (set when the server speaks TLS).
@@ -924,8 +915,8 @@ async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> 
 const MAX_TIMELINE: usize = 1000;
 
 /// Every event and alert about an address, a network (CIDR), a user or a session, across all
-/// sensors, oldest first: stored alerts however old, and the events the daemon still holds
-/// (`events_since` says from when).
+/// sensors, oldest first: the latest `limit` stored alerts and the latest `limit` stored events
+/// (events are stored by `tripline run`, not by scans).
 #[utoipa::path(get, path = "/api/v1/timeline",
     params(
         ("entity" = String, Query, description = "an address, a network in CIDR form, a user name or a session id"),
@@ -955,31 +946,24 @@ async fn entity_timeline(
     let entity = entity.ok_or_else(|| ApiError::bad("entity", "entity: required"))?;
     let who = timeline::Who::parse(&entity);
     let q = AlertQuery {
-        about: Some(who.store_value(&entity)),
+        about: Some(who.alerts.clone()),
         limit,
         ..Default::default()
     };
-    let mut items: Vec<(Timestamp, serde_json::Value)> = read(st.clone(), move |s| {
-        let mut out = vec![];
+    let items = read(st, move |s| {
+        let mut items: Vec<(Timestamp, serde_json::Value)> = vec![];
         s.for_each_alert(&q, |a, _| {
             let v = serde_json::json!({ "type": "alert", "ts": a.first_seen, "alert": a });
-            out.push((a.first_seen, v));
+            items.push((a.first_seen, v));
             true
         })?;
-        Ok(out)
+        s.for_each_event(&who.events, limit, |e| {
+            items.push((e.ts, timeline::event_json(e)))
+        })?;
+        // stable: an alert sorts before the event that opened it at the same time
+        items.sort_by_key(|(t, _)| *t);
+        Ok(items.into_iter().map(|(_, v)| v).collect::<Vec<_>>())
     })
     .await?;
-    let (events, since) = match &st.timeline {
-        Some(t) => t.about(&who, limit),
-        None => (vec![], None),
-    };
-    items.extend(events.iter().map(|e| (e.ts, timeline::event_json(e))));
-    items.sort_by_key(|(t, _)| *t);
-    let items: Vec<_> = items.into_iter().map(|(_, v)| v).collect();
-    Ok(Json(serde_json::json!({
-        "entity": entity,
-        "events_since": since,
-        "items": items,
-    }))
-    .into_response())
+    Ok(Json(serde_json::json!({ "entity": entity, "items": items })).into_response())
 }

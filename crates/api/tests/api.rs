@@ -786,15 +786,12 @@ fn event(ts: i64, ip: &str, user: &str, raw: &str) -> tripline_event::Event {
 }
 
 #[tokio::test]
-async fn timelines_merge_stored_alerts_and_held_events_in_time_order() {
-    use tripline_api::timeline::Timeline;
+async fn timelines_merge_stored_alerts_and_events_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let mut store = Store::open(&db).unwrap();
     let a = alert(7, "ssh.bruteforce", Severity::High, 1_700_000_100);
-    store.commit(std::slice::from_ref(&a), &[], &[]).unwrap();
-    let ring = Arc::new(Timeline::new(4));
-    ring.record(&[
+    let batch = Arc::new(vec![
         event(1_700_000_000, "203.0.113.7", "root", "first"),
         event(1_700_000_010, "198.51.100.1", "root", "someone else"),
         event(
@@ -804,11 +801,19 @@ async fn timelines_merge_stored_alerts_and_held_events_in_time_order() {
             "after the alert opened",
         ),
     ]);
-    let state = Arc::new(
-        ApiState::open(&db, TOKEN.into(), 1)
-            .unwrap()
-            .with_timeline(ring.clone()),
-    );
+    store
+        .commit_with_events(std::slice::from_ref(&a), &[], &[], &[(batch, 3)])
+        .unwrap();
+    // of a batch, only the first n events that name an entity are stored
+    let mut nameless = event(1_700_000_300, "", "", "no entity");
+    (nameless.user, nameless.session) = (None, None);
+    let capped = Arc::new(vec![
+        nameless,
+        event(1_700_000_301, "192.0.2.9", "x", "kept"),
+        event(1_700_000_302, "192.0.2.9", "x", "over the budget"),
+    ]);
+    assert_eq!(store.commit_with_events(&[], &[], &[], &[(capped, 1)]).unwrap(), 1);
+    let state = Arc::new(ApiState::open(&db, TOKEN.into(), 1).unwrap());
     let r = Rig {
         _dir: dir,
         state,
@@ -831,23 +836,29 @@ async fn timelines_merge_stored_alerts_and_held_events_in_time_order() {
         ]
     );
     assert_eq!(t["items"][1]["alert"]["id"], r.alerts[0].id);
-    assert_eq!(t["events_since"], "2023-11-14T22:13:20Z");
-    // a network reaches its addresses' events; a user name its events
+    assert_eq!(t["items"][0]["kind"], "auth.failure");
+    assert_eq!(t["items"][0]["ts"], "2023-11-14T22:13:20Z");
+    // a network reaches its addresses' events; a user name, or a session, its events
     let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.0/24").await;
     assert_eq!(t["items"].as_array().unwrap().len(), 2, "{t}");
     let (_, t) = get(&r, "/api/v1/timeline?entity=admin").await;
+    assert_eq!(t["items"].as_array().unwrap().len(), 1, "{t}");
     assert_eq!(t["items"][0]["raw"], "after the alert opened");
-    // the ring is bounded: the oldest fall out and are counted
-    for n in 0..5 {
-        ring.record(&[event(1_700_001_000 + n, "192.0.2.1", "x", "filler")]);
-    }
-    assert_eq!((ring.len(), ring.dropped()), (4, 4));
-    let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7&limit=5").await;
-    assert_eq!(
-        t["items"].as_array().unwrap().len(),
-        1,
-        "only the stored alert is left"
-    );
+    let (_, t) = get(&r, "/api/v1/timeline?entity=4242").await;
+    assert_eq!(t["items"].as_array().unwrap().len(), 4, "session 4242's events: {t}");
+    let (_, t) = get(&r, "/api/v1/timeline?entity=192.0.2.9").await;
+    assert_eq!(t["items"].as_array().unwrap().len(), 1, "{t}");
+    assert_eq!(t["items"][0]["raw"], "kept");
+    // the latest `limit` of each
+    let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7&limit=1").await;
+    let raws: Vec<_> = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].clone())
+        .collect();
+    assert_eq!(raws, ["alert", "event"], "{t}");
+    assert_eq!(t["items"][1]["raw"], "after the alert opened");
     // bad input is named
     for (uri, param) in [
         ("/api/v1/timeline", "entity"),

@@ -15,8 +15,10 @@ pub mod sinks;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tripline_event::net::IpText;
-use tripline_event::{Addr, Alert, AlertView, Entity, EntityView, Lines, Severity, Timestamp};
+use tripline_event::net::{Cidr, IpText};
+use tripline_event::{
+    Addr, Alert, AlertView, Entity, EntityView, Event, Lines, Severity, Timestamp,
+};
 
 /// 2: evidence lines joined by newlines instead of a JSON array.
 const SCHEMA_VERSION: i64 = 2;
@@ -237,7 +239,14 @@ impl Store {
                     updated INTEGER NOT NULL);
                  CREATE TABLE IF NOT EXISTS entity_first_seen (
                     user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
-                    PRIMARY KEY (user, subnet));",
+                    PRIMARY KEY (user, subnet));
+                 CREATE TABLE IF NOT EXISTS events (
+                    ts INTEGER NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL,
+                    host TEXT NOT NULL, src_ip TEXT, user TEXT, session TEXT,
+                    count INTEGER NOT NULL, hostile INTEGER NOT NULL, raw TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip, ts);
+                 CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);
+",
             )
             .map_err(sql)?;
         let version: Option<String> = self
@@ -269,6 +278,25 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::commit`], and in the same transaction, of each `(batch, n)` in `events`, the
+    /// first `n` events of the batch that name an entity (an address, user or session), for
+    /// entity timelines. Returns how many events were stored.
+    pub fn commit_with_events(
+        &mut self,
+        alerts: &[Alert],
+        first_seen: &[(String, String, Timestamp)],
+        positions: &[SourcePosition],
+        events: &[(std::sync::Arc<Vec<Event>>, usize)],
+    ) -> Result<usize, StoreError> {
+        self.commit_inner(alerts, first_seen, positions, events)
+    }
+
+    /// Whether an event names an entity, so that a timeline can find it (what
+    /// [`Store::commit_with_events`] stores).
+    pub fn names_entity(ev: &Event) -> bool {
+        ev.src_ip.is_some() || ev.user.is_some() || ev.session.is_some()
+    }
+
     /// Write one batch: alerts (upserted by id), first-seen pairs and source positions, in one
     /// transaction.
     pub fn commit(
@@ -277,6 +305,17 @@ impl Store {
         first_seen: &[(String, String, Timestamp)],
         positions: &[SourcePosition],
     ) -> Result<(), StoreError> {
+        self.commit_inner(alerts, first_seen, positions, &[])
+            .map(|_| ())
+    }
+
+    fn commit_inner(
+        &mut self,
+        alerts: &[Alert],
+        first_seen: &[(String, String, Timestamp)],
+        positions: &[SourcePosition],
+        events: &[(std::sync::Arc<Vec<Event>>, usize)],
+    ) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let sql = |source| classify(&path, source);
         let now = Timestamp::now().0;
@@ -361,7 +400,35 @@ impl Store {
                 .map_err(sql)?;
             }
         }
-        tx.commit().map_err(sql)
+        let mut stored = 0;
+        if !events.is_empty() {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO events (ts, sensor, kind, host, src_ip, user, session, count,
+                        hostile, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(sql)?;
+            for (batch, n) in events {
+                for ev in batch.iter().filter(|e| Store::names_entity(e)).take(*n) {
+                    stored += 1;
+                    ins.execute(params![
+                        ev.ts.0,
+                        ev.sensor.as_str(),
+                        ev.kind.name(),
+                        &*ev.host,
+                        ev.src_ip.map(|ip| IpText::new(ip).to_string()),
+                        ev.user.as_deref(),
+                        ev.session.as_deref(),
+                        ev.count,
+                        ev.hostile,
+                        &*ev.raw,
+                    ])
+                    .map_err(sql)?;
+                }
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(stored)
     }
 
     /// The stored position of a source.
@@ -639,12 +706,125 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
-    /// Delete alerts last seen before `cutoff`; returns how many.
+    /// Delete alerts last seen before `cutoff`, and events before it; returns how many alerts.
     pub fn prune(&mut self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        self.conn
+            .execute("DELETE FROM events WHERE ts < ?1", [cutoff.0])
+            .map_err(sql)?;
         self.conn
             .execute("DELETE FROM alerts WHERE last_seen < ?1", [cutoff.0])
-            .map_err(|e| classify(&self.path, e))
+            .map_err(sql)
     }
+
+    /// Hand the stored events about `who` to `f`, newest first, at most `limit`: an address by
+    /// its index, a network by the newest events' addresses (up to `NET_SCAN` rows looked at),
+    /// a name as a user or a session.
+    pub fn for_each_event(
+        &self,
+        who: &EventsAbout,
+        limit: usize,
+        mut f: impl FnMut(&EventRow<'_>),
+    ) -> Result<usize, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        const COLS: &str = "ts, sensor, kind, host, src_ip, user, session, count, hostile, raw";
+        let (text, arg, filter): (String, rusqlite::types::Value, Option<Cidr>) = match who {
+            EventsAbout::Ip(ip) => (
+                format!("SELECT {COLS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC LIMIT ?2"),
+                IpText::new(*ip).to_string().into(),
+                None,
+            ),
+            EventsAbout::Net(c) => (
+                format!(
+                    "SELECT {COLS} FROM events WHERE src_ip IS NOT NULL AND ?1 >= 0
+                     ORDER BY rowid DESC LIMIT {NET_SCAN}"
+                ),
+                0i64.into(),
+                Some(*c),
+            ),
+            EventsAbout::Name(n) => (
+                format!(
+                    "SELECT {COLS} FROM (
+                        SELECT {COLS} FROM events WHERE user = ?1
+                        UNION ALL
+                        SELECT {COLS} FROM events WHERE session = ?1 AND user IS NOT ?1)
+                     ORDER BY ts DESC LIMIT ?2"
+                ),
+                n.clone().into(),
+                None,
+            ),
+        };
+        let mut st = self.conn.prepare_cached(&text).map_err(sql)?;
+        let mut rows = if filter.is_some() {
+            st.query(params![arg]).map_err(sql)?
+        } else {
+            st.query(params![arg, limit as i64]).map_err(sql)?
+        };
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let row = (|| -> rusqlite::Result<EventRow<'_>> {
+                let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+                let opt = |i: usize| -> rusqlite::Result<Option<&str>> {
+                    Ok(r.get_ref(i)?.as_str_or_null()?)
+                };
+                Ok(EventRow {
+                    ts: Timestamp(r.get(0)?),
+                    sensor: text(1)?,
+                    kind: text(2)?,
+                    host: text(3)?,
+                    src_ip: opt(4)?,
+                    user: opt(5)?,
+                    session: opt(6)?,
+                    count: r.get(7)?,
+                    hostile: r.get(8)?,
+                    raw: text(9)?,
+                })
+            })()
+            .map_err(sql)?;
+            if let Some(c) = &filter {
+                let inside = row
+                    .src_ip
+                    .and_then(|s| s.parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|ip| c.contains(ip));
+                if !inside {
+                    continue;
+                }
+            }
+            f(&row);
+            n += 1;
+            if n >= limit {
+                break;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Rows of the newest events a network's timeline looks through.
+pub const NET_SCAN: usize = 200_000;
+
+/// Whose events [`Store::for_each_event`] hands over.
+#[derive(Debug, Clone)]
+pub enum EventsAbout {
+    Ip(std::net::IpAddr),
+    Net(Cidr),
+    /// A user name or a session id.
+    Name(String),
+}
+
+/// A stored event, borrowed from its row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventRow<'a> {
+    pub ts: Timestamp,
+    pub sensor: &'a str,
+    pub kind: &'a str,
+    pub host: &'a str,
+    pub src_ip: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub session: Option<&'a str>,
+    pub count: u32,
+    pub hostile: bool,
+    pub raw: &'a str,
 }
 
 /// One `alerts` row (columns as selected by [`Store::for_each_alert`]), borrowed.

@@ -84,8 +84,14 @@ pub struct CowrieSource {
 pub struct StoreConfig {
     /// SQLite file. Empty: `<data_dir>/tripline.db`.
     pub path: String,
-    /// Alerts last seen longer ago than this are deleted.
+    /// Alerts last seen longer ago than this are deleted (and stored events as old).
     pub retention_days: u32,
+    /// `tripline run` stores every event that names an address, user or session, in the same
+    /// transaction as its batch, for entity timelines. Scans (`once`) never do.
+    pub keep_events: bool,
+    /// Most events stored per second; beyond it (a flood) events are counted, not stored, so
+    /// timelines never slow detection down.
+    pub max_events_per_second: u32,
 }
 
 /// Extra outputs besides the store.
@@ -110,8 +116,6 @@ pub struct ApiConfig {
     /// A second address serving only `/metrics`, without the token (Prometheus convention).
     /// Empty: off.
     pub metrics_bind: String,
-    /// Latest events kept in memory for entity timelines (0: none; alerts are always shown).
-    pub timeline_events: usize,
     /// PEM certificate chain and private key: serve HTTPS instead of HTTP. Both or neither.
     pub tls_cert: String,
     pub tls_key: String,
@@ -123,7 +127,6 @@ impl Default for ApiConfig {
             enabled: true,
             bind: "127.0.0.1:8731".into(),
             metrics_bind: String::new(),
-            timeline_events: 10_000,
             tls_cert: String::new(),
             tls_key: String::new(),
         }
@@ -198,6 +201,8 @@ impl Default for StoreConfig {
         StoreConfig {
             path: String::new(),
             retention_days: 90,
+            keep_events: true,
+            max_events_per_second: 5000,
         }
     }
 }
@@ -341,12 +346,6 @@ impl Config {
             )),
             _ => {}
         }
-        if self.api.timeline_events > 10_000_000 {
-            p.push(format!(
-                "api.timeline_events = {}: must be 0..=10000000",
-                self.api.timeline_events
-            ));
-        }
         if self.parallel_processing > 256 {
             p.push(format!(
                 "parallel_processing = {}: must be 0..=256",
@@ -457,8 +456,6 @@ mod tests {
             "{:?}",
             e.problems
         );
-        let e = Config::parse("[api]\ntimeline_events = 99999999\n", "t").unwrap_err();
-        assert!(e.problems[0].contains("api.timeline_events = 99999999"));
     }
 
     #[test]

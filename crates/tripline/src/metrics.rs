@@ -45,6 +45,8 @@ pub struct Metrics {
     expired: Family<Labels, Counter>,
     alert_writes: Family<Labels, Counter>,
     pub commits: Counter,
+    pub events_stored: Counter,
+    pub events_not_stored: Counter,
     pub commit_seconds: Histogram,
     pub commit_alerts: Histogram,
     pub latency_seconds: Histogram,
@@ -72,6 +74,8 @@ impl Metrics {
             expired: Family::default(),
             alert_writes: Family::default(),
             commits: Counter::default(),
+            events_stored: Counter::default(),
+            events_not_stored: Counter::default(),
             commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
             commit_alerts: Histogram::new(exponential_buckets(1.0, 4.0, 8)),
             latency_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
@@ -132,6 +136,16 @@ impl Metrics {
             m.alert_writes.clone(),
         );
         r.register("store_commits", "Store transactions", m.commits.clone());
+        r.register(
+            "store_events",
+            "Events stored for entity timelines",
+            m.events_stored.clone(),
+        );
+        r.register(
+            "store_events_not_stored",
+            "Events not stored for timelines: over store.max_events_per_second (a flood)",
+            m.events_not_stored.clone(),
+        );
         r.register_with_unit(
             "store_commit",
             "Time per store transaction",

@@ -43,6 +43,9 @@ enum WriterMsg {
         checkpoint: bool,
         /// When its first event was read (end-to-end latency).
         read: std::time::Instant,
+        /// The batch's events and how many of those that name an entity to store with it
+        /// (`store.keep_events`, live, within `store.max_events_per_second`).
+        events: Option<(Arc<Vec<Event>>, usize)>,
     },
     Shard {
         seq: u64,
@@ -92,12 +95,7 @@ pub struct Sinks {
     pub on_commit: Option<AlertSink>,
     /// Counters every stage updates (`/metrics`).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
-    /// Each batch of events as it leaves the reader (the API's entity timelines).
-    pub on_events: Option<EventSink>,
 }
-
-/// Sees each batch of events on the reader thread, before detection.
-pub type EventSink = Box<dyn Fn(&[Event]) + Send>;
 
 pub struct Engine {
     shards: Vec<SyncSender<ShardMsg>>,
@@ -121,7 +119,8 @@ pub struct Engine {
     /// When the first event of the batch being filled was read.
     first_read: Option<std::time::Instant>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
-    on_events: Option<EventSink>,
+    /// Events that may still be stored with their batches (live, `store.keep_events`).
+    event_budget: Option<EventBudget>,
 }
 
 /// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
@@ -173,7 +172,6 @@ impl Engine {
     ) -> Engine {
         let scan = mode == Mode::Scan;
         let metrics = sinks.metrics.clone();
-        let on_events = sinks.on_events.take();
         let n = cfg.shards();
         let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
         let dcfg = Arc::new(cfg.detect.clone());
@@ -205,9 +203,10 @@ impl Engine {
             );
             shards.push(tx);
         }
+        let writer_done = done_tx.clone();
         let writer = std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n, scan))
+            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n, scan, writer_done))
             .expect("spawn writer thread");
         Engine {
             shards,
@@ -225,7 +224,8 @@ impl Engine {
             warm: false,
             first_read: None,
             metrics,
-            on_events,
+            event_budget: (mode == Mode::Live && cfg.store.keep_events)
+                .then(|| EventBudget::new(cfg.store.max_events_per_second)),
         }
     }
 
@@ -314,16 +314,12 @@ impl Engine {
             &mut self.batch,
             Vec::with_capacity(self.batch_size),
         ));
-        if let Some(f) = &self.on_events {
-            if !events.is_empty() {
-                f(&events);
-            }
-        }
         let positions = std::mem::take(&mut self.positions).into_values().collect();
         // The writer outlives the reader; a send error means it died, which `finish` reports.
         if let Some(m) = &self.metrics {
             m.batches_in_flight.inc();
         }
+        let stored = self.events_to_store(&events);
         let _ = self.writer_tx.send(WriterMsg::Batch {
             seq: self.seq,
             positions,
@@ -332,6 +328,7 @@ impl Engine {
                 .first_read
                 .take()
                 .unwrap_or_else(std::time::Instant::now),
+            events: stored,
         });
         for (s, picks) in self.shards.iter().zip(self.picks.iter_mut()) {
             let _ = s.send(ShardMsg::Batch {
@@ -342,6 +339,20 @@ impl Engine {
                 warm: self.warm,
             });
         }
+    }
+
+    /// The batch and how many of its events to store with it, within the budget; the rest are
+    /// counted. None in scans, in warm-up (it replays what an earlier run stored) and when the
+    /// budget is spent (the writer then holds no events at all).
+    fn events_to_store(&mut self, events: &Arc<Vec<Event>>) -> Option<(Arc<Vec<Event>>, usize)> {
+        let budget = self.event_budget.as_mut().filter(|_| !self.warm)?;
+        let named = events.iter().filter(|e| Store::names_entity(e)).count();
+        let n = budget.take().min(named);
+        budget.spend(n);
+        if let Some(m) = &self.metrics {
+            m.events_not_stored.inc_by((named - n) as u64);
+        }
+        (n > 0).then(|| (events.clone(), n))
     }
 
     /// Flush, stop every thread, and return totals (or the store's error).
@@ -426,6 +437,7 @@ struct Pending {
     checkpoint: bool,
     read: Option<std::time::Instant>,
     outputs: Vec<Output>,
+    events: Option<(Arc<Vec<Event>>, usize)>,
 }
 
 /// What one transaction writes: the union of consecutive complete batches. An alert that grew in
@@ -443,6 +455,8 @@ struct Group {
     complete: bool,
     /// When each batch's first event was read.
     read: Vec<std::time::Instant>,
+    /// Events to store with the group (batch, how many).
+    events: Vec<(Arc<Vec<Event>>, usize)>,
 }
 
 impl Group {
@@ -450,6 +464,7 @@ impl Group {
         self.batches += 1;
         self.complete = p.checkpoint;
         self.read.extend(p.read);
+        self.events.extend(p.events);
         for o in p.outputs {
             match o {
                 Output::Alert(a) => match self.index.get(&a.id) {
@@ -482,12 +497,44 @@ struct WriterStats {
     commit_seconds: f64,
 }
 
+/// How many events the writer may still store: `rate` per second, at most one second's worth
+/// saved up. A flood cannot make timelines cost the pipeline more than that.
+struct EventBudget {
+    rate: f64,
+    left: f64,
+    at: std::time::Instant,
+}
+
+impl EventBudget {
+    fn new(rate: u32) -> EventBudget {
+        EventBudget {
+            rate: rate as f64,
+            left: rate as f64,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Events that may be stored now.
+    fn take(&mut self) -> usize {
+        let now = std::time::Instant::now();
+        self.left =
+            (self.left + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.rate);
+        self.at = now;
+        self.left as usize
+    }
+
+    fn spend(&mut self, n: usize) {
+        self.left = (self.left - n as f64).max(0.0);
+    }
+}
+
 fn writer_loop(
     store: &mut Store,
     sinks: &mut Sinks,
     rx: Receiver<WriterMsg>,
     shards: usize,
     scan: bool,
+    done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
 ) -> Result<WriterStats, StoreError> {
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut next = 1u64;
@@ -504,14 +551,23 @@ fn writer_loop(
             open = false;
         }
         while let Some(m) = msg.take() {
-            let (seq, positions, checkpoint, read, outputs, reply) = match m {
+            let (seq, positions, checkpoint, read, outputs, reply, events) = match m {
                 WriterMsg::Batch {
                     seq,
                     positions,
                     checkpoint,
                     read,
-                } => (seq, Some(positions), checkpoint, Some(read), vec![], 0),
-                WriterMsg::Shard { seq, outputs } => (seq, None, false, None, outputs, 1),
+                    events,
+                } => (
+                    seq,
+                    Some(positions),
+                    checkpoint,
+                    Some(read),
+                    vec![],
+                    0,
+                    events,
+                ),
+                WriterMsg::Shard { seq, outputs } => (seq, None, false, None, outputs, 1, None),
             };
             let p = pending.entry(seq).or_insert(Pending {
                 replies: 0,
@@ -519,6 +575,7 @@ fn writer_loop(
                 checkpoint: false,
                 read: None,
                 outputs: vec![],
+                events: None,
             });
             p.replies += reply;
             p.outputs.extend(outputs);
@@ -526,6 +583,7 @@ fn writer_loop(
                 p.positions = positions;
                 p.checkpoint = checkpoint;
                 p.read = read;
+                p.events = events;
             }
             // collect every complete batch, in order
             while pending
@@ -561,14 +619,29 @@ fn writer_loop(
             continue; // keep draining so the reader never blocks on a dead writer
         }
         let positions: Vec<SourcePosition> = g.positions.into_values().collect();
-        if g.alerts.is_empty() && g.first_seen.is_empty() && positions.is_empty() {
+        if g.alerts.is_empty()
+            && g.first_seen.is_empty()
+            && positions.is_empty()
+            && g.events.is_empty()
+        {
             report_closed(sinks, &mut held, &g.closed);
             continue;
         }
         let t = std::time::Instant::now();
-        if let Err(e) = store.commit(&g.alerts, &g.first_seen, &positions) {
-            err = Some(e);
-            continue;
+        match store.commit_with_events(&g.alerts, &g.first_seen, &positions, &g.events) {
+            Ok(stored) => {
+                if let Some(m) = &sinks.metrics {
+                    m.events_stored.inc_by(stored as u64);
+                }
+            }
+            Err(e) => {
+                err = Some(e);
+                continue;
+            }
+        }
+        // stored: hand the batches back to the reader, which allocated them, to free
+        for (events, _) in g.events {
+            let _ = done.send(events);
         }
         let took = t.elapsed().as_secs_f64();
         written.commit_seconds += took;

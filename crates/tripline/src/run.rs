@@ -122,9 +122,6 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     if let Some(a) = &api {
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
-        if let Some(t) = a.timeline.clone() {
-            sinks.on_events = Some(Box::new(move |events| t.record(events)));
-        }
     }
     let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
     let warm_start = Instant::now();
@@ -441,8 +438,6 @@ impl SensorTracker {
 /// The HTTP API on its own small runtime (two worker threads), beside the pipeline.
 struct Api {
     state: Arc<tripline_api::ApiState>,
-    /// The latest events for entity timelines (`api.timeline_events`; none when 0).
-    timeline: Option<Arc<tripline_api::timeline::Timeline>>,
     /// `http` or `https`.
     scheme: &'static str,
     addr: std::net::SocketAddr,
@@ -460,11 +455,6 @@ impl Api {
         let dir = cfg.data_dir();
         let token = tripline_api::token::load_or_create(&dir)
             .with_context(|| format!("api token in {}", dir.display()))?;
-        let timeline = (cfg.api.timeline_events > 0).then(|| {
-            Arc::new(tripline_api::timeline::Timeline::new(
-                cfg.api.timeline_events,
-            ))
-        });
         let tls = if cfg.api.tls_cert.is_empty() {
             None
         } else {
@@ -475,16 +465,13 @@ impl Api {
                 })?,
             )
         };
-        let mut state = tripline_api::ApiState::open(db, token, 2)?
+        let state = tripline_api::ApiState::open(db, token, 2)?
             .with_secure_cookies(tls.is_some())
             .with_metrics(move || metrics.render())
             .with_sensors(move || {
                 let list = sensors.lock().unwrap_or_else(|e| e.into_inner());
                 serde_json::to_value(&*list).unwrap_or_default()
             });
-        if let Some(t) = &timeline {
-            state = state.with_timeline(t.clone());
-        }
         let state = Arc::new(state);
         let listen = |key: &str, at: &str| -> Result<std::net::TcpListener> {
             let l = std::net::TcpListener::bind(at).with_context(|| {
@@ -556,7 +543,6 @@ impl Api {
             .context("spawn the api thread")?;
         Ok(Api {
             state,
-            timeline,
             scheme: if cfg.api.tls_cert.is_empty() {
                 "http"
             } else {

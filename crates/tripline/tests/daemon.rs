@@ -147,6 +147,22 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     while let Ok(a) = d.alerts.try_recv() {
         assert_ne!(a["src_ip"], "198.51.100.3", "re-read after restart: {a}");
     }
+    // the timeline keeps every event across the restart, each once (the warm-up replay of
+    // what was read before the stop stores nothing again)
+    for ip in ["198.51.100.1", "198.51.100.3", "198.51.100.4"] {
+        let (status, body) = http(
+            &d.api,
+            "GET",
+            &format!("/api/v1/timeline?entity={ip}"),
+            Some(token),
+        );
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let items = v["items"].as_array().unwrap();
+        let events = items.iter().filter(|i| i["type"] == "event").count();
+        let alerts = items.iter().filter(|i| i["type"] == "alert").count();
+        assert_eq!((events, alerts), (5, 1), "{ip}: {v}");
+    }
     d.sigterm();
 }
 
