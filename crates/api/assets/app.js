@@ -324,6 +324,7 @@ function renderAlert(section, d) {
   if (a.src_ip) fact("source", entityLink(a.src_ip));
   if (a.user) fact("user", entityLink(a.user));
   fact("host", a.host);
+  fact("sensor", a.sensor || "files");
   fact("events", a.count);
   fact("score", Number(a.score).toFixed(2));
   fact("first seen", when(a.first_seen));

@@ -67,6 +67,8 @@ pub struct AlertDoc {
     src_ip: Option<String>,
     user: Option<String>,
     host: String,
+    /// The sensor of the event that opened it: `files`, `journald` or `cowrie`.
+    sensor: String,
     /// ATT&CK technique ids.
     techniques: Vec<String>,
     /// Events that moved the alert.
@@ -169,6 +171,8 @@ pub struct Bucket {
     by_severity: BTreeMap<String, u64>,
     by_rule: BTreeMap<String, u64>,
     by_technique: BTreeMap<String, u64>,
+    /// `files`, `journald`, `cowrie`: the sensor of the event that opened each alert.
+    by_sensor: BTreeMap<String, u64>,
 }
 
 #[derive(ToSchema)]

@@ -827,7 +827,7 @@ async fn entities(
     Ok(Json(serde_json::json!({ "entities": top })).into_response())
 }
 
-/// Alert counts per time bucket, by severity, rule and ATT&CK technique.
+/// Alert counts per time bucket, by severity, rule, ATT&CK technique and sensor.
 #[utoipa::path(get, path = "/api/v1/stats",
     params(
         ("since" = Option<String>, Query, description = "default: 24 hours ago"),
@@ -852,7 +852,7 @@ async fn stats(
         if buckets.last().map(|b| &b["start"]) != Some(&start) {
             buckets.push(serde_json::json!({
                 "start": start, "total": 0,
-                "by_severity": {}, "by_rule": {}, "by_technique": {},
+                "by_severity": {}, "by_rule": {}, "by_technique": {}, "by_sensor": {},
             }));
         }
         let Some(b) = buckets.last_mut() else {
@@ -864,6 +864,7 @@ async fn stats(
         add(&mut b["total"], c.alerts);
         add(&mut b["by_severity"][c.severity.as_str()], c.alerts);
         add(&mut b["by_rule"][c.rule], c.alerts);
+        add(&mut b["by_sensor"][c.sensor.as_str()], c.alerts);
         for t in tripline_detect::rule_info(c.rule)
             .map(|r| r.techniques)
             .unwrap_or_default()

@@ -23,6 +23,7 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
         src_ip: Some(ip.parse().unwrap()),
         user: Some("<script>alert(1)</script>".into()),
         host: "web1".into(),
+        sensor: tripline_event::SensorKind::Files,
         techniques: tripline_detect::rule_info(rule).unwrap().techniques,
         count: 5,
         first_seen: Timestamp::from_secs(last - 60),
@@ -812,7 +813,12 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
         event(1_700_000_301, "192.0.2.9", "x", "kept"),
         event(1_700_000_302, "192.0.2.9", "x", "over the budget"),
     ]);
-    assert_eq!(store.commit_with_events(&[], &[], &[], &[(capped, 1)]).unwrap(), 1);
+    assert_eq!(
+        store
+            .commit_with_events(&[], &[], &[], &[(capped, 1)])
+            .unwrap(),
+        1
+    );
     let state = Arc::new(ApiState::open(&db, TOKEN.into(), 1).unwrap());
     let r = Rig {
         _dir: dir,
@@ -845,7 +851,11 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
     assert_eq!(t["items"].as_array().unwrap().len(), 1, "{t}");
     assert_eq!(t["items"][0]["raw"], "after the alert opened");
     let (_, t) = get(&r, "/api/v1/timeline?entity=4242").await;
-    assert_eq!(t["items"].as_array().unwrap().len(), 4, "session 4242's events: {t}");
+    assert_eq!(
+        t["items"].as_array().unwrap().len(),
+        4,
+        "session 4242's events: {t}"
+    );
     let (_, t) = get(&r, "/api/v1/timeline?entity=192.0.2.9").await;
     assert_eq!(t["items"].as_array().unwrap().len(), 1, "{t}");
     assert_eq!(t["items"][0]["raw"], "kept");

@@ -40,6 +40,13 @@ pub enum SensorKind {
 }
 
 impl SensorKind {
+    /// `files`, `journald` or `cowrie`.
+    pub fn parse(s: &str) -> Option<SensorKind> {
+        [SensorKind::Files, SensorKind::Journald, SensorKind::Cowrie]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SensorKind::Files => "files",
@@ -360,6 +367,8 @@ pub struct Alert {
     pub src_ip: Option<IpAddr>,
     pub user: Option<String>,
     pub host: String,
+    /// The sensor of the event that opened it.
+    pub sensor: SensorKind,
     /// MITRE ATT&CK technique ids.
     pub techniques: &'static [&'static str],
     /// Events that moved this alert.
@@ -421,6 +430,7 @@ pub struct AlertView<'a> {
     pub src_ip: Option<Addr<'a>>,
     pub user: Option<&'a str>,
     pub host: &'a str,
+    pub sensor: SensorKind,
     pub techniques: &'a [&'static str],
     pub count: u64,
     pub first_seen: Timestamp,
@@ -546,6 +556,7 @@ impl Alert {
             src_ip: self.src_ip.map(Addr::Ip),
             user: self.user.as_deref(),
             host: &self.host,
+            sensor: self.sensor,
             techniques: self.techniques,
             count: self.count,
             first_seen: self.first_seen,
@@ -608,6 +619,7 @@ mod tests {
             src_ip: None,
             user: None,
             host: String::new(),
+            sensor: SensorKind::Files,
             techniques: &[],
             count: 0,
             first_seen: Timestamp(0),

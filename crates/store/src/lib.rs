@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
-    Addr, Alert, AlertView, Entity, EntityView, Event, Lines, Severity, Timestamp,
+    Addr, Alert, AlertView, Entity, EntityView, Event, Lines, SensorKind, Severity, Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +151,7 @@ pub struct AlertCount {
     pub bucket: Timestamp,
     pub rule: &'static str,
     pub severity: Severity,
+    pub sensor: SensorKind,
     pub alerts: u64,
 }
 
@@ -228,7 +229,7 @@ impl Store {
                     count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
                     explanation TEXT NOT NULL, evidence TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL,
-                    state_by TEXT, state_at INTEGER);
+                    state_by TEXT, state_at INTEGER, sensor TEXT NOT NULL DEFAULT 'files');
                  CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
                  CREATE INDEX IF NOT EXISTS alerts_src_ip ON alerts(src_ip);
                  CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, last_seen);
@@ -268,6 +269,18 @@ impl Store {
                     .map_err(sql)?;
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
+            // 2 → 3: alerts know their sensor (older ones came from files or the journal)
+            Some(v) if v == "2" => {
+                self.conn
+                    .execute_batch(
+                        "BEGIN;
+                         ALTER TABLE alerts ADD COLUMN sensor TEXT NOT NULL DEFAULT 'files';
+                         UPDATE alerts SET sensor = 'cowrie' WHERE rule = 'honeypot.touch';
+                         UPDATE meta SET value = '3' WHERE key = 'schema_version';
+                         COMMIT;",
+                    )
+                    .map_err(sql)?;
+            }
             Some(v) => {
                 return Err(StoreError::Version {
                     path: self.path.clone(),
@@ -324,8 +337,10 @@ impl Store {
             let mut up = tx
                 .prepare_cached(
                     "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
-                        techniques, count, first_seen, last_seen, explanation, evidence, updated)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                        techniques, count, first_seen, last_seen, explanation, evidence, updated,
+                        sensor)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                        ?17)
                      ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
                         count=excluded.count, last_seen=excluded.last_seen,
                         explanation=excluded.explanation, evidence=excluded.evidence,
@@ -368,7 +383,8 @@ impl Store {
                     a.last_seen.0,
                     a.explanation,
                     evidence,
-                    now
+                    now,
+                    a.sensor.as_str()
                 ])
                 .map_err(sql)?;
             }
@@ -490,7 +506,7 @@ impl Store {
         let mut text = String::from(
             "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                     count, first_seen, last_seen, explanation, evidence, state, state_by, state_at,
-                    rowid
+                    sensor, rowid
              FROM alerts WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![];
@@ -552,7 +568,7 @@ impl Store {
             n += 1;
             let cursor = Cursor {
                 last_seen: r.get(11).map_err(sql)?,
-                row: r.get(17).map_err(sql)?,
+                row: r.get(18).map_err(sql)?,
             };
             if !f(&alert_view(r).map_err(sql)?, cursor) {
                 break;
@@ -569,7 +585,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         count, first_seen, last_seen, explanation, evidence, state, state_by,
-                        state_at
+                        state_at, sensor
                  FROM alerts WHERE id = ?1",
             )
             .map_err(sql)?;
@@ -663,9 +679,9 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT (last_seen / ?3) * ?3 AS b, rule, severity, count(*)
+                "SELECT (last_seen / ?3) * ?3 AS b, rule, severity, sensor, count(*)
                  FROM alerts WHERE last_seen >= ?1 AND last_seen < ?2
-                 GROUP BY b, rule, severity ORDER BY b",
+                 GROUP BY b, rule, severity, sensor ORDER BY b",
             )
             .map_err(sql)?;
         let rows = st
@@ -675,7 +691,8 @@ impl Store {
                     rule: rule_static(&r.get::<_, String>(1)?).0,
                     severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
                         .unwrap_or(Severity::Info),
-                    alerts: r.get::<_, i64>(3)? as u64,
+                    sensor: SensorKind::parse(&r.get::<_, String>(3)?).unwrap_or(SensorKind::Files),
+                    alerts: r.get::<_, i64>(4)? as u64,
                 })
             })
             .map_err(sql)?;
@@ -859,6 +876,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         state: text(14)?,
         state_by: opt(15)?,
         state_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
+        sensor: SensorKind::parse(text(17)?).unwrap_or(SensorKind::Files),
     })
 }
 
@@ -876,6 +894,7 @@ impl StoredAlert {
                 src_ip: v.src_ip.and_then(|a| a.to_string().parse().ok()),
                 user: v.user.map(str::to_string),
                 host: v.host.to_string(),
+                sensor: v.sensor,
                 techniques,
                 count: v.count,
                 first_seen: v.first_seen,
@@ -928,6 +947,7 @@ mod tests {
             src_ip: Some("203.0.113.5".parse().unwrap()),
             user: Some("root".into()),
             host: "web1".into(),
+            sensor: tripline_event::SensorKind::Files,
             techniques: &["T1110.001"],
             count,
             first_seen: Timestamp(1),
@@ -1120,5 +1140,38 @@ mod tests {
         s2.conn.busy_timeout(Duration::from_millis(50)).unwrap();
         let err = s2.commit(&[alert("z", 1, 1)], &[], &[]).unwrap_err();
         assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_schema_2_store_is_migrated_and_keeps_its_alerts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v2.db");
+        {
+            let mut s = Store::open(&p).unwrap();
+            let mut hp = alert("h", 1, 5);
+            hp.rule = "honeypot.touch";
+            s.commit(&[alert("a", 3, 1), hp], &[], &[]).unwrap();
+            // make it what schema 2 wrote: no sensor column
+            s.conn
+                .execute_batch(
+                    "ALTER TABLE alerts DROP COLUMN sensor;
+                     UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let a = s.alert("a").unwrap().expect("kept");
+        assert_eq!((a.alert.count, a.alert.sensor), (3, SensorKind::Files));
+        let h = s.alert("h").unwrap().expect("kept");
+        assert_eq!(h.alert.sensor, SensorKind::Cowrie);
+        let v: String = s
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, "3");
     }
 }

@@ -187,6 +187,7 @@ mod tests {
             src_ip: None,
             user: None,
             host: "h".into(),
+            sensor: tripline_event::SensorKind::Files,
             techniques: &["T1110.001"],
             count: 5,
             first_seen: Timestamp::from_secs(1_700_000_000),

@@ -607,6 +607,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
             src_ip: Some(ip),
             user: Some("root".into()),
             host: "bench-host".into(),
+            sensor: tripline_event::SensorKind::Files,
             techniques: rule.techniques,
             count: 5 + i % 50,
             first_seen: last.add_secs(-60),

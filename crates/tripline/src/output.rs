@@ -178,6 +178,7 @@ pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
     }
     opt(out, "user", a.user);
     s(out, "host", a.host);
+    s(out, "sensor", a.sensor.as_str());
     key_(out, "techniques");
     out.push(b'[');
     for (i, t) in a.techniques.iter().enumerate() {
@@ -272,6 +273,7 @@ mod tests {
             src_ip: Some("2001:db8::1".parse().unwrap()),
             user: Some(nasty.into()),
             host: "web\"1".into(),
+            sensor: tripline_event::SensorKind::Files,
             techniques: &["T1110.001", "T1078"],
             count: 12,
             first_seen: Timestamp(1_700_000_000_000_001),

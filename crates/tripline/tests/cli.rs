@@ -334,9 +334,9 @@ fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
     assert_eq!(stats["unparsed"], 2, "{stats}");
     let alerts = json_lines(&out.stdout);
     assert!(
-        alerts
-            .iter()
-            .any(|a| a["rule"] == "honeypot.touch" && a["src_ip"] == "203.0.113.7"),
+        alerts.iter().any(|a| a["rule"] == "honeypot.touch"
+            && a["src_ip"] == "203.0.113.7"
+            && a["sensor"] == "cowrie"),
         "{alerts:?}"
     );
 }
