@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod data;
+pub mod features;
 pub mod forest;
 pub mod metrics;
 pub mod model;
