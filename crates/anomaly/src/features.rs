@@ -368,7 +368,8 @@ impl Extractor {
 
     /// Close the tenth of the windows least recently moved.
     fn evict(&mut self) {
-        let mut by_age: Vec<(i64, Key)> = self.open.iter().map(|(k, w)| (w.last, k.clone())).collect();
+        let mut by_age: Vec<(i64, Key)> =
+            self.open.iter().map(|(k, w)| (w.last, k.clone())).collect();
         by_age.sort_unstable_by_key(|(t, _)| *t);
         for (_, k) in by_age.into_iter().take(self.max_entities / 10 + 1) {
             if let Some(w) = self.open.remove(&k) {
@@ -534,7 +535,10 @@ mod tests {
         assert_eq!(w.row[col("failure_ratio")], 1.0);
         assert_eq!(w.row[col("auth_methods")], 1.0);
         // 6 s apart
-        assert!((readable(col("interarrival_mean"), w.row[col("interarrival_mean")]) - 6.0).abs() < 1e-3);
+        assert!(
+            (readable(col("interarrival_mean"), w.row[col("interarrival_mean")]) - 6.0).abs()
+                < 1e-3
+        );
         assert_eq!(w.row[col("interarrival_std")], 0.0);
         assert_eq!(w.evidence.len(), 6);
         assert_eq!(w.end.0 - w.start.0, 10 * MIN);
@@ -552,13 +556,28 @@ mod tests {
         x.push(&ev(0.6, None, Some("alice"), Kind::SudoFailure));
         x.finish();
         let c = x.take_closed();
-        for key in [Key::Ip("203.0.113.9".parse().unwrap()), Key::User("alice".into())] {
+        for key in [
+            Key::Ip("203.0.113.9".parse().unwrap()),
+            Key::User("alice".into()),
+        ] {
             let w = of(&c, &key);
-            assert!((readable(col("priv_uses"), w.row[col("priv_uses")]) - 1.0).abs() < 1e-4, "{key:?}");
-            assert!((readable(col("priv_failures"), w.row[col("priv_failures")]) - 1.0).abs() < 1e-4);
+            assert!(
+                (readable(col("priv_uses"), w.row[col("priv_uses")]) - 1.0).abs() < 1e-4,
+                "{key:?}"
+            );
+            assert!(
+                (readable(col("priv_failures"), w.row[col("priv_failures")]) - 1.0).abs() < 1e-4
+            );
             // 30 s of a 600 s window after the login
             assert!((w.row[col("login_to_priv")] - 0.95).abs() < 1e-4, "{key:?}");
-            assert!((readable(col("commands_after_login"), w.row[col("commands_after_login")]) - 1.0).abs() < 1e-4);
+            assert!(
+                (readable(
+                    col("commands_after_login"),
+                    w.row[col("commands_after_login")]
+                ) - 1.0)
+                    .abs()
+                    < 1e-4
+            );
         }
     }
 
@@ -570,8 +589,18 @@ mod tests {
             let t = day as f64 * 1440.0 + 9.0 * 60.0;
             x.push(&ev(t, Some("198.51.100.20"), Some("bob"), ok()));
         }
-        x.push(&ev(6.0 * 1440.0 + 9.0 * 60.0 + 1.0, Some("198.51.100.21"), Some("bob"), ok()));
-        x.push(&ev(7.0 * 1440.0 + 3.0 * 60.0, Some("203.0.113.50"), Some("bob"), ok()));
+        x.push(&ev(
+            6.0 * 1440.0 + 9.0 * 60.0 + 1.0,
+            Some("198.51.100.21"),
+            Some("bob"),
+            ok(),
+        ));
+        x.push(&ev(
+            7.0 * 1440.0 + 3.0 * 60.0,
+            Some("203.0.113.50"),
+            Some("bob"),
+            ok(),
+        ));
         x.finish();
         let c = x.take_closed();
         let usual = c

@@ -76,6 +76,9 @@ pub struct Baseline {
     pub quantiles: Vec<f64>,
     /// The percentile (of the baseline) that maps to a calibrated 0.7.
     pub percentile: f64,
+    /// The score that maps to 0.7: the lowest one that at most (100 − percentile) % of the
+    /// baseline reaches (ties at the percentile move it up, never down).
+    pub mark: f64,
     /// Each feature's mean attribution over training rows.
     pub attribution: Vec<f64>,
 }
@@ -141,6 +144,14 @@ impl Model {
         let fit_ms = t0.elapsed().as_secs_f64() * 1000.0;
         let mut scores = forest.score_par(x);
         scores.sort_by(f64::total_cmp);
+        let percentile = percentile.clamp(50.0, 99.99);
+        let n = scores.len();
+        let allowed = ((n as f64) * (1.0 - percentile / 100.0)).floor() as usize;
+        let mut i = n - allowed.min(n - 1);
+        while i < n && i > 0 && scores[i - 1] == scores[i] {
+            i += 1;
+        }
+        let mark = scores.get(i).copied().unwrap_or(scores[n - 1] + 1e-9);
         let quantiles = (0..QUANTILES)
             .map(|i| {
                 let p = i as f64 / (QUANTILES - 1) as f64;
@@ -170,7 +181,8 @@ impl Model {
             },
             baseline: Baseline {
                 quantiles,
-                percentile: percentile.clamp(50.0, 99.99),
+                percentile,
+                mark,
                 attribution,
             },
             forest,
@@ -257,13 +269,14 @@ impl Model {
         let q = &self.baseline.quantiles;
         let top = q[q.len() - 1];
         let p = self.baseline.percentile / 100.0;
-        let mark = q[((q.len() - 1) as f64 * p).round() as usize];
-        if score > top {
+        let mark = self.baseline.mark;
+        if score > top && score >= mark {
             0.8 + 0.2 * ((score - top) / (1.0 - top).max(1e-9)).min(1.0)
-        } else if score > mark {
+        } else if score >= mark {
             0.7 + 0.1 * (score - mark) / (top - mark).max(1e-12)
         } else {
-            0.7 * (self.baseline_fraction(score) / p).min(1.0)
+            // below the mark: under 0.7 however the quantiles fall
+            (0.7 * self.baseline_fraction(score) / p).min(0.699_999)
         }
     }
 

@@ -36,6 +36,7 @@ pub struct Config {
     pub output: OutputConfig,
     pub api: ApiConfig,
     pub detect: DetectConfig,
+    pub anomaly: AnomalyConfig,
 }
 
 /// What to watch.
@@ -94,6 +95,40 @@ pub struct StoreConfig {
     pub max_events_per_second: u32,
 }
 
+/// The Isolation Forest over behaviour windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnomalyConfig {
+    /// Model file (`tripline train` writes it). Empty: `<data_dir>/anomaly.model`.
+    pub model: String,
+    /// Length of a behaviour window, minutes of event time.
+    pub feature_window_minutes: u32,
+    /// Fewest windows `tripline train` accepts.
+    pub training_samples: usize,
+    /// Calibrated score at or above which a window alerts (0.7: the baseline percentile).
+    pub anomaly_threshold: f64,
+    /// Percentile of the training windows' scores that the calibrated 0.7 stands for.
+    pub baseline_percentile: f64,
+    pub n_estimators: usize,
+    pub max_samples: usize,
+    pub seed: u64,
+}
+
+impl Default for AnomalyConfig {
+    fn default() -> Self {
+        AnomalyConfig {
+            model: String::new(),
+            feature_window_minutes: 10,
+            training_samples: 200,
+            anomaly_threshold: 0.7,
+            baseline_percentile: 99.0,
+            n_estimators: 100,
+            max_samples: 256,
+            seed: 0,
+        }
+    }
+}
+
 /// Extra outputs besides the store.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -150,6 +185,7 @@ impl Default for Config {
             output: OutputConfig::default(),
             api: ApiConfig::default(),
             detect: DetectConfig::default(),
+            anomaly: AnomalyConfig::default(),
         }
     }
 }
@@ -346,6 +382,50 @@ impl Config {
             )),
             _ => {}
         }
+        let a = &self.anomaly;
+        let bad: [(bool, &str, String, &str); 6] = [
+            (
+                !(1..=1440).contains(&a.feature_window_minutes),
+                "feature_window_minutes",
+                a.feature_window_minutes.to_string(),
+                "1..=1440",
+            ),
+            (
+                a.training_samples < 2,
+                "training_samples",
+                a.training_samples.to_string(),
+                "at least 2",
+            ),
+            (
+                !(a.anomaly_threshold > 0.0 && a.anomaly_threshold <= 1.0),
+                "anomaly_threshold",
+                a.anomaly_threshold.to_string(),
+                "above 0, at most 1",
+            ),
+            (
+                !(50.0..=99.99).contains(&a.baseline_percentile),
+                "baseline_percentile",
+                a.baseline_percentile.to_string(),
+                "50..=99.99",
+            ),
+            (
+                !(1..=10_000).contains(&a.n_estimators),
+                "n_estimators",
+                a.n_estimators.to_string(),
+                "1..=10000",
+            ),
+            (
+                !(2..=65_536).contains(&a.max_samples),
+                "max_samples",
+                a.max_samples.to_string(),
+                "2..=65536",
+            ),
+        ];
+        for (wrong, key, value, want) in bad {
+            if wrong {
+                p.push(format!("anomaly.{key} = {value}: must be {want}"));
+            }
+        }
         if self.parallel_processing > 256 {
             p.push(format!(
                 "parallel_processing = {}: must be 0..=256",
@@ -378,6 +458,15 @@ impl Config {
             Some(d) => PathBuf::from(d).join("tripline"),
             None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into()))
                 .join(".local/share/tripline"),
+        }
+    }
+
+    /// Where the anomaly model is.
+    pub fn model_path(&self) -> PathBuf {
+        if self.anomaly.model.is_empty() {
+            self.data_dir().join("anomaly.model")
+        } else {
+            PathBuf::from(&self.anomaly.model)
         }
     }
 
@@ -450,6 +539,11 @@ mod tests {
         );
         let e = Config::parse("batch_size = \"many\"\n", "t").unwrap_err();
         assert!(e.problems[0].contains("batch_size"), "{:?}", e.problems);
+        let e = Config::parse("[anomaly]\nanomaly_threshold = 1.5\nmax_samples = 1\n", "t")
+            .unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("anomaly.anomaly_threshold = 1.5"), "{all}");
+        assert!(all.contains("anomaly.max_samples = 1"), "{all}");
         let e = Config::parse("[api]\ntls_cert = \"/c.pem\"\n", "t").unwrap_err();
         assert!(
             e.problems[0].contains("api.tls_key = \"\": needed with api.tls_cert = \"/c.pem\""),

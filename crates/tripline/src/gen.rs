@@ -29,6 +29,9 @@ struct Gen<'a, W: Write> {
     pid: u32,
     lines: u64,
     truth: Vec<String>,
+    /// Percent of normal scenarios that are benign oddities (a mistyped password, a sudo typo,
+    /// a login from home): what real baselines contain.
+    noise: u8,
 }
 
 impl<W: Write> Gen<'_, W> {
@@ -73,7 +76,52 @@ impl<W: Write> Gen<'_, W> {
         )
     }
 
+    /// A benign oddity: a user mistypes a password once, or sudo's, or logs in from home.
+    fn oddity(&mut self) -> io::Result<()> {
+        let pid = self.next_pid();
+        let u = USERS[self.rng.usize(..5)];
+        let i = USERS.iter().position(|x| *x == u).unwrap_or(0);
+        match self.rng.u8(0..3) {
+            0 => {
+                let ip = format!("198.51.100.{}", 10 + self.rng.u8(0..20));
+                let port = self.rng.u16(30000..60000);
+                emit!(
+                    self,
+                    "sshd",
+                    pid,
+                    "Failed password for {u} from {ip} port {port} ssh2"
+                )?;
+                self.tick(4);
+                emit!(
+                    self,
+                    "sshd",
+                    pid,
+                    "Accepted password for {u} from {ip} port {port} ssh2"
+                )?;
+            }
+            1 => {
+                emit!(self, "sudo", pid, "   {u} : 1 incorrect password attempt ; TTY=pts/1 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/apt update")?;
+                emit!(
+                    self,
+                    "sudo",
+                    pid,
+                    "   {u} : TTY=pts/1 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/apt update"
+                )?;
+            }
+            _ => {
+                // each user's home network
+                let ip = format!("192.0.2.{}", 10 + i * 10 + self.rng.usize(0..3));
+                let port = self.rng.u16(30000..60000);
+                emit!(self, "sshd", pid, "Accepted publickey for {u} from {ip} port {port} ssh2: ED25519 SHA256:abcdefghijklmnop")?;
+            }
+        }
+        Ok(())
+    }
+
     fn normal(&mut self) -> io::Result<()> {
+        if self.noise > 0 && self.rng.u8(0..100) < self.noise {
+            return self.oddity();
+        }
         let pid = self.next_pid();
         match self.rng.u8(0..10) {
             0..=3 => {
@@ -310,6 +358,22 @@ pub fn auth_log<W: Write>(
     seed: u64,
     start_secs: i64,
 ) -> io::Result<Vec<String>> {
+    auth_log_with(out, lines, seed, start_secs, DEFAULT_ATTACK_PERCENT, 0)
+}
+
+/// Percent of generated scenarios that are attacks, by default.
+pub const DEFAULT_ATTACK_PERCENT: u8 = 12;
+
+/// [`auth_log`] with `attack_percent` of the scenarios attacks (0: a normal-only baseline) and
+/// `noise` percent of the normal ones benign oddities.
+pub fn auth_log_with<W: Write>(
+    out: &mut W,
+    lines: u64,
+    seed: u64,
+    start_secs: i64,
+    attack_percent: u8,
+    noise: u8,
+) -> io::Result<Vec<String>> {
     let mut g = Gen {
         out,
         rng: fastrand::Rng::with_seed(seed),
@@ -317,9 +381,10 @@ pub fn auth_log<W: Write>(
         pid: 1000,
         lines: 0,
         truth: vec![],
+        noise,
     };
     while g.lines < lines {
-        if g.rng.u8(0..100) < 12 {
+        if g.rng.u8(0..100) < attack_percent {
             g.attack()?;
         } else {
             g.normal()?;

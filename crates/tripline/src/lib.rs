@@ -12,3 +12,4 @@ pub mod output;
 pub mod pipeline;
 pub mod run;
 pub mod top;
+pub mod train;

@@ -117,6 +117,23 @@ enum Cmd {
     },
     /// Feed a built-in attack scenario through the real pipeline and show the alerts.
     Demo,
+    /// Grow the anomaly model (Isolation Forest) on behaviour windows of normal logs.
+    ///
+    /// Features per address and per user, per `anomaly.feature_window_minutes` of event time:
+    /// events, failures, successes, failure_ratio, distinct_users, auth_methods,
+    /// interarrival_mean, interarrival_std, hour_deviation, new_source, priv_uses,
+    /// priv_failures, login_to_priv, commands_after_login.
+    Train {
+        /// Logs to learn from (syslog-style: auth.log, secure); the history should be normal.
+        #[arg(long = "from", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+        /// Model file to write (default: anomaly.model, else <data_dir>/anomaly.model).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Year of BSD syslog timestamps (they have none).
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Evaluate a detector on labelled data.
     Eval {
         #[command(subcommand)]
@@ -216,6 +233,13 @@ enum GenCmd {
         /// Write the injected attacks (`rule entity` per line) here.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Percent of scenarios that are attacks (0: a normal-only baseline for `train`).
+        #[arg(long, default_value_t = gen::DEFAULT_ATTACK_PERCENT, value_parser = clap::value_parser!(u8).range(0..=100))]
+        attacks: u8,
+        /// Percent of normal scenarios that are benign oddities (a mistyped password, a sudo
+        /// typo, a login from home), as real baselines have.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+        noise: u8,
         /// Unix time of the first line (default: so that the log ends about an hour ago).
         #[arg(long)]
         start: Option<i64>,
@@ -375,6 +399,8 @@ fn real_main(cli: Cli) -> Result<()> {
                     out,
                     truth,
                     start,
+                    attacks,
+                    noise,
                 },
         } => {
             let start = start.unwrap_or_else(|| gen::default_start(lines));
@@ -383,15 +409,17 @@ fn real_main(cli: Cli) -> Result<()> {
                     let f = std::fs::File::create(p)
                         .with_context(|| format!("create {}", p.display()))?;
                     let mut w = std::io::BufWriter::new(f);
-                    let t = gen::auth_log(&mut w, lines, seed, start)?;
+                    let t = gen::auth_log_with(&mut w, lines, seed, start, attacks, noise)?;
                     w.flush()?;
                     t
                 }
-                None => gen::auth_log(
+                None => gen::auth_log_with(
                     &mut std::io::BufWriter::new(std::io::stdout().lock()),
                     lines,
                     seed,
                     start,
+                    attacks,
+                    noise,
                 )?,
             };
             if let Some(t) = truth {
@@ -401,6 +429,25 @@ fn real_main(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => demo(&cfg),
+        Cmd::Train { from, out, year } => {
+            let out = out.unwrap_or_else(|| cfg.model_path());
+            let r = tripline::train::train(&cfg, &time_context(&cfg, year)?, &from, &out)?;
+            println!(
+                "trained on {} behaviour windows ({} lines, {} events); fit {:.1} ms; wrote {}",
+                r.windows,
+                r.lines,
+                r.events,
+                r.fit_ms,
+                r.out.display()
+            );
+            if !r.constant.is_empty() {
+                println!(
+                    "note: constant in this history (no help until it varies): {}",
+                    r.constant.join(", ")
+                );
+            }
+            Ok(())
+        }
         Cmd::Eval {
             cmd:
                 EvalCmd::Anomaly {

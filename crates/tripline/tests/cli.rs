@@ -402,3 +402,65 @@ fn eval_anomaly_ranks_planted_outliers_and_names_bad_tables() {
         );
     }
 }
+
+#[test]
+fn train_writes_a_model_and_refuses_too_little_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("normal.log");
+    succeed(
+        tripline()
+            .args([
+                "gen",
+                "auth-log",
+                "--lines",
+                "30000",
+                "--attacks",
+                "0",
+                "--noise",
+                "5",
+            ])
+            .args(["--start", "1700000000", "--out"])
+            .arg(&log),
+    );
+    let model = dir.path().join("m.model");
+    let out = succeed(
+        tripline()
+            .args(["train", "--year", "2023", "--from"])
+            .arg(&log)
+            .arg("--out")
+            .arg(&model),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("trained on") && text.contains("m.model"),
+        "{text}"
+    );
+    let m =
+        tripline_anomaly::Model::load(&model, Some(&tripline_anomaly::features::FEATURES)).unwrap();
+    assert!(m.training.rows >= 200);
+    assert!(m.training.source.contains("normal.log"));
+
+    // ten lines are not a history
+    let short = dir.path().join("short.log");
+    let head: String = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .take(10)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&short, head).unwrap();
+    let out = tripline()
+        .args(["train", "--year", "2023", "--from"])
+        .arg(&short)
+        .arg("--out")
+        .arg(dir.path().join("x.model"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("short.log") && err.contains("anomaly.training_samples = 200"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.model").exists());
+}
