@@ -64,7 +64,7 @@ pub fn readable(f: usize, v: f32) -> f64 {
 }
 
 /// Who a window is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     Ip(IpAddr),
     User(Box<str>),
@@ -370,7 +370,7 @@ impl Extractor {
     fn evict(&mut self) {
         let mut by_age: Vec<(i64, Key)> =
             self.open.iter().map(|(k, w)| (w.last, k.clone())).collect();
-        by_age.sort_unstable_by_key(|(t, _)| *t);
+        by_age.sort_unstable();
         for (_, k) in by_age.into_iter().take(self.max_entities / 10 + 1) {
             if let Some(w) = self.open.remove(&k) {
                 self.evicted += 1;
@@ -405,10 +405,11 @@ impl Extractor {
         }
     }
 
-    /// The windows closed so far, oldest first, handed over.
+    /// The windows closed so far, oldest first (then by entity: the order never depends on
+    /// hashing, so the same input trains the same model), handed over.
     pub fn take_closed(&mut self) -> Vec<ClosedWindow> {
         let mut out = std::mem::take(&mut self.closed);
-        out.sort_by_key(|w| (w.start, w.first_seen));
+        out.sort_by(|a, b| (a.start, a.first_seen, &a.key).cmp(&(b.start, b.first_seen, &b.key)));
         out
     }
 
