@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{append, failures, http, start};
+use common::{append, failures, http, start, watch_config};
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tripline_store::Store;
@@ -12,23 +12,11 @@ use tripline_store::Store;
 #[test]
 fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("auth.log");
     let db = dir.path().join("d.db");
-    std::fs::write(&log, "").unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "poll_interval_seconds = 0.2\ndata_dir = {:?}\n[sources.files]\npaths = [{:?}]\n\
-             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
-             [store]\npath = {:?}\n[output]\nstdout_json = true\n\
-             [api]\nbind = \"127.0.0.1:0\"\n",
-            dir.path().display().to_string(),
-            log.display().to_string(),
-            db.display().to_string()
-        ),
-    )
-    .unwrap();
+    let (cfg, log) = watch_config(
+        dir.path(),
+        "[output]\nstdout_json = true\n[api]\nbind = \"127.0.0.1:0\"\n",
+    );
 
     let d = start(&cfg);
     append(&log, &failures("198.51.100.1", 5));

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{append, http, start};
+use common::{append, http, start, watch_config};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -103,6 +103,16 @@ async fn wait_for<T, Fut: Future<Output = Option<T>>>(
     }
 }
 
+/// Click the first element matching `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 /// The text of the first element matching `css`, if there is one.
 async fn text_of(c: &Client, css: &str) -> Option<String> {
     let e = c.find(Locator::Css(css)).await.ok()?;
@@ -136,21 +146,7 @@ fn xss_attack(n: usize) -> String {
 #[test]
 fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_text() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("auth.log");
-    std::fs::write(&log, "").unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "poll_interval_seconds = 0.2\ndata_dir = {:?}\n[sources.files]\npaths = [{:?}]\n\
-             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
-             [store]\npath = {:?}\n[api]\nbind = \"127.0.0.1:0\"\n",
-            dir.path().display().to_string(),
-            log.display().to_string(),
-            dir.path().join("d.db").display().to_string()
-        ),
-    )
-    .unwrap();
+    let (cfg, log) = watch_config(dir.path(), "[api]\nbind = \"127.0.0.1:0\"\n");
     let daemon = start(&cfg);
     let token = std::fs::read_to_string(dir.path().join("api.token"))
         .unwrap()
@@ -171,12 +167,7 @@ fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_tex
         assert_eq!(c.current_url().await.unwrap().path(), "/login");
         let field = c.find(Locator::Id("token")).await.unwrap();
         field.send_keys("not-the-token").await.unwrap();
-        c.find(Locator::Css("button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "button[type=submit]").await;
         let refused = wait_for("the refusal", Duration::from_secs(5), || {
             text_of(&c, ".error")
         })
@@ -190,12 +181,7 @@ fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_tex
             .send_keys(&token)
             .await
             .unwrap();
-        c.find(Locator::Css("button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "button[type=submit]").await;
         wait_for("the live stream", Duration::from_secs(5), || async {
             (text_of(&c, "#live.on").await.as_deref() == Some("live")).then_some(())
         })
@@ -298,12 +284,7 @@ fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_tex
         .unwrap();
 
         // acknowledge it: the page shows who, the API agrees
-        c.find(Locator::Id("ack"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#ack").await;
         wait_for("the acknowledged state", Duration::from_secs(5), || async {
             let s = text_of(&c, "#alert .state").await?;
             (s == "acknowledged").then_some(())
@@ -322,14 +303,7 @@ fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_tex
         assert_eq!(v["alert"]["state_by"], "dashboard");
 
         // the entity's timeline: the six events and the alert, in time order
-        c.find(Locator::Css(&format!(
-            "#alert a[href='#/entity/{ATTACKER}']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        click(&c, &format!("#alert a[href='#/entity/{ATTACKER}']")).await;
         let timeline = wait_for("the timeline", Duration::from_secs(5), || async {
             let t = text_of(&c, "#entity table").await?;
             t.contains("ssh.bruteforce").then_some(t)
@@ -364,12 +338,7 @@ fn dashboard_signs_in_shows_live_alerts_acknowledges_and_never_runs_attacker_tex
         .unwrap();
 
         // signing out ends the session
-        c.find(Locator::Id("logout"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#logout").await;
         wait_for("the sign-in form", Duration::from_secs(5), || async {
             (c.current_url().await.ok()?.path() == "/login").then_some(())
         })

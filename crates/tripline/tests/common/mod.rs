@@ -132,3 +132,25 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, 
     let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
     (status, body)
 }
+
+/// A configuration in `dir` for `tripline run` watching `dir/auth.log` (created empty), storing
+/// in `dir/d.db`, its API on a free loopback port; `extra` is appended (more TOML). Returns the
+/// configuration's path and the log's.
+pub fn watch_config(dir: &Path, extra: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let log = dir.join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    let cfg = dir.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "poll_interval_seconds = 0.2\ndata_dir = {:?}\n[sources.files]\npaths = [{:?}]\n\
+             [sources.journald]\nenabled = false\n[sources.cowrie]\nenabled = false\n\
+             [store]\npath = {:?}\n{extra}",
+            dir.display().to_string(),
+            log.display().to_string(),
+            dir.join("d.db").display().to_string()
+        ),
+    )
+    .unwrap();
+    (cfg, log)
+}
