@@ -497,8 +497,8 @@ struct WriterStats {
     commit_seconds: f64,
 }
 
-/// How many events the writer may still store: `rate` per second, at most one second's worth
-/// saved up. A flood cannot make timelines cost the pipeline more than that.
+/// How many events may still be stored with their batches: `rate` per second, at most one
+/// second's worth saved up. A flood cannot make timelines cost the pipeline more than that.
 struct EventBudget {
     rate: f64,
     left: f64,
