@@ -492,7 +492,12 @@ impl Detector {
     /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
     /// duplicate. Ignored when this shard does not own its entity.
     pub fn restore_alert(&mut self, alert: Alert) {
-        let Some(idx) = RULES.iter().position(|r| r.id == alert.rule) else {
+        // anomaly alerts belong to the anomaly stage: one per window, never grown here
+        let Some(idx) = RULES
+            .iter()
+            .position(|r| r.id == alert.rule)
+            .filter(|i| *i != rules::ANOMALY as usize)
+        else {
             return;
         };
         let key = match &alert.entity {

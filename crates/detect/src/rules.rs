@@ -64,9 +64,11 @@ pub(crate) const PRIV_SU_FAILURES: u8 = 10;
 pub(crate) const PRIV_AFTER_LOGIN: u8 = 11;
 pub(crate) const ACCOUNT_CHANGE: u8 = 12;
 pub(crate) const HONEYPOT_TOUCH: u8 = 13;
+/// Raised by the anomaly stage (the Isolation Forest), never by a detector.
+pub const ANOMALY: u8 = 14;
 
 /// Every rule, indexed by the constants above.
-pub const RULES: [RuleInfo; 14] = [
+pub const RULES: [RuleInfo; 15] = [
     RuleInfo {
         id: "ssh.bruteforce",
         techniques: &["T1110.001"],
@@ -152,6 +154,12 @@ pub const RULES: [RuleInfo; 14] = [
         summary: "someone logged in to or ran commands on a honeypot",
         base_score: 0.8,
     },
+    RuleInfo {
+        id: "anomaly",
+        techniques: &[],
+        summary: "a behaviour window (an address's or a user's) unlike the trained baseline",
+        base_score: 0.7,
+    },
 ];
 
 /// The rule with this id.
@@ -174,6 +182,7 @@ pub(crate) fn severity(rule: u8, r: &RulesConfig) -> Severity {
         PRIV_SU_FAILURES => r.priv_su_failures.severity,
         PRIV_AFTER_LOGIN => r.priv_after_login.severity,
         ACCOUNT_CHANGE => r.account_change.severity,
+        ANOMALY => Severity::Medium,
         _ => r.honeypot_touch.severity,
     }
 }

@@ -574,6 +574,7 @@ pub fn once(
         store,
         pipeline::Sinks {
             finals,
+            anomaly: pipeline::anomaly_model(cfg)?,
             ..Default::default()
         },
         restore,

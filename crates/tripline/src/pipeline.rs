@@ -31,6 +31,8 @@ enum ShardMsg {
         flush: bool,
         /// Lines read before a restart, replayed to rebuild windows ([`Detector::set_warming`]).
         warm: bool,
+        /// The last batch of the run: the anomaly stage closes every window.
+        last: bool,
     },
 }
 
@@ -93,6 +95,8 @@ pub struct Sinks {
     pub finals: Option<AlertSink>,
     /// Each alert right after the transaction that stored it (the API's live stream).
     pub on_commit: Option<AlertSink>,
+    /// The anomaly model: behaviour windows are scored as they close ([`anomaly_model`]).
+    pub anomaly: Option<Arc<tripline_anomaly::Model>>,
     /// Counters every stage updates (`/metrics`).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
@@ -121,6 +125,10 @@ pub struct Engine {
     metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Events that may still be stored with their batches (live, `store.keep_events`).
     event_budget: Option<EventBudget>,
+    /// The anomaly stage: its queue and thread, when a model is loaded.
+    anomaly: Option<(SyncSender<ShardMsg>, JoinHandle<()>)>,
+    /// The batch being sent is the run's last.
+    last: bool,
 }
 
 /// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
@@ -203,10 +211,37 @@ impl Engine {
             );
             shards.push(tx);
         }
+        let anomaly = sinks.anomaly.take().map(|model| {
+            let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
+            let stage = AnomalyStage {
+                model,
+                windows: tripline_anomaly::features::Extractor::new(
+                    cfg.anomaly.feature_window_minutes,
+                    cfg.detect.max_tracked_entities,
+                ),
+                threshold: cfg.anomaly.anomaly_threshold,
+            };
+            let (wtx, done) = (writer_tx.clone(), done_tx.clone());
+            let handle = std::thread::Builder::new()
+                .name("anomaly".into())
+                .spawn(move || stage.run(rx, wtx, done))
+                .expect("spawn anomaly thread");
+            (tx, handle)
+        });
+        let replies = n + anomaly.is_some() as usize;
         let writer_done = done_tx.clone();
         let writer = std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || writer_loop(&mut store, &mut sinks, writer_rx, n, scan, writer_done))
+            .spawn(move || {
+                writer_loop(
+                    &mut store,
+                    &mut sinks,
+                    writer_rx,
+                    replies,
+                    scan,
+                    writer_done,
+                )
+            })
             .expect("spawn writer thread");
         Engine {
             shards,
@@ -226,6 +261,8 @@ impl Engine {
             metrics,
             event_budget: (mode == Mode::Live && cfg.store.keep_events)
                 .then(|| EventBudget::new(cfg.store.max_events_per_second)),
+            anomaly,
+            last: false,
         }
     }
 
@@ -337,6 +374,17 @@ impl Engine {
                 picks: std::mem::take(picks),
                 flush,
                 warm: self.warm,
+                last: self.last,
+            });
+        }
+        if let Some((tx, _)) = &self.anomaly {
+            let _ = tx.send(ShardMsg::Batch {
+                seq: self.seq,
+                events: events.clone(),
+                picks: vec![],
+                flush,
+                warm: self.warm,
+                last: self.last,
             });
         }
     }
@@ -357,12 +405,21 @@ impl Engine {
 
     /// Flush, stop every thread, and return totals (or the store's error).
     pub fn finish(mut self) -> Result<RunStats, StoreError> {
-        // a last checkpoint, so every shard flushes
-        if self.unflushed > 0 || !self.batch.is_empty() || !self.positions.is_empty() {
+        // a last checkpoint, so every shard flushes (and the anomaly stage closes its windows)
+        self.last = true;
+        if self.unflushed > 0
+            || !self.batch.is_empty()
+            || !self.positions.is_empty()
+            || self.anomaly.is_some()
+        {
             self.send_as(true);
         }
         let batches = self.seq;
         drop(self.shards);
+        if let Some((tx, handle)) = self.anomaly.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
         let mut stats = RunStats {
             batches,
             ..RunStats::default()
@@ -388,6 +445,154 @@ impl Engine {
     }
 }
 
+/// Loads the anomaly model `anomaly.model` names (it must exist) or the one in the data
+/// directory (when there is one): None without a model. A model file that cannot be used is an
+/// error naming it.
+pub fn anomaly_model(cfg: &Config) -> anyhow::Result<Option<Arc<tripline_anomaly::Model>>> {
+    let path = cfg.model_path();
+    if cfg.anomaly.model.is_empty() && !path.exists() {
+        return Ok(None);
+    }
+    let names = tripline_anomaly::features::FEATURES;
+    let model = tripline_anomaly::Model::load(&path, Some(&names))
+        .map_err(|e| anyhow::anyhow!("anomaly.model: {e}"))?;
+    Ok(Some(Arc::new(model)))
+}
+
+/// Behaviour windows and the model that scores them as they close; answers the writer like a
+/// shard, so its alerts are committed with the batch that closed their window.
+struct AnomalyStage {
+    model: Arc<tripline_anomaly::Model>,
+    windows: tripline_anomaly::features::Extractor,
+    threshold: f64,
+}
+
+impl AnomalyStage {
+    fn run(
+        mut self,
+        rx: Receiver<ShardMsg>,
+        wtx: SyncSender<WriterMsg>,
+        done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
+    ) {
+        while let Ok(ShardMsg::Batch {
+            seq,
+            events,
+            flush,
+            warm,
+            last,
+            ..
+        }) = rx.recv()
+        {
+            for ev in events.iter() {
+                self.windows.push(ev);
+            }
+            let _ = done.send(events);
+            let mut outputs = vec![];
+            if flush {
+                if last {
+                    self.windows.finish();
+                } else {
+                    self.windows.close_idle();
+                }
+                let closed = self.windows.take_closed();
+                // windows of a warm-up replay were judged by the run that read them first
+                if !warm {
+                    outputs = self.alerts(closed);
+                }
+            }
+            if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// An `anomaly` alert for each window that scores at or above the threshold.
+    fn alerts(&self, closed: Vec<tripline_anomaly::features::ClosedWindow>) -> Vec<Output> {
+        use tripline_anomaly::features::{readable, Key};
+        if closed.is_empty() {
+            return vec![];
+        }
+        let m = &self.model;
+        let x = crate::train::matrix(&closed);
+        let mut scores = vec![];
+        m.forest.score_into(&x, &mut scores);
+        let Some(rule) = tripline_detect::rule_info("anomaly") else {
+            return vec![];
+        };
+        let mut out = vec![];
+        for (w, raw) in closed.into_iter().zip(scores) {
+            let calibrated = m.calibrated(raw);
+            if calibrated < self.threshold {
+                continue;
+            }
+            let band = tripline_anomaly::model::risk_band(calibrated);
+            let severity = match band {
+                "critical" => tripline_event::Severity::Critical,
+                "high" => tripline_event::Severity::High,
+                "medium" => tripline_event::Severity::Medium,
+                _ => tripline_event::Severity::Low,
+            };
+            let (entity, src_ip, user) = match &w.key {
+                Key::Ip(ip) => (
+                    tripline_event::Entity::Ip(*ip),
+                    Some(*ip),
+                    w.users.first().map(|u| u.to_string()),
+                ),
+                Key::User(u) => (
+                    tripline_event::Entity::User(u.to_string()),
+                    None,
+                    Some(u.to_string()),
+                ),
+            };
+            let why: Vec<String> = m
+                .explain(&w.row, 3)
+                .iter()
+                .map(|c| {
+                    let f = tripline_anomaly::features::FEATURES
+                        .iter()
+                        .position(|n| *n == c.feature)
+                        .unwrap_or(0);
+                    format!(
+                        "{} {:.1} (baseline median {:.1})",
+                        c.feature,
+                        readable(f, c.value),
+                        readable(f, c.baseline_median)
+                    )
+                })
+                .collect();
+            let explanation = format!(
+                "{} behaved unlike the baseline in the {}-minute window from {}: anomaly score {:.2} \
+                 (raw {:.3}, above {:.1} % of the training windows), risk {band}; most unusual: {}",
+                entity.value(),
+                (w.end.0 - w.start.0) / 60_000_000,
+                w.start,
+                calibrated,
+                raw,
+                m.baseline_fraction(raw) * 100.0,
+                why.join(", ")
+            );
+            out.push(Output::Alert(Alert {
+                id: Alert::make_id(rule.id, &entity, w.start),
+                rule: rule.id,
+                severity,
+                score: calibrated as f32,
+                entity,
+                src_ip,
+                user,
+                host: w.host.to_string(),
+                sensor: w.sensor,
+                techniques: rule.techniques,
+                count: w.events as u64,
+                first_seen: w.first_seen,
+                last_seen: w.last_seen,
+                explanation,
+                evidence: w.evidence,
+            }));
+        }
+        out
+    }
+}
+
 fn shard_loop(
     mut det: Detector,
     rx: Receiver<ShardMsg>,
@@ -403,6 +608,7 @@ fn shard_loop(
         picks,
         flush,
         warm,
+        ..
     }) = rx.recv()
     {
         det.set_warming(warm);

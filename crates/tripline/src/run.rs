@@ -123,6 +123,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
     }
+    sinks.anomaly = crate::pipeline::anomaly_model(&cfg)?;
     let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
     let warm_start = Instant::now();
     let mut warmed = 0;

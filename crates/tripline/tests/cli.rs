@@ -464,3 +464,105 @@ fn train_writes_a_model_and_refuses_too_little_history() {
     );
     assert!(!dir.path().join("x.model").exists());
 }
+
+/// `train` on normal history, then `once` on an attack log: the model in the data directory is
+/// loaded and windows that score at or above `anomaly_threshold` become `anomaly` alerts that
+/// say why. A configured model that is not there stops the scan, naming it.
+#[test]
+fn train_then_once_raises_explained_anomaly_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!("data_dir = {:?}\n", data.display().to_string()),
+    )
+    .unwrap();
+    let (normal, attack, truth) = (
+        dir.path().join("normal.log"),
+        dir.path().join("attack.log"),
+        dir.path().join("truth.txt"),
+    );
+    let gen = |out: &std::path::Path, seed: &str, start: &str, attacks: &str| {
+        succeed(
+            tripline()
+                .args([
+                    "gen", "auth-log", "--lines", "60000", "--seed", seed, "--noise", "5",
+                ])
+                .args(["--attacks", attacks, "--start", start, "--truth"])
+                .arg(&truth)
+                .arg("--out")
+                .arg(out),
+        );
+    };
+    gen(&normal, "1", "1700000000", "0");
+    gen(&attack, "2", "1700200000", "12");
+    succeed(
+        tripline()
+            .arg("-c")
+            .arg(&cfg)
+            .args(["train", "--year", "2023", "--from"])
+            .arg(&normal),
+    );
+    assert!(data.join("anomaly.model").exists());
+    let out = succeed(
+        tripline()
+            .arg("-c")
+            .arg(&cfg)
+            .args(["once", "--json", "--year", "2023", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&normal)
+            .arg(&attack),
+    );
+    let alerts = json_lines(&out.stdout);
+    let anomalies: Vec<&serde_json::Value> =
+        alerts.iter().filter(|a| a["rule"] == "anomaly").collect();
+    assert!(!anomalies.is_empty());
+    for a in &anomalies {
+        assert!(a["score"].as_f64().unwrap() >= 0.7, "{a}");
+        let why = a["explanation"].as_str().unwrap();
+        assert!(
+            why.contains("of the training windows") && why.contains("risk"),
+            "{why}"
+        );
+        assert!(["medium", "high", "critical"].contains(&a["severity"].as_str().unwrap()));
+    }
+    // a compromised address is among them
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    let compromised: Vec<&str> = truth
+        .lines()
+        .filter_map(|t| t.strip_prefix("ssh.compromise ip:"))
+        .collect();
+    assert!(!compromised.is_empty());
+    assert!(
+        compromised
+            .iter()
+            .any(|ip| anomalies.iter().any(|a| a["entity"]["value"] == *ip)),
+        "no compromised address among {} anomaly alerts",
+        anomalies.len()
+    );
+    // a model the configuration names must be there
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = {:?}\n[anomaly]\nmodel = {:?}\n",
+            data.display().to_string(),
+            dir.path().join("nope.model").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = tripline()
+        .arg("-c")
+        .arg(&cfg)
+        .args(["once", "--db"])
+        .arg(dir.path().join("t2.db"))
+        .arg(&attack)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("anomaly.model") && err.contains("nope.model"),
+        "{err}"
+    );
+}
