@@ -8,7 +8,7 @@ use tripline::{bench, config, gen, output, pipeline, run};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use config::Config;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use tripline_event::{SensorKind, Severity, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
@@ -656,27 +656,20 @@ fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
 }
 
 fn parse_cmd(cfg: &Config, year: Option<i32>, file: &Path) -> Result<()> {
-    let f = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, f);
     let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &cfg.hostname());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut buf = vec![];
     let mut n = 0u64;
-    loop {
-        buf.clear();
-        if r.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
+    let mut written = Ok(());
+    pipeline::for_each_line(file, |text| {
         n += 1;
-        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        let text = tripline_sensors::decode_lossy(
-            &bytes[..bytes.len().min(tripline_event::MAX_RAW_BYTES)],
-        );
-        let v = parse_json(&mut parser, n, &text);
-        serde_json::to_writer(&mut out, &v)?;
-        out.write_all(b"\n")?;
-    }
+        if written.is_ok() {
+            let v = parse_json(&mut parser, n, text);
+            written = serde_json::to_writer(&mut out, &v)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| Ok(out.write_all(b"\n")?));
+        }
+    })?;
+    written?;
     out.flush()?;
     Ok(())
 }

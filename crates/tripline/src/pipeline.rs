@@ -395,8 +395,7 @@ impl Engine {
     fn events_to_store(&mut self, events: &Arc<Vec<Event>>) -> Option<(Arc<Vec<Event>>, usize)> {
         let budget = self.event_budget.as_mut().filter(|_| !self.warm)?;
         let named = events.iter().filter(|e| Store::names_entity(e)).count();
-        let n = budget.take().min(named);
-        budget.spend(n);
+        let n = budget.grant(named);
         if let Some(m) = &self.metrics {
             m.events_not_stored.inc_by((named - n) as u64);
         }
@@ -720,17 +719,15 @@ impl EventBudget {
         }
     }
 
-    /// Events that may be stored now.
-    fn take(&mut self) -> usize {
+    /// Of `wanted` events, how many may be stored now (and are spent).
+    fn grant(&mut self, wanted: usize) -> usize {
         let now = std::time::Instant::now();
         self.left =
             (self.left + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.rate);
         self.at = now;
-        self.left as usize
-    }
-
-    fn spend(&mut self, n: usize) {
-        self.left = (self.left - n as f64).max(0.0);
+        let n = (self.left as usize).min(wanted);
+        self.left -= n as f64;
+        n
     }
 }
 
@@ -949,6 +946,32 @@ fn line_event(
             *bad_lines += 1;
             None
         })
+}
+
+/// Hand each line of the file at `path` to `f` (without its line ending, cut to
+/// `MAX_RAW_BYTES`, invalid UTF-8 replaced), as `parse` and `train` read a whole file; returns
+/// how many lines there were.
+pub fn for_each_line(path: &std::path::Path, mut f: impl FnMut(&str)) -> std::io::Result<u64> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut buf, mut n) = (vec![], 0u64);
+    loop {
+        buf.clear();
+        let read = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("read {}: {e}", path.display())))?;
+        if read == 0 {
+            return Ok(n);
+        }
+        n += 1;
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        f(&tripline_sensors::decode_lossy(
+            &bytes[..bytes.len().min(tripline_event::MAX_RAW_BYTES)],
+        ));
+    }
 }
 
 /// A followed file and how its lines become events: the one place where `once` and `run` turn

@@ -4,7 +4,6 @@
 
 use crate::config::Config;
 use anyhow::{Context, Result};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use tripline_anomaly::features::{ClosedWindow, Extractor, FEATURES};
 use tripline_anomaly::{Matrix, Model, Params};
@@ -31,24 +30,12 @@ pub fn windows_from_files(
         cfg.detect.max_tracked_entities,
     );
     let (mut lines, mut events) = (0u64, 0u64);
-    let mut buf = vec![];
     let now = Timestamp::now();
     for path in files {
-        let f = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
-        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
         let mut parser = LineParser::new(time.clone(), SensorKind::Files, &cfg.hostname());
-        loop {
-            buf.clear();
-            if r.read_until(b'\n', &mut buf)
-                .with_context(|| format!("read {}", path.display()))?
-                == 0
-            {
-                break;
-            }
+        crate::pipeline::for_each_line(path, |text| {
             lines += 1;
-            let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let text = tripline_sensors::decode_lossy(bytes);
-            if let Some(ev) = parser.event(&text, now, SourcePos::default()) {
+            if let Some(ev) = parser.event(text, now, SourcePos::default()) {
                 events += 1;
                 x.push(&ev);
             }
@@ -61,7 +48,7 @@ pub fn windows_from_files(
                     );
                 }
             }
-        }
+        })?;
     }
     x.finish();
     Ok(Windows {
