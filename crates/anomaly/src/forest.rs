@@ -114,12 +114,29 @@ pub struct Forest {
     packed: Option<Box<[Packed]>>,
 }
 
-/// One tree of at most 8 levels: node i as its threshold's bits (low half) and feature (high
-/// half), one load per step; leaf slot j's path length.
+/// One tree of at most 8 levels: node i's threshold as its [`key`] and its feature (below
+/// [`PACKED_FEATURES`]); leaf slot j's path length.
 #[derive(Debug, Clone, PartialEq)]
 struct Packed {
-    node: [u64; 256],
+    threshold: [u32; 256],
+    feature: [u8; 256],
     leaf: [f32; 256],
+}
+
+/// An unsigned integer in the order of the float: `a > b` exactly when `key(a) > key(b)`,
+/// for every value a row may hold against every threshold a forest has (thresholds are finite;
+/// ±0 are equal; a NaN value goes left, as `NaN > t` is false). An integer compare of keys is one instruction with its carry, where a float compare
+/// needs a move between register files and a flag read.
+fn key(v: f32) -> u32 {
+    if v.is_nan() {
+        return 0;
+    }
+    let bits = (v + 0.0).to_bits(); // −0 becomes +0
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    }
 }
 
 /// Most features the packed layout takes.
@@ -207,11 +224,13 @@ impl Forest {
             .iter()
             .map(|t| {
                 let mut p = Packed {
-                    node: [PASS.to_bits() as u64; 256],
+                    threshold: [key(PASS); 256],
+                    feature: [0; 256],
                     leaf: [0.0; 256],
                 };
-                for ((n, thr), f) in p.node.iter_mut().zip(&t.threshold).zip(&t.feature) {
-                    *n = thr.to_bits() as u64 | (*f as u64) << 32;
+                for (i, (thr, f)) in t.threshold.iter().zip(&t.feature).enumerate() {
+                    p.threshold[i] = key(*thr);
+                    p.feature[i] = *f as u8;
                 }
                 p.leaf[..t.leaf.len()].copy_from_slice(&t.leaf);
                 p
@@ -307,17 +326,19 @@ impl Forest {
     }
 
     /// [`Forest::score_block`] over the packed trees: each block of rows is first copied into
-    /// fixed-width rows, then walked by every tree, eight rows at a time.
+    /// fixed-width rows of [`key`]s, then walked by every tree, eight rows at a time.
     fn score_block_packed(&self, packed: &[Packed], rows: &[f32], out: &mut [f64]) {
         const LANES: usize = 8;
         const BLOCK: usize = 256;
         let d = self.features;
         let first_leaf = (1usize << self.height) - 1;
-        let mut buf = [[0.0f32; PACKED_FEATURES]; BLOCK];
+        let mut buf = [[0u32; PACKED_FEATURES]; BLOCK];
         for (rows, out) in rows.chunks(BLOCK * d).zip(out.chunks_mut(BLOCK)) {
             let n = rows.len() / d;
             for (b, r) in buf.iter_mut().zip(rows.chunks_exact(d)) {
-                b[..d].copy_from_slice(r);
+                for (k, v) in b.iter_mut().zip(r) {
+                    *k = key(*v);
+                }
             }
             let full = n / LANES * LANES;
             let mut sums = [0.0f32; BLOCK];
@@ -325,13 +346,14 @@ impl Forest {
             for t in packed {
                 // internal levels with u8 node indices (a node index is below 255), so the
                 // 256-slot arrays need no bounds checks; the last step lands on a leaf slot
-                let step = |i: u8, row: &[f32; PACKED_FEATURES]| -> usize {
-                    let node = t.node[i as usize];
-                    let v = row[(node >> 32) as usize & (PACKED_FEATURES - 1)];
-                    2 * i as usize + 1 + (v > f32::from_bits(node as u32)) as usize
+                let step = |i: u8, row: &[u32; PACKED_FEATURES]| -> usize {
+                    let v = row[t.feature[i as usize] as usize & (PACKED_FEATURES - 1)];
+                    // right when the threshold is below the value: the subtraction borrows
+                    let (_, right) = t.threshold[i as usize].overflowing_sub(v);
+                    2 * i as usize + 1 + right as usize
                 };
                 for at in (0..full).step_by(LANES) {
-                    let rows: [&[f32; PACKED_FEATURES]; LANES] =
+                    let rows: [&[u32; PACKED_FEATURES]; LANES] =
                         std::array::from_fn(|l| &buf[(at + l) & (BLOCK - 1)]);
                     let mut idx = [0u8; LANES];
                     for _ in 1..h {
@@ -629,6 +651,31 @@ mod tests {
             let single = f.score(x.row(i));
             assert!((one_thread[i] - single).abs() < 1e-6, "row {i}");
             assert_eq!(one_thread[i], par[i], "row {i}");
+        }
+    }
+
+    #[test]
+    fn keys_order_as_the_floats_compare() {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+            f32::MAX,
+            f32::MIN,
+            f32::NAN,
+        ];
+        let mut rng = fastrand::Rng::with_seed(2);
+        v.extend((0..200).map(|_| (rng.f32() - 0.5) * 10f32.powi(rng.i32(-20..20))));
+        // thresholds are finite (fit refuses the rest); a value may be NaN
+        for a in &v {
+            for b in v.iter().filter(|b| !b.is_nan()) {
+                assert_eq!(key(*a) > key(*b), a > b, "{a} > {b}");
+            }
         }
     }
 
