@@ -744,7 +744,7 @@ impl Store {
         mut f: impl FnMut(&EventRow<'_>),
     ) -> Result<usize, StoreError> {
         let sql = |e| classify(&self.path, e);
-        const COLS: &str = "ts, sensor, kind, host, src_ip, user, session, count, hostile, raw";
+        const COLS: &str = EVENT_COLUMNS;
         let (text, arg, filter): (String, rusqlite::types::Value, Option<Cidr>) = match who {
             EventsAbout::Ip(ip) => (
                 format!("SELECT {COLS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC LIMIT ?2"),
@@ -779,25 +779,7 @@ impl Store {
         };
         let mut n = 0;
         while let Some(r) = rows.next().map_err(sql)? {
-            let row = (|| -> rusqlite::Result<EventRow<'_>> {
-                let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
-                let opt = |i: usize| -> rusqlite::Result<Option<&str>> {
-                    Ok(r.get_ref(i)?.as_str_or_null()?)
-                };
-                Ok(EventRow {
-                    ts: Timestamp(r.get(0)?),
-                    sensor: text(1)?,
-                    kind: text(2)?,
-                    host: text(3)?,
-                    src_ip: opt(4)?,
-                    user: opt(5)?,
-                    session: opt(6)?,
-                    count: r.get(7)?,
-                    hostile: r.get(8)?,
-                    raw: text(9)?,
-                })
-            })()
-            .map_err(sql)?;
+            let row = event_row(r).map_err(sql)?;
             if let Some(c) = &filter {
                 let inside = row
                     .src_ip
@@ -815,6 +797,50 @@ impl Store {
         }
         Ok(n)
     }
+
+    /// Hand every stored event at or after `since` to `f`, in the order they were stored
+    /// (each source's own order), for training on what the daemon has seen.
+    pub fn for_each_event_since(
+        &self,
+        since: Timestamp,
+        mut f: impl FnMut(&EventRow<'_>),
+    ) -> Result<u64, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE ts >= ?1 ORDER BY rowid"
+            ))
+            .map_err(sql)?;
+        let mut rows = st.query([since.0]).map_err(sql)?;
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(sql)? {
+            f(&event_row(r).map_err(sql)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// The columns [`event_row`] reads, in its order.
+const EVENT_COLUMNS: &str = "ts, sensor, kind, host, src_ip, user, session, count, hostile, raw";
+
+/// A row of [`EVENT_COLUMNS`] as an event, borrowed.
+fn event_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRow<'r>> {
+    let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+    let opt = |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+    Ok(EventRow {
+        ts: Timestamp(r.get(0)?),
+        sensor: text(1)?,
+        kind: text(2)?,
+        host: text(3)?,
+        src_ip: opt(4)?,
+        user: opt(5)?,
+        session: opt(6)?,
+        count: r.get(7)?,
+        hostile: r.get(8)?,
+        raw: text(9)?,
+    })
 }
 
 /// Rows of the newest events a network's timeline looks through.

@@ -125,8 +125,17 @@ enum Cmd {
     /// priv_failures, login_to_priv, commands_after_login.
     Train {
         /// Logs to learn from (syslog-style: auth.log, secure); the history should be normal.
-        #[arg(long = "from", required = true, num_args = 1..)]
+        #[arg(long = "from", num_args = 1.., required_unless_present = "from_store")]
         from: Vec<PathBuf>,
+        /// Learn from the events `tripline run` stored instead (store.keep_events).
+        #[arg(long, conflicts_with = "from")]
+        from_store: bool,
+        /// With --from-store: how far back, e.g. 14d, 36h.
+        #[arg(long, default_value = "14d", requires = "from_store")]
+        since: String,
+        /// With --from-store: the database (default: the configured one).
+        #[arg(long, requires = "from_store")]
+        db: Option<PathBuf>,
         /// Model file to write (default: anomaly.model, else <data_dir>/anomaly.model).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -429,13 +438,32 @@ fn real_main(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => demo(&cfg),
-        Cmd::Train { from, out, year } => {
+        Cmd::Train {
+            from,
+            from_store,
+            since,
+            db,
+            out,
+            year,
+        } => {
+            use tripline::train::History;
             let out = out.unwrap_or_else(|| cfg.model_path());
-            let r = tripline::train::train(&cfg, &time_context(&cfg, year)?, &from, &out)?;
+            let history = if from_store {
+                History::Store {
+                    db: db.unwrap_or_else(|| cfg.db_path()),
+                    since: Timestamp::now().add_secs(
+                        -parse_duration(&since).with_context(|| format!("--since {since:?}"))?,
+                    ),
+                }
+            } else {
+                History::Files(from)
+            };
+            let r = tripline::train::train(&cfg, &time_context(&cfg, year)?, &history, &out)?;
             println!(
-                "trained on {} behaviour windows ({} lines, {} events); fit {:.1} ms; wrote {}",
+                "trained on {} behaviour windows ({} {}, {} events); fit {:.1} ms; wrote {}",
                 r.windows,
                 r.lines,
+                r.read,
                 r.events,
                 r.fit_ms,
                 r.out.display()

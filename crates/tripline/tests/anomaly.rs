@@ -37,7 +37,13 @@ fn trained_on_normal_logs_it_ranks_compromise_and_privilege_abuse_first() {
     let cfg = Config::default();
     let time = TimeContext::new("UTC").unwrap().with_year(Some(2023));
     let model_path = dir.path().join("m.model");
-    let r = train::train(&cfg, &time, std::slice::from_ref(&normal), &model_path).unwrap();
+    let r = train::train(
+        &cfg,
+        &time,
+        &train::History::Files(vec![normal.clone()]),
+        &model_path,
+    )
+    .unwrap();
     assert!(r.windows > 1000, "{} windows", r.windows);
     assert!(r.constant.is_empty(), "constant features: {:?}", r.constant);
     let names: Vec<&str> = tripline_anomaly::features::FEATURES.to_vec();

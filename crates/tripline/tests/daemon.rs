@@ -231,3 +231,103 @@ fn run_serves_https_with_a_certificate_and_names_a_bad_one() {
         "{err}"
     );
 }
+
+/// What `run` stores is history `train --from-store` learns from: the same behaviour windows as
+/// training on the log file itself. A store that is not there is named.
+#[test]
+fn train_from_store_learns_the_windows_of_the_watched_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, log) = watch_config(
+        dir.path(),
+        "max_events_per_second = 1000000\n[api]\nbind = \"127.0.0.1:0\"\n",
+    );
+    let normal = dir.path().join("normal.log");
+    let gen = std::process::Command::new(env!("CARGO_BIN_EXE_tripline"))
+        .args([
+            "gen",
+            "auth-log",
+            "--lines",
+            "20000",
+            "--attacks",
+            "0",
+            "--noise",
+            "5",
+        ])
+        .arg("--out")
+        .arg(&normal)
+        .status()
+        .unwrap();
+    assert!(gen.success());
+    let d = start(&cfg);
+    append(&log, &std::fs::read_to_string(&normal).unwrap());
+    let token = std::fs::read_to_string(dir.path().join("api.token")).unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = http(&d.api, "GET", "/api/v1/sensors", Some(token.trim()));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["sensors"][0]["lines"] == 20000 && v["sensors"][0]["lag_bytes"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < end, "the log was never read: {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    d.sigterm();
+
+    let train = |args: &[&str], out: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tripline"))
+            .arg("-c")
+            .arg(&cfg)
+            .arg("train")
+            .args(args)
+            .args(["--out", out])
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.success(), text)
+    };
+    let windows = |text: &str| -> u64 {
+        let n = text.split("trained on ").nth(1).expect(text);
+        n.split(' ').next().unwrap().parse().unwrap()
+    };
+    let store_out = dir.path().join("store.model");
+    let (ok, from_store) = train(
+        &["--from-store", "--since", "30d"],
+        store_out.to_str().unwrap(),
+    );
+    assert!(ok, "{from_store}");
+    let stored = Store::open(&dir.path().join("d.db"))
+        .unwrap()
+        .for_each_event_since(tripline_event::Timestamp(0), |_| {})
+        .unwrap();
+    assert!(
+        from_store.contains(&format!("({stored} stored events, {stored} events)")),
+        "every stored event is read and understood: {from_store}"
+    );
+    let (ok, from_file) = train(
+        &["--from", normal.to_str().unwrap()],
+        dir.path().join("file.model").to_str().unwrap(),
+    );
+    assert!(ok, "{from_file}");
+    assert!(windows(&from_store) > 500, "{from_store}");
+    assert_eq!(
+        windows(&from_store),
+        windows(&from_file),
+        "{from_store}\n{from_file}"
+    );
+    let model = tripline_anomaly::Model::load(&store_out, None).unwrap();
+    assert!(
+        model.training.source.contains("d.db"),
+        "{:?}",
+        model.training.source
+    );
+
+    // nothing stored that recently / no store at all: refused, by name
+    let (ok, text) = train(&["--from-store", "--since", "1s"], "x.model");
+    assert!(
+        !ok && text.contains("behaviour windows") && text.contains("training_samples"),
+        "{text}"
+    );
+    let (ok, text) = train(&["--from-store", "--db", "/nonexistent/t.db"], "x.model");
+    assert!(!ok && text.contains("/nonexistent/t.db"), "{text}");
+}
