@@ -42,12 +42,19 @@ pub const MEANINGS: [&str; 14] = [
     "mean seconds between events, ln(1 + s); the window length for a single event",
     "standard deviation of the seconds between events, ln(1 + s)",
     "how rare the login hour is for the user, 0 (their usual hour) to 1 (never before)",
-    "1 when a successful login came from a /24 (/64) the user never came from",
+    "how new the network of a successful login is for the user: 1 / (1 + earlier logins from \
+     its /24 (/64)), so 1 for a network never seen, ½ the second time; the highest in the window",
     "sudo and su uses, ln(1 + n)",
-    "sudo and su failures (wrong password, not in sudoers, not allowed), ln(1 + n)",
+    "sudo and su failures, ln(1 + n): a wrong password counts 1, a refusal by policy (not in \
+     sudoers, command not allowed) 3, as a sudo that used up its tries",
     "1 − (seconds from login to first privilege use / window); 0 without both",
     "commands run after a login (sudo commands, honeypot input), ln(1 + n)",
 ];
+
+/// What a sudo refused by policy (not in sudoers, command not allowed) counts for in
+/// `priv_failures`: as much as a sudo that used up its three password attempts. A typo is
+/// common in a normal history; a refusal by policy is not.
+const POLICY_REFUSAL: u32 = 3;
 
 /// Features that are ln(1 + count): shown back as counts in explanations.
 pub const COUNTED: [bool; 14] = [
@@ -91,7 +98,7 @@ struct Window {
     methods: u8,
     gaps: Welford,
     hour_deviation: f32,
-    new_source: bool,
+    new_source: f32,
     priv_uses: u32,
     priv_failures: u32,
     login_at: Option<i64>,
@@ -151,7 +158,8 @@ pub struct ClosedWindow {
 struct Profile {
     hours: [u32; 24],
     logins: u32,
-    sources: Vec<u128>,
+    /// Networks the user logged in from, with how many logins each.
+    sources: Vec<(u128, u32)>,
 }
 
 /// Turns events into closed windows.
@@ -233,8 +241,8 @@ impl Extractor {
         }
     }
 
-    /// The login's hour deviation and whether its network is new; the profile then learns both.
-    fn learn_login(&mut self, user: &str, ip: Option<IpAddr>, ts: i64) -> (f32, bool) {
+    /// The login's hour deviation and how new its network is; the profile then learns both.
+    fn learn_login(&mut self, user: &str, ip: Option<IpAddr>, ts: i64) -> (f32, f32) {
         if let Some(ip) = ip {
             self.last_login.insert(user.into(), (ip, ts));
             if self.last_login.len() > self.max_entities {
@@ -243,7 +251,7 @@ impl Extractor {
             }
         }
         if !self.profiles.contains_key(user) && self.profiles.len() >= self.max_entities {
-            return (0.0, false); // no room to learn a new user: neutral
+            return (0.0, 0.0); // no room to learn a new user: neutral
         }
         let p = self.profiles.entry(user.into()).or_default();
         let hour = (ts.div_euclid(3_600_000_000)).rem_euclid(24) as usize;
@@ -255,24 +263,35 @@ impl Extractor {
         };
         p.hours[hour] += 1;
         p.logins += 1;
-        let new = match ip {
+        let novelty = match ip {
             Some(ip) => {
                 let net = network(ip);
-                let known = p.sources.contains(&net);
-                if !known {
-                    if p.sources.len() >= MAX_SOURCES {
-                        p.sources.remove(0);
+                let seen = match p.sources.iter_mut().find(|(n, _)| *n == net) {
+                    Some((_, seen)) => {
+                        *seen = seen.saturating_add(1);
+                        *seen - 1
                     }
-                    p.sources.push(net);
+                    None => {
+                        if p.sources.len() >= MAX_SOURCES {
+                            p.sources.remove(0);
+                        }
+                        p.sources.push((net, 1));
+                        0
+                    }
+                };
+                // the first login ever has nothing to compare with
+                if p.logins > 1 {
+                    1.0 / (1.0 + seen as f32)
+                } else {
+                    0.0
                 }
-                !known && p.logins > 1
             }
-            None => false,
+            None => 0.0,
         };
-        (deviation, new)
+        (deviation, novelty)
     }
 
-    fn update(&mut self, key: Key, ev: &Event, login: Option<(f32, bool)>) {
+    fn update(&mut self, key: Key, ev: &Event, login: Option<(f32, f32)>) {
         let ts = ev.ts.0;
         let start = ts - ts.rem_euclid(self.window);
         let fresh = |ev: &Event| Window {
@@ -286,7 +305,7 @@ impl Extractor {
             methods: 0,
             gaps: Welford::default(),
             hour_deviation: 0.0,
-            new_source: false,
+            new_source: 0.0,
             priv_uses: 0,
             priv_failures: 0,
             login_at: None,
@@ -345,16 +364,16 @@ impl Extractor {
                     w.commands += 1;
                 }
             }
-            Kind::SudoFailure | Kind::SudoNotInSudoers | Kind::SudoNotAllowed => {
-                w.priv_failures += n
-            }
+            Kind::SudoFailure => w.priv_failures += n,
+            // a refusal by policy weighs as a whole failed sudo: three wrong passwords
+            Kind::SudoNotInSudoers | Kind::SudoNotAllowed => w.priv_failures += POLICY_REFUSAL * n,
             Kind::SuFailure { .. } => w.priv_failures += 1,
             Kind::HoneypotCommand { .. } => w.commands += 1,
             _ => {}
         }
-        if let Some((deviation, new)) = login {
+        if let Some((deviation, novelty)) = login {
             w.hour_deviation = w.hour_deviation.max(deviation);
-            w.new_source |= new;
+            w.new_source = w.new_source.max(novelty);
         }
         if w.first_lines.len() < EVIDENCE {
             w.first_lines.push(ev.raw.clone());
@@ -448,7 +467,7 @@ fn close(key: Key, w: Window, window: i64) -> ClosedWindow {
         ln1p(mean),
         ln1p(std),
         w.hour_deviation,
-        w.new_source as u8 as f32,
+        w.new_source,
         ln1p(w.priv_uses as f64),
         ln1p(w.priv_failures as f64),
         login_to_priv,
@@ -608,7 +627,8 @@ mod tests {
             .iter()
             .find(|w| w.key == Key::Ip("198.51.100.21".parse().unwrap()))
             .unwrap();
-        assert_eq!(usual.row[col("new_source")], 0.0, "same /24");
+        // seen from its /24 six times before: 1 / (1 + 6)
+        assert_eq!(usual.row[col("new_source")], 1.0 / 7.0, "same /24");
         assert_eq!(usual.row[col("hour_deviation")], 0.0, "the usual hour");
         let odd = of(&c, &Key::Ip("203.0.113.50".parse().unwrap()));
         assert_eq!(odd.row[col("new_source")], 1.0);
@@ -616,6 +636,21 @@ mod tests {
         // the first login ever is not "new": there is nothing to compare with
         let first = c.iter().find(|w| w.key == Key::User("bob".into())).unwrap();
         assert_eq!(first.row[col("new_source")], 0.0);
+    }
+
+    #[test]
+    fn a_refusal_by_policy_weighs_as_a_sudo_that_used_up_its_tries() {
+        let mut x = Extractor::new(10, 16);
+        x.push(&ev(0.0, None, Some("mallory"), Kind::SudoNotInSudoers));
+        x.push(&ev(0.0, None, Some("bob"), Kind::SudoFailure));
+        x.finish();
+        let c = x.take_closed();
+        let failures = |u: &str| {
+            let w = of(&c, &Key::User(u.into()));
+            readable(col("priv_failures"), w.row[col("priv_failures")])
+        };
+        assert!((failures("mallory") - 3.0).abs() < 1e-4);
+        assert!((failures("bob") - 1.0).abs() < 1e-4);
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Default for AnomalyConfig {
             feature_window_minutes: 10,
             training_samples: 200,
             anomaly_threshold: 0.7,
-            baseline_percentile: 99.0,
+            baseline_percentile: 99.5,
             n_estimators: 100,
             max_samples: 256,
             seed: 0,

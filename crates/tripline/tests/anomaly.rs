@@ -1,8 +1,7 @@
 //! The anomaly model on the project's own generated auth.log: trained on a normal-only
 //! baseline (with the benign oddities real logs have), it scores every compromise and
-//! privilege-abuse window of an attack log in the baseline's top 2 % (the issue's target is the
-//! top percentile: not reached yet), and flags at most 1 % of the windows of fresh normal
-//! traffic at the default threshold (0.7).
+//! privilege-abuse window of an attack log in the baseline's top percentile, and flags at most
+//! 1 % of the windows of fresh normal traffic at the default threshold (0.7).
 
 use std::path::Path;
 use tripline::config::Config;
@@ -99,10 +98,10 @@ fn trained_on_normal_logs_it_ranks_compromise_and_privilege_abuse_first() {
         w.len(),
         lowest * 100.0
     );
-    // The issue asks for the top percentile (0.99); this model reaches 0.984 (docs/BENCHMARKS.md).
-    // Held here so it cannot slip further while the features are improved.
+    // the top percentile (over four sets of generator seeds the lowest was 99.41 %:
+    // docs/BENCHMARKS.md)
     assert!(
-        lowest >= 0.98,
+        lowest >= 0.99,
         "one scored only above {:.2} %",
         lowest * 100.0
     );
