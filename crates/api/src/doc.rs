@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::openapi_json,
     ),
     components(schemas(
-        AlertDoc, EntityDoc, AlertPage, AlertDetail, Technique, ApiErrorDoc, Actor, EntityDoc2,
+        AlertDoc, AnomalyDoc, FeatureDoc, EntityDoc, AlertPage, AlertDetail, Technique, ApiErrorDoc, Actor, EntityDoc2,
         Entities, Stats, Bucket, Sensors, Sensor, TimelineDoc, TimelineItem, TechniqueName
     )),
     modifiers(&Bearer),
@@ -85,6 +85,33 @@ pub struct AlertDoc {
     /// Who set the state and when (absent until someone did).
     state_by: Option<String>,
     state_at: Option<String>,
+    /// Only on `anomaly` alerts.
+    anomaly: Option<AnomalyDoc>,
+}
+
+/// Where an anomaly alert's behaviour window stands against the model's baseline.
+#[derive(ToSchema)]
+#[schema(as = AnomalyDetail)]
+#[allow(dead_code)]
+pub struct AnomalyDoc {
+    /// The forest's own score, 2^(−E[h]/c(ψ)).
+    raw_score: f64,
+    /// Percentile of the training windows scoring below it (0–100).
+    percentile: f64,
+    /// Risk band of the calibrated score: `normal`, `low`, `medium`, `high`, `critical`.
+    band: String,
+    /// The features that made the window stand out, most first.
+    features: Vec<FeatureDoc>,
+}
+
+/// One feature of a window, in counts and seconds.
+#[derive(ToSchema)]
+#[schema(as = FeatureDetail)]
+#[allow(dead_code)]
+pub struct FeatureDoc {
+    name: String,
+    value: f64,
+    baseline_median: f64,
 }
 
 /// What an alert is about.

@@ -30,6 +30,7 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
         last_seen: Timestamp::from_secs(last),
         explanation: "why".into(),
         evidence: vec!["line one".into(), "line \"two\"".into()],
+        anomaly: None,
     }
 }
 
@@ -514,8 +515,23 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
         k.sort();
         k
     };
-    // the documented alert is the alert the API returns (with its workflow fields set)
-    let a = &r.alerts[1];
+    // the documented alert is the alert the API returns (with its workflow fields set, and
+    // an anomaly alert's detail)
+    let mut a = alert(50, "anomaly", Severity::High, 1_700_000_500);
+    a.anomaly = Some(Box::new(tripline_event::AnomalyDetail {
+        raw_score: 0.71,
+        percentile: 99.93,
+        band: "high".into(),
+        features: vec![tripline_event::FeatureDetail {
+            name: "failures".into(),
+            value: 14.0,
+            baseline_median: 0.0,
+        }],
+    }));
+    Store::open(&r._dir.path().join("t.db"))
+        .unwrap()
+        .commit(std::slice::from_ref(&a), &[], &[])
+        .unwrap();
     let uri = format!("/api/v1/alerts/{}/acknowledge", a.id);
     let (_, detail, _) = call(&r, "POST", &uri, Some(TOKEN), Some(r#"{"by":"x"}"#)).await;
     let schemas = &b["components"]["schemas"];
@@ -523,6 +539,17 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
         keys(&schemas["Alert"]["properties"]),
         keys(&detail["alert"])
     );
+    let stored = &detail["alert"]["anomaly"];
+    assert_eq!(stored["percentile"], 99.93, "{detail}");
+    assert_eq!(stored["features"][0]["name"], "failures");
+    assert_eq!(keys(&schemas["AnomalyDetail"]["properties"]), keys(stored));
+    assert_eq!(
+        keys(&schemas["FeatureDetail"]["properties"]),
+        keys(&stored["features"][0])
+    );
+    // and a rule's alert, which names its techniques
+    let uri = format!("/api/v1/alerts/{}/acknowledge", r.alerts[1].id);
+    let (_, detail, _) = call(&r, "POST", &uri, Some(TOKEN), Some(r#"{"by":"x"}"#)).await;
     assert_eq!(keys(&schemas["AlertDetail"]["properties"]), keys(&detail));
     assert_eq!(
         keys(&schemas["Technique"]["properties"]),

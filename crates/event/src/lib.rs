@@ -380,6 +380,58 @@ pub struct Alert {
     /// Sample input lines: the first ones, then the latest (shared with the events and the
     /// detector that kept them, not copied).
     pub evidence: Vec<Arc<str>>,
+    /// For the `anomaly` rule: where the window stands in the baseline and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomaly: Option<Box<AnomalyDetail>>,
+}
+
+/// What an `anomaly` alert knows besides its calibrated score, in fields a SIEM can read (its
+/// explanation says the same in words).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AnomalyDetail {
+    /// The forest's own score of the window, 2^(−E[h]/c(ψ)).
+    pub raw_score: f64,
+    /// Percentile of the training windows scoring below it (0–100).
+    pub percentile: f64,
+    /// devilnet's risk band of the calibrated score: normal, low, medium, high, critical.
+    pub band: String,
+    /// The features that made the window stand out, most first.
+    pub features: Vec<FeatureDetail>,
+}
+
+/// One feature of an [`AnomalyDetail`], in people's units (counts and seconds, not logarithms).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FeatureDetail {
+    pub name: String,
+    pub value: f64,
+    pub baseline_median: f64,
+}
+
+/// An alert view's anomaly detail: the value, or its JSON as a store row keeps it.
+#[derive(Debug, Clone, Copy)]
+pub enum DetailRef<'a> {
+    Value(&'a AnomalyDetail),
+    Json(&'a str),
+}
+
+impl DetailRef<'_> {
+    /// An owned copy; `None` when stored JSON does not read as a detail.
+    pub fn to_owned(&self) -> Option<AnomalyDetail> {
+        match self {
+            DetailRef::Value(d) => Some((*d).clone()),
+            DetailRef::Json(j) => serde_json::from_str(j).ok(),
+        }
+    }
+}
+
+impl Serialize for DetailRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DetailRef::Value(d) => d.serialize(s),
+            // a row that does not read (a hand-edited database) shows as null
+            DetailRef::Json(_) => self.to_owned().serialize(s),
+        }
+    }
 }
 
 impl Alert {
@@ -443,6 +495,9 @@ pub struct AlertView<'a> {
     pub state_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_at: Option<Timestamp>,
+    /// For the `anomaly` rule ([`AnomalyDetail`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomaly: Option<DetailRef<'a>>,
 }
 
 /// An entity as `{"type": …, "value": …}`.
@@ -566,6 +621,7 @@ impl Alert {
             state,
             state_by: None,
             state_at: None,
+            anomaly: self.anomaly.as_deref().map(DetailRef::Value),
         }
     }
 }
@@ -626,6 +682,7 @@ mod tests {
             last_seen: Timestamp(0),
             explanation: String::new(),
             evidence: vec![],
+            anomaly: None,
         };
         for i in 0..25 {
             a.push_evidence(&format!("line {i}"));

@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
-    Addr, Alert, AlertView, Entity, EntityView, Event, Lines, SensorKind, Severity, Timestamp,
+    Addr, Alert, AlertView, DetailRef, Entity, EntityView, Event, Lines, SensorKind, Severity,
+    Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +230,8 @@ impl Store {
                     count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
                     explanation TEXT NOT NULL, evidence TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL,
-                    state_by TEXT, state_at INTEGER, sensor TEXT NOT NULL DEFAULT 'files');
+                    state_by TEXT, state_at INTEGER, sensor TEXT NOT NULL DEFAULT 'files',
+                    anomaly TEXT);
                  CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
                  CREATE INDEX IF NOT EXISTS alerts_src_ip ON alerts(src_ip);
                  CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, last_seen);
@@ -269,16 +271,20 @@ impl Store {
                     .map_err(sql)?;
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
-            // 2 → 3: alerts know their sensor (older ones came from files or the journal)
-            Some(v) if v == "2" => {
+            // 2 → 3: alerts know their sensor (older ones came from files or the journal);
+            // 3 → 4: anomaly alerts carry their detail
+            Some(v) if v == "2" || v == "3" => {
+                let to_3 = "ALTER TABLE alerts ADD COLUMN sensor TEXT NOT NULL DEFAULT 'files';
+                            UPDATE alerts SET sensor = 'cowrie' WHERE rule = 'honeypot.touch';";
                 self.conn
-                    .execute_batch(
+                    .execute_batch(&format!(
                         "BEGIN;
-                         ALTER TABLE alerts ADD COLUMN sensor TEXT NOT NULL DEFAULT 'files';
-                         UPDATE alerts SET sensor = 'cowrie' WHERE rule = 'honeypot.touch';
-                         UPDATE meta SET value = '3' WHERE key = 'schema_version';
+                         {}
+                         ALTER TABLE alerts ADD COLUMN anomaly TEXT;
+                         UPDATE meta SET value = '4' WHERE key = 'schema_version';
                          COMMIT;",
-                    )
+                        if v == "2" { to_3 } else { "" }
+                    ))
                     .map_err(sql)?;
             }
             Some(v) => {
@@ -338,13 +344,13 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         techniques, count, first_seen, last_seen, explanation, evidence, updated,
-                        sensor)
+                        sensor, anomaly)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                        ?17)
+                        ?17, ?18)
                      ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
                         count=excluded.count, last_seen=excluded.last_seen,
                         explanation=excluded.explanation, evidence=excluded.evidence,
-                        updated=excluded.updated",
+                        updated=excluded.updated, anomaly=excluded.anomaly",
                 )
                 .map_err(sql)?;
             // scratch text reused across rows
@@ -384,7 +390,10 @@ impl Store {
                     a.explanation,
                     evidence,
                     now,
-                    a.sensor.as_str()
+                    a.sensor.as_str(),
+                    a.anomaly
+                        .as_ref()
+                        .and_then(|d| serde_json::to_string(d).ok())
                 ])
                 .map_err(sql)?;
             }
@@ -506,7 +515,7 @@ impl Store {
         let mut text = String::from(
             "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                     count, first_seen, last_seen, explanation, evidence, state, state_by, state_at,
-                    sensor, rowid
+                    sensor, anomaly, rowid
              FROM alerts WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![];
@@ -568,7 +577,7 @@ impl Store {
             n += 1;
             let cursor = Cursor {
                 last_seen: r.get(11).map_err(sql)?,
-                row: r.get(18).map_err(sql)?,
+                row: r.get(19).map_err(sql)?,
             };
             if !f(&alert_view(r).map_err(sql)?, cursor) {
                 break;
@@ -585,7 +594,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         count, first_seen, last_seen, explanation, evidence, state, state_by,
-                        state_at, sensor
+                        state_at, sensor, anomaly
                  FROM alerts WHERE id = ?1",
             )
             .map_err(sql)?;
@@ -903,6 +912,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         state_by: opt(15)?,
         state_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
         sensor: SensorKind::parse(text(17)?).unwrap_or(SensorKind::Files),
+        anomaly: opt(18)?.map(DetailRef::Json),
     })
 }
 
@@ -927,6 +937,7 @@ impl StoredAlert {
                 last_seen: v.last_seen,
                 explanation: v.explanation.to_string(),
                 evidence: v.evidence.iter().map(Into::into).collect(),
+                anomaly: v.anomaly.and_then(|d| d.to_owned()).map(Box::new),
             },
             state: v.state.to_string(),
             state_by: v.state_by.map(str::to_string),
@@ -980,6 +991,7 @@ mod tests {
             last_seen: Timestamp(last),
             explanation: "why".into(),
             evidence: vec!["line <script>".into()],
+            anomaly: None,
         }
     }
 
@@ -1177,10 +1189,11 @@ mod tests {
             let mut hp = alert("h", 1, 5);
             hp.rule = "honeypot.touch";
             s.commit(&[alert("a", 3, 1), hp], &[], &[]).unwrap();
-            // make it what schema 2 wrote: no sensor column
+            // make it what schema 2 wrote: no sensor column, no anomaly column
             s.conn
                 .execute_batch(
                     "ALTER TABLE alerts DROP COLUMN sensor;
+                     ALTER TABLE alerts DROP COLUMN anomaly;
                      UPDATE meta SET value = '2' WHERE key = 'schema_version';",
                 )
                 .unwrap();
@@ -1188,6 +1201,7 @@ mod tests {
         let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         let a = s.alert("a").unwrap().expect("kept");
         assert_eq!((a.alert.count, a.alert.sensor), (3, SensorKind::Files));
+        assert!(a.alert.anomaly.is_none());
         let h = s.alert("h").unwrap().expect("kept");
         assert_eq!(h.alert.sensor, SensorKind::Cowrie);
         let v: String = s
@@ -1198,6 +1212,44 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(v, "3");
+        assert_eq!(v, "4");
+    }
+
+    #[test]
+    fn a_schema_3_store_gains_anomaly_details_and_keeps_its_alerts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v3.db");
+        {
+            let mut s = Store::open(&p).unwrap();
+            s.commit(&[alert("a", 3, 1)], &[], &[]).unwrap();
+            s.conn
+                .execute_batch(
+                    "ALTER TABLE alerts DROP COLUMN anomaly;
+                     UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.alert("a").unwrap().expect("kept").alert.count, 3);
+        // an anomaly alert's detail round-trips
+        let mut an = alert("n", 1, 9);
+        an.rule = "anomaly";
+        an.anomaly = Some(Box::new(tripline_event::AnomalyDetail {
+            raw_score: 0.69,
+            percentile: 99.7,
+            band: "medium".into(),
+            features: vec![tripline_event::FeatureDetail {
+                name: "new_source".into(),
+                value: 1.0,
+                baseline_median: 0.0,
+            }],
+        }));
+        s.commit(std::slice::from_ref(&an), &[], &[]).unwrap();
+        assert_eq!(s.alert("n").unwrap().unwrap().alert.anomaly, an.anomaly);
+        // a detail that does not read (a hand-edited file) is left out, not a failure
+        s.conn
+            .execute("UPDATE alerts SET anomaly = '{oops' WHERE id = 'n'", [])
+            .unwrap();
+        assert!(s.alert("n").unwrap().unwrap().alert.anomaly.is_none());
     }
 }

@@ -194,6 +194,7 @@ mod tests {
             last_seen: Timestamp::from_secs(1_700_000_100),
             explanation: "e".into(),
             evidence: vec![],
+            anomaly: None,
         };
         let mut s = IncidentSink::open(dir.path()).unwrap();
         s.write(std::slice::from_ref(&a)).unwrap();

@@ -617,6 +617,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
                 format!("Nov 20 06:26:09 bench-host sshd[1]: Failed password for root from {ip} port 22 ssh2").into();
                 6
             ],
+            anomaly: None,
         });
         if batch.len() == 10_000 || i + 1 == n {
             store.commit(&batch, &[], &[])?;

@@ -208,6 +208,13 @@ pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
     if let Some(at) = a.state_at {
         s(out, "state_at", at.write_rfc3339(&mut ts));
     }
+    if let Some(d) = a.anomaly {
+        // rare (anomaly alerts only): serde's writer, same bytes as the API's
+        key_(out, "anomaly");
+        if serde_json::to_writer(&mut *out, &d).is_err() {
+            out.extend_from_slice(b"null");
+        }
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -280,6 +287,7 @@ mod tests {
             last_seen: Timestamp::from_secs(1_700_000_100),
             explanation: nasty.into(),
             evidence: vec![nasty.into(), "".into(), "plain".into()],
+            anomaly: None,
         };
         for _ in 0..3 {
             for state in ["open", "ack\"d"] {

@@ -543,7 +543,7 @@ impl AnomalyStage {
                     Some(u.to_string()),
                 ),
             };
-            let why: Vec<String> = m
+            let features: Vec<tripline_event::FeatureDetail> = m
                 .explain(&w.row, 3)
                 .iter()
                 .map(|c| {
@@ -551,14 +551,23 @@ impl AnomalyStage {
                         .iter()
                         .position(|n| *n == c.feature)
                         .unwrap_or(0);
+                    tripline_event::FeatureDetail {
+                        name: c.feature.clone(),
+                        value: readable(f, c.value),
+                        baseline_median: readable(f, c.baseline_median),
+                    }
+                })
+                .collect();
+            let why: Vec<String> = features
+                .iter()
+                .map(|f| {
                     format!(
                         "{} {:.1} (baseline median {:.1})",
-                        c.feature,
-                        readable(f, c.value),
-                        readable(f, c.baseline_median)
+                        f.name, f.value, f.baseline_median
                     )
                 })
                 .collect();
+            let percentile = m.baseline_fraction(raw) * 100.0;
             let explanation = format!(
                 "{} behaved unlike the baseline in the {}-minute window from {}: anomaly score {:.2} \
                  (raw {:.3}, above {:.1} % of the training windows), risk {band}; most unusual: {}",
@@ -567,7 +576,7 @@ impl AnomalyStage {
                 w.start,
                 calibrated,
                 raw,
-                m.baseline_fraction(raw) * 100.0,
+                percentile,
                 why.join(", ")
             );
             out.push(Output::Alert(Alert {
@@ -586,6 +595,12 @@ impl AnomalyStage {
                 last_seen: w.last_seen,
                 explanation,
                 evidence: w.evidence,
+                anomaly: Some(Box::new(tripline_event::AnomalyDetail {
+                    raw_score: raw,
+                    percentile,
+                    band: band.to_string(),
+                    features,
+                })),
             }));
         }
         out

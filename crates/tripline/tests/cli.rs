@@ -526,6 +526,16 @@ fn train_then_once_raises_explained_anomaly_alerts() {
             "{why}"
         );
         assert!(["medium", "high", "critical"].contains(&a["severity"].as_str().unwrap()));
+        // the same in fields: place in the baseline, band, the features against their medians
+        let d = &a["anomaly"];
+        assert!(d["percentile"].as_f64().unwrap() >= 99.0, "{a}");
+        assert!(d["raw_score"].as_f64().unwrap() > 0.0);
+        assert_eq!(d["band"], a["severity"]);
+        let f = d["features"].as_array().unwrap();
+        assert!(!f.is_empty() && f.len() <= 3, "{a}");
+        assert!(f
+            .iter()
+            .all(|f| f["name"].is_string() && f["baseline_median"].is_number()));
     }
     // a compromised address is among them
     let truth = std::fs::read_to_string(&truth).unwrap();
