@@ -94,7 +94,7 @@ pub struct AlertDoc {
 #[schema(as = AnomalyDetail)]
 #[allow(dead_code)]
 pub struct AnomalyDoc {
-    /// The forest's own score, 2^(−E[h]/c(ψ)).
+    /// The forest's own score, `2^(−E[h]/c(ψ))`.
     raw_score: f64,
     /// Percentile of the training windows scoring below it (0–100).
     percentile: f64,

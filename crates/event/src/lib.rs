@@ -389,7 +389,7 @@ pub struct Alert {
 /// explanation says the same in words).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AnomalyDetail {
-    /// The forest's own score of the window, 2^(−E[h]/c(ψ)).
+    /// The forest's own score of the window, `2^(−E[h]/c(ψ))`.
     pub raw_score: f64,
     /// Percentile of the training windows scoring below it (0–100).
     pub percentile: f64,
