@@ -97,6 +97,8 @@ pub struct Model {
 /// One feature's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
+    /// The feature's column in the model's rows.
+    pub index: usize,
     pub feature: String,
     pub value: f32,
     pub baseline_median: f32,
@@ -289,6 +291,7 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(f, share)| Contribution {
+                index: f,
                 feature: self.features[f].clone(),
                 value: row[f],
                 baseline_median: self.scaler.median[f],

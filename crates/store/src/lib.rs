@@ -297,19 +297,6 @@ impl Store {
         Ok(())
     }
 
-    /// [`Store::commit`], and in the same transaction, of each `(batch, n)` in `events`, the
-    /// first `n` events of the batch that name an entity (an address, user or session), for
-    /// entity timelines. Returns how many events were stored.
-    pub fn commit_with_events(
-        &mut self,
-        alerts: &[Alert],
-        first_seen: &[(String, String, Timestamp)],
-        positions: &[SourcePosition],
-        events: &[(std::sync::Arc<Vec<Event>>, usize)],
-    ) -> Result<usize, StoreError> {
-        self.commit_inner(alerts, first_seen, positions, events)
-    }
-
     /// Whether an event names an entity, so that a timeline can find it (what
     /// [`Store::commit_with_events`] stores).
     pub fn names_entity(ev: &Event) -> bool {
@@ -324,11 +311,14 @@ impl Store {
         first_seen: &[(String, String, Timestamp)],
         positions: &[SourcePosition],
     ) -> Result<(), StoreError> {
-        self.commit_inner(alerts, first_seen, positions, &[])
+        self.commit_with_events(alerts, first_seen, positions, &[])
             .map(|_| ())
     }
 
-    fn commit_inner(
+    /// [`Store::commit`], and in the same transaction, of each `(batch, n)` in `events`, the
+    /// first `n` events of the batch that name an entity (an address, user or session), for
+    /// entity timelines. Returns how many events were stored.
+    pub fn commit_with_events(
         &mut self,
         alerts: &[Alert],
         first_seen: &[(String, String, Timestamp)],

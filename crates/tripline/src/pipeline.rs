@@ -525,12 +525,9 @@ impl AnomalyStage {
                 continue;
             }
             let band = tripline_anomaly::model::risk_band(calibrated);
-            let severity = match band {
-                "critical" => tripline_event::Severity::Critical,
-                "high" => tripline_event::Severity::High,
-                "medium" => tripline_event::Severity::Medium,
-                _ => tripline_event::Severity::Low,
-            };
+            // devilnet's bands are severities, but for "normal" (a threshold set below 0.4)
+            let severity =
+                tripline_event::Severity::parse(band).unwrap_or(tripline_event::Severity::Low);
             let (entity, src_ip, user) = match &w.key {
                 Key::Ip(ip) => (
                     tripline_event::Entity::Ip(*ip),
@@ -546,16 +543,11 @@ impl AnomalyStage {
             let features: Vec<tripline_event::FeatureDetail> = m
                 .explain(&w.row, 3)
                 .iter()
-                .map(|c| {
-                    let f = tripline_anomaly::features::FEATURES
-                        .iter()
-                        .position(|n| *n == c.feature)
-                        .unwrap_or(0);
-                    tripline_event::FeatureDetail {
-                        name: c.feature.clone(),
-                        value: readable(f, c.value),
-                        baseline_median: readable(f, c.baseline_median),
-                    }
+                .map(|c| tripline_event::FeatureDetail {
+                    // the model was loaded with exactly FEATURES, so its columns are theirs
+                    name: c.feature.clone(),
+                    value: readable(c.index, c.value),
+                    baseline_median: readable(c.index, c.baseline_median),
                 })
                 .collect();
             let why: Vec<String> = features
