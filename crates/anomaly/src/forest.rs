@@ -11,6 +11,7 @@
 //! (threshold `f32::MAX`, always left) down to it. Every row then takes exactly ⌈log2 ψ⌉ steps with no
 //! branch to mispredict, and a block of rows walks each tree together while it sits in cache.
 
+use crate::kernel;
 use serde::{Deserialize, Serialize};
 
 /// Euler–Mascheroni constant.
@@ -108,39 +109,11 @@ pub struct Forest {
     height: u32,
     params: Params,
     /// The trees again in fixed-size arrays, for forests of at most 8 levels (ψ ≤ 256) and 16
-    /// features: indices masked to the array sizes need no bounds checks. Derived from `trees`
+    /// features ([`kernel::Packed`]), walked by the fast step. Derived from `trees`
     /// ([`Forest::prepare`]), never stored.
     #[serde(skip)]
-    packed: Option<Box<[Packed]>>,
+    packed: Option<Box<[kernel::Packed]>>,
 }
-
-/// One tree of at most 8 levels: node i's threshold as its [`key`] and its feature (below
-/// [`PACKED_FEATURES`]); leaf slot j's path length.
-#[derive(Debug, Clone, PartialEq)]
-struct Packed {
-    threshold: [u32; 256],
-    feature: [u8; 256],
-    leaf: [f32; 256],
-}
-
-/// An unsigned integer in the order of the float: `a > b` exactly when `key(a) > key(b)`,
-/// for every value a row may hold against every threshold a forest has (thresholds are finite;
-/// ±0 are equal; a NaN value goes left, as `NaN > t` is false). An integer compare of keys is one instruction with its carry, where a float compare
-/// needs a move between register files and a flag read.
-fn key(v: f32) -> u32 {
-    if v.is_nan() {
-        return 0;
-    }
-    let bits = (v + 0.0).to_bits(); // −0 becomes +0
-    if bits >> 31 == 1 {
-        !bits
-    } else {
-        bits | 1 << 31
-    }
-}
-
-/// Most features the packed layout takes.
-const PACKED_FEATURES: usize = 16;
 
 /// The threshold of a pass-through node: no finite value is above it (a split's threshold is
 /// always below its node's maximum, so never this). Not +∞, which JSON cannot carry.
@@ -216,27 +189,15 @@ impl Forest {
     /// a forest from a file once [`Forest::is_consistent`] holds).
     pub fn prepare(&mut self) {
         self.packed = None;
-        if self.height > 8 || self.features > PACKED_FEATURES || !self.is_consistent() {
+        if self.height > 8 || self.features > kernel::FEATURES || !self.is_consistent() {
             return;
         }
-        let packed = self
+        let packed: Option<Box<[kernel::Packed]>> = self
             .trees
             .iter()
-            .map(|t| {
-                let mut p = Packed {
-                    threshold: [key(PASS); 256],
-                    feature: [0; 256],
-                    leaf: [0.0; 256],
-                };
-                for (i, (thr, f)) in t.threshold.iter().zip(&t.feature).enumerate() {
-                    p.threshold[i] = key(*thr);
-                    p.feature[i] = *f as u8;
-                }
-                p.leaf[..t.leaf.len()].copy_from_slice(&t.leaf);
-                p
-            })
+            .map(|t| kernel::Packed::new(&t.threshold, &t.feature, &t.leaf))
             .collect();
-        self.packed = Some(packed);
+        self.packed = packed;
     }
 
     /// Whether the arrays fit together (a model file is input like any other: scoring a
@@ -326,54 +287,30 @@ impl Forest {
     }
 
     /// [`Forest::score_block`] over the packed trees: each block of rows is first copied into
-    /// fixed-width rows of [`key`]s, then walked by every tree, eight rows at a time.
-    fn score_block_packed(&self, packed: &[Packed], rows: &[f32], out: &mut [f64]) {
-        const LANES: usize = 8;
-        const BLOCK: usize = 256;
+    /// fixed-width rows of keys, then walked by every tree, [`kernel::LANES`] rows at a time
+    /// ([`kernel::walk_lanes`]).
+    fn score_block_packed(&self, packed: &[kernel::Packed], rows: &[f32], out: &mut [f64]) {
+        use kernel::{BLOCK, FEATURES, LANES};
         let d = self.features;
-        let first_leaf = (1usize << self.height) - 1;
-        let mut buf = [[0u32; PACKED_FEATURES]; BLOCK];
+        let h = self.height;
+        let mut buf: kernel::Block = [[0u32; FEATURES]; BLOCK];
         for (rows, out) in rows.chunks(BLOCK * d).zip(out.chunks_mut(BLOCK)) {
             let n = rows.len() / d;
             for (b, r) in buf.iter_mut().zip(rows.chunks_exact(d)) {
                 for (k, v) in b.iter_mut().zip(r) {
-                    *k = key(*v);
+                    *k = kernel::key(*v);
                 }
             }
             let full = n / LANES * LANES;
             let mut sums = [0.0f32; BLOCK];
-            let h = self.height as usize;
             for t in packed {
-                // internal levels with u8 node indices (a node index is below 255), so the
-                // 256-slot arrays need no bounds checks; the last step lands on a leaf slot
-                let step = |i: u8, row: &[u32; PACKED_FEATURES]| -> usize {
-                    let v = row[t.feature[i as usize] as usize & (PACKED_FEATURES - 1)];
-                    // right when the threshold is below the value: the subtraction borrows
-                    let (_, right) = t.threshold[i as usize].overflowing_sub(v);
-                    2 * i as usize + 1 + right as usize
-                };
-                for at in (0..full).step_by(LANES) {
-                    let rows: [&[u32; PACKED_FEATURES]; LANES] =
-                        std::array::from_fn(|l| &buf[(at + l) & (BLOCK - 1)]);
-                    let mut idx = [0u8; LANES];
-                    for _ in 1..h {
-                        for (i, row) in idx.iter_mut().zip(&rows) {
-                            *i = step(*i, row) as u8;
-                        }
-                    }
-                    for (l, (i, row)) in idx.iter().zip(&rows).enumerate() {
-                        let leaf = (step(*i, row) - first_leaf) as u8;
-                        sums[(at + l) & (BLOCK - 1)] += t.leaf[leaf as usize];
+                for (first, sums) in (0..full).step_by(LANES).zip(sums.chunks_exact_mut(LANES)) {
+                    for (s, p) in sums.iter_mut().zip(kernel::walk_lanes(t, &buf, first, h)) {
+                        *s += p;
                     }
                 }
-                for r in full..n {
-                    let row = &buf[r & (BLOCK - 1)];
-                    let mut i = 0u8;
-                    for _ in 1..h {
-                        i = step(i, row) as u8;
-                    }
-                    let leaf = (step(i, row) - first_leaf) as u8;
-                    sums[r & (BLOCK - 1)] += t.leaf[leaf as usize];
+                for (s, row) in sums[full..n].iter_mut().zip(&buf[full..n]) {
+                    *s += t.path(row, h);
                 }
             }
             let trees = packed.len() as f64;
@@ -651,31 +588,6 @@ mod tests {
             let single = f.score(x.row(i));
             assert!((one_thread[i] - single).abs() < 1e-6, "row {i}");
             assert_eq!(one_thread[i], par[i], "row {i}");
-        }
-    }
-
-    #[test]
-    fn keys_order_as_the_floats_compare() {
-        let mut v = vec![
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            f32::MIN_POSITIVE,
-            -f32::MIN_POSITIVE,
-            1e-45,
-            -1e-45,
-            f32::MAX,
-            f32::MIN,
-            f32::NAN,
-        ];
-        let mut rng = fastrand::Rng::with_seed(2);
-        v.extend((0..200).map(|_| (rng.f32() - 0.5) * 10f32.powi(rng.i32(-20..20))));
-        // thresholds are finite (fit refuses the rest); a value may be NaN
-        for a in &v {
-            for b in v.iter().filter(|b| !b.is_nan()) {
-                assert_eq!(key(*a) > key(*b), a > b, "{a} > {b}");
-            }
         }
     }
 
