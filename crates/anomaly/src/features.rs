@@ -70,6 +70,29 @@ pub fn readable(f: usize, v: f32) -> f64 {
     }
 }
 
+/// ATT&CK techniques an unusual feature points at, as bits (the bits of
+/// `tripline_detect::ANOMALY_TECHNIQUES`): brute force (T1110), valid accounts (T1078), abuse of
+/// elevation control (T1548), a Unix shell (T1059.004).
+const T1110: u8 = 1;
+const T1078: u8 = 2;
+const T1548: u8 = 4;
+const T1059: u8 = 8;
+
+/// Per feature (same order as [`FEATURES`]), the techniques its oddness points at: failures
+/// and their rhythm at brute force, a login at an odd hour or from a new network at valid
+/// accounts used by someone else, privilege use at elevation. `events` alone says nothing.
+const POINTS_AT: [u8; 14] = [
+    0, T1110, T1078, T1110, T1110, T1110, T1110, T1110, T1078, T1078, T1548, T1548, T1548, T1059,
+];
+
+/// The techniques an anomaly alert's most unusual features (by column) point at, as bits of
+/// `tripline_detect::ANOMALY_TECHNIQUES` (below 16). Columns past [`FEATURES`] point at nothing.
+pub fn technique_bits(columns: impl IntoIterator<Item = usize>) -> usize {
+    columns
+        .into_iter()
+        .fold(0u8, |b, c| b | POINTS_AT.get(c).copied().unwrap_or(0)) as usize
+}
+
 /// Who a window is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
@@ -682,5 +705,21 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), FEATURES.len());
+    }
+
+    #[test]
+    fn unusual_features_name_the_techniques_they_point_at() {
+        let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
+        assert_eq!(technique_bits([col("events")]), 0);
+        assert_eq!(technique_bits([col("failures"), col("distinct_users")]), 1);
+        assert_eq!(
+            technique_bits([col("new_source"), col("login_to_priv"), col("failures")]),
+            1 | 2 | 4
+        );
+        assert_eq!(
+            technique_bits([col("commands_after_login"), col("hour_deviation")]),
+            8 | 2
+        );
+        assert_eq!(technique_bits([99]), 0);
     }
 }

@@ -271,7 +271,11 @@ mod tests {
             let t = Packed::new(&thr, &feat, &leaf).unwrap();
             for first in (0..BLOCK - LANES).step_by(7) {
                 let rows = block[first..].first_chunk::<LANES>().unwrap();
-                assert_eq!(walk(&t, rows, h), walk_safe(&t, rows, h), "h {h} row {first}");
+                assert_eq!(
+                    walk(&t, rows, h),
+                    walk_safe(&t, rows, h),
+                    "h {h} row {first}"
+                );
             }
         }
     }

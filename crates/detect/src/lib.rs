@@ -20,7 +20,9 @@ pub mod config;
 mod rules;
 
 pub use config::{DetectConfig, RulesConfig};
-pub use rules::{rule_info, technique_name, technique_url, RuleInfo, RULES};
+pub use rules::{
+    rule_info, technique_name, technique_set, technique_url, RuleInfo, ANOMALY_TECHNIQUES, RULES,
+};
 
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::VecDeque;

@@ -162,6 +162,48 @@ pub const RULES: [RuleInfo; 15] = [
     },
 ];
 
+/// The techniques an anomaly alert may carry, indexed by bits: brute force (1, T1110), valid
+/// accounts (2, T1078), abuse of elevation control (4, T1548), a Unix shell (8, T1059.004).
+/// Each union lists its techniques once, in id order. The anomaly rule names none of its own:
+/// an alert carries what its most unusual features point at.
+pub const ANOMALY_TECHNIQUES: [&[&str]; 16] = [
+    &[],
+    &["T1110"],
+    &["T1078"],
+    &["T1078", "T1110"],
+    &["T1548"],
+    &["T1110", "T1548"],
+    &["T1078", "T1548"],
+    &["T1078", "T1110", "T1548"],
+    &["T1059.004"],
+    &["T1059.004", "T1110"],
+    &["T1059.004", "T1078"],
+    &["T1059.004", "T1078", "T1110"],
+    &["T1059.004", "T1548"],
+    &["T1059.004", "T1110", "T1548"],
+    &["T1059.004", "T1078", "T1548"],
+    &["T1059.004", "T1078", "T1110", "T1548"],
+];
+
+/// The technique list an alert of `rule` carries, given the ids stored for it joined by
+/// commas: the rule's own list, or for an anomaly alert the union that spells them. `None` when
+/// no list of either spells them (a row written by something else).
+pub fn technique_set(rule: &RuleInfo, joined: &str) -> Option<&'static [&'static str]> {
+    let spells = |set: &[&str]| {
+        joined
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .eq(set.iter().copied())
+    };
+    if spells(rule.techniques) {
+        return Some(rule.techniques);
+    }
+    ANOMALY_TECHNIQUES
+        .iter()
+        .copied()
+        .find(|set| rule.id == "anomaly" && spells(set))
+}
+
 /// The rule with this id.
 pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
@@ -289,7 +331,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_anomaly_union_lists_each_of_its_techniques_once_in_order() {
+        let bits = [(8, "T1059.004"), (2, "T1078"), (1, "T1110"), (4, "T1548")];
+        for (b, set) in ANOMALY_TECHNIQUES.iter().enumerate() {
+            let want: Vec<&str> = bits
+                .iter()
+                .filter(|(bit, _)| b & bit != 0)
+                .map(|(_, t)| *t)
+                .collect();
+            assert_eq!(*set, want.as_slice(), "bits {b}");
+        }
+    }
+
+    #[test]
+    fn stored_techniques_read_back_as_the_list_that_spells_them() {
+        let anomaly = rule_info("anomaly").unwrap();
+        let brute = rule_info("ssh.bruteforce").unwrap();
+        assert_eq!(technique_set(brute, "T1110.001"), Some(brute.techniques));
+        assert_eq!(technique_set(anomaly, ""), Some(&[] as &[&str]));
+        assert_eq!(
+            technique_set(anomaly, "T1078,T1110"),
+            Some(ANOMALY_TECHNIQUES[3])
+        );
+        // another rule cannot borrow an anomaly union; nothing spells a made-up id
+        assert_eq!(technique_set(brute, "T1078"), None);
+        assert_eq!(technique_set(anomaly, "T9999"), None);
+    }
+
+    #[test]
     fn every_technique_a_rule_carries_has_a_name_and_a_page() {
+        for t in ANOMALY_TECHNIQUES.iter().flat_map(|s| s.iter()) {
+            assert!(technique_name(t).is_some(), "anomaly: {t} has no name");
+        }
         for r in RULES.iter() {
             for t in r.techniques {
                 assert!(technique_name(t).is_some(), "{}: {t} has no name", r.id);

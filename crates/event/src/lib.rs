@@ -483,7 +483,7 @@ pub struct AlertView<'a> {
     pub user: Option<&'a str>,
     pub host: &'a str,
     pub sensor: SensorKind,
-    pub techniques: &'a [&'static str],
+    pub techniques: &'static [&'static str],
     pub count: u64,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,

@@ -165,10 +165,14 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// The rule table's static id and techniques for a stored rule id.
-fn rule_static(rule: &str) -> (&'static str, &'static [&'static str]) {
+/// The rule table's static id for a stored rule id, and the static technique list its stored
+/// techniques (joined by commas) spell — the rule's own when they spell none.
+fn rule_static(rule: &str, techniques: &str) -> (&'static str, &'static [&'static str]) {
     tripline_detect::rule_info(rule)
-        .map(|r| (r.id, r.techniques))
+        .map(|r| {
+            let set = tripline_detect::technique_set(r, techniques).unwrap_or(r.techniques);
+            (r.id, set)
+        })
         .unwrap_or(("unknown", &[]))
 }
 
@@ -505,7 +509,7 @@ impl Store {
         let mut text = String::from(
             "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                     count, first_seen, last_seen, explanation, evidence, state, state_by, state_at,
-                    sensor, anomaly, rowid
+                    sensor, anomaly, techniques, rowid
              FROM alerts WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![];
@@ -567,7 +571,7 @@ impl Store {
             n += 1;
             let cursor = Cursor {
                 last_seen: r.get(11).map_err(sql)?,
-                row: r.get(19).map_err(sql)?,
+                row: r.get(20).map_err(sql)?,
             };
             if !f(&alert_view(r).map_err(sql)?, cursor) {
                 break;
@@ -584,7 +588,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         count, first_seen, last_seen, explanation, evidence, state, state_by,
-                        state_at, sensor, anomaly
+                        state_at, sensor, anomaly, techniques
                  FROM alerts WHERE id = ?1",
             )
             .map_err(sql)?;
@@ -687,7 +691,7 @@ impl Store {
             .query_map(params![since.0, until.0, bucket.max(1)], |r| {
                 Ok(AlertCount {
                     bucket: Timestamp(r.get(0)?),
-                    rule: rule_static(&r.get::<_, String>(1)?).0,
+                    rule: rule_static(&r.get::<_, String>(1)?, "").0,
                     severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
                         .unwrap_or(Severity::Info),
                     sensor: SensorKind::parse(&r.get::<_, String>(3)?).unwrap_or(SensorKind::Files),
@@ -874,7 +878,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
     let text = |i: usize| -> rusqlite::Result<&'r str> { Ok(r.get_ref(i)?.as_str()?) };
     let opt =
         |i: usize| -> rusqlite::Result<Option<&'r str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-    let (rule, techniques) = rule_static(text(1)?);
+    let (rule, techniques) = rule_static(text(1)?, text(19)?);
     let kind = match text(4)? {
         "ip" => "ip",
         "user" => "user",
@@ -909,11 +913,10 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
 impl StoredAlert {
     /// An owned copy of a borrowed stored alert.
     pub fn from_view(v: &AlertView<'_>) -> StoredAlert {
-        let (rule, techniques) = rule_static(v.rule);
         StoredAlert {
             alert: Alert {
                 id: v.id.to_string(),
-                rule,
+                rule: rule_static(v.rule, "").0,
                 severity: v.severity,
                 score: v.score,
                 entity: v.entity(),
@@ -921,7 +924,7 @@ impl StoredAlert {
                 user: v.user.map(str::to_string),
                 host: v.host.to_string(),
                 sensor: v.sensor,
-                techniques,
+                techniques: v.techniques,
                 count: v.count,
                 first_seen: v.first_seen,
                 last_seen: v.last_seen,
@@ -1234,8 +1237,19 @@ mod tests {
                 baseline_median: 0.0,
             }],
         }));
+        an.techniques = tripline_detect::ANOMALY_TECHNIQUES[2 | 4];
         s.commit(std::slice::from_ref(&an), &[], &[]).unwrap();
-        assert_eq!(s.alert("n").unwrap().unwrap().alert.anomaly, an.anomaly);
+        let back = s.alert("n").unwrap().unwrap().alert;
+        assert_eq!(back.anomaly, an.anomaly);
+        // its own techniques too, by the listing and by id
+        assert_eq!(back.techniques, ["T1078", "T1548"]);
+        let mut listed = vec![];
+        s.for_each_alert(&AlertQuery::default(), |v, _| {
+            listed.push((v.id.to_string(), v.techniques));
+            true
+        })
+        .unwrap();
+        assert!(listed.contains(&("n".to_string(), &["T1078", "T1548"][..])));
         // a detail that does not read (a hand-edited file) is left out, not a failure
         s.conn
             .execute("UPDATE alerts SET anomaly = '{oops' WHERE id = 'n'", [])

@@ -540,8 +540,8 @@ impl AnomalyStage {
                     Some(u.to_string()),
                 ),
             };
-            let features: Vec<tripline_event::FeatureDetail> = m
-                .explain(&w.row, 3)
+            let unusual = m.explain(&w.row, 3);
+            let features: Vec<tripline_event::FeatureDetail> = unusual
                 .iter()
                 .map(|c| tripline_event::FeatureDetail {
                     // the model was loaded with exactly FEATURES, so its columns are theirs
@@ -581,7 +581,9 @@ impl AnomalyStage {
                 user,
                 host: w.host.to_string(),
                 sensor: w.sensor,
-                techniques: rule.techniques,
+                // what the most unusual features point at (the rule itself names none)
+                techniques: tripline_detect::ANOMALY_TECHNIQUES
+                    [tripline_anomaly::features::technique_bits(unusual.iter().map(|c| c.index))],
                 count: w.events as u64,
                 first_seen: w.first_seen,
                 last_seen: w.last_seen,

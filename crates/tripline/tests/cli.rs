@@ -536,7 +536,34 @@ fn train_then_once_raises_explained_anomaly_alerts() {
         assert!(f
             .iter()
             .all(|f| f["name"].is_string() && f["baseline_median"].is_number()));
+        // techniques: those its unusual features point at (failures: brute force; a new
+        // network or an odd hour: valid accounts; privilege use: elevation)
+        let named: Vec<&str> = f.iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let techniques: Vec<&str> = a["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        let points = |fs: &[&str]| named.iter().any(|n| fs.contains(n));
+        assert_eq!(
+            techniques.contains(&"T1110"),
+            points(&["failures", "failure_ratio", "distinct_users", "auth_methods"])
+                || points(&["interarrival_mean", "interarrival_std"]),
+            "{a}"
+        );
+        assert_eq!(
+            techniques.contains(&"T1078"),
+            points(&["successes", "hour_deviation", "new_source"]),
+            "{a}"
+        );
+        assert_eq!(
+            techniques.contains(&"T1548"),
+            points(&["priv_uses", "priv_failures", "login_to_priv"]),
+            "{a}"
+        );
     }
+    assert!(anomalies.iter().any(|a| a["techniques"] != serde_json::json!([])));
     // a compromised address is among them
     let truth = std::fs::read_to_string(&truth).unwrap();
     let compromised: Vec<&str> = truth
