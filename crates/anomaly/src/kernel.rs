@@ -247,7 +247,7 @@ mod tests {
     fn the_fast_walk_agrees_on_random_trees() {
         let mut rng = fastrand::Rng::with_seed(11);
         let special = [0.0, -0.0, f32::NAN, f32::MAX, f32::MIN, 1e-45];
-        let mut value = |rng: &mut fastrand::Rng| {
+        let value = |rng: &mut fastrand::Rng| {
             if rng.u8(..8) == 0 {
                 special[rng.usize(..special.len())]
             } else {
