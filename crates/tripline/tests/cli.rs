@@ -548,8 +548,12 @@ fn train_then_once_raises_explained_anomaly_alerts() {
         let points = |fs: &[&str]| named.iter().any(|n| fs.contains(n));
         assert_eq!(
             techniques.contains(&"T1110"),
-            points(&["failures", "failure_ratio", "distinct_users", "auth_methods"])
-                || points(&["interarrival_mean", "interarrival_std"]),
+            points(&[
+                "failures",
+                "failure_ratio",
+                "distinct_users",
+                "auth_methods"
+            ]) || points(&["interarrival_mean", "interarrival_std"]),
             "{a}"
         );
         assert_eq!(
@@ -563,7 +567,9 @@ fn train_then_once_raises_explained_anomaly_alerts() {
             "{a}"
         );
     }
-    assert!(anomalies.iter().any(|a| a["techniques"] != serde_json::json!([])));
+    assert!(anomalies
+        .iter()
+        .any(|a| a["techniques"] != serde_json::json!([])));
     // a compromised address is among them
     let truth = std::fs::read_to_string(&truth).unwrap();
     let compromised: Vec<&str> = truth
