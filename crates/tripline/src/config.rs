@@ -69,6 +69,12 @@ pub struct JournaldSource {
     pub enabled: bool,
     /// journalctl matches, OR-ed (`SYSLOG_FACILITY=10` is authpriv).
     pub matches: Vec<String>,
+    /// Read the journal files in this directory (`journalctl --directory`) instead of the
+    /// system journal. Empty: the system journal.
+    pub directory: String,
+    /// On resuming at a stored cursor, replay the entries of this many minutes before it to
+    /// rebuild detection windows (nothing is alerted twice). 0: off.
+    pub resume_warmup_minutes: u64,
 }
 
 /// Cowrie honeypot JSON logs.
@@ -202,6 +208,8 @@ impl Default for SourcesConfig {
             journald: JournaldSource {
                 enabled: true,
                 matches: vec!["SYSLOG_FACILITY=4".into(), "SYSLOG_FACILITY=10".into()],
+                directory: String::new(),
+                resume_warmup_minutes: 360,
             },
             cowrie: CowrieSource {
                 enabled: true,
@@ -350,6 +358,12 @@ impl Config {
             p.push(format!(
                 "sources.files.resume_warmup_mib = {}: must be 0..=4096",
                 self.sources.files.resume_warmup_mib
+            ));
+        }
+        if self.sources.journald.resume_warmup_minutes > 10_080 {
+            p.push(format!(
+                "sources.journald.resume_warmup_minutes = {}: must be 0..=10080 (a week)",
+                self.sources.journald.resume_warmup_minutes
             ));
         }
         if self.api.enabled && self.api.bind.parse::<std::net::SocketAddr>().is_err() {
@@ -544,6 +558,13 @@ mod tests {
         let all = e.problems.join("\n");
         assert!(all.contains("anomaly.anomaly_threshold = 1.5"), "{all}");
         assert!(all.contains("anomaly.max_samples = 1"), "{all}");
+        let e =
+            Config::parse("[sources.journald]\nresume_warmup_minutes = 20000\n", "t").unwrap_err();
+        assert!(
+            e.problems[0].contains("sources.journald.resume_warmup_minutes = 20000"),
+            "{:?}",
+            e.problems
+        );
         let e = Config::parse("[api]\ntls_cert = \"/c.pem\"\n", "t").unwrap_err();
         assert!(
             e.problems[0].contains("api.tls_key = \"\": needed with api.tls_cert = \"/c.pem\""),

@@ -200,7 +200,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         } else {
             ""
         },
-        if inotify_ok {
+        if inotify_ok || sources.is_empty() {
             ""
         } else {
             " (inotify unavailable: polling)"
@@ -210,6 +210,16 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     let max_bytes = cfg.max_batch_size * 128;
     let mut tracker = SensorTracker::new(sources.len() + 1);
     let mut jstats = JournalStats::default();
+    // journal entries replayed from before the stored cursor, until told
+    let mut replayed = 0u64;
+    let report_replay = |n: &mut u64| {
+        if *n > 0 {
+            eprintln!(
+                "tripline: windows rebuilt from {n} journal entries before the stored cursor"
+            );
+            *n = 0;
+        }
+    };
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
         for s in sources.iter_mut() {
@@ -247,10 +257,17 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         }
         let mut journal_lines = false;
         if let Some((rx, _, _)) = &journal {
-            while let Ok(entry) = rx.try_recv() {
+            while let Ok((entry, old)) = rx.try_recv() {
                 busy = true;
                 journal_lines = true;
-                jstats.entries += 1;
+                // a replayed entry rebuilds windows and alerts nothing; the position stays
+                engine.set_warm(old);
+                if old {
+                    replayed += 1;
+                } else {
+                    jstats.entries += 1;
+                    report_replay(&mut replayed);
+                }
                 if let Some(ts) = entry.ts {
                     jstats.lag_seconds =
                         Timestamp::now().0.saturating_sub(ts.0).max(0) as f64 / 1e6;
@@ -263,7 +280,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                     msg: &entry.message,
                 };
                 if let Some(p) = journal_parser.parse_message(&h) {
-                    jstats.events += 1;
+                    jstats.events += !old as u64;
                     let raw: Arc<str> = format!(
                         "{} {}[{}]: {}",
                         entry.host.as_deref().unwrap_or("-"),
@@ -282,17 +299,20 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                         SourcePos::default(),
                     ));
                 } else {
-                    jstats.unparsed += 1;
+                    jstats.unparsed += !old as u64;
                 }
-                jstats.cursor = Some(entry.cursor.clone());
-                engine.position(SourcePosition {
-                    name: "journald".into(),
-                    cursor: Some(entry.cursor),
-                    ..Default::default()
-                });
+                if !old {
+                    jstats.cursor = Some(entry.cursor.clone());
+                    engine.position(SourcePosition {
+                        name: "journald".into(),
+                        cursor: Some(entry.cursor),
+                        ..Default::default()
+                    });
+                }
             }
         }
         if journal_lines {
+            engine.set_warm(false);
             engine.send();
         }
         let journal_state = journal.as_ref().map(|(_, _, skipped)| (&jstats, skipped));
@@ -307,6 +327,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     if let Some(a) = api {
         a.stop();
     }
+    report_replay(&mut replayed);
     let stats = engine.finish()?;
     let bad_cowrie: u64 = sources.iter().map(|s| s.src.bad_lines).sum();
     if bad_cowrie > 0 {
@@ -608,7 +629,8 @@ fn watch_dirs(paths: Vec<PathBuf>, wake: Sender<()>) -> bool {
 }
 
 type Journal = (
-    Receiver<journald::JournalEntry>,
+    // each entry, and whether it is a replayed one from before the stored cursor (warm-up)
+    Receiver<(journald::JournalEntry, bool)>,
     std::thread::JoinHandle<()>,
     // entries that were not journal JSON, skipped
     Arc<std::sync::atomic::AtomicU64>,
@@ -626,20 +648,32 @@ struct JournalStats {
 }
 
 fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journal> {
-    if !journald::available() {
-        eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`)");
-        return None;
-    }
+    let j = &cfg.sources.journald;
+    let directory = (!j.directory.is_empty()).then(|| std::path::Path::new(&j.directory));
     let cursor = store
         .position("journald")
         .ok()
         .flatten()
         .and_then(|p| p.cursor);
-    let mut follower = match journald::JournalFollower::spawn(
-        cursor.as_deref(),
-        false,
-        &cfg.sources.journald.matches,
-    ) {
+    let follow = journald::Follow {
+        directory,
+        cursor: cursor.as_deref(),
+        warmup_seconds: j.resume_warmup_minutes * 60,
+        from_start: false,
+        matches: &j.matches,
+    };
+    if !journald::available(&follow) {
+        match directory {
+            Some(d) => eprintln!(
+                "tripline: source journald is not available here (no journal files in {}, or no permission to read them)",
+                d.display()
+            ),
+            None => eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`)"),
+        }
+        return None;
+    }
+    let mut resume = follow.resume();
+    let mut follower = match journald::JournalFollower::spawn(&follow) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("tripline: source journald: {e}");
@@ -655,7 +689,8 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journa
         while let Ok(true) = follower.next_line(&mut line) {
             match journald::parse_entry(line.trim_end()) {
                 Ok(e) => {
-                    if tx.send(e).is_err() {
+                    let old = resume.as_mut().is_some_and(|r| r.is_old(&e));
+                    if tx.send((e, old)).is_err() {
                         break;
                     }
                     let _ = wake.send(());
