@@ -865,10 +865,7 @@ async fn stats(
         add(&mut b["by_severity"][c.severity.as_str()], c.alerts);
         add(&mut b["by_rule"][c.rule], c.alerts);
         add(&mut b["by_sensor"][c.sensor.as_str()], c.alerts);
-        for t in tripline_detect::rule_info(c.rule)
-            .map(|r| r.techniques)
-            .unwrap_or_default()
-        {
+        for t in c.techniques {
             add(&mut b["by_technique"][*t], c.alerts);
         }
     }

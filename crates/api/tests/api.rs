@@ -528,6 +528,8 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
             baseline_median: 0.0,
         }],
     }));
+    // what its unusual features point at, not the rule's (empty) list
+    a.techniques = tripline_detect::ANOMALY_TECHNIQUES[1 | 2];
     Store::open(&r._dir.path().join("t.db"))
         .unwrap()
         .commit(std::slice::from_ref(&a), &[], &[])
@@ -542,6 +544,32 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
     let stored = &detail["alert"]["anomaly"];
     assert_eq!(stored["percentile"], 99.93, "{detail}");
     assert_eq!(stored["features"][0]["name"], "failures");
+    let ids: Vec<&str> = detail["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["T1078", "T1110"], "{detail}");
+    assert_eq!(
+        detail["alert"]["techniques"],
+        serde_json::json!(["T1078", "T1110"])
+    );
+    let (_, st) = get(
+        &r,
+        "/api/v1/stats?since=1700000400&until=1700000600&bucket=1m",
+    )
+    .await;
+    let valid: u64 = st["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["by_technique"]["T1078"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        valid, 1,
+        "the anomaly alert counts under its own techniques: {st}"
+    );
     assert_eq!(keys(&schemas["AnomalyDetail"]["properties"]), keys(stored));
     assert_eq!(
         keys(&schemas["FeatureDetail"]["properties"]),

@@ -153,6 +153,8 @@ pub struct AlertCount {
     pub rule: &'static str,
     pub severity: Severity,
     pub sensor: SensorKind,
+    /// The techniques these alerts carry (the rule's, or an anomaly alert's own).
+    pub techniques: &'static [&'static str],
     pub alerts: u64,
 }
 
@@ -682,20 +684,23 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT (last_seen / ?3) * ?3 AS b, rule, severity, sensor, count(*)
+                "SELECT (last_seen / ?3) * ?3 AS b, rule, severity, sensor, techniques, count(*)
                  FROM alerts WHERE last_seen >= ?1 AND last_seen < ?2
-                 GROUP BY b, rule, severity, sensor ORDER BY b",
+                 GROUP BY b, rule, severity, sensor, techniques ORDER BY b",
             )
             .map_err(sql)?;
         let rows = st
             .query_map(params![since.0, until.0, bucket.max(1)], |r| {
+                let (rule, techniques) =
+                    rule_static(&r.get::<_, String>(1)?, &r.get::<_, String>(4)?);
                 Ok(AlertCount {
                     bucket: Timestamp(r.get(0)?),
-                    rule: rule_static(&r.get::<_, String>(1)?, "").0,
+                    rule,
                     severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
                         .unwrap_or(Severity::Info),
                     sensor: SensorKind::parse(&r.get::<_, String>(3)?).unwrap_or(SensorKind::Files),
-                    alerts: r.get::<_, i64>(4)? as u64,
+                    techniques,
+                    alerts: r.get::<_, i64>(5)? as u64,
                 })
             })
             .map_err(sql)?;
