@@ -166,11 +166,14 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .collect(),
         wake_tx.clone(),
     );
-    let journal = if files.is_empty() && cfg.sources.journald.enabled {
-        start_journal(&cfg, &reader, wake_tx.clone())
+    // the journal, when wanted and missing, is looked for again every JOURNAL_RETRY
+    let journal_wanted = files.is_empty() && cfg.sources.journald.enabled;
+    let mut journal = if journal_wanted {
+        start_journal(&cfg, &reader, wake_tx.clone(), false)
     } else {
         None
     };
+    let mut journal_retry = Instant::now() + JOURNAL_RETRY;
     let mut journal_parser = LineParser::new(
         TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?,
         SensorKind::Journald,
@@ -254,6 +257,10 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                     }
                 }
             }
+        }
+        if journal.is_none() && journal_wanted && Instant::now() >= journal_retry {
+            journal = start_journal(&cfg, &reader, wake_tx.clone(), true);
+            journal_retry = Instant::now() + JOURNAL_RETRY;
         }
         let mut journal_lines = false;
         if let Some((rx, _, _)) = &journal {
@@ -647,7 +654,13 @@ struct JournalStats {
     cursor: Option<String>,
 }
 
-fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journal> {
+/// How often a journal that was not there is looked for again.
+const JOURNAL_RETRY: Duration = Duration::from_secs(2);
+
+/// Start following the journal, or say why it cannot be (once: not when `again`, a retry). A
+/// journal that appears after the start (`again`) with no stored cursor is read from its
+/// start, as a file that appears is: all of it is new.
+fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>, again: bool) -> Option<Journal> {
     let j = &cfg.sources.journald;
     let directory = (!j.directory.is_empty()).then(|| std::path::Path::new(&j.directory));
     let cursor = store
@@ -659,18 +672,24 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>) -> Option<Journa
         directory,
         cursor: cursor.as_deref(),
         warmup_seconds: j.resume_warmup_minutes * 60,
-        from_start: false,
+        from_start: again,
         matches: &j.matches,
     };
     if !journald::available(&follow) {
+        if again {
+            return None;
+        }
         match directory {
             Some(d) => eprintln!(
-                "tripline: source journald is not available here (no journal files in {}, or no permission to read them)",
+                "tripline: source journald is not available here (no journal files in {}, or no permission to read them); watching for it",
                 d.display()
             ),
-            None => eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`)"),
+            None => eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`); watching for it"),
         }
         return None;
+    }
+    if again {
+        eprintln!("tripline: source journald appeared; following it");
     }
     let mut resume = follow.resume();
     let mut follower = match journald::JournalFollower::spawn(&follow) {

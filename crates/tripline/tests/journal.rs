@@ -164,3 +164,27 @@ fn run_follows_a_real_journal_resumes_at_its_cursor_and_replays_before_it() {
     assert!(stored.contains(&("203.0.113.7".into(), 5)), "{stored:?}");
     assert!(stored.contains(&("198.51.100.4".into(), 7)), "{stored:?}");
 }
+
+#[test]
+fn run_watches_for_a_journal_that_is_not_there_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    // the configured directory does not exist when the daemon starts: it says so and starts
+    let d = start(&config(dir.path(), 360));
+    let journal = dir.path().join("journal");
+    std::fs::create_dir(&journal).unwrap();
+    // everything in a journal that appears later is new, as in a file that appears
+    journal_failures(&journal, "203.0.113.44", 5, 200);
+    let end = Instant::now() + Duration::from_secs(10);
+    let a = loop {
+        match d.alerts.recv_timeout(Duration::from_millis(200)) {
+            Ok(a) if a["rule"] == "ssh.bruteforce" && a["src_ip"] == "203.0.113.44" => break a,
+            _ => assert!(
+                Instant::now() < end,
+                "the journal that appeared was never read"
+            ),
+        }
+    };
+    assert_eq!(a["count"], 5);
+    assert_eq!(a["sensor"], "journald");
+    d.sigterm();
+}
