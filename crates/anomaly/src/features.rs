@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tripline_event::{AuthMethod, Event, Kind, SensorKind, Timestamp};
+use tripline_event::{AuthMethod, Event, Kind, SensorKind, Text, Timestamp};
 
 /// The features of a window, in row order.
 pub const FEATURES: [&str; 14] = [
@@ -97,7 +97,9 @@ pub fn technique_bits(columns: impl IntoIterator<Item = usize>) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     Ip(IpAddr),
-    User(Box<str>),
+    /// The event's own string: a name up to 24 bytes is held inline, so keying a user's
+    /// event allocates nothing.
+    User(Text),
 }
 
 /// Evidence lines a window keeps: the first and the latest.
@@ -248,11 +250,11 @@ impl Extractor {
         if let Some(ip) = ev.src_ip {
             self.update(Key::Ip(ip), ev, login);
         }
-        if let Some(u) = user {
-            self.update(Key::User(u.into()), ev, login);
+        if let Some(u) = &ev.user {
+            self.update(Key::User(u.clone()), ev, login);
             // privilege use counts for the address the user logged in from, too
             if privileged && ev.src_ip.is_none() {
-                if let Some(&(ip, at)) = self.last_login.get(u) {
+                if let Some(&(ip, at)) = self.last_login.get(u.as_str()) {
                     if ts - at <= self.window {
                         self.update(Key::Ip(ip), ev, None);
                     }
