@@ -169,10 +169,12 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     // the journal, when wanted and missing, is looked for again every JOURNAL_RETRY
     let journal_wanted = files.is_empty() && cfg.sources.journald.enabled;
     let mut journal = if journal_wanted {
-        start_journal(&cfg, &reader, wake_tx.clone(), false)
+        start_journal(&cfg, &reader, wake_tx.clone(), JournalStart::First)
     } else {
         None
     };
+    // whether a journalctl ran in this process (its windows are in memory)
+    let mut journal_ran = journal.is_some();
     let mut journal_retry = Instant::now() + JOURNAL_RETRY;
     let mut journal_parser = LineParser::new(
         TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?,
@@ -259,12 +261,27 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             }
         }
         if journal.is_none() && journal_wanted && Instant::now() >= journal_retry {
-            journal = start_journal(&cfg, &reader, wake_tx.clone(), true);
+            let how = if journal_ran {
+                JournalStart::Restart(jstats.cursor.clone())
+            } else {
+                JournalStart::Appeared
+            };
+            journal = start_journal(&cfg, &reader, wake_tx.clone(), how);
+            journal_ran |= journal.is_some();
             journal_retry = Instant::now() + JOURNAL_RETRY;
         }
         let mut journal_lines = false;
+        let mut journal_exited = false;
         if let Some((rx, _, _)) = &journal {
-            while let Ok((entry, old)) = rx.try_recv() {
+            loop {
+                let (entry, old) = match rx.try_recv() {
+                    Ok(e) => e,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        journal_exited = true;
+                        break;
+                    }
+                };
                 busy = true;
                 journal_lines = true;
                 // a replayed entry rebuilds windows and alerts nothing; the position stays
@@ -321,6 +338,11 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         if journal_lines {
             engine.set_warm(false);
             engine.send();
+        }
+        if journal_exited {
+            eprintln!("tripline: source journald: journalctl exited; starting it again");
+            journal = None;
+            journal_retry = Instant::now() + JOURNAL_RETRY;
         }
         let journal_state = journal.as_ref().map(|(_, _, skipped)| (&jstats, skipped));
         tracker.update(&sources, journal_state, &sensors);
@@ -657,22 +679,45 @@ struct JournalStats {
 /// How often a journal that was not there is looked for again.
 const JOURNAL_RETRY: Duration = Duration::from_secs(2);
 
-/// Start following the journal, or say why it cannot be (once: not when `again`, a retry). A
-/// journal that appears after the start (`again`) with no stored cursor is read from its
-/// start, as a file that appears is: all of it is new.
-fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>, again: bool) -> Option<Journal> {
+/// How the journal is started.
+enum JournalStart {
+    /// At the daemon's start: after the stored cursor, replaying the warm-up span before it.
+    First,
+    /// A journal missing at the start has appeared: the same, but with no stored cursor all of
+    /// it is read, as a file that appears is (all of it is new).
+    Appeared,
+    /// journalctl exited mid-run: on after the last cursor read (the windows are in memory, so
+    /// nothing is replayed).
+    Restart(Option<String>),
+}
+
+/// Start following the journal, or say why it cannot be (at the first start only: a retry is
+/// quiet).
+fn start_journal(
+    cfg: &Config,
+    store: &Store,
+    wake: Sender<()>,
+    how: JournalStart,
+) -> Option<Journal> {
     let j = &cfg.sources.journald;
     let directory = (!j.directory.is_empty()).then(|| std::path::Path::new(&j.directory));
-    let cursor = store
-        .position("journald")
-        .ok()
-        .flatten()
-        .and_then(|p| p.cursor);
+    let stored = || {
+        store
+            .position("journald")
+            .ok()
+            .flatten()
+            .and_then(|p| p.cursor)
+    };
+    let (cursor, warmup_minutes) = match &how {
+        JournalStart::Restart(read) => (read.clone().or_else(stored), 0),
+        _ => (stored(), j.resume_warmup_minutes),
+    };
+    let again = !matches!(how, JournalStart::First);
     let follow = journald::Follow {
         directory,
         cursor: cursor.as_deref(),
-        warmup_seconds: j.resume_warmup_minutes * 60,
-        from_start: again,
+        warmup_seconds: warmup_minutes * 60,
+        from_start: matches!(how, JournalStart::Appeared),
         matches: &j.matches,
     };
     if !journald::available(&follow) {
@@ -688,7 +733,7 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>, again: bool) -> 
         }
         return None;
     }
-    if again {
+    if matches!(how, JournalStart::Appeared) {
         eprintln!("tripline: source journald appeared; following it");
     }
     let mut resume = follow.resume();
@@ -723,6 +768,8 @@ fn start_journal(cfg: &Config, store: &Store, wake: Sender<()>, again: bool) -> 
         if bad > 0 {
             eprintln!("tripline: skipped {bad} unreadable journal entries");
         }
+        // journalctl exited: wake the loop to notice and start it again
+        let _ = wake.send(());
     });
     Some((rx, h, skipped))
 }

@@ -188,3 +188,32 @@ fn run_watches_for_a_journal_that_is_not_there_yet() {
     assert_eq!(a["sensor"], "journald");
     d.sigterm();
 }
+
+#[test]
+fn run_starts_journalctl_again_after_it_exits_and_goes_on_after_the_last_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    std::fs::create_dir(&journal).unwrap();
+    journal_failures(&journal, "192.0.2.60", 1, 300);
+    let d = start(&config(dir.path(), 360));
+    std::thread::sleep(Duration::from_millis(300));
+    journal_failures(&journal, "203.0.113.61", 3, 301);
+    wait_read(&d, dir.path(), 3);
+    // journalctl dies under the daemon (its command line names the test's directory)
+    let killed = Command::new("pkill")
+        .args([
+            "-f",
+            &format!("journalctl --directory {}", journal.display()),
+        ])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "no journalctl to kill");
+    std::thread::sleep(Duration::from_millis(200));
+    // two more failures while it is down or coming back: read once, after the last cursor,
+    // and the window in memory (three failures) is not replayed again
+    journal_failures(&journal, "203.0.113.61", 2, 302);
+    let a = d.wait_alert("ssh.bruteforce", "203.0.113.61");
+    assert_eq!(a["count"], 5, "{a}");
+    wait_read(&d, dir.path(), 5);
+    d.sigterm();
+}
