@@ -198,10 +198,10 @@ pub fn technique_set(rule: &RuleInfo, joined: &str) -> Option<&'static [&'static
     if spells(rule.techniques) {
         return Some(rule.techniques);
     }
-    ANOMALY_TECHNIQUES
-        .iter()
-        .copied()
-        .find(|set| rule.id == "anomaly" && spells(set))
+    if rule.id != RULES[ANOMALY as usize].id {
+        return None;
+    }
+    ANOMALY_TECHNIQUES.iter().copied().find(|set| spells(set))
 }
 
 /// The rule with this id.

@@ -181,6 +181,8 @@ impl Resume {
 pub struct JournalFollower {
     child: Child,
     reader: BufReader<ChildStdout>,
+    /// The replay it started with, if any ([`Follow::resume`]).
+    resume: Option<Resume>,
 }
 
 impl JournalFollower {
@@ -189,7 +191,8 @@ impl JournalFollower {
     pub fn spawn(f: &Follow<'_>) -> Result<Self, JournalError> {
         let mut cmd = f.command();
         cmd.args(["-o", "json", "--follow"]);
-        match (f.cursor, f.resume()) {
+        let resume = f.resume();
+        match (f.cursor, &resume) {
             (Some(_), Some(r)) => {
                 let since = (r.until.0 / 1_000_000).saturating_sub(f.warmup_seconds as i64);
                 cmd.arg(format!("--since=@{}", since.max(0)));
@@ -217,7 +220,14 @@ impl JournalFollower {
         Ok(JournalFollower {
             child,
             reader: BufReader::with_capacity(256 * 1024, stdout),
+            resume,
         })
+    }
+
+    /// Whether `e`, the next entry read, is one of the replay's entries from before the stored
+    /// cursor (warm-up only; see [`Resume::is_old`]). Always false without a replay.
+    pub fn is_old(&mut self, e: &JournalEntry) -> bool {
+        self.resume.as_mut().is_some_and(|r| r.is_old(e))
     }
 
     /// Block for the next line; `None` at end (journalctl exited).

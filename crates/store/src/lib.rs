@@ -167,8 +167,13 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// The rule table's static id for a stored rule id, and the static technique list its stored
-/// techniques (joined by commas) spell — the rule's own when they spell none.
+/// The rule table's static id for a stored rule id.
+fn rule_id(rule: &str) -> &'static str {
+    tripline_detect::rule_info(rule).map_or("unknown", |r| r.id)
+}
+
+/// [`rule_id`], and the static technique list its stored techniques (joined by commas) spell —
+/// the rule's own when they spell none.
 fn rule_static(rule: &str, techniques: &str) -> (&'static str, &'static [&'static str]) {
     tripline_detect::rule_info(rule)
         .map(|r| {
@@ -752,16 +757,15 @@ impl Store {
         mut f: impl FnMut(&EventRow<'_>),
     ) -> Result<usize, StoreError> {
         let sql = |e| classify(&self.path, e);
-        const COLS: &str = EVENT_COLUMNS;
         let (text, arg, filter): (String, rusqlite::types::Value, Option<Cidr>) = match who {
             EventsAbout::Ip(ip) => (
-                format!("SELECT {COLS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC LIMIT ?2"),
+                format!("SELECT {EVENT_COLUMNS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC LIMIT ?2"),
                 IpText::new(*ip).to_string().into(),
                 None,
             ),
             EventsAbout::Net(c) => (
                 format!(
-                    "SELECT {COLS} FROM events WHERE src_ip IS NOT NULL AND ?1 >= 0
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE src_ip IS NOT NULL AND ?1 >= 0
                      ORDER BY rowid DESC LIMIT {NET_SCAN}"
                 ),
                 0i64.into(),
@@ -769,10 +773,10 @@ impl Store {
             ),
             EventsAbout::Name(n) => (
                 format!(
-                    "SELECT {COLS} FROM (
-                        SELECT {COLS} FROM events WHERE user = ?1
+                    "SELECT {EVENT_COLUMNS} FROM (
+                        SELECT {EVENT_COLUMNS} FROM events WHERE user = ?1
                         UNION ALL
-                        SELECT {COLS} FROM events WHERE session = ?1 AND user IS NOT ?1)
+                        SELECT {EVENT_COLUMNS} FROM events WHERE session = ?1 AND user IS NOT ?1)
                      ORDER BY ts DESC LIMIT ?2"
                 ),
                 n.clone().into(),
@@ -921,7 +925,7 @@ impl StoredAlert {
         StoredAlert {
             alert: Alert {
                 id: v.id.to_string(),
-                rule: rule_static(v.rule, "").0,
+                rule: rule_id(v.rule),
                 severity: v.severity,
                 score: v.score,
                 entity: v.entity(),

@@ -79,8 +79,8 @@ impl<W: Write> Gen<'_, W> {
     /// A benign oddity: a user mistypes a password once, or sudo's, or logs in from home.
     fn oddity(&mut self) -> io::Result<()> {
         let pid = self.next_pid();
-        let u = USERS[self.rng.usize(..5)];
-        let i = USERS.iter().position(|x| *x == u).unwrap_or(0);
+        let i = self.rng.usize(..5);
+        let u = USERS[i];
         match self.rng.u8(0..3) {
             0 => {
                 let ip = format!("198.51.100.{}", 10 + self.rng.u8(0..20));

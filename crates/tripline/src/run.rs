@@ -736,7 +736,6 @@ fn start_journal(
     if matches!(how, JournalStart::Appeared) {
         eprintln!("tripline: source journald appeared; following it");
     }
-    let mut resume = follow.resume();
     let mut follower = match journald::JournalFollower::spawn(&follow) {
         Ok(f) => f,
         Err(e) => {
@@ -753,7 +752,7 @@ fn start_journal(
         while let Ok(true) = follower.next_line(&mut line) {
             match journald::parse_entry(line.trim_end()) {
                 Ok(e) => {
-                    let old = resume.as_mut().is_some_and(|r| r.is_old(&e));
+                    let old = follower.is_old(&e);
                     if tx.send((e, old)).is_err() {
                         break;
                     }
