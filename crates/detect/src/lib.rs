@@ -273,8 +273,15 @@ impl Ring {
         n > 0 && self.0.len() >= n && now - self.0[self.0.len() - n] <= window
     }
 
-    fn count_since(&self, since: i64) -> usize {
-        self.0.iter().rev().take_while(|t| **t >= since).count()
+    /// How many events are at or after `since`, and the time of the first of them (`now` when
+    /// there are none).
+    fn since(&self, since: i64, now: i64) -> (u64, i64) {
+        let n = self.0.iter().rev().take_while(|t| **t >= since).count();
+        let first = match n {
+            0 => now,
+            n => self.0[self.0.len() - n],
+        };
+        (n as u64, first)
     }
 }
 
@@ -284,10 +291,10 @@ struct IpState {
     fails: Ring,
     noise: Ring,
     fast_fired: bool,
-    /// (user hash, tries, last ts) for spraying
-    users: Vec<(u64, u32, i64)>,
-    /// (user hash, last ts) for enumeration
-    invalid: Vec<(u64, i64)>,
+    /// (user hash, tries, first ts, last ts) for spraying
+    users: Vec<(u64, u32, i64, i64)>,
+    /// (user hash, first ts, last ts) for enumeration
+    invalid: Vec<(u64, i64, i64)>,
 }
 
 impl Aged for IpState {
@@ -624,7 +631,7 @@ impl Detector {
         };
         let st = self.ips.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        let mut fire: Vec<(u8, String, u64)> = vec![];
+        let mut fire: Vec<Fire> = vec![];
         let login_failure = ev.hostile
             && (ev.kind.is_login_failure()
                 || matches!(ev.kind, Kind::AuthSuccess { .. })
@@ -640,10 +647,8 @@ impl Detector {
                 || open(rules::SSH_BRUTEFORCE)
             {
                 st.fast_fired = true;
-                let n = st
-                    .fails
-                    .count_since(now - bf.window_seconds as i64 * SECOND);
-                fire.push((rules::SSH_BRUTEFORCE, String::new(), n as u64));
+                let (n, first) = st.fails.since(now - bf.window_seconds as i64 * SECOND, now);
+                fire.push((rules::SSH_BRUTEFORCE, String::new(), n, first));
             }
             let slow = &r.ssh_bruteforce_slow;
             if slow.enabled
@@ -652,23 +657,21 @@ impl Detector {
                     .fails
                     .has(slow.threshold, slow.window_seconds as i64 * SECOND, now)
             {
-                let n = st
-                    .fails
-                    .count_since(now - slow.window_seconds as i64 * SECOND);
-                fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n as u64));
+                let (n, first) = st.fails.since(now - slow.window_seconds as i64 * SECOND, now);
+                fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
             }
             if let Some(user) = ev.user.as_deref() {
                 let uh = user_key(user) as u64;
                 let sp = &r.ssh_spray;
                 let horizon = now - sp.window_seconds as i64 * SECOND;
-                st.users.retain(|u| u.2 >= horizon);
+                st.users.retain(|u| u.3 >= horizon);
                 match st.users.iter().position(|u| u.0 == uh) {
                     Some(i) => {
                         let u = &mut st.users[i];
                         u.1 = u.1.saturating_add(ev.count);
-                        u.2 = now;
+                        u.3 = now;
                     }
-                    None if st.users.len() < 64 => st.users.push((uh, ev.count, now)),
+                    None if st.users.len() < 64 => st.users.push((uh, ev.count, now, now)),
                     None => {}
                 }
                 let few = st
@@ -678,7 +681,8 @@ impl Detector {
                     .count();
                 if sp.enabled && few >= sp.users as usize {
                     let n: u32 = st.users.iter().map(|u| u.1).sum();
-                    fire.push((rules::SSH_SPRAY, String::new(), n as u64));
+                    let first = st.users.iter().map(|u| u.2).min().unwrap_or(now);
+                    fire.push((rules::SSH_SPRAY, String::new(), n as u64, first));
                 }
                 let invalid = matches!(
                     ev.kind,
@@ -691,17 +695,19 @@ impl Detector {
                 let en = &r.ssh_enumeration;
                 if invalid {
                     let horizon = now - en.window_seconds as i64 * SECOND;
-                    st.invalid.retain(|u| u.1 >= horizon);
+                    st.invalid.retain(|u| u.2 >= horizon);
                     match st.invalid.iter().position(|u| u.0 == uh) {
-                        Some(i) => st.invalid[i].1 = now,
-                        None if st.invalid.len() < 64 => st.invalid.push((uh, now)),
+                        Some(i) => st.invalid[i].2 = now,
+                        None if st.invalid.len() < 64 => st.invalid.push((uh, now, now)),
                         None => {}
                     }
                     if en.enabled && st.invalid.len() >= en.threshold as usize {
+                        let first = st.invalid.iter().map(|u| u.1).min().unwrap_or(now);
                         fire.push((
                             rules::SSH_ENUMERATION,
                             String::new(),
                             st.invalid.len() as u64,
+                            first,
                         ));
                     }
                 }
@@ -722,22 +728,20 @@ impl Detector {
                     .has(sc.threshold, sc.window_seconds as i64 * SECOND, now)
                 || open(rules::SSH_SCAN)
             {
-                let n = st
-                    .noise
-                    .count_since(now - sc.window_seconds as i64 * SECOND);
-                fire.push((rules::SSH_SCAN, String::new(), n as u64));
+                let (n, first) = st.noise.since(now - sc.window_seconds as i64 * SECOND, now);
+                fire.push((rules::SSH_SCAN, String::new(), n, first));
             }
         }
         if let Kind::AuthSuccess { .. } = ev.kind {
             let c = &r.ssh_compromise;
-            let before = st.fails.count_since(now - c.window_seconds as i64 * SECOND);
+            let (before, first) = st.fails.since(now - c.window_seconds as i64 * SECOND, now);
             // a hostile success was itself pushed as a failure above; don't count it twice
             let before = if ev.hostile {
-                before.saturating_sub(ev.count as usize)
+                before.saturating_sub(ev.count as u64)
             } else {
                 before
             };
-            if c.enabled && before >= c.threshold as usize {
+            if c.enabled && before >= c.threshold as u64 {
                 fire.push((
                     rules::SSH_COMPROMISE,
                     format!(
@@ -745,6 +749,7 @@ impl Detector {
                         fmt_secs(c.window_seconds)
                     ),
                     ev.count as u64,
+                    first,
                 ));
             }
         }
@@ -757,10 +762,10 @@ impl Detector {
                     | Kind::HoneypotDownload { .. }
             )
         {
-            fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64));
+            fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64, now));
         }
-        for (rule, detail, n) in fire {
-            self.hit(rule, key, Entity::Ip(ip), ev, detail, n);
+        for (rule, detail, n, first) in fire {
+            self.hit(rule, key, Entity::Ip(ip), ev, detail, n, first);
         }
     }
 
@@ -774,7 +779,7 @@ impl Detector {
         let key = user_key(user);
         let st = self.users.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        let mut fire: Vec<(u8, String, u64)> = vec![];
+        let mut fire: Vec<Fire> = vec![];
         match &ev.kind {
             Kind::AuthSuccess { .. } if !ev.hostile || ev.src_ip.is_some() => {
                 if let Some(ip) = ev.src_ip {
@@ -799,6 +804,7 @@ impl Detector {
                                     rules::SSH_NEW_SOURCE_LOGIN,
                                     format!("first login from {} for this user", subnet_of(ip)),
                                     1,
+                                    now,
                                 ));
                             }
                         }
@@ -813,14 +819,19 @@ impl Detector {
                         .sudo_fails
                         .has(c.threshold, c.window_seconds as i64 * SECOND, now)
                 {
-                    let n = st
+                    let (n, first) = st
                         .sudo_fails
-                        .count_since(now - c.window_seconds as i64 * SECOND);
-                    fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n as u64));
+                        .since(now - c.window_seconds as i64 * SECOND, now);
+                    fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n, first));
                 }
             }
             Kind::SudoNotInSudoers if r.priv_not_in_sudoers.enabled => {
-                fire.push((rules::PRIV_NOT_IN_SUDOERS, String::new(), ev.count as u64));
+                fire.push((
+                    rules::PRIV_NOT_IN_SUDOERS,
+                    String::new(),
+                    ev.count as u64,
+                    now,
+                ));
             }
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
@@ -830,10 +841,10 @@ impl Detector {
                         .su_fails
                         .has(c.threshold, c.window_seconds as i64 * SECOND, now)
                 {
-                    let n = st
+                    let (n, first) = st
                         .su_fails
-                        .count_since(now - c.window_seconds as i64 * SECOND);
-                    fire.push((rules::PRIV_SU_FAILURES, String::new(), n as u64));
+                        .since(now - c.window_seconds as i64 * SECOND, now);
+                    fire.push((rules::PRIV_SU_FAILURES, String::new(), n, first));
                 }
             }
             Kind::SudoCommand { target, .. } | Kind::SuSuccess { target }
@@ -847,12 +858,13 @@ impl Detector {
                             rules::PRIV_AFTER_LOGIN,
                             format!("root {} s after a login from new source {ip}", gap / SECOND),
                             1,
+                            t,
                         ));
                     }
                 }
             }
             Kind::AccountCreated if r.account_change.enabled => {
-                fire.push((rules::ACCOUNT_CHANGE, "account created".into(), 1));
+                fire.push((rules::ACCOUNT_CHANGE, "account created".into(), 1, now));
             }
             Kind::GroupMembership { group }
                 if r.account_change.enabled
@@ -862,6 +874,7 @@ impl Detector {
                     rules::ACCOUNT_CHANGE,
                     format!("added to privileged group {group}"),
                     1,
+                    now,
                 ));
             }
             Kind::PasswordChange { by: Some(by) } if r.account_change.enabled && **by != *user => {
@@ -869,6 +882,7 @@ impl Detector {
                     rules::ACCOUNT_CHANGE,
                     format!("password changed by {by}"),
                     1,
+                    now,
                 ));
             }
             _ => {}
@@ -888,13 +902,19 @@ impl Detector {
                         d.window_seconds,
                     )
                 {
-                    fire.push((rules::SSH_DISTRIBUTED, String::new(), st.dist.len() as u64));
+                    let first = st.dist.front().map_or(now, |d| d.0);
+                    fire.push((
+                        rules::SSH_DISTRIBUTED,
+                        String::new(),
+                        st.dist.len() as u64,
+                        first,
+                    ));
                 }
             }
         }
         let entity = Entity::User(user.to_string());
-        for (rule, detail, n) in fire {
-            self.hit(rule, key, entity.clone(), ev, detail, n);
+        for (rule, detail, n, first) in fire {
+            self.hit(rule, key, entity.clone(), ev, detail, n, first);
         }
     }
 
@@ -919,6 +939,7 @@ impl Detector {
             window,
         ) {
             let n = st.dist.len() as u64;
+            let first = st.dist.front().map_or(now, |d| d.0);
             self.hit(
                 rules::SSH_DISTRIBUTED,
                 key,
@@ -926,12 +947,15 @@ impl Detector {
                 ev,
                 String::new(),
                 n,
+                first,
             );
         }
     }
 
     /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
-    /// fire (the window's content), used when the alert is new.
+    /// fire (the window's content) and `first` when the first of them happened; both are used
+    /// when the alert is new.
+    #[allow(clippy::too_many_arguments)]
     fn hit(
         &mut self,
         rule: u8,
@@ -940,6 +964,7 @@ impl Detector {
         ev: &Event,
         detail: String,
         opening_count: u64,
+        first: i64,
     ) {
         if self.warming {
             return;
@@ -978,7 +1003,7 @@ impl Detector {
                     sensor: ev.sensor,
                     techniques: info.techniques,
                     count: opening_count.saturating_sub(ev.count as u64),
-                    first_seen: ev.ts,
+                    first_seen: Timestamp(first.min(ev.ts.0)),
                     last_seen: ev.ts,
                     explanation: String::new(),
                     evidence: vec![],
@@ -1022,6 +1047,10 @@ impl Detector {
         }
     }
 }
+
+/// A rule that fires on an event: (rule, words for the explanation, how many events its window
+/// counts, event time of the first of them in µs).
+type Fire = (u8, String, u64, i64);
 
 fn alert_key(rule: u8, key: u128) -> u128 {
     key.rotate_left(8) ^ rule as u128

@@ -193,3 +193,43 @@ fn closed_alerts_are_reported_once_when_asked() {
     quiet.fail(10 * 3600, "203.0.113.1", "root");
     assert!(closed(&mut quiet).is_empty());
 }
+
+#[test]
+fn an_alert_starts_at_the_first_event_its_window_counted() {
+    let mut r = Rig::new(DetectConfig::default());
+    let first_seen = |alerts: &[Alert], rule: &str| {
+        let a = alerts
+            .iter()
+            .find(|a| a.rule == rule)
+            .unwrap_or_else(|| panic!("no {rule} alert"));
+        (a.first_seen.secs() - T0, a.last_seen.secs() - T0, a.count)
+    };
+    // brute force: a failure long before the window, then five within ten minutes
+    r.fail(0, "203.0.113.7", "root");
+    for i in 0..5 {
+        r.fail(1000 + 10 * i, "203.0.113.7", "root");
+    }
+    assert_eq!(
+        first_seen(&r.alerts(), "ssh.bruteforce"),
+        (1000, 1040, 5),
+        "the failure at 0 is outside the 10-minute window"
+    );
+    // spray: five users, one try each, from one address
+    for (i, user) in ["ann", "ben", "cat", "dan", "eve"].iter().enumerate() {
+        r.fail(5000 + 20 * i as i64, "198.51.100.9", user);
+    }
+    assert_eq!(first_seen(&r.alerts(), "ssh.spray"), (5000, 5080, 5));
+    // distributed: twenty failures against one user from five addresses
+    for i in 0..20 {
+        r.fail(9000 + 3 * i, &format!("192.0.2.{}", i % 5 + 1), "oracle");
+    }
+    let alerts = r.alerts();
+    let dist = alerts
+        .iter()
+        .find(|a| a.rule == "ssh.distributed" && a.entity.value() == "oracle")
+        .expect("distributed alert for oracle");
+    assert_eq!(
+        (dist.first_seen.secs() - T0, dist.last_seen.secs() - T0),
+        (9000, 9057)
+    );
+}

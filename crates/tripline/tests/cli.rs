@@ -54,7 +54,9 @@ fn once_json_reports_the_alert_with_its_fields() {
     assert_eq!(bf["severity"], "high");
     assert_eq!(bf["count"], 5);
     assert_eq!(bf["techniques"][0], "T1110.001");
-    assert_eq!(bf["first_seen"], "2024-03-04T10:01:20Z");
+    // the first failure the window counted, not the fifth that tripped the rule
+    assert_eq!(bf["first_seen"], "2024-03-04T10:00:01Z");
+    assert_eq!(bf["last_seen"], "2024-03-04T10:01:20Z");
     for key in ["score", "user", "last_seen", "explanation"] {
         assert!(!bf[key].is_null(), "{key}");
     }
