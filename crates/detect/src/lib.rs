@@ -418,6 +418,8 @@ pub struct Detector {
     alerts: Bounded<OpenAlert>,
     dirty: Vec<(u8, u128)>,
     out: Vec<Output>,
+    /// The rules the current event fires; kept between events to reuse its allocation.
+    fire: Vec<Fire>,
     /// Whether closed alerts are reported ([`Output::Closed`]).
     report_closed: bool,
     /// Rebuilding windows from lines already accounted for: rules run, nothing fires.
@@ -456,6 +458,7 @@ impl Detector {
             alerts: Bounded::new(per_shard),
             dirty: vec![],
             out: vec![],
+            fire: vec![],
             report_closed: false,
             warming: false,
             ttl: Ttl::new(&cfg),
@@ -631,7 +634,7 @@ impl Detector {
         };
         let st = self.ips.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        let mut fire: Vec<Fire> = vec![];
+        let mut fire = std::mem::take(&mut self.fire);
         let login_failure = ev.hostile
             && (ev.kind.is_login_failure()
                 || matches!(ev.kind, Kind::AuthSuccess { .. })
@@ -764,9 +767,10 @@ impl Detector {
         {
             fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64, now));
         }
-        for (rule, detail, n, first) in fire {
+        for (rule, detail, n, first) in fire.drain(..) {
             self.hit(rule, key, Entity::Ip(ip), ev, detail, n, first);
         }
+        self.fire = fire;
     }
 
     fn user_rules(&mut self, ev: &Event) {
@@ -779,7 +783,7 @@ impl Detector {
         let key = user_key(user);
         let st = self.users.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        let mut fire: Vec<Fire> = vec![];
+        let mut fire = std::mem::take(&mut self.fire);
         match &ev.kind {
             Kind::AuthSuccess { .. } if !ev.hostile || ev.src_ip.is_some() => {
                 if let Some(ip) = ev.src_ip {
@@ -912,10 +916,13 @@ impl Detector {
                 }
             }
         }
-        let entity = Entity::User(user.to_string());
-        for (rule, detail, n, first) in fire {
-            self.hit(rule, key, entity.clone(), ev, detail, n, first);
+        if !fire.is_empty() {
+            let entity = Entity::User(user.to_string());
+            for (rule, detail, n, first) in fire.drain(..) {
+                self.hit(rule, key, entity.clone(), ev, detail, n, first);
+            }
         }
+        self.fire = fire;
     }
 
     fn net_rules(&mut self, ev: &Event) {
@@ -1011,6 +1018,8 @@ impl Detector {
                     entity,
                 },
                 detail,
+                // sized once: evidence fills up to its cap in most alerts
+                first: Vec::with_capacity(tripline_event::MAX_EVIDENCE / 2),
                 ..OpenAlert::default()
             };
             self.stats.alerts_opened += 1;

@@ -143,11 +143,31 @@ const MONTHS: [&[u8; 3]; 12] = [
 fn month_of(b: &[u8]) -> Option<u8> {
     let m = b.get(..3)?;
     // the common spelling first (`Jan`), then any case
-    MONTHS
-        .iter()
-        .position(|x| &x[..] == m)
-        .or_else(|| MONTHS.iter().position(|x| x.eq_ignore_ascii_case(m)))
-        .map(|i| i as u8 + 1)
+    month_exact(m).or_else(|| {
+        MONTHS
+            .iter()
+            .position(|x| x.eq_ignore_ascii_case(m))
+            .map(|i| i as u8 + 1)
+    })
+}
+
+/// The month (1–12) of a capitalised three-letter name, one match on the three bytes.
+fn month_exact(m: &[u8]) -> Option<u8> {
+    Some(match m {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -277,7 +297,7 @@ fn bsd_fixed(b: &[u8]) -> Option<BsdFields> {
         return None;
     }
     let m = &b[..3];
-    let month = MONTHS.iter().position(|x| &x[..] == m)? as u8 + 1;
+    let month = month_exact(m)?;
     let digit = |c: u8| c.is_ascii_digit().then(|| c - b'0');
     let two = |i: usize| Some(digit(b[i])? * 10 + digit(b[i + 1])?);
     let day = match b[4] {
