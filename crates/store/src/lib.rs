@@ -193,9 +193,13 @@ impl Store {
             })?;
         }
         let sql = |source| classify(path, source);
+        // No per-connection mutex: a `Connection` is never shared between threads (it is not
+        // `Sync`), so SQLite's serialized mode would lock around every call for nothing.
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
