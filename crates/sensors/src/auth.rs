@@ -5,6 +5,7 @@
 //! about. Lines that only restate what another line says (PAM's copy of a sudo failure, the
 //! shadow-group copy of a group change) are deliberately not events, so nothing is counted twice.
 
+use crate::split_once_str;
 use tripline_event::Kind;
 
 /// A parsed non-sshd message.
@@ -28,7 +29,7 @@ fn msg(kind: Kind, user: &str) -> AuthMsg<'_> {
 /// `alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/x ; USER=root ; COMMAND=/bin/ls`
 pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
     let m = m.trim_start();
-    let (user, rest) = m.split_once(" : ")?;
+    let (user, rest) = split_once_str(m, " : ")?;
     let user = user.trim();
     if user.is_empty() || user.contains(' ') {
         return None;
@@ -36,7 +37,19 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
     let mut status = None;
     let mut target = "root";
     let mut command = "";
-    for (i, field) in rest.split(" ; ").enumerate() {
+    let mut fields = Some(rest);
+    let mut i = 0;
+    while let Some(r) = fields {
+        let field = match split_once_str(r, " ; ") {
+            Some((field, next)) => {
+                fields = Some(next);
+                field
+            }
+            None => {
+                fields = None;
+                r
+            }
+        };
         if let Some(v) = field.strip_prefix("USER=") {
             target = v.trim();
         } else if let Some(v) = field.strip_prefix("COMMAND=") {
@@ -44,6 +57,7 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
         } else if i == 0 && !field.contains('=') {
             status = Some(field.trim());
         }
+        i += 1;
     }
     let out = match status {
         None => msg(
@@ -90,13 +104,13 @@ pub(crate) fn su(m: &str) -> Option<AuthMsg<'_>> {
         None => (false, m),
     };
     if let Some(r) = r.strip_prefix("(to ") {
-        let (target, r) = r.split_once(") ")?;
+        let (target, r) = split_once_str(r, ") ")?;
         let user = r.split(' ').next().filter(|u| !u.is_empty())?;
         return Some(su_msg(failed, target, user));
     }
     for (prefix, failed) in [("Successful su for ", false), ("FAILED su for ", true)] {
         if let Some(r) = m.strip_prefix(prefix) {
-            let (target, user) = r.split_once(" by ")?;
+            let (target, user) = split_once_str(r, " by ")?;
             return Some(su_msg(failed, target, user.trim_end()));
         }
     }
@@ -166,8 +180,8 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
     }
     if let Some(r) = m.strip_prefix("user ") {
         // gpasswd: `user eve added by root to group sudo`
-        let (user, r) = r.split_once(" added by ")?;
-        let (_, group) = r.split_once(" to group ")?;
+        let (user, r) = split_once_str(r, " added by ")?;
+        let (_, group) = split_once_str(r, " to group ")?;
         return Some(msg(
             Kind::GroupMembership {
                 group: group.trim().into(),
@@ -193,7 +207,7 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
         ));
     }
     if m.starts_with("pam_unix(") {
-        let (_, rest) = m.split_once("): ")?;
+        let (_, rest) = split_once_str(m, "): ")?;
         let user = rest.strip_prefix("password changed for ")?.trim_end();
         let by = (program == "chpasswd").then(|| "chpasswd".into());
         return Some(msg(Kind::PasswordChange { by }, user));
@@ -204,7 +218,7 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
 /// systemd-logind: `New session 12 of user alice.` / `Removed session 12.`
 pub(crate) fn logind(m: &str) -> Option<AuthMsg<'_>> {
     if let Some(r) = m.strip_prefix("New session ") {
-        let (_, user) = r.split_once(" of user ")?;
+        let (_, user) = split_once_str(r, " of user ")?;
         return Some(msg(
             Kind::SessionOpen,
             user.trim_end().trim_end_matches('.'),

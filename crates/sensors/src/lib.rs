@@ -127,7 +127,7 @@ impl LineParser {
         let mut repeat = 1u32;
         if let Some(r) = msg.strip_prefix("message repeated ") {
             // rsyslog: `message repeated 3 times: [ Failed password for … ]`
-            let (n, r) = r.split_once(" times: [")?;
+            let (n, r) = split_once_str(r, " times: [")?;
             repeat = n.trim().parse::<u32>().ok()?.clamp(1, 100_000);
             msg = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
         }
@@ -243,6 +243,21 @@ pub fn build_event(
     }
 }
 
+/// Where `pat` (ASCII, not empty) first occurs in `s`. Lines and patterns are short, so a scan
+/// for the first byte beats building the standard library's two-way searcher on every call.
+pub(crate) fn find_str(s: &str, pat: &str) -> Option<usize> {
+    let (b, p) = (s.as_bytes(), pat.as_bytes());
+    let (&first, rest) = p.split_first()?;
+    let last = b.len().checked_sub(p.len())?;
+    (0..=last).find(|&i| b[i] == first && b[i + 1..i + p.len()] == *rest)
+}
+
+/// `s.split_once(pat)` through [`find_str`].
+pub(crate) fn split_once_str<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a str)> {
+    // `pat` is ASCII: both cuts are on character boundaries
+    find_str(s, pat).map(|i| (&s[..i], &s[i + pat.len()..]))
+}
+
 /// Decode bytes as UTF-8, replacing invalid sequences (never drop a line for its encoding).
 pub fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     // Almost every line is valid: check with SIMD first; the lossy decoder walks bytes.
@@ -255,6 +270,22 @@ pub fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_str_agrees_with_the_standard_library() {
+        let hays = [
+            "", "a", " : ", "alice : TTY=pts/0 ; PWD=/", "x ; ; y", "é ; ü : ", "; ", " ;",
+            "abc", "New session 4 of user bob.", "ab ab ab", "aaa : : :",
+        ];
+        let pats = [" ; ", " : ", ";", "ab", " of user ", "abcd", "a", " "];
+        for h in hays {
+            for p in pats {
+                assert_eq!(find_str(h, p), h.find(p), "find {p:?} in {h:?}");
+                assert_eq!(split_once_str(h, p), h.split_once(p), "split {h:?} at {p:?}");
+            }
+        }
+        assert_eq!(find_str("abc", ""), None);
+    }
 
     fn parser() -> LineParser {
         let tc = TimeContext::utc().with_year(Some(2024));

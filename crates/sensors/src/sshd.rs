@@ -12,7 +12,7 @@
 //! is the same as fail2ban's multi-line filter, without regular expressions: each message is
 //! dispatched on its first bytes and parsed by hand, which is both the prefilter and the parser.
 
-use crate::Src;
+use crate::{split_once_str, Src};
 use memchr::memmem;
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
@@ -216,7 +216,9 @@ fn fail<'a>(kind: Kind, user: Option<&'a str>, src: Src<'a>) -> Msg<'a> {
 
 /// `METHOD for REST` (the method is one word) → (method, rest).
 fn method_for(r: &str) -> Option<(&str, &str)> {
-    let (method, r) = r.split_once(' ')?;
+    // the method is a short word: a byte loop, not a searcher
+    let sp = r.bytes().position(|b| b == b' ')?;
+    let (method, r) = (&r[..sp], &r[sp + 1..]);
     Some((method, r.strip_prefix("for ")?))
 }
 
@@ -394,7 +396,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             }
             if let Some(r) = m.strip_prefix("Disconnecting ") {
                 // `Disconnecting (invalid|authenticating) user U SRC port N: REASON [preauth]`
-                let (who, reason) = r.split_once(": ")?;
+                let (who, reason) = split_once_str(r, ": ")?;
                 let (user, src, _) = close_tail(who)?;
                 if reason.starts_with("Change of username or service not allowed") {
                     return Some(fail(Kind::AuthRefused, user, src));
@@ -487,7 +489,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
         }
         b'S' => {
             let r = m.strip_prefix("SSH: Server;Ltype: ")?;
-            let r = r.split_once(";Remote: ")?.1;
+            let r = split_once_str(r, ";Remote: ")?.1;
             let dash = r.rfind('-')?;
             let host_port = &r[..dash];
             let src = match src_token(host_port) {
@@ -504,7 +506,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
         }
         b'p' => {
             if m.starts_with("pam_") {
-                let (module, rest) = m.split_once("): ")?;
+                let (module, rest) = split_once_str(m, "): ")?;
                 let svc = module.split_once('(')?.1;
                 if svc == "sshd:auth" && rest.starts_with("authentication failure;") {
                     let fields = &rest["authentication failure;".len()..];
