@@ -425,9 +425,10 @@ pub struct Detector {
     /// Rebuilding windows from lines already accounted for: rules run, nothing fires.
     warming: bool,
     ttl: Ttl,
-    /// The latest event time seen, and when state was last swept for expiry.
+    /// The latest event time seen, and when state was last swept for expiry (event time, and
+    /// events processed then).
     clock: i64,
-    swept: [i64; 4],
+    swept: [(i64, u64); 4],
     pub stats: DetectStats,
 }
 
@@ -463,7 +464,7 @@ impl Detector {
             warming: false,
             ttl: Ttl::new(&cfg),
             clock: i64::MIN,
-            swept: [i64::MIN; 4],
+            swept: [(i64::MIN, 0); 4],
             stats: DetectStats::default(),
             cfg,
         }
@@ -568,31 +569,38 @@ impl Detector {
 
     /// Forget what can no longer fire, so memory follows the attacks in progress rather than
     /// every address ever seen. Each kind of state is swept when event time has moved a quarter
-    /// of its lifetime (at least a minute) since its last sweep: amortized O(1) per event.
+    /// of its lifetime (at least a minute) since its last sweep. Users, networks and alerts
+    /// also wait until a quarter as many events as they hold have come since, so a sweep's
+    /// cost is amortized O(1) per event even over entries a sweep keeps (users' known
+    /// networks); what lingers a little longer cannot fire, its windows being in event time.
+    /// Addresses are swept on time alone: a brute force's "fast rule fired" mark must not
+    /// outlive its window.
     fn sweep(&mut self) {
         let now = self.clock;
+        let events = self.stats.events;
         let t = self.ttl;
-        let due = |swept: &mut i64, ttl: i64| {
-            let go = now.saturating_sub(*swept) >= (ttl / 4).max(60 * SECOND);
+        let due = |swept: &mut (i64, u64), ttl: i64, held: usize| {
+            let go = now.saturating_sub(swept.0) >= (ttl / 4).max(60 * SECOND)
+                && events - swept.1 >= held as u64 / 4;
             if go {
-                *swept = now;
+                *swept = (now, events);
             }
             go
         };
         let mut n = 0;
-        if due(&mut self.swept[0], t.ip) {
+        if due(&mut self.swept[0], t.ip, 0) {
             n += self.ips.expire(now, t.ip, |_| false);
         }
-        if due(&mut self.swept[1], t.user) {
+        if due(&mut self.swept[1], t.user, self.users.map.len()) {
             // a user's known networks and first login outlive the windows
             n += self.users.expire(now, t.user, |u| {
                 !u.known.is_empty() || u.first_login.is_some()
             });
         }
-        if due(&mut self.swept[2], t.net) {
+        if due(&mut self.swept[2], t.net, self.nets.map.len()) {
             n += self.nets.expire(now, t.net, |_| false);
         }
-        if due(&mut self.swept[3], t.alert) {
+        if due(&mut self.swept[3], t.alert, self.alerts.map.len()) {
             // a closed alert is in the store already; only an unflushed one must stay
             let (report, out) = (self.report_closed, &mut self.out);
             n += self.alerts.expire_with(now, t.alert, Aged::pinned, |a| {
