@@ -668,7 +668,9 @@ impl Detector {
                     .fails
                     .has(slow.threshold, slow.window_seconds as i64 * SECOND, now)
             {
-                let (n, first) = st.fails.since(now - slow.window_seconds as i64 * SECOND, now);
+                let (n, first) = st
+                    .fails
+                    .since(now - slow.window_seconds as i64 * SECOND, now);
                 fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
             }
             if let Some(user) = ev.user.as_deref() {

@@ -274,14 +274,28 @@ mod tests {
     #[test]
     fn find_str_agrees_with_the_standard_library() {
         let hays = [
-            "", "a", " : ", "alice : TTY=pts/0 ; PWD=/", "x ; ; y", "é ; ü : ", "; ", " ;",
-            "abc", "New session 4 of user bob.", "ab ab ab", "aaa : : :",
+            "",
+            "a",
+            " : ",
+            "alice : TTY=pts/0 ; PWD=/",
+            "x ; ; y",
+            "é ; ü : ",
+            "; ",
+            " ;",
+            "abc",
+            "New session 4 of user bob.",
+            "ab ab ab",
+            "aaa : : :",
         ];
         let pats = [" ; ", " : ", ";", "ab", " of user ", "abcd", "a", " "];
         for h in hays {
             for p in pats {
                 assert_eq!(find_str(h, p), h.find(p), "find {p:?} in {h:?}");
-                assert_eq!(split_once_str(h, p), h.split_once(p), "split {h:?} at {p:?}");
+                assert_eq!(
+                    split_once_str(h, p),
+                    h.split_once(p),
+                    "split {h:?} at {p:?}"
+                );
             }
         }
         assert_eq!(find_str("abc", ""), None);
