@@ -241,7 +241,7 @@ mod tests {
         for _ in 0..20_000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
             let s: String = (0..(seed >> 60) as usize + 6)
-                .map(|k| b"0123456789.19."[((seed >> (k * 4)) & 0xf) as usize % 14] as char)
+                .map(|k| b"0123456789.19."[((seed >> ((k * 4) % 64)) & 0xf) as usize % 14] as char)
                 .collect();
             assert_eq!(parse_v4(s.as_bytes()), s.parse::<Ipv4Addr>().ok(), "{s:?}");
         }

@@ -93,6 +93,13 @@ impl Timestamp {
     /// RFC 3339 in UTC (`2017-07-14T02:40:00Z`, micros only when non-zero), written into `buf`
     /// without the formatting machinery: alerts print several timestamps each.
     pub fn write_rfc3339(self, buf: &mut [u8; RFC3339_MAX]) -> &str {
+        /// `v` (below 100) in two digits, then `sep`: most fields, without a digit loop.
+        fn put2(buf: &mut [u8; RFC3339_MAX], n: &mut usize, v: u8, sep: u8) {
+            buf[*n] = b'0' + v / 10 % 10;
+            buf[*n + 1] = b'0' + v % 10;
+            buf[*n + 2] = sep;
+            *n += 3;
+        }
         /// `v` in at least `width` digits, then `sep`.
         fn put(buf: &mut [u8; RFC3339_MAX], n: &mut usize, v: u64, width: usize, sep: u8) {
             let mut digits = [0u8; 20];
@@ -122,15 +129,15 @@ impl Timestamp {
         }
         let b = &mut *buf;
         put(b, &mut n, c.year.unsigned_abs() as u64 % 1_000_000, 4, b'-');
-        put(b, &mut n, c.month as u64, 2, b'-');
-        put(b, &mut n, c.day as u64, 2, b'T');
-        put(b, &mut n, c.hour as u64, 2, b':');
-        put(b, &mut n, c.minute as u64, 2, b':');
+        put2(b, &mut n, c.month, b'-');
+        put2(b, &mut n, c.day, b'T');
+        put2(b, &mut n, c.hour, b':');
+        put2(b, &mut n, c.minute, b':');
         if c.micros != 0 {
-            put(b, &mut n, c.second as u64, 2, b'.');
+            put2(b, &mut n, c.second, b'.');
             put(b, &mut n, c.micros as u64, 6, b'Z');
         } else {
-            put(b, &mut n, c.second as u64, 2, b'Z');
+            put2(b, &mut n, c.second, b'Z');
         }
         std::str::from_utf8(&buf[..n]).unwrap_or("")
     }
