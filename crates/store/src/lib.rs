@@ -183,96 +183,6 @@ fn rule_static(rule: &str, techniques: &str) -> (&'static str, &'static [&'stati
         .unwrap_or(("unknown", &[]))
 }
 
-/// Columns of one alert row as `commit` writes it, in [`bind_alert`]'s order.
-const ALERT_COLUMNS: usize = 18;
-/// Alert rows per multi-row upsert.
-const ALERT_ROWS: usize = 16;
-
-/// The alert upsert for `rows` rows: a new alert is inserted, a known one (same id) grows.
-fn upsert_alerts(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; ALERT_COLUMNS].join(","));
-    format!(
-        "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
-            techniques, count, first_seen, last_seen, explanation, evidence, updated, sensor,
-            anomaly)
-         VALUES {}
-         ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
-            count=excluded.count, last_seen=excluded.last_seen,
-            explanation=excluded.explanation, evidence=excluded.evidence,
-            updated=excluded.updated, anomaly=excluded.anomaly",
-        vec![row; rows].join(",")
-    )
-}
-
-static UPSERT_ALERT_ONE: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| upsert_alerts(1));
-static UPSERT_ALERTS_MANY: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| upsert_alerts(ALERT_ROWS));
-
-/// Text reused from row to row while alerts are bound.
-#[derive(Default)]
-struct AlertScratch {
-    evidence: String,
-    techniques: String,
-}
-
-/// Bind alert `a` to parameters `base + 1 ..= base + ALERT_COLUMNS` of `stmt` (text is copied
-/// as it is bound, so the scratch may be reused for the next row).
-fn bind_alert(
-    stmt: &mut rusqlite::Statement<'_>,
-    base: usize,
-    a: &Alert,
-    now: i64,
-    scratch: &mut AlertScratch,
-) -> rusqlite::Result<()> {
-    Lines::join_into(&a.evidence, &mut scratch.evidence);
-    let techniques = &mut scratch.techniques;
-    techniques.clear();
-    for (i, t) in a.techniques.iter().enumerate() {
-        if i > 0 {
-            techniques.push(',');
-        }
-        techniques.push_str(t);
-    }
-    let entity_ip;
-    let entity: &str = match &a.entity {
-        Entity::Ip(ip) => {
-            entity_ip = IpText::new(*ip);
-            &entity_ip
-        }
-        Entity::User(s) | Entity::Subnet(s) => s,
-    };
-    let src_ip = a.src_ip.map(IpText::new);
-    let anomaly = a
-        .anomaly
-        .as_ref()
-        .and_then(|d| serde_json::to_string(d).ok());
-    let values: [&dyn rusqlite::ToSql; ALERT_COLUMNS] = [
-        &a.id,
-        &a.rule,
-        &a.severity.rank(),
-        &(a.score as f64),
-        &a.entity.type_name(),
-        &entity,
-        &src_ip.as_deref(),
-        &a.user,
-        &a.host,
-        &scratch.techniques,
-        &(a.count as i64),
-        &a.first_seen.0,
-        &a.last_seen.0,
-        &a.explanation,
-        &scratch.evidence,
-        &now,
-        &a.sensor.as_str(),
-        &anomaly,
-    ];
-    for (i, v) in values.into_iter().enumerate() {
-        stmt.raw_bind_parameter(base + i + 1, v)?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Open (creating if missing) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -435,22 +345,62 @@ impl Store {
         let now = Timestamp::now().0;
         let tx = self.conn.transaction().map_err(sql)?;
         {
-            // Rows go ALERT_ROWS at a time through one statement (a statement's fixed cost —
-            // opening the table's and its indexes' cursors — is then paid once for them all);
-            // the rest one by one.
-            let mut scratch = AlertScratch::default();
-            let mut chunks = alerts.chunks_exact(ALERT_ROWS);
-            for chunk in &mut chunks {
-                let mut up = tx.prepare_cached(&UPSERT_ALERTS_MANY).map_err(sql)?;
-                for (i, a) in chunk.iter().enumerate() {
-                    bind_alert(&mut up, i * ALERT_COLUMNS, a, now, &mut scratch).map_err(sql)?;
+            let mut up = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
+                        techniques, count, first_seen, last_seen, explanation, evidence, updated,
+                        sensor, anomaly)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                        ?17, ?18)
+                     ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
+                        count=excluded.count, last_seen=excluded.last_seen,
+                        explanation=excluded.explanation, evidence=excluded.evidence,
+                        updated=excluded.updated, anomaly=excluded.anomaly",
+                )
+                .map_err(sql)?;
+            // scratch text reused across rows
+            let (mut evidence, mut techniques) = (String::new(), String::new());
+            for a in alerts {
+                Lines::join_into(&a.evidence, &mut evidence);
+                techniques.clear();
+                for (i, t) in a.techniques.iter().enumerate() {
+                    if i > 0 {
+                        techniques.push(',');
+                    }
+                    techniques.push_str(t);
                 }
-                up.raw_execute().map_err(sql)?;
-            }
-            let mut up = tx.prepare_cached(&UPSERT_ALERT_ONE).map_err(sql)?;
-            for a in chunks.remainder() {
-                bind_alert(&mut up, 0, a, now, &mut scratch).map_err(sql)?;
-                up.raw_execute().map_err(sql)?;
+                let entity_ip;
+                let entity: &str = match &a.entity {
+                    Entity::Ip(ip) => {
+                        entity_ip = IpText::new(*ip);
+                        &entity_ip
+                    }
+                    Entity::User(s) | Entity::Subnet(s) => s,
+                };
+                let src_ip = a.src_ip.map(IpText::new);
+                up.execute(params![
+                    a.id,
+                    a.rule,
+                    a.severity.rank(),
+                    a.score as f64,
+                    a.entity.type_name(),
+                    entity,
+                    src_ip.as_deref(),
+                    a.user,
+                    a.host,
+                    techniques,
+                    a.count as i64,
+                    a.first_seen.0,
+                    a.last_seen.0,
+                    a.explanation,
+                    evidence,
+                    now,
+                    a.sensor.as_str(),
+                    a.anomaly
+                        .as_ref()
+                        .and_then(|d| serde_json::to_string(d).ok())
+                ])
+                .map_err(sql)?;
             }
             let mut fs = tx
                 .prepare_cached("INSERT OR IGNORE INTO entity_first_seen (user, subnet, first_seen) VALUES (?1, ?2, ?3)")
@@ -1080,45 +1030,6 @@ mod tests {
         assert_eq!(all[0].alert.count, 7);
         assert_eq!(all[0].alert, alert("a", 7, 20));
         assert_eq!(s.position("file:/x").unwrap().unwrap().offset, 400);
-    }
-
-    #[test]
-    fn many_alerts_in_one_commit_are_stored_whole_and_grow_in_place() {
-        // 2 full multi-row statements and a remainder, then a commit that grows some of them
-        // (in both paths) and adds others
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
-        let n = 2 * ALERT_ROWS + 5;
-        let first: Vec<Alert> = (0..n)
-            .map(|i| {
-                let mut a = alert(&format!("id{i:03}"), 5 + i as u64, 100 + i as i64);
-                a.user = Some(format!("user{i}"));
-                a.evidence = vec![format!("line {i}").into(), "second".into()];
-                a
-            })
-            .collect();
-        s.commit(&first, &[], &[]).unwrap();
-        let mut second: Vec<Alert> = first[ALERT_ROWS - 3..].to_vec();
-        for a in &mut second {
-            a.count += 1000;
-            a.last_seen = Timestamp(a.last_seen.0 + 1000);
-        }
-        second.extend((n..n + ALERT_ROWS).map(|i| alert(&format!("id{i:03}"), 1, 1)));
-        s.commit(&second, &[], &[]).unwrap();
-        let mut want: Vec<Alert> = first[..ALERT_ROWS - 3].to_vec();
-        want.extend(second);
-        want.sort_by(|a, b| a.id.cmp(&b.id));
-        for w in &want {
-            let got = s.alert(&w.id).unwrap().expect("stored");
-            assert_eq!(got.alert, *w, "{}", w.id);
-        }
-        let all = s
-            .alerts(&AlertQuery {
-                limit: 1000,
-                ..AlertQuery::default()
-            })
-            .unwrap();
-        assert_eq!(all.len(), want.len());
     }
 
     #[test]
