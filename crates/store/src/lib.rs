@@ -1033,6 +1033,44 @@ mod tests {
     }
 
     #[test]
+    fn many_alerts_in_one_commit_are_stored_whole_and_grow_in_place() {
+        // many alerts in one transaction, then one that grows some of them and adds others
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let n = 37;
+        let first: Vec<Alert> = (0..n)
+            .map(|i| {
+                let mut a = alert(&format!("id{i:03}"), 5 + i as u64, 100 + i as i64);
+                a.user = Some(format!("user{i}"));
+                a.evidence = vec![format!("line {i}").into(), "second".into()];
+                a
+            })
+            .collect();
+        s.commit(&first, &[], &[]).unwrap();
+        let mut second: Vec<Alert> = first[13..].to_vec();
+        for a in &mut second {
+            a.count += 1000;
+            a.last_seen = Timestamp(a.last_seen.0 + 1000);
+        }
+        second.extend((n..n + 16).map(|i| alert(&format!("id{i:03}"), 1, 1)));
+        s.commit(&second, &[], &[]).unwrap();
+        let mut want: Vec<Alert> = first[..13].to_vec();
+        want.extend(second);
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        for w in &want {
+            let got = s.alert(&w.id).unwrap().expect("stored");
+            assert_eq!(got.alert, *w, "{}", w.id);
+        }
+        let all = s
+            .alerts(&AlertQuery {
+                limit: 1000,
+                ..AlertQuery::default()
+            })
+            .unwrap();
+        assert_eq!(all.len(), want.len());
+    }
+
+    #[test]
     fn query_filters_and_retention() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("t.db")).unwrap();
