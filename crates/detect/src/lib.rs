@@ -214,6 +214,44 @@ impl<V: Aged + Default> Bounded<V> {
     }
 }
 
+impl Bounded<Ended> {
+    /// Remember when the alert `a`, leaving the alert map, ended.
+    fn record(&mut self, a: &OpenAlert) {
+        if !a.alert.rule.is_empty() {
+            let mut evictions = 0;
+            let e = self.entry(a.key, &mut evictions);
+            e.0 = e.0.max(a.alert.last_seen.0);
+        }
+    }
+}
+
+/// Where the window of `rule` about entity `key` starts: `window` seconds before `now`; but
+/// once the entity's previous alert of that rule has closed (`cooldown` µs of quiet; it is
+/// still in `alerts`, or in `ended`), after that alert, so that no event is counted by two
+/// alerts. While the alert is open its window is not cut: it grows as long as the rule holds.
+#[allow(clippy::too_many_arguments)]
+fn window_start(
+    alerts: &FxHashMap<u128, OpenAlert>,
+    ended: &FxHashMap<u128, Ended>,
+    rule: u8,
+    key: u128,
+    now: i64,
+    window: u64,
+    cooldown: i64,
+) -> i64 {
+    let horizon = now.saturating_sub(window as i64 * SECOND);
+    let akey = alert_key(rule, key);
+    let prev = alerts
+        .get(&akey)
+        .filter(|a| !a.alert.rule.is_empty())
+        .map(|a| a.alert.last_seen.0)
+        .or_else(|| ended.get(&akey).map(|e| e.0));
+    match prev {
+        Some(p) if now - p > cooldown => horizon.max(p.saturating_add(1)),
+        _ => horizon,
+    }
+}
+
 /// When each kind of state expires: idle longer than its longest window (event time), it can
 /// no longer make any rule fire.
 #[derive(Debug, Clone, Copy)]
@@ -267,10 +305,21 @@ impl Ring {
         }
     }
 
-    /// At least `n` events within `window` µs ending at `now`.
-    fn has(&self, n: u32, window: i64, now: i64) -> bool {
+    /// At least `n` events at or after `start`.
+    fn has(&self, n: u32, start: i64) -> bool {
         let n = n as usize;
-        n > 0 && self.0.len() >= n && now - self.0[self.0.len() - n] <= window
+        n > 0 && self.0.len() >= n && self.0[self.0.len() - n] >= start
+    }
+
+    /// Where a window holding at least `n` events starts: at `horizon`, or later at `start()`
+    /// (the end of the entity's previous alert, a lookup made only once the events from
+    /// `horizon` reach `n`). None when the window holds fewer.
+    fn holds(&self, n: u32, horizon: i64, start: impl FnOnce() -> i64) -> Option<i64> {
+        if !self.has(n, horizon) {
+            return None;
+        }
+        let from = start();
+        self.has(n, from).then_some(from)
     }
 
     /// How many events are at or after `since`, and the time of the first of them (`now` when
@@ -333,8 +382,21 @@ impl Aged for NetState {
     }
 }
 
+/// When an alert that has left the alert map ended (its last event, µs), remembered as long as
+/// a window could still hold events it counted.
+#[derive(Default)]
+struct Ended(i64);
+
+impl Aged for Ended {
+    fn last(&self) -> i64 {
+        self.0
+    }
+}
+
 /// An alert being grown.
 struct OpenAlert {
+    /// Its key in the alert map ([`alert_key`]).
+    key: u128,
     alert: Alert,
     first: Vec<Arc<str>>,
     latest: VecDeque<Arc<str>>,
@@ -376,6 +438,7 @@ impl Default for OpenAlert {
         // Only used as a placeholder by `Bounded::entry`, which we never call for alerts
         // without filling them in.
         OpenAlert {
+            key: 0,
             alert: Alert {
                 id: String::new(),
                 rule: "",
@@ -416,6 +479,9 @@ pub struct Detector {
     users: Bounded<UserState>,
     nets: Bounded<NetState>,
     alerts: Bounded<OpenAlert>,
+    /// Alerts that left `alerts`, by key: where a new alert's window for the same rule and
+    /// entity starts, so that no event is counted by two alerts.
+    ended: Bounded<Ended>,
     dirty: Vec<(u8, u128)>,
     out: Vec<Output>,
     /// The rules the current event fires; kept between events to reuse its allocation.
@@ -457,6 +523,7 @@ impl Detector {
             users: Bounded::new(per_shard),
             nets: Bounded::new(per_shard),
             alerts: Bounded::new(per_shard),
+            ended: Bounded::new(per_shard),
             dirty: vec![],
             out: vec![],
             fire: vec![],
@@ -525,9 +592,12 @@ impl Detector {
         if (hash_u128(key) % self.shards as u64) as usize != self.shard {
             return;
         }
+        let akey = alert_key(idx as u8, key);
+        let ended = &mut self.ended;
         let slot = self
             .alerts
-            .entry(alert_key(idx as u8, key), &mut self.stats.evictions);
+            .entry_with(akey, &mut self.stats.evictions, |a| ended.record(a));
+        slot.key = akey;
         if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
             return; // an entity's latest alert is the one that may still be open
         }
@@ -602,12 +672,16 @@ impl Detector {
         }
         if due(&mut self.swept[3], t.alert, self.alerts.map.len()) {
             // a closed alert is in the store already; only an unflushed one must stay
-            let (report, out) = (self.report_closed, &mut self.out);
+            let (report, out, ended) = (self.report_closed, &mut self.out, &mut self.ended);
             n += self.alerts.expire_with(now, t.alert, Aged::pinned, |a| {
                 if report {
                     out.push(Output::Closed(a.alert.id.clone()));
                 }
+                ended.record(a);
             });
+            // an ended alert matters while a window could still reach back to it
+            self.ended
+                .expire(now, t.ip.max(t.user).max(t.net), |_| false);
         }
         self.stats.expired += n;
     }
@@ -640,6 +714,9 @@ impl Detector {
                 .get(&alert_key(rule, key))
                 .is_some_and(|a| !a.alert.rule.is_empty() && now - a.alert.last_seen.0 <= cooldown)
         };
+        let ended = &self.ended.map;
+        let start =
+            |rule: u8, window: u64| window_start(alerts, ended, rule, key, now, window, cooldown);
         let st = self.ips.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         let mut fire = std::mem::take(&mut self.fire);
@@ -651,27 +728,27 @@ impl Detector {
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
-            if bf.enabled
-                && st
-                    .fails
-                    .has(bf.threshold, bf.window_seconds as i64 * SECOND, now)
-                || open(rules::SSH_BRUTEFORCE)
-            {
+            let horizon = now - bf.window_seconds as i64 * SECOND;
+            let held = bf
+                .enabled
+                .then(|| {
+                    let from = || start(rules::SSH_BRUTEFORCE, bf.window_seconds);
+                    st.fails.holds(bf.threshold, horizon, from)
+                })
+                .flatten();
+            if held.is_some() || open(rules::SSH_BRUTEFORCE) {
                 st.fast_fired = true;
-                let (n, first) = st.fails.since(now - bf.window_seconds as i64 * SECOND, now);
+                let (n, first) = st.fails.since(held.unwrap_or(horizon), now);
                 fire.push((rules::SSH_BRUTEFORCE, String::new(), n, first));
             }
             let slow = &r.ssh_bruteforce_slow;
-            if slow.enabled
-                && !st.fast_fired
-                && st
-                    .fails
-                    .has(slow.threshold, slow.window_seconds as i64 * SECOND, now)
-            {
-                let (n, first) = st
-                    .fails
-                    .since(now - slow.window_seconds as i64 * SECOND, now);
-                fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
+            if slow.enabled && !st.fast_fired {
+                let horizon = now - slow.window_seconds as i64 * SECOND;
+                let from = || start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
+                if let Some(from) = st.fails.holds(slow.threshold, horizon, from) {
+                    let (n, first) = st.fails.since(from, now);
+                    fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
+                }
             }
             if let Some(user) = ev.user.as_deref() {
                 let uh = user_key(user) as u64;
@@ -687,14 +764,24 @@ impl Detector {
                     None if st.users.len() < 64 => st.users.push((uh, ev.count, now, now)),
                     None => {}
                 }
-                let few = st
-                    .users
-                    .iter()
-                    .filter(|u| u.1 <= sp.max_tries_per_user)
-                    .count();
-                if sp.enabled && few >= sp.users as usize {
-                    let n: u32 = st.users.iter().map(|u| u.1).sum();
-                    let first = st.users.iter().map(|u| u.2).min().unwrap_or(now);
+                // users tried within the window (retained above), and since the previous spray
+                // alert (looked up only when there are enough)
+                let few = |from: i64| {
+                    st.users
+                        .iter()
+                        .filter(|u| u.3 >= from && u.1 <= sp.max_tries_per_user)
+                        .count()
+                };
+                let enough = sp.enabled && few(horizon) >= sp.users as usize;
+                let from = if enough {
+                    start(rules::SSH_SPRAY, sp.window_seconds)
+                } else {
+                    horizon
+                };
+                let counted = || st.users.iter().filter(|u| u.3 >= from);
+                if enough && few(from) >= sp.users as usize {
+                    let n: u32 = counted().map(|u| u.1).sum();
+                    let first = counted().map(|u| u.2).min().unwrap_or(now);
                     fire.push((rules::SSH_SPRAY, String::new(), n as u64, first));
                 }
                 let invalid = matches!(
@@ -714,14 +801,17 @@ impl Detector {
                         None if st.invalid.len() < 64 => st.invalid.push((uh, now, now)),
                         None => {}
                     }
-                    if en.enabled && st.invalid.len() >= en.threshold as usize {
-                        let first = st.invalid.iter().map(|u| u.1).min().unwrap_or(now);
-                        fire.push((
-                            rules::SSH_ENUMERATION,
-                            String::new(),
-                            st.invalid.len() as u64,
-                            first,
-                        ));
+                    let enough = en.enabled && st.invalid.len() >= en.threshold as usize;
+                    let from = if enough {
+                        start(rules::SSH_ENUMERATION, en.window_seconds)
+                    } else {
+                        horizon
+                    };
+                    let counted = || st.invalid.iter().filter(|u| u.2 >= from);
+                    let n = counted().count();
+                    if enough && n >= en.threshold as usize {
+                        let first = counted().map(|u| u.1).min().unwrap_or(now);
+                        fire.push((rules::SSH_ENUMERATION, String::new(), n as u64, first));
                     }
                 }
             }
@@ -735,19 +825,24 @@ impl Detector {
         {
             let sc = &r.ssh_scan;
             st.noise.push(now, ev.count, sc.threshold as usize);
-            if sc.enabled
-                && st
-                    .noise
-                    .has(sc.threshold, sc.window_seconds as i64 * SECOND, now)
-                || open(rules::SSH_SCAN)
-            {
-                let (n, first) = st.noise.since(now - sc.window_seconds as i64 * SECOND, now);
+            let horizon = now - sc.window_seconds as i64 * SECOND;
+            let held = sc
+                .enabled
+                .then(|| {
+                    let from = || start(rules::SSH_SCAN, sc.window_seconds);
+                    st.noise.holds(sc.threshold, horizon, from)
+                })
+                .flatten();
+            if held.is_some() || open(rules::SSH_SCAN) {
+                let (n, first) = st.noise.since(held.unwrap_or(horizon), now);
                 fire.push((rules::SSH_SCAN, String::new(), n, first));
             }
         }
         if let Kind::AuthSuccess { .. } = ev.kind {
             let c = &r.ssh_compromise;
-            let (before, first) = st.fails.since(now - c.window_seconds as i64 * SECOND, now);
+            // every failure in the hour counts (each success is judged on its own), but the
+            // alert starts after the address's previous compromise alert
+            let (before, _) = st.fails.since(now - c.window_seconds as i64 * SECOND, now);
             // a hostile success was itself pushed as a failure above; don't count it twice
             let before = if ev.hostile {
                 before.saturating_sub(ev.count as u64)
@@ -755,6 +850,9 @@ impl Detector {
                 before
             };
             if c.enabled && before >= c.threshold as u64 {
+                let (_, first) = st
+                    .fails
+                    .since(start(rules::SSH_COMPROMISE, c.window_seconds), now);
                 fire.push((
                     rules::SSH_COMPROMISE,
                     format!(
@@ -791,6 +889,10 @@ impl Detector {
         let r = &self.cfg.rules;
         let learning = self.cfg.learning_period_seconds as i64 * SECOND;
         let key = user_key(user);
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let (alerts, ended) = (&self.alerts.map, &self.ended.map);
+        let start =
+            |rule: u8, window: u64| window_start(alerts, ended, rule, key, now, window, cooldown);
         let st = self.users.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         let mut fire = std::mem::take(&mut self.fire);
@@ -828,14 +930,13 @@ impl Detector {
             Kind::SudoFailure | Kind::SudoNotAllowed => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
-                if c.enabled
-                    && st
-                        .sudo_fails
-                        .has(c.threshold, c.window_seconds as i64 * SECOND, now)
-                {
-                    let (n, first) = st
-                        .sudo_fails
-                        .since(now - c.window_seconds as i64 * SECOND, now);
+                let horizon = now - c.window_seconds as i64 * SECOND;
+                let from = || start(rules::PRIV_SUDO_FAILURES, c.window_seconds);
+                let held = c
+                    .enabled
+                    .then(|| st.sudo_fails.holds(c.threshold, horizon, from));
+                if let Some(from) = held.flatten() {
+                    let (n, first) = st.sudo_fails.since(from, now);
                     fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n, first));
                 }
             }
@@ -850,14 +951,13 @@ impl Detector {
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
-                if c.enabled
-                    && st
-                        .su_fails
-                        .has(c.threshold, c.window_seconds as i64 * SECOND, now)
-                {
-                    let (n, first) = st
-                        .su_fails
-                        .since(now - c.window_seconds as i64 * SECOND, now);
+                let horizon = now - c.window_seconds as i64 * SECOND;
+                let from = || start(rules::PRIV_SU_FAILURES, c.window_seconds);
+                let held = c
+                    .enabled
+                    .then(|| st.su_fails.holds(c.threshold, horizon, from));
+                if let Some(from) = held.flatten() {
+                    let (n, first) = st.su_fails.since(from, now);
                     fire.push((rules::PRIV_SU_FAILURES, String::new(), n, first));
                 }
             }
@@ -913,7 +1013,8 @@ impl Detector {
                         ev.count,
                         d.failures,
                         d.sources,
-                        d.window_seconds,
+                        now - d.window_seconds as i64 * SECOND,
+                        || start(rules::SSH_DISTRIBUTED, d.window_seconds),
                     )
                 {
                     let first = st.dist.front().map_or(now, |d| d.0);
@@ -944,6 +1045,13 @@ impl Detector {
         let now = ev.ts.0;
         let key = net_key(ip);
         let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
+        let (alerts, ended) = (&self.alerts.map, &self.ended.map);
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let from = || {
+            let rule = rules::SSH_DISTRIBUTED;
+            window_start(alerts, ended, rule, key, now, window, cooldown)
+        };
+        let horizon = now - window as i64 * SECOND;
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         if push_dist(
@@ -953,7 +1061,8 @@ impl Detector {
             ev.count,
             failures,
             sources,
-            window,
+            horizon,
+            from,
         ) {
             let n = st.dist.len() as u64;
             let first = st.dist.front().map_or(now, |d| d.0);
@@ -991,11 +1100,12 @@ impl Detector {
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
         let akey = alert_key(rule, key);
         let mut evictions = 0;
-        let (report, out) = (self.report_closed, &mut self.out);
+        let (report, out, ended) = (self.report_closed, &mut self.out, &mut self.ended);
         let slot = self.alerts.entry_with(akey, &mut evictions, |a| {
             if report {
                 out.push(Output::Closed(a.alert.id.clone()));
             }
+            ended.record(a);
         });
         self.stats.evictions += evictions;
         let fresh = slot.alert.rule.is_empty() || ev.ts.0 - slot.alert.last_seen.0 > cooldown;
@@ -1009,6 +1119,7 @@ impl Detector {
         }
         if fresh {
             *slot = OpenAlert {
+                key: akey,
                 alert: Alert {
                     id: Alert::make_id(info.id, &entity, ev.ts),
                     rule: info.id,
@@ -1075,8 +1186,10 @@ fn alert_key(rule: u8, key: u128) -> u128 {
     key.rotate_left(8) ^ rule as u128
 }
 
-/// Record a failure for distributed detection; true when the window holds ≥ `failures`
-/// failures from ≥ `sources` distinct addresses.
+/// Record a failure for distributed detection; true when the window (the failures at or after
+/// `horizon`, and after `start()`, the end of the entity's previous alert, looked up only
+/// when needed) holds ≥ `failures` failures from ≥ `sources` distinct addresses.
+#[allow(clippy::too_many_arguments)]
 fn push_dist(
     dist: &mut VecDeque<(i64, u128)>,
     now: i64,
@@ -1084,7 +1197,8 @@ fn push_dist(
     count: u32,
     failures: u32,
     sources: u32,
-    window: u64,
+    horizon: i64,
+    start: impl FnOnce() -> i64,
 ) -> bool {
     let cap = failures as usize;
     if dist.capacity() < cap {
@@ -1096,7 +1210,7 @@ fn push_dist(
         }
         dist.push_back((now, ip));
     }
-    if dist.len() < cap || now - dist[0].0 > window as i64 * SECOND {
+    if dist.len() < cap || dist[0].0 < horizon {
         return false;
     }
     // distinct sources, on the stack for the usual small thresholds
@@ -1114,7 +1228,8 @@ fn push_dist(
             seen[n] = *ip;
             n += 1;
             if n >= sources as usize {
-                return true;
+                // enough sources: the window may still reach back into a closed alert
+                return dist[0].0 >= start();
             }
         }
     }

@@ -233,3 +233,38 @@ fn an_alert_starts_at_the_first_event_its_window_counted() {
         (9000, 9057)
     );
 }
+
+#[test]
+fn an_alert_reopened_after_its_cooldown_counts_only_what_came_after_it() {
+    // slow brute force: 10 failures within 6 h, 15 minutes apart (never 5 within 10 minutes)
+    let mut r = Rig::new(DetectConfig::default());
+    let ip = "198.51.100.77";
+    let mut alerts: Vec<Alert> = vec![];
+    for i in 0..10 {
+        r.fail(i * 900, ip, "root");
+        alerts.extend(r.alerts());
+    }
+    // 40 minutes of quiet (cooldown 30), then ten more: the first nine must not reopen it on
+    // the strength of the ten already alerted, the tenth opens a new alert of its own
+    for i in 0..10 {
+        r.fail(9 * 900 + 2400 + i * 900, ip, "root");
+        alerts.extend(r.alerts());
+    }
+    let mut slow: Vec<(i64, i64, u64)> = alerts
+        .iter()
+        .filter(|a| a.rule == "ssh.bruteforce.slow")
+        .map(|a| (a.first_seen.secs() - T0, a.last_seen.secs() - T0, a.count))
+        .collect();
+    slow.dedup_by_key(|a| a.0);
+    let last_of = |first: i64| {
+        alerts
+            .iter()
+            .filter(|a| a.rule == "ssh.bruteforce.slow" && a.first_seen.secs() - T0 == first)
+            .map(|a| (a.last_seen.secs() - T0, a.count))
+            .max()
+    };
+    let firsts: Vec<i64> = slow.iter().map(|a| a.0).collect();
+    assert_eq!(firsts, vec![0, 10500], "{slow:?}");
+    assert_eq!(last_of(0), Some((8100, 10)));
+    assert_eq!(last_of(10500), Some((10500 + 9 * 900, 10)));
+}
