@@ -314,12 +314,33 @@ impl Ring {
     /// Where a window holding at least `n` events starts: at `horizon`, or later at `start()`
     /// (the end of the entity's previous alert, a lookup made only once the events from
     /// `horizon` reach `n`). None when the window holds fewer.
+    #[inline]
     fn holds(&self, n: u32, horizon: i64, start: impl FnOnce() -> i64) -> Option<i64> {
         if !self.has(n, horizon) {
             return None;
         }
         let from = start();
         self.has(n, from).then_some(from)
+    }
+
+    /// A counting rule `c` over this ring at `now`: it fires when its window (from
+    /// [`Ring::holds`]) holds the threshold, or while its alert is `open()`; (how many, first)
+    /// in that window.
+    #[inline]
+    fn counting(
+        &self,
+        c: &config::CountRule,
+        now: i64,
+        start: impl FnOnce() -> i64,
+        open: impl FnOnce() -> bool,
+    ) -> Option<(u64, i64)> {
+        let horizon = now - c.window_seconds as i64 * SECOND;
+        let held = if c.enabled {
+            self.holds(c.threshold, horizon, start)
+        } else {
+            None
+        };
+        (held.is_some() || open()).then(|| self.since(held.unwrap_or(horizon), now))
     }
 
     /// How many events are at or after `since`, and the time of the first of them (`now` when
@@ -728,25 +749,18 @@ impl Detector {
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
-            let horizon = now - bf.window_seconds as i64 * SECOND;
-            let held = bf
-                .enabled
-                .then(|| {
-                    let from = || start(rules::SSH_BRUTEFORCE, bf.window_seconds);
-                    st.fails.holds(bf.threshold, horizon, from)
-                })
-                .flatten();
-            if held.is_some() || open(rules::SSH_BRUTEFORCE) {
+            let from = || start(rules::SSH_BRUTEFORCE, bf.window_seconds);
+            if let Some((n, first)) = st
+                .fails
+                .counting(bf, now, from, || open(rules::SSH_BRUTEFORCE))
+            {
                 st.fast_fired = true;
-                let (n, first) = st.fails.since(held.unwrap_or(horizon), now);
                 fire.push((rules::SSH_BRUTEFORCE, String::new(), n, first));
             }
             let slow = &r.ssh_bruteforce_slow;
-            if slow.enabled && !st.fast_fired {
-                let horizon = now - slow.window_seconds as i64 * SECOND;
-                let from = || start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
-                if let Some(from) = st.fails.holds(slow.threshold, horizon, from) {
-                    let (n, first) = st.fails.since(from, now);
+            let from = || start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
+            if !st.fast_fired {
+                if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
                     fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
                 }
             }
@@ -823,18 +837,10 @@ impl Detector {
             )
             && ev.user.is_none()
         {
+            st.noise.push(now, ev.count, r.ssh_scan.threshold as usize);
             let sc = &r.ssh_scan;
-            st.noise.push(now, ev.count, sc.threshold as usize);
-            let horizon = now - sc.window_seconds as i64 * SECOND;
-            let held = sc
-                .enabled
-                .then(|| {
-                    let from = || start(rules::SSH_SCAN, sc.window_seconds);
-                    st.noise.holds(sc.threshold, horizon, from)
-                })
-                .flatten();
-            if held.is_some() || open(rules::SSH_SCAN) {
-                let (n, first) = st.noise.since(held.unwrap_or(horizon), now);
+            let from = || start(rules::SSH_SCAN, sc.window_seconds);
+            if let Some((n, first)) = st.noise.counting(sc, now, from, || open(rules::SSH_SCAN)) {
                 fire.push((rules::SSH_SCAN, String::new(), n, first));
             }
         }
@@ -930,13 +936,8 @@ impl Detector {
             Kind::SudoFailure | Kind::SudoNotAllowed => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
-                let horizon = now - c.window_seconds as i64 * SECOND;
                 let from = || start(rules::PRIV_SUDO_FAILURES, c.window_seconds);
-                let held = c
-                    .enabled
-                    .then(|| st.sudo_fails.holds(c.threshold, horizon, from));
-                if let Some(from) = held.flatten() {
-                    let (n, first) = st.sudo_fails.since(from, now);
+                if let Some((n, first)) = st.sudo_fails.counting(c, now, from, || false) {
                     fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n, first));
                 }
             }
@@ -951,13 +952,8 @@ impl Detector {
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
-                let horizon = now - c.window_seconds as i64 * SECOND;
                 let from = || start(rules::PRIV_SU_FAILURES, c.window_seconds);
-                let held = c
-                    .enabled
-                    .then(|| st.su_fails.holds(c.threshold, horizon, from));
-                if let Some(from) = held.flatten() {
-                    let (n, first) = st.su_fails.since(from, now);
+                if let Some((n, first)) = st.su_fails.counting(c, now, from, || false) {
                     fire.push((rules::PRIV_SU_FAILURES, String::new(), n, first));
                 }
             }
