@@ -795,7 +795,11 @@ impl Detector {
                 let counted = || st.users.iter().filter(|u| u.3 >= from);
                 if enough && few(from) >= sp.users as usize {
                     let n: u32 = counted().map(|u| u.1).sum();
-                    let first = counted().map(|u| u.2).min().unwrap_or(now);
+                    // a user first tried before the window's start counts from its latest try
+                    let first = counted()
+                        .map(|u| if u.2 >= from { u.2 } else { u.3 })
+                        .min()
+                        .unwrap_or(now);
                     fire.push((rules::SSH_SPRAY, String::new(), n as u64, first));
                 }
                 let invalid = matches!(
@@ -824,7 +828,10 @@ impl Detector {
                     let counted = || st.invalid.iter().filter(|u| u.2 >= from);
                     let n = counted().count();
                     if enough && n >= en.threshold as usize {
-                        let first = counted().map(|u| u.1).min().unwrap_or(now);
+                        let first = counted()
+                            .map(|u| if u.1 >= from { u.1 } else { u.2 })
+                            .min()
+                            .unwrap_or(now);
                         fire.push((rules::SSH_ENUMERATION, String::new(), n as u64, first));
                     }
                 }
