@@ -225,30 +225,67 @@ impl Bounded<Ended> {
     }
 }
 
-/// Where the window of `rule` about entity `key` starts: `window` seconds before `now`; but
-/// once the entity's previous alert of that rule has closed (`cooldown` µs of quiet; it is
-/// still in `alerts`, or in `ended`), after that alert, so that no event is counted by two
-/// alerts. While the alert is open its window is not cut: it grows as long as the rule holds.
-#[allow(clippy::too_many_arguments)]
-fn window_start(
-    alerts: &FxHashMap<u128, OpenAlert>,
-    ended: &FxHashMap<u128, Ended>,
-    rule: u8,
+/// An entity's earlier alerts, as its rules see them at event time `now`.
+struct Prior<'a> {
+    alerts: &'a FxHashMap<u128, OpenAlert>,
+    ended: &'a FxHashMap<u128, Ended>,
     key: u128,
     now: i64,
-    window: u64,
     cooldown: i64,
-) -> i64 {
-    let horizon = now.saturating_sub(window as i64 * SECOND);
-    let akey = alert_key(rule, key);
-    let prev = alerts
-        .get(&akey)
-        .filter(|a| !a.alert.rule.is_empty())
-        .map(|a| a.alert.last_seen.0)
-        .or_else(|| ended.get(&akey).map(|e| e.0));
-    match prev {
-        Some(p) if now - p > cooldown => horizon.max(p.saturating_add(1)),
-        _ => horizon,
+}
+
+impl<'a> Prior<'a> {
+    /// The view of entity `key`'s earlier alerts its rules use at `now` (built from the
+    /// detector's fields, so the entity's state may be borrowed beside it).
+    fn new(
+        alerts: &'a Bounded<OpenAlert>,
+        ended: &'a Bounded<Ended>,
+        cfg: &DetectConfig,
+        key: u128,
+        now: i64,
+    ) -> Self {
+        Prior {
+            alerts: &alerts.map,
+            ended: &ended.map,
+            key,
+            now,
+            cooldown: cfg.cooldown_seconds as i64 * SECOND,
+        }
+    }
+
+    /// When the entity's latest alert of `rule` ended (its last event): still in the alert map,
+    /// or remembered in `ended` after leaving it.
+    #[inline]
+    fn last(&self, rule: u8) -> Option<i64> {
+        let akey = alert_key(rule, self.key);
+        self.alerts
+            .get(&akey)
+            .filter(|a| !a.alert.rule.is_empty())
+            .map(|a| a.alert.last_seen.0)
+            .or_else(|| self.ended.get(&akey).map(|e| e.0))
+    }
+
+    /// The alert of `rule` is open (quiet for at most the cooldown): it keeps growing while
+    /// the attack lasts, even when the window was lost (restart) or the rate dipped below the
+    /// threshold.
+    #[inline]
+    fn open(&self, rule: u8) -> bool {
+        let akey = alert_key(rule, self.key);
+        self.alerts.get(&akey).is_some_and(|a| {
+            !a.alert.rule.is_empty() && self.now - a.alert.last_seen.0 <= self.cooldown
+        })
+    }
+
+    /// Where the window of `rule` starts: `window` seconds before `now`; but once the previous
+    /// alert of that rule has closed, after it, so that no event is counted by two alerts.
+    /// While the alert is open its window is not cut: it grows as long as the rule holds.
+    #[inline]
+    fn start(&self, rule: u8, window: u64) -> i64 {
+        let horizon = self.now.saturating_sub(window as i64 * SECOND);
+        match self.last(rule) {
+            Some(p) if self.now - p > self.cooldown => horizon.max(p.saturating_add(1)),
+            _ => horizon,
+        }
     }
 }
 
@@ -726,18 +763,7 @@ impl Detector {
         let r = &self.cfg.rules;
         let cap = ring_cap(&self.cfg);
         let key = ip_key(ip);
-        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
-        let alerts = &self.alerts.map;
-        // an alert still open keeps growing while the attack lasts, even when the window was
-        // lost (restart) or the rate dipped below the threshold
-        let open = |rule: u8| {
-            alerts
-                .get(&alert_key(rule, key))
-                .is_some_and(|a| !a.alert.rule.is_empty() && now - a.alert.last_seen.0 <= cooldown)
-        };
-        let ended = &self.ended.map;
-        let start =
-            |rule: u8, window: u64| window_start(alerts, ended, rule, key, now, window, cooldown);
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
         let st = self.ips.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         let mut fire = std::mem::take(&mut self.fire);
@@ -749,16 +775,16 @@ impl Detector {
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
-            let from = || start(rules::SSH_BRUTEFORCE, bf.window_seconds);
+            let from = || prior.start(rules::SSH_BRUTEFORCE, bf.window_seconds);
             if let Some((n, first)) = st
                 .fails
-                .counting(bf, now, from, || open(rules::SSH_BRUTEFORCE))
+                .counting(bf, now, from, || prior.open(rules::SSH_BRUTEFORCE))
             {
                 st.fast_fired = true;
                 fire.push((rules::SSH_BRUTEFORCE, String::new(), n, first));
             }
             let slow = &r.ssh_bruteforce_slow;
-            let from = || start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
+            let from = || prior.start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
             if !st.fast_fired {
                 if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
                     fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
@@ -788,7 +814,7 @@ impl Detector {
                 };
                 let enough = sp.enabled && few(horizon) >= sp.users as usize;
                 let from = if enough {
-                    start(rules::SSH_SPRAY, sp.window_seconds)
+                    prior.start(rules::SSH_SPRAY, sp.window_seconds)
                 } else {
                     horizon
                 };
@@ -821,7 +847,7 @@ impl Detector {
                     }
                     let enough = en.enabled && st.invalid.len() >= en.threshold as usize;
                     let from = if enough {
-                        start(rules::SSH_ENUMERATION, en.window_seconds)
+                        prior.start(rules::SSH_ENUMERATION, en.window_seconds)
                     } else {
                         horizon
                     };
@@ -846,8 +872,11 @@ impl Detector {
         {
             st.noise.push(now, ev.count, r.ssh_scan.threshold as usize);
             let sc = &r.ssh_scan;
-            let from = || start(rules::SSH_SCAN, sc.window_seconds);
-            if let Some((n, first)) = st.noise.counting(sc, now, from, || open(rules::SSH_SCAN)) {
+            let from = || prior.start(rules::SSH_SCAN, sc.window_seconds);
+            if let Some((n, first)) = st
+                .noise
+                .counting(sc, now, from, || prior.open(rules::SSH_SCAN))
+            {
                 fire.push((rules::SSH_SCAN, String::new(), n, first));
             }
         }
@@ -865,7 +894,7 @@ impl Detector {
             if c.enabled && before >= c.threshold as u64 {
                 let (_, first) = st
                     .fails
-                    .since(start(rules::SSH_COMPROMISE, c.window_seconds), now);
+                    .since(prior.start(rules::SSH_COMPROMISE, c.window_seconds), now);
                 fire.push((
                     rules::SSH_COMPROMISE,
                     format!(
@@ -902,10 +931,7 @@ impl Detector {
         let r = &self.cfg.rules;
         let learning = self.cfg.learning_period_seconds as i64 * SECOND;
         let key = user_key(user);
-        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
-        let (alerts, ended) = (&self.alerts.map, &self.ended.map);
-        let start =
-            |rule: u8, window: u64| window_start(alerts, ended, rule, key, now, window, cooldown);
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
         let st = self.users.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
         let mut fire = std::mem::take(&mut self.fire);
@@ -943,7 +969,7 @@ impl Detector {
             Kind::SudoFailure | Kind::SudoNotAllowed => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
-                let from = || start(rules::PRIV_SUDO_FAILURES, c.window_seconds);
+                let from = || prior.start(rules::PRIV_SUDO_FAILURES, c.window_seconds);
                 if let Some((n, first)) = st.sudo_fails.counting(c, now, from, || false) {
                     fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n, first));
                 }
@@ -959,7 +985,7 @@ impl Detector {
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
-                let from = || start(rules::PRIV_SU_FAILURES, c.window_seconds);
+                let from = || prior.start(rules::PRIV_SU_FAILURES, c.window_seconds);
                 if let Some((n, first)) = st.su_fails.counting(c, now, from, || false) {
                     fire.push((rules::PRIV_SU_FAILURES, String::new(), n, first));
                 }
@@ -1017,7 +1043,7 @@ impl Detector {
                         d.failures,
                         d.sources,
                         now - d.window_seconds as i64 * SECOND,
-                        || start(rules::SSH_DISTRIBUTED, d.window_seconds),
+                        || prior.start(rules::SSH_DISTRIBUTED, d.window_seconds),
                     )
                 {
                     let first = st.dist.front().map_or(now, |d| d.0);
@@ -1048,12 +1074,8 @@ impl Detector {
         let now = ev.ts.0;
         let key = net_key(ip);
         let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
-        let (alerts, ended) = (&self.alerts.map, &self.ended.map);
-        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
-        let from = || {
-            let rule = rules::SSH_DISTRIBUTED;
-            window_start(alerts, ended, rule, key, now, window, cooldown)
-        };
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
+        let from = || prior.start(rules::SSH_DISTRIBUTED, window);
         let horizon = now - window as i64 * SECOND;
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);

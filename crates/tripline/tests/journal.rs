@@ -99,11 +99,18 @@ fn bruteforce_alerts_soon(d: &common::Daemon, ip: &str) -> usize {
     n
 }
 
-#[test]
-fn run_follows_a_real_journal_resumes_at_its_cursor_and_replays_before_it() {
+/// A temporary directory with an empty `journal` directory in it (the daemon's data stays
+/// beside it).
+fn journal_dir() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal");
     std::fs::create_dir(&journal).unwrap();
+    (dir, journal)
+}
+
+#[test]
+fn run_follows_a_real_journal_resumes_at_its_cursor_and_replays_before_it() {
+    let (dir, journal) = journal_dir();
     // a journal must exist to be followed; what it holds before the first start is old news
     journal_failures(&journal, "192.0.2.50", 6, 90);
 
@@ -191,9 +198,7 @@ fn run_watches_for_a_journal_that_is_not_there_yet() {
 
 #[test]
 fn run_starts_journalctl_again_after_it_exits_and_goes_on_after_the_last_cursor() {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("journal");
-    std::fs::create_dir(&journal).unwrap();
+    let (dir, journal) = journal_dir();
     journal_failures(&journal, "192.0.2.60", 1, 300);
     let d = start(&config(dir.path(), 360));
     std::thread::sleep(Duration::from_millis(300));
