@@ -871,7 +871,8 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
     assert_eq!(
         store
             .commit_with_events(&[], &[], &[], &[(capped, 1)])
-            .unwrap(),
+            .unwrap()
+            .events,
         1
     );
     let state = Arc::new(ApiState::open(&db, TOKEN.into(), 1).unwrap());

@@ -356,8 +356,10 @@ pub const MAX_EVIDENCE: usize = 10;
 /// One alert: a (rule, entity) pair that grows while the attack lasts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
-    /// Stable id: a hash of rule, entity and first-seen time, so replaying the same input after a
-    /// crash updates the same alert instead of creating a duplicate.
+    /// Stable id, 16 hex digits: the second the alert opened (8 digits, so ids sort by time)
+    /// and a hash of rule, entity and that instant (8 digits), so replaying the same input after
+    /// a crash updates the same alert instead of creating a duplicate. The store moves an alert
+    /// whose id is taken by a different one to the next free id (see `Store::commit`).
     pub id: String,
     pub rule: &'static str,
     pub severity: Severity,
@@ -435,7 +437,10 @@ impl Serialize for DetailRef<'_> {
 }
 
 impl Alert {
-    /// The stable id of the alert for `rule` on `entity` opened at `first_seen`.
+    /// The stable id of the alert for `rule` on `entity` opened at `first_seen`: its second,
+    /// then 32 bits of a hash of all three. Ids made in one second share their first half, so the
+    /// store's id index grows at its end instead of being rewritten all over on every commit;
+    /// two alerts of one second whose hashes meet are told apart by the store.
     pub fn make_id(rule: &str, entity: &Entity, first_seen: Timestamp) -> String {
         // FNV-1a, 64 bit: deterministic across runs and builds (std's hasher is not).
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -454,6 +459,8 @@ impl Alert {
             Entity::User(s) | Entity::Subnet(s) => feed(s.as_bytes()),
         }
         feed(&first_seen.0.to_le_bytes());
+        let second = first_seen.0.div_euclid(1_000_000).clamp(0, u32::MAX as i64) as u64;
+        let h = second << 32 | (h ^ h >> 32) & 0xffff_ffff;
         // sixteen hex digits, without the formatting machinery (one id per alert opened)
         const HEX: &[u8; 16] = b"0123456789abcdef";
         (0..16)
@@ -666,6 +673,21 @@ mod tests {
         assert_ne!(a, Alert::make_id("ssh.bruteforce", &e, Timestamp(6)));
         assert_ne!(a, Alert::make_id("ssh.spray", &e, Timestamp(5)));
         assert_eq!(a.len(), 16);
+        // the first half is the second it opened: ids sort by time across seconds
+        let at = |s: i64| Alert::make_id("ssh.bruteforce", &e, Timestamp::from_secs(s));
+        assert_eq!(&at(1_700_000_000)[..8], "6553f100");
+        let ids: Vec<String> = (0..50).map(|i| at(1_700_000_000 + i * 37)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        // before 1970 and past 2106 the second is clamped, the hash still tells them apart
+        assert_eq!(&Alert::make_id("r", &e, Timestamp(-5))[..8], "00000000");
+        assert_ne!(
+            Alert::make_id("r", &e, Timestamp(-5)),
+            Alert::make_id("r", &e, Timestamp(-6))
+        );
+        assert_eq!(
+            &Alert::make_id("r", &e, Timestamp(i64::MAX))[..8],
+            "ffffffff"
+        );
     }
 
     #[test]

@@ -47,6 +47,37 @@ pub enum StoreError {
     },
 }
 
+/// What one commit did beyond storing what it was given.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// Events stored for timelines.
+    pub events: usize,
+    /// Alerts stored under another id than their own, because a different alert (another rule
+    /// or entity) holds theirs: (index in the alerts given, id stored under).
+    pub moved: Vec<(usize, String)>,
+    /// Alerts not stored because their id and the [`ID_PROBES`] after it all hold other alerts
+    /// (only a flood of alerts made to collide within one second can do that).
+    pub crowded: usize,
+}
+
+/// How many ids, from an alert's own, are tried for it when different alerts hold them. An
+/// alert id is its second and 32 bits of hash (`Alert::make_id`): natural collisions need two
+/// alerts in one second whose hashes meet, and stop at the next id; the bound keeps alerts made
+/// to collide from costing more than this many lookups each.
+pub const ID_PROBES: u64 = 256;
+
+/// The `n`th id after `id` within its second (the last 8 hex digits count up and wrap), or a
+/// suffix for an id that is not 16 hex digits (only hand-made ones are not).
+fn probe_id(id: &str, n: u64) -> String {
+    match u64::from_str_radix(id, 16) {
+        Ok(v) if id.len() == 16 => {
+            let low = (v as u32).wrapping_add(n as u32);
+            format!("{:016x}", v & !0xffff_ffff | low as u64)
+        }
+        _ => format!("{id}~{n}"),
+    }
+}
+
 /// A stored read position of one source.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourcePosition {
@@ -318,32 +349,35 @@ impl Store {
         ev.src_ip.is_some() || ev.user.is_some() || ev.session.is_some()
     }
 
-    /// Write one batch: alerts (upserted by id), first-seen pairs and source positions, in one
-    /// transaction.
+    /// Write one batch: alerts, first-seen pairs and source positions, in one transaction.
+    ///
+    /// An alert is upserted by its id when the row there is the same alert (rule and entity);
+    /// when a different alert holds the id, it goes to the next id that is free or its own (see
+    /// [`probe_id`]), and [`Committed::moved`] says so. A replay finds it there again the same way.
     pub fn commit(
         &mut self,
         alerts: &[Alert],
         first_seen: &[(String, String, Timestamp)],
         positions: &[SourcePosition],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed, StoreError> {
         self.commit_with_events(alerts, first_seen, positions, &[])
-            .map(|_| ())
     }
 
     /// [`Store::commit`], and in the same transaction, of each `(batch, n)` in `events`, the
     /// first `n` events of the batch that name an entity (an address, user or session), for
-    /// entity timelines. Returns how many events were stored.
+    /// entity timelines.
     pub fn commit_with_events(
         &mut self,
         alerts: &[Alert],
         first_seen: &[(String, String, Timestamp)],
         positions: &[SourcePosition],
         events: &[(std::sync::Arc<Vec<Event>>, usize)],
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Committed, StoreError> {
         let path = self.path.clone();
         let sql = |source| classify(&path, source);
         let now = Timestamp::now().0;
         let tx = self.conn.transaction().map_err(sql)?;
+        let mut done = Committed::default();
         {
             let mut up = tx
                 .prepare_cached(
@@ -355,12 +389,14 @@ impl Store {
                      ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
                         count=excluded.count, last_seen=excluded.last_seen,
                         explanation=excluded.explanation, evidence=excluded.evidence,
-                        updated=excluded.updated, anomaly=excluded.anomaly",
+                        updated=excluded.updated, anomaly=excluded.anomaly
+                     WHERE alerts.rule = excluded.rule AND alerts.entity = excluded.entity
+                        AND alerts.entity_type = excluded.entity_type",
                 )
                 .map_err(sql)?;
             // scratch text reused across rows
             let (mut evidence, mut techniques) = (String::new(), String::new());
-            for a in alerts {
+            for (i, a) in alerts.iter().enumerate() {
                 Lines::join_into(&a.evidence, &mut evidence);
                 techniques.clear();
                 for (i, t) in a.techniques.iter().enumerate() {
@@ -378,29 +414,47 @@ impl Store {
                     Entity::User(s) | Entity::Subnet(s) => s,
                 };
                 let src_ip = a.src_ip.map(IpText::new);
-                up.execute(params![
-                    a.id,
-                    a.rule,
-                    a.severity.rank(),
-                    a.score as f64,
-                    a.entity.type_name(),
-                    entity,
-                    src_ip.as_deref(),
-                    a.user,
-                    a.host,
-                    techniques,
-                    a.count as i64,
-                    a.first_seen.0,
-                    a.last_seen.0,
-                    a.explanation,
-                    evidence,
-                    now,
-                    a.sensor.as_str(),
-                    a.anomaly
-                        .as_ref()
-                        .and_then(|d| serde_json::to_string(d).ok())
-                ])
-                .map_err(sql)?;
+                let anomaly = a
+                    .anomaly
+                    .as_ref()
+                    .and_then(|d| serde_json::to_string(d).ok());
+                // nothing changes when a different alert holds the id: try the next one
+                let mut id = std::borrow::Cow::Borrowed(a.id.as_str());
+                let mut n = 0;
+                while up
+                    .execute(params![
+                        id,
+                        a.rule,
+                        a.severity.rank(),
+                        a.score as f64,
+                        a.entity.type_name(),
+                        entity,
+                        src_ip.as_deref(),
+                        a.user,
+                        a.host,
+                        techniques,
+                        a.count as i64,
+                        a.first_seen.0,
+                        a.last_seen.0,
+                        a.explanation,
+                        evidence,
+                        now,
+                        a.sensor.as_str(),
+                        anomaly,
+                    ])
+                    .map_err(sql)?
+                    == 0
+                {
+                    n += 1;
+                    if n >= ID_PROBES {
+                        done.crowded += 1;
+                        break;
+                    }
+                    id = probe_id(&a.id, n).into();
+                }
+                if n > 0 && n < ID_PROBES {
+                    done.moved.push((i, id.into_owned()));
+                }
             }
             let mut fs = tx
                 .prepare_cached("INSERT OR IGNORE INTO entity_first_seen (user, subnet, first_seen) VALUES (?1, ?2, ?3)")
@@ -430,7 +484,6 @@ impl Store {
                 .map_err(sql)?;
             }
         }
-        let mut stored = 0;
         if !events.is_empty() {
             let mut ins = tx
                 .prepare_cached(
@@ -440,7 +493,7 @@ impl Store {
                 .map_err(sql)?;
             for (batch, n) in events {
                 for ev in batch.iter().filter(|e| Store::names_entity(e)).take(*n) {
-                    stored += 1;
+                    done.events += 1;
                     ins.execute(params![
                         ev.ts.0,
                         ev.sensor.as_str(),
@@ -458,7 +511,7 @@ impl Store {
             }
         }
         tx.commit().map_err(sql)?;
-        Ok(stored)
+        Ok(done)
     }
 
     /// The stored position of a source.
@@ -1030,6 +1083,97 @@ mod tests {
         assert_eq!(all[0].alert.count, 7);
         assert_eq!(all[0].alert, alert("a", 7, 20));
         assert_eq!(s.position("file:/x").unwrap().unwrap().offset, 400);
+    }
+
+    #[test]
+    fn an_alert_whose_id_another_holds_moves_to_the_next_free_id_and_is_found_there_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let id = "6553f100fffffffe";
+        let other = |ip: &str, count: u64| {
+            let mut a = alert(id, count, 10);
+            a.entity = Entity::Ip(ip.parse().unwrap());
+            a
+        };
+        // the id is taken by a different entity (and the next one by a different rule)
+        let mut spray = other("203.0.113.7", 1);
+        spray.rule = "ssh.spray";
+        spray.id = "6553f100ffffffff".into();
+        s.commit(&[alert(id, 5, 10), spray], &[], &[]).unwrap();
+        let c = s
+            .commit(
+                &[other("198.51.100.1", 6), other("198.51.100.2", 7)],
+                &[],
+                &[],
+            )
+            .unwrap();
+        // within the second, wrapping: …fe is the first alert's, …ff the spray's
+        assert_eq!(
+            c.moved,
+            vec![
+                (0, "6553f10000000000".into()),
+                (1, "6553f10000000001".into())
+            ]
+        );
+        assert_eq!(c.crowded, 0);
+        // growth (and a replay) of each finds its own row: the same moves, nothing added
+        for _ in 0..2 {
+            let c = s
+                .commit(
+                    &[
+                        other("198.51.100.2", 9),
+                        alert(id, 8, 20),
+                        other("198.51.100.1", 6),
+                    ],
+                    &[],
+                    &[],
+                )
+                .unwrap();
+            assert_eq!(
+                c.moved,
+                vec![
+                    (0, "6553f10000000001".into()),
+                    (2, "6553f10000000000".into())
+                ]
+            );
+        }
+        let mut all: Vec<(String, String, String, u64)> = s
+            .alerts(&AlertQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|a| {
+                let e = match &a.alert.entity {
+                    Entity::Ip(ip) => ip.to_string(),
+                    Entity::User(s) | Entity::Subnet(s) => s.to_string(),
+                };
+                (a.alert.id, a.alert.rule.to_string(), e, a.alert.count)
+            })
+            .collect();
+        all.sort();
+        let row = |id: &str, rule: &str, e: &str, n| (id.into(), rule.into(), e.into(), n);
+        assert_eq!(
+            all,
+            vec![
+                row("6553f10000000000", "ssh.bruteforce", "198.51.100.1", 6),
+                row("6553f10000000001", "ssh.bruteforce", "198.51.100.2", 9),
+                row("6553f100fffffffe", "ssh.bruteforce", "203.0.113.5", 8),
+                row("6553f100ffffffff", "ssh.spray", "203.0.113.7", 1),
+            ]
+        );
+        // when every id it may take holds another alert, it is not stored and counted
+        let crowd: Vec<Alert> = (0..ID_PROBES)
+            .map(|i| {
+                let mut a = other(&format!("2001:db8::{i:x}"), 1);
+                a.id = probe_id("00000001000000f0", i);
+                a
+            })
+            .collect();
+        assert!(s.commit(&crowd, &[], &[]).unwrap().moved.is_empty());
+        let mut late = other("2001:db8::ffff", 1);
+        late.id = "00000001000000f0".into();
+        let c = s.commit(&[late], &[], &[]).unwrap();
+        assert_eq!((c.moved.len(), c.crowded), (0, 1));
+        assert_eq!(s.alert_count().unwrap(), 4 + ID_PROBES);
     }
 
     #[test]

@@ -682,7 +682,12 @@ impl Group {
         for o in p.outputs {
             match o {
                 Output::Alert(a) => match self.index.get(&a.id) {
-                    Some(&i) => self.alerts[i] = a,
+                    Some(&i) if same_alert(&self.alerts[i], &a) => self.alerts[i] = a,
+                    // another alert with this id (rare: one second, hashes met): look for it
+                    Some(_) => match self.alerts.iter().position(|b| same_alert(b, &a)) {
+                        Some(j) => self.alerts[j] = a,
+                        None => self.alerts.push(a),
+                    },
                     None => {
                         self.index.insert(a.id.clone(), self.alerts.len());
                         self.alerts.push(a);
@@ -696,6 +701,11 @@ impl Group {
             self.positions.insert(pos.name.clone(), pos);
         }
     }
+}
+
+/// Whether two states are of one alert: the store's test too (an id names a rule and entity).
+fn same_alert(a: &Alert, b: &Alert) -> bool {
+    a.id == b.id && a.rule == b.rule && a.entity == b.entity
 }
 
 /// Most batches, and alerts, one transaction takes: bounds the transaction and the memory held
@@ -756,6 +766,8 @@ fn writer_loop(
     let mut open = true;
     // with a `finals` sink: alerts stored but not closed yet, by id
     let mut held: rustc_hash::FxHashMap<String, Alert> = Default::default();
+    // with a `finals` sink: detector id → stored id, for the alerts the store moved
+    let mut moved: rustc_hash::FxHashMap<String, String> = Default::default();
     while open {
         // block for one message, then take whatever else is already queued: group commit
         let mut msg = rx.recv().ok();
@@ -823,7 +835,7 @@ fn writer_loop(
         if group.batches == 0 || (!group.complete && open) {
             continue;
         }
-        let g = std::mem::take(&mut group);
+        let mut g = std::mem::take(&mut group);
         if let Some(m) = &sinks.metrics {
             m.batches_in_flight.dec_by(g.batches as i64);
         }
@@ -836,14 +848,29 @@ fn writer_loop(
             && positions.is_empty()
             && g.events.is_empty()
         {
-            report_closed(sinks, &mut held, &g.closed);
+            report_closed(sinks, &mut held, &mut moved, &g.closed);
             continue;
         }
         let t = std::time::Instant::now();
         match store.commit_with_events(&g.alerts, &g.first_seen, &positions, &g.events) {
-            Ok(stored) => {
+            Ok(c) => {
                 if let Some(m) = &sinks.metrics {
-                    m.events_stored.inc_by(stored as u64);
+                    m.events_stored.inc_by(c.events as u64);
+                }
+                // an alert stored under another id is reported under that one
+                for (i, id) in c.moved {
+                    let own = std::mem::replace(&mut g.alerts[i].id, id);
+                    if sinks.finals.is_some() {
+                        moved.insert(own, g.alerts[i].id.clone());
+                    }
+                }
+                if c.crowded > 0 {
+                    eprintln!(
+                        "tripline: warning: {} alert(s) not stored: their id and the {} after it \
+                         hold other alerts of the same second",
+                        c.crowded,
+                        tripline_store::ID_PROBES
+                    );
                 }
             }
             Err(e) => {
@@ -876,7 +903,7 @@ fn writer_loop(
         }
         if sinks.finals.is_some() {
             held.extend(g.alerts.into_iter().map(|a| (a.id.clone(), a)));
-            report_closed(sinks, &mut held, &g.closed);
+            report_closed(sinks, &mut held, &mut moved, &g.closed);
         }
     }
     match err {
@@ -892,15 +919,18 @@ fn writer_loop(
     }
 }
 
-/// Hand the alerts that closed to the `finals` sink, in their last stored state.
+/// Hand the alerts that closed to the `finals` sink, in their last stored state. `closed` has
+/// the detectors' ids; `moved` maps those the store moved to the id they are stored (held) under.
 fn report_closed(
     sinks: &mut Sinks,
     held: &mut rustc_hash::FxHashMap<String, Alert>,
+    moved: &mut rustc_hash::FxHashMap<String, String>,
     closed: &[String],
 ) {
     if let Some(f) = sinks.finals.as_mut() {
         for id in closed {
-            if let Some(a) = held.remove(id) {
+            let id = moved.remove(id).unwrap_or_else(|| id.clone());
+            if let Some(a) = held.remove(&id) {
                 f(&a);
             }
         }
@@ -1176,5 +1206,135 @@ impl FileSource {
             }
         }
         Ok(poll)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tripline_event::{Entity, SensorKind, Severity};
+
+    fn alert(id: &str, ip: &str, count: u64) -> Alert {
+        Alert {
+            id: id.into(),
+            rule: "ssh.bruteforce",
+            severity: Severity::High,
+            score: 0.8,
+            entity: Entity::Ip(ip.parse().unwrap()),
+            src_ip: ip.parse().ok(),
+            user: None,
+            host: "h".into(),
+            sensor: SensorKind::Files,
+            techniques: &[],
+            count,
+            first_seen: Timestamp(1),
+            last_seen: Timestamp(2),
+            explanation: String::new(),
+            evidence: vec![],
+            anomaly: None,
+        }
+    }
+
+    #[test]
+    fn an_alert_the_store_moves_is_reported_under_its_stored_id_when_it_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let id = "0000000100000001";
+        // a different alert already holds the id
+        store
+            .commit(&[alert(id, "192.0.2.1", 5)], &[], &[])
+            .unwrap();
+        let finals = Arc::new(std::sync::Mutex::new(vec![]));
+        let (committed, got) = (finals.clone(), finals.clone());
+        let mut sinks = Sinks {
+            on_commit: Some(Box::new(move |a: &Alert| {
+                committed
+                    .lock()
+                    .unwrap()
+                    .push(("stored", a.id.clone(), a.count))
+            })),
+            finals: Some(Box::new(move |a: &Alert| {
+                got.lock().unwrap().push(("closed", a.id.clone(), a.count))
+            })),
+            ..Sinks::default()
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let (done, _back) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            writer_loop(&mut store, &mut sinks, rx, 1, false, done).map(|_| store)
+        });
+        for (seq, outputs) in [
+            (1, vec![Output::Alert(alert(id, "192.0.2.2", 5))]),
+            (
+                2,
+                vec![
+                    Output::Alert(alert(id, "192.0.2.2", 6)),
+                    Output::Closed(id.into()),
+                ],
+            ),
+        ] {
+            tx.send(WriterMsg::Batch {
+                seq,
+                positions: vec![],
+                checkpoint: true,
+                read: std::time::Instant::now(),
+                events: None,
+            })
+            .unwrap();
+            tx.send(WriterMsg::Shard { seq, outputs }).unwrap();
+        }
+        // the close is reported while the writer runs, not only by the flush at its end
+        let moved = "0000000100000002".to_string();
+        let closed = ("closed", moved.clone(), 6);
+        let waited = std::time::Instant::now();
+        while !finals.lock().unwrap().contains(&closed) {
+            assert!(
+                waited.elapsed() < Duration::from_secs(10),
+                "never reported: {:?}",
+                finals.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        drop(tx);
+        let store = writer.join().unwrap().unwrap();
+        let seen = finals.lock().unwrap().clone();
+        assert_eq!(seen.last(), Some(&closed), "{seen:?}");
+        assert!(seen.contains(&("stored", moved, 6)), "{seen:?}");
+        assert_eq!(store.alert_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_group_keeps_the_latest_state_of_each_alert_also_when_two_share_an_id() {
+        let mut g = Group::default();
+        let outputs = [
+            alert("0000000100000001", "192.0.2.1", 5),
+            alert("0000000100000001", "192.0.2.2", 5),
+            alert("0000000100000002", "192.0.2.3", 5),
+            alert("0000000100000001", "192.0.2.2", 6),
+            alert("0000000100000001", "192.0.2.1", 7),
+        ];
+        g.add(Pending {
+            replies: 1,
+            positions: None,
+            checkpoint: true,
+            read: None,
+            outputs: outputs.into_iter().map(Output::Alert).collect(),
+            events: None,
+        });
+        let got: Vec<(String, Entity, u64)> = g
+            .alerts
+            .iter()
+            .map(|a| (a.id.clone(), a.entity.clone(), a.count))
+            .collect();
+        let ip = |s: &str| Entity::Ip(s.parse().unwrap());
+        assert_eq!(
+            got,
+            vec![
+                ("0000000100000001".into(), ip("192.0.2.1"), 7),
+                ("0000000100000001".into(), ip("192.0.2.2"), 6),
+                ("0000000100000002".into(), ip("192.0.2.3"), 5),
+            ]
+        );
     }
 }
