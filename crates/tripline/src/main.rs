@@ -46,6 +46,8 @@ enum Cmd {
         /// One JSON object per alert instead of a table.
         #[arg(long)]
         json: bool,
+        /// SQLite database to store alerts and read positions in. Default: `store.path` of the
+        /// configuration (`tripline.db` in the data directory).
         #[arg(long)]
         db: Option<PathBuf>,
         /// Year of syslog timestamps that have none (for replaying old logs).
@@ -60,6 +62,7 @@ enum Cmd {
         /// Treat the files as Cowrie JSON logs.
         #[arg(long)]
         cowrie: bool,
+        /// Log files to scan: auth.log, secure, syslog, messages (Cowrie JSON with --cowrie).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -68,14 +71,21 @@ enum Cmd {
         /// JSON output (the default and only format; kept for symmetry with other verbs).
         #[arg(long)]
         json: bool,
+        /// Year of syslog timestamps that have none (default: this year, or the year before for
+        /// a date more than a day ahead).
         #[arg(long)]
         year: Option<i32>,
+        /// The log file to read.
         file: PathBuf,
     },
     /// Explain one log line in words: what it is and which rules it moves.
     Explain {
+        /// Year of syslog timestamps that have none (default: this year, or the year before for
+        /// a date more than a day ahead).
         #[arg(long)]
         year: Option<i32>,
+        /// One log line, quoted, e.g. 'Jan  5 10:00:01 host sshd[1]: Failed password for root
+        /// from 203.0.113.5 port 22 ssh2'.
         line: String,
     },
     /// Query stored alerts.
@@ -89,10 +99,14 @@ enum Cmd {
         /// Only this rule id.
         #[arg(long)]
         rule: Option<String>,
+        /// At most this many alerts, most recently seen first.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// One JSON object per alert instead of a table.
         #[arg(long)]
         json: bool,
+        /// SQLite database to store alerts and read positions in. Default: `store.path` of the
+        /// configuration (`tripline.db` in the data directory).
         #[arg(long)]
         db: Option<PathBuf>,
     },
