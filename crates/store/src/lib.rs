@@ -55,9 +55,10 @@ pub struct Committed {
     /// Alerts stored under another id than their own, because a different alert (another rule
     /// or entity) holds theirs: (index in the alerts given, id stored under).
     pub moved: Vec<(usize, String)>,
-    /// Alerts not stored because their id and the [`ID_PROBES`] after it all hold other alerts
-    /// (only a flood of alerts made to collide within one second can do that).
-    pub crowded: usize,
+    /// Alerts not stored (index in the alerts given) because their id and the ids after it,
+    /// [`ID_PROBES`] in all, hold other alerts (only alerts made to collide within one second
+    /// can do that).
+    pub crowded: Vec<usize>,
 }
 
 /// How many ids, from an alert's own, are tried for it when different alerts hold them. An
@@ -448,7 +449,7 @@ impl Store {
                 {
                     n += 1;
                     if n >= ID_PROBES {
-                        done.crowded += 1;
+                        done.crowded.push(i);
                         break;
                     }
                     id = probe_id(&a.id, n).into();
@@ -1104,7 +1105,7 @@ mod tests {
         // what a commit moved: (index, the last hex digit of the id it took)
         let moves = |s: &mut Store, alerts: &[Alert]| {
             let c = s.commit(alerts, &[], &[]).unwrap();
-            assert_eq!(c.crowded, 0);
+            assert!(c.crowded.is_empty());
             let ids: Vec<(usize, String)> = c.moved;
             assert!(ids.iter().all(|(_, id)| id.starts_with("6553f1000000000")));
             ids.into_iter()
@@ -1158,7 +1159,7 @@ mod tests {
         let mut late = other("2001:db8::ffff", 1);
         late.id = "00000001000000f0".into();
         let c = s.commit(&[late], &[], &[]).unwrap();
-        assert_eq!((c.moved.len(), c.crowded), (0, 1));
+        assert_eq!((c.moved.len(), c.crowded), (0, vec![0]));
         assert_eq!(s.alert_count().unwrap(), 4 + ID_PROBES);
     }
 

@@ -864,13 +864,17 @@ fn writer_loop(
                         moved.insert(own, g.alerts[i].id.clone());
                     }
                 }
-                if c.crowded > 0 {
+                if !c.crowded.is_empty() {
                     eprintln!(
-                        "tripline: warning: {} alert(s) not stored: their id and the {} after it \
-                         hold other alerts of the same second",
-                        c.crowded,
+                        "tripline: warning: {} alert(s) not stored: their id and the ids after \
+                         it, {} in all, hold other alerts of the same second",
+                        c.crowded.len(),
                         tripline_store::ID_PROBES
                     );
+                    // not stored, so not reported either (their id is another alert's)
+                    for &i in c.crowded.iter().rev() {
+                        g.alerts.remove(i);
+                    }
                 }
             }
             Err(e) => {
