@@ -400,13 +400,14 @@ impl Extractor {
             w.hour_deviation = w.hour_deviation.max(deviation);
             w.new_source = w.new_source.max(novelty);
         }
+        // a copy of its own: a window outlives the read buffer the line is a part of
         if w.first_lines.len() < EVIDENCE {
-            w.first_lines.push(ev.raw.clone());
+            w.first_lines.push(ev.raw.own());
         } else {
             if w.latest.len() == EVIDENCE {
                 w.latest.pop_front();
             }
-            w.latest.push_back(ev.raw.clone());
+            w.latest.push_back(ev.raw.own());
         }
     }
 

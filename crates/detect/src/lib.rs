@@ -30,7 +30,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_key, subnet_of, Cidr};
-use tripline_event::{Alert, Entity, Event, Kind, Timestamp};
+use tripline_event::{Alert, Entity, Event, Kind, Line, Timestamp};
 
 /// What a shard hands to the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -456,8 +456,10 @@ struct OpenAlert {
     /// Its key in the alert map ([`alert_key`]).
     key: u128,
     alert: Alert,
-    first: Vec<Arc<str>>,
-    latest: VecDeque<Arc<str>>,
+    first: Vec<Line>,
+    latest: VecDeque<Line>,
+    /// Some evidence lines are still parts of read buffers ([`Detector::end_batch`] copies them).
+    shared: bool,
     users: Vec<Box<str>>,
     sources: Vec<IpAddr>,
     detail: String,
@@ -482,7 +484,7 @@ impl OpenAlert {
             .first
             .iter()
             .chain(self.latest.iter())
-            .cloned()
+            .map(Line::own)
             .collect();
         a.explanation = rules::explain(rule, &a, &self.users, &self.sources, &self.detail, cfg);
         a.score = rules::score(rule, a.count);
@@ -517,6 +519,7 @@ impl Default for OpenAlert {
             },
             first: vec![],
             latest: VecDeque::new(),
+            shared: false,
             users: vec![],
             sources: vec![],
             detail: String::new(),
@@ -541,6 +544,8 @@ pub struct Detector {
     /// entity starts, so that no event is counted by two alerts.
     ended: Bounded<Ended>,
     dirty: Vec<(u8, u128)>,
+    /// Alerts (by key) whose evidence holds parts of this batch's read buffers.
+    to_compact: Vec<u128>,
     out: Vec<Output>,
     /// The rules the current event fires; kept between events to reuse its allocation.
     fire: Vec<Fire>,
@@ -583,6 +588,7 @@ impl Detector {
             alerts: Bounded::new(per_shard),
             ended: Bounded::new(per_shard),
             dirty: vec![],
+            to_compact: vec![],
             out: vec![],
             fire: vec![],
             report_closed: false,
@@ -659,8 +665,9 @@ impl Detector {
         if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
             return; // an entity's latest alert is the one that may still be open
         }
-        slot.first = alert.evidence.iter().take(5).cloned().collect();
-        slot.latest = alert.evidence.iter().skip(5).cloned().collect();
+        let mut lines = alert.evidence.iter().cloned().map(Line::from);
+        slot.first = lines.by_ref().take(5).collect();
+        slot.latest = lines.collect();
         slot.alert = alert;
         slot.dirty = false;
     }
@@ -742,6 +749,19 @@ impl Detector {
                 .expire(now, t.ip.max(t.user).max(t.net), |_| false);
         }
         self.stats.expired += n;
+    }
+
+    /// The end of a batch: evidence lines taken from its events get buffers of their own, so
+    /// that an alert never keeps a whole read buffer (a few hundred KiB) alive for one line.
+    /// Call it after each batch, before its events are freed.
+    pub fn end_batch(&mut self) {
+        for key in self.to_compact.drain(..) {
+            if let Some(open) = self.alerts.map.get_mut(&key) {
+                open.first.iter_mut().for_each(Line::compact);
+                open.latest.iter_mut().for_each(Line::compact);
+                open.shared = false;
+            }
+        }
     }
 
     /// Alerts and first-seen records changed since the last flush.
@@ -1178,6 +1198,10 @@ impl Detector {
         let a = &mut slot.alert;
         a.count += ev.count as u64;
         a.last_seen = a.last_seen.max(ev.ts);
+        if ev.raw.is_shared() && !slot.shared {
+            slot.shared = true;
+            self.to_compact.push(akey);
+        }
         if slot.first.len() < tripline_event::MAX_EVIDENCE / 2 {
             slot.first.push(ev.raw.clone());
         } else {

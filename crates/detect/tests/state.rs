@@ -268,3 +268,44 @@ fn an_alert_reopened_after_its_cooldown_counts_only_what_came_after_it() {
     assert_eq!(last_of(0), Some((8100, 10)));
     assert_eq!(last_of(10500), Some((10500 + 9 * 900, 10)));
 }
+
+#[test]
+fn evidence_gets_its_own_copy_at_the_end_of_a_batch_so_no_read_buffer_is_kept() {
+    let mut r = Rig::new(DetectConfig::default());
+    // eight failures in one read: their lines are parts of one shared buffer, as a file
+    // sensor's are
+    let text: String = (0..8)
+        .map(|i| {
+            format!(
+                "{} h sshd[{}]: Failed password for root from 203.0.113.7 port 22 ssh2\n",
+                Timestamp::from_secs(T0 + i),
+                2000 + i
+            )
+        })
+        .collect();
+    let buf: Arc<str> = text.into();
+    let events: Vec<_> = buf
+        .lines()
+        .map(|line| {
+            r.parser
+                .event_in(Some(&buf), line, Timestamp(0), SourcePos::default())
+                .unwrap()
+        })
+        .collect();
+    assert!(events.iter().all(|e| e.raw.is_shared()));
+    for ev in &events {
+        r.det.process(ev);
+    }
+    drop(events);
+    // the open alert's evidence still points into the read buffer...
+    assert!(Arc::strong_count(&buf) > 1);
+    r.det.end_batch();
+    // ...and no longer after the batch ended
+    assert_eq!(Arc::strong_count(&buf), 1);
+    let alerts = r.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    // the lines from the one that tripped the rule (the fifth) on
+    let lines: Vec<&str> = buf.lines().skip(4).collect();
+    let evidence: Vec<&str> = alerts[0].evidence.iter().map(|l| &**l).collect();
+    assert_eq!(evidence, lines);
+}

@@ -6,8 +6,10 @@
 //! raw input. A new sensor adds `Kind` variants; it never forks the pipeline.
 //!
 //! Design choices: the hot fields are plain values (`IpAddr`, `Timestamp`) so detectors never
-//! re-parse text; strings that are shared across many events (host, raw line) are `Arc<str>` so
-//! an event can be fanned out to several detector shards and kept as evidence without copying.
+//! re-parse text; strings that are shared across many events (host, raw line) are reference
+//! counted so an event can be fanned out to several detector shards without copying. The raw
+//! line is a [`Line`]: a file sensor's lines share the one buffer their read filled, so a scan
+//! does not allocate per line; whatever keeps a line past its batch (evidence) makes it its own.
 #![forbid(unsafe_code)]
 
 pub mod net;
@@ -26,6 +28,126 @@ pub type Text = compact_str::CompactString;
 /// Longest raw line kept on an event (bytes). Longer input is truncated and counted by the
 /// sensor that read it.
 pub const MAX_RAW_BYTES: usize = 64 * 1024;
+
+/// The raw text of one event: a part of a shared buffer (the read a file sensor's lines came
+/// from: one allocation for a few thousand lines instead of one per line) or a buffer of its own.
+///
+/// Cloning is a reference count. A part keeps its whole buffer alive, so whatever keeps a line
+/// longer than the batch it came in (an alert's evidence) stores [`Line::own`] or calls
+/// [`Line::compact`]: holding parts of many reads would pin every one of them.
+#[derive(Clone)]
+pub struct Line {
+    buf: Arc<str>,
+    start: u32,
+    end: u32,
+}
+
+impl Line {
+    /// `part` as a part of `buf` when it lies inside it (by address: a slice of `buf`), without
+    /// copying; None otherwise.
+    pub fn part_of(buf: &Arc<str>, part: &str) -> Option<Line> {
+        let base = buf.as_ptr() as usize;
+        let at = (part.as_ptr() as usize).checked_sub(base)?;
+        let end = at.checked_add(part.len())?;
+        // a &str inside a str starts and ends on character boundaries
+        if end > buf.len() || end > u32::MAX as usize {
+            return None;
+        }
+        Some(Line {
+            buf: buf.clone(),
+            start: at as u32,
+            end: end as u32,
+        })
+    }
+
+    /// The text inside `buf` that `part` is (by address), without checking it again: for a
+    /// reader that split `buf` into byte slices. None when `part` is not inside `buf` or does
+    /// not start and end on character boundaries.
+    pub fn str_in<'a>(buf: &'a Arc<str>, part: &[u8]) -> Option<&'a str> {
+        let at = (part.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
+        buf.get(at..at.checked_add(part.len())?)
+    }
+
+    /// True when this is a part of a larger buffer (keeping it keeps the whole buffer).
+    pub fn is_shared(&self) -> bool {
+        self.start != 0 || self.end as usize != self.buf.len()
+    }
+
+    /// The text in a buffer of exactly its size: the buffer itself when it is one already, a
+    /// copy when this is a part.
+    pub fn own(&self) -> Arc<str> {
+        if self.is_shared() {
+            Arc::from(self.as_str())
+        } else {
+            self.buf.clone()
+        }
+    }
+
+    /// Make this line its own buffer (a copy) when it is a part of a larger one.
+    pub fn compact(&mut self) {
+        if self.is_shared() {
+            *self = Line::from(self.own());
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // the bounds were checked where the line was made and the buffer never changes
+        self.buf
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Line {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<Arc<str>> for Line {
+    fn from(buf: Arc<str>) -> Line {
+        // a longer buffer than u32 can index is cut (raw lines are capped far below that)
+        let end = if buf.len() <= u32::MAX as usize {
+            buf.len() as u32
+        } else {
+            0
+        };
+        Line { buf, start: 0, end }
+    }
+}
+
+impl From<&str> for Line {
+    fn from(s: &str) -> Line {
+        Line::from(Arc::<str>::from(s))
+    }
+}
+
+impl From<String> for Line {
+    fn from(s: String) -> Line {
+        Line::from(Arc::<str>::from(s))
+    }
+}
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Line {
+    fn eq(&self, other: &Line) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Line {}
 
 /// Which sensor produced an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -271,7 +393,7 @@ pub struct Event {
     /// True when the line is evidence against its source, as a fail2ban filter match is.
     pub hostile: bool,
     /// The input line, truncated to [`MAX_RAW_BYTES`].
-    pub raw: Arc<str>,
+    pub raw: Line,
     pub pos: SourcePos,
 }
 
@@ -652,6 +774,38 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_shares_the_buffer_it_lies_in_and_owns_a_copy_when_kept() {
+        let buf: Arc<str> = "first line\nsécond\n".into();
+        let second = buf.lines().nth(1).unwrap();
+        let line = Line::part_of(&buf, second).unwrap();
+        assert_eq!(&*line, "sécond");
+        assert!(line.is_shared());
+        assert_eq!(Arc::strong_count(&buf), 2);
+        // a text elsewhere is not a part of it
+        let elsewhere = String::from("sécond");
+        assert!(Line::part_of(&buf, &elsewhere).is_none());
+        assert!(Line::str_in(&buf, elsewhere.as_bytes()).is_none());
+        // bytes inside it are its text, unless they cut a character
+        let bytes = buf.as_bytes();
+        assert_eq!(Line::str_in(&buf, &bytes[11..18]), Some("sécond"));
+        assert_eq!(Line::str_in(&buf, &bytes[11..13]), None);
+        // kept: a copy of exactly the line, and the buffer is let go
+        let own = line.own();
+        assert_eq!(&*own, "sécond");
+        let mut kept = line.clone();
+        kept.compact();
+        assert!(!kept.is_shared());
+        assert_eq!(kept, line);
+        drop(line);
+        assert_eq!(Arc::strong_count(&buf), 1);
+        // a whole buffer is not shared: owning it is the same buffer
+        let whole = Line::from(own.clone());
+        assert!(!whole.is_shared());
+        assert!(Arc::ptr_eq(&whole.own(), &own));
+        assert_eq!(format!("{whole} {whole:?}"), "sécond \"sécond\"");
+    }
 
     #[test]
     fn severity_orders_by_rank_not_by_name() {

@@ -24,7 +24,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::{
-    truncate_str, Event, Kind, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
+    truncate_str, Event, Kind, Line, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
 };
 
 pub use syslog::{Header, TimeContext};
@@ -186,6 +186,18 @@ impl LineParser {
 
     /// Parse a line into a full event; `None` (and a counted `unparsed`) when it is not one.
     pub fn event(&mut self, line: &str, observed: Timestamp, pos: SourcePos) -> Option<Event> {
+        self.event_in(None, line, observed, pos)
+    }
+
+    /// [`LineParser::event`] for a line that is a part of `shared` (a file read's buffer): the
+    /// event's raw text then shares that buffer instead of copying the line.
+    pub fn event_in(
+        &mut self,
+        shared: Option<&Arc<str>>,
+        line: &str,
+        observed: Timestamp,
+        pos: SourcePos,
+    ) -> Option<Event> {
         self.stats.lines += 1;
         self.stats.bytes += line.len() as u64 + 1;
         let raw = if line.len() > MAX_RAW_BYTES {
@@ -202,7 +214,10 @@ impl LineParser {
         };
         self.stats.events += 1;
         let host = self.intern_host(host);
-        Some(build_event(p, observed, self.sensor, host, raw.into(), pos))
+        let raw = shared
+            .and_then(|buf| Line::part_of(buf, raw))
+            .unwrap_or_else(|| Line::from(raw));
+        Some(build_event(p, observed, self.sensor, host, raw, pos))
     }
 
     fn intern_host(&mut self, host: Option<&str>) -> Arc<str> {
@@ -223,7 +238,7 @@ pub fn build_event(
     observed: Timestamp,
     sensor: SensorKind,
     host: Arc<str>,
-    raw: Arc<str>,
+    raw: Line,
     pos: SourcePos,
 ) -> Event {
     Event {

@@ -11,7 +11,16 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tripline_event::MAX_RAW_BYTES;
+
+/// Bytes one read asks for. The complete lines of a read share one buffer while their events
+/// are in flight, so this also sizes the blocks the allocator hands out and takes back.
+pub const READ_BYTES: usize = 64 * 1024;
+
+/// Called per complete line: its bytes, the buffer they lie in when they are a part of a shared
+/// read (see [`LineSplitter::feed_shared`]), and the offset just past the line.
+pub type OnLine<'a> = dyn FnMut(&[u8], Option<&Arc<str>>, u64) + 'a;
 
 /// A stored read position.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -106,7 +115,7 @@ impl Tailer {
             file: None,
             state: TailState::default(),
             lines: LineSplitter::default(),
-            buf: vec![0; 256 * 1024],
+            buf: vec![0; READ_BYTES],
             draining: None,
             backlog: false,
         };
@@ -192,7 +201,7 @@ impl Tailer {
         &mut self,
         max_bytes: usize,
         eof_flush: bool,
-        line: &mut dyn FnMut(&[u8], u64),
+        line: &mut OnLine<'_>,
     ) -> Result<Poll, TailError> {
         if let Some(mut old) = self.draining.take() {
             // the rest of a file rotated while we were away; its positions are not resumable
@@ -206,9 +215,9 @@ impl Tailer {
                 if n == 0 {
                     break;
                 }
-                drain.feed(&self.buf[..n], &mut scratch, &mut |l, _| line(l, 0));
+                drain.feed_shared(&self.buf[..n], &mut scratch, &mut |l, s, _| line(l, s, 0));
             }
-            drain.flush(&mut scratch, &mut |l, _| line(l, 0));
+            drain.flush(&mut scratch, &mut |l, s, _| line(l, s, 0));
             self.lines.truncated += drain.truncated;
         }
         if self.file.is_none() {
@@ -251,7 +260,7 @@ impl Tailer {
             }
             let before = self.state.offset;
             self.lines
-                .feed(&self.buf[..n], &mut self.state.offset, line);
+                .feed_shared(&self.buf[..n], &mut self.state.offset, line);
             delivered |= self.state.offset != before;
             total += n;
             if total >= max_bytes {
@@ -264,7 +273,7 @@ impl Tailer {
 
     /// At end of file: has the path been replaced, or the file truncated? Returns true when the
     /// reader switched files and should read again.
-    fn check_rotation(&mut self, line: &mut dyn FnMut(&[u8], u64)) -> Result<bool, TailError> {
+    fn check_rotation(&mut self, line: &mut OnLine<'_>) -> Result<bool, TailError> {
         let Some(file) = self.file.as_mut() else {
             return Ok(false);
         };
@@ -286,7 +295,7 @@ impl Tailer {
                 // rename + create: the old file is fully read (we are at its EOF); a last line
                 // without newline in it is still a line
                 let mut off = self.state.offset;
-                self.lines.flush(&mut off, &mut |l, _| line(l, 0));
+                self.lines.flush(&mut off, &mut |l, s, _| line(l, s, 0));
                 self.file = None;
                 match self.open_current()? {
                     Some((mut f, m)) => {
@@ -322,9 +331,32 @@ pub struct LineSplitter {
 }
 
 impl LineSplitter {
-    /// Split `chunk`, calling `line(bytes, offset after the line)` for each complete line;
-    /// `offset` is where `chunk` starts and advances line by line.
-    pub fn feed(&mut self, chunk: &[u8], offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) {
+    /// [`LineSplitter::feed`], with the complete lines of `chunk` copied into one shared buffer
+    /// when they are valid UTF-8: each line is then handed out with that buffer, and the events
+    /// made of them share it instead of each copying its line (one allocation per read instead
+    /// of one per line). Lines of a read that is not valid UTF-8 come without it.
+    pub fn feed_shared(&mut self, chunk: &[u8], offset: &mut u64, line: &mut OnLine<'_>) {
+        let end = memchr::memrchr(b'\n', chunk).map_or(0, |i| i + 1);
+        match simdutf8::basic::from_utf8(&chunk[..end]) {
+            Ok(text) if end > 0 => {
+                let shared: Arc<str> = Arc::from(text);
+                self.feed(shared.as_bytes(), Some(&shared), offset, line);
+                self.feed(&chunk[end..], None, offset, line);
+            }
+            _ => self.feed(chunk, None, offset, line),
+        }
+    }
+
+    /// Split `chunk`, calling `line(bytes, shared, offset after the line)` for each complete
+    /// line; `offset` is where `chunk` starts and advances line by line. `shared` is the buffer
+    /// `chunk` is (or None); a line put together across reads comes without it.
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        shared: Option<&Arc<str>>,
+        offset: &mut u64,
+        line: &mut OnLine<'_>,
+    ) {
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', chunk) {
             let piece = &chunk[start..nl];
@@ -333,9 +365,9 @@ impl LineSplitter {
             if self.partial.is_empty() && !self.skipping {
                 if piece.len() > MAX_RAW_BYTES {
                     self.truncated += 1;
-                    line(&piece[..MAX_RAW_BYTES], *offset);
+                    line(&piece[..MAX_RAW_BYTES], shared, *offset);
                 } else {
-                    line(strip_cr(piece), *offset);
+                    line(strip_cr(piece), shared, *offset);
                 }
             } else {
                 if !self.skipping {
@@ -348,7 +380,7 @@ impl LineSplitter {
                 }
                 self.skipping = false;
                 let p = std::mem::take(&mut self.partial);
-                line(strip_cr(&p), *offset);
+                line(strip_cr(&p), None, *offset);
             }
             start = nl + 1;
         }
@@ -367,7 +399,7 @@ impl LineSplitter {
     }
 
     /// Deliver an unfinished last line (end of a `once` scan or of a rotated file).
-    fn flush(&mut self, offset: &mut u64, line: &mut dyn FnMut(&[u8], u64)) -> bool {
+    fn flush(&mut self, offset: &mut u64, line: &mut OnLine<'_>) -> bool {
         if self.pending == 0 {
             return false;
         }
@@ -375,7 +407,7 @@ impl LineSplitter {
         self.pending = 0;
         self.skipping = false;
         let p = std::mem::take(&mut self.partial);
-        line(strip_cr(&p), *offset);
+        line(strip_cr(&p), None, *offset);
         true
     }
 
@@ -418,7 +450,14 @@ mod tests {
 
     fn collect(t: &mut Tailer, flush: bool) -> Vec<(String, u64)> {
         let mut out = vec![];
-        t.poll(usize::MAX, flush, &mut |l, off| {
+        t.poll(usize::MAX, flush, &mut |l, shared, off| {
+            // a line handed out with a shared buffer is a part of it
+            if let Some(buf) = shared {
+                assert_eq!(
+                    tripline_event::Line::str_in(buf, l).map(str::as_bytes),
+                    Some(l)
+                );
+            }
             out.push((String::from_utf8_lossy(l).into_owned(), off))
         })
         .unwrap();
@@ -510,10 +549,59 @@ mod tests {
         let p = dir.path().join("later.log");
         let mut t = Tailer::open(&p, None, false).unwrap();
         assert_eq!(
-            t.poll(1 << 20, false, &mut |_, _| {}).unwrap(),
+            t.poll(1 << 20, false, &mut |_, _, _| {}).unwrap(),
             Poll::Missing
         );
         std::fs::write(&p, "hello\n").unwrap();
         assert_eq!(collect(&mut t, false), vec![("hello".into(), 6)]);
+    }
+
+    /// Feed `reads` through one splitter; per line: its text and whether it came shared.
+    fn split_shared(reads: &[&[u8]]) -> Vec<(String, bool)> {
+        let (mut sp, mut off, mut out) = (LineSplitter::default(), 0u64, vec![]);
+        for r in reads {
+            sp.feed_shared(r, &mut off, &mut |l, shared, _| {
+                if let Some(buf) = shared {
+                    assert_eq!(
+                        tripline_event::Line::str_in(buf, l).map(str::as_bytes),
+                        Some(l)
+                    );
+                }
+                out.push((String::from_utf8_lossy(l).into_owned(), shared.is_some()))
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn lines_of_a_valid_read_share_its_buffer_and_the_others_come_alone() {
+        let got = split_shared(&[b"one\ntwo\r\nthr", b"ee\nf\xffour\nfive\n", b"s\xc3\xa9x\n"]);
+        assert_eq!(
+            got,
+            vec![
+                ("one".into(), true),
+                ("two".into(), true),
+                // put together across two reads
+                ("three".into(), false),
+                // a read with invalid UTF-8 shares nothing
+                ("f\u{fffd}our".into(), false),
+                ("five".into(), false),
+                ("s\u{e9}x".into(), true),
+            ]
+        );
+        // a line cut at the cap inside a character is not a text on its own: its bytes come
+        // with the buffer, and the reader finds it is not a part of it (then decodes it)
+        let mut long = vec![b'a'; MAX_RAW_BYTES - 1];
+        long.extend_from_slice("\u{e9}\n".as_bytes());
+        let (mut sp, mut off, mut parts) = (LineSplitter::default(), 0u64, vec![]);
+        sp.feed_shared(&long, &mut off, &mut |l, shared, _| {
+            parts.push(
+                shared
+                    .and_then(|b| tripline_event::Line::str_in(b, l))
+                    .is_some(),
+            )
+        });
+        assert_eq!(parts, vec![false]);
+        assert_eq!(sp.truncated, 1);
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
 use tripline_event::net::Cidr;
-use tripline_event::{Alert, Event, SensorKind, SourcePos, Timestamp};
+use tripline_event::{Alert, Event, Line, SensorKind, SourcePos, Timestamp};
 use tripline_sensors::tail::{Poll, TailError, TailState, Tailer};
 use tripline_sensors::{LineParser, TimeContext};
 use tripline_store::sinks::{IncidentSink, StreamSink};
@@ -625,6 +625,8 @@ fn shard_loop(
                 det.process_as(ev, roles);
             }
         }
+        // evidence gets its own copies before the batch (and its read buffers) can be freed
+        det.end_batch();
         // hand the batch back to be freed by the reader; if it is gone, free it here
         let _ = done.send(events);
         let outputs = if flush { det.flush() } else { vec![] };
@@ -975,10 +977,16 @@ fn line_event(
     cowrie: bool,
     host: &Arc<str>,
     bad_lines: &mut u64,
-    bytes: &[u8],
+    (bytes, shared): (&[u8], Option<&Arc<str>>),
     observed: Timestamp,
     pos: SourcePos,
 ) -> Option<Event> {
+    // a line inside the read's shared buffer is text already (the read was checked as a whole)
+    if let Some((buf, line)) = shared.and_then(|b| Some((b, Line::str_in(b, bytes)?))) {
+        if !cowrie {
+            return parser.event_in(Some(buf), line, observed, pos);
+        }
+    }
     let line = tripline_sensors::decode_lossy(bytes);
     if !cowrie {
         return parser.event(&line, observed, pos);
@@ -1096,7 +1104,7 @@ impl FileSource {
         engine.set_warm(true);
         // lines cut as the tailer cuts them; the first is partial when the budget starts mid-line
         let mut splitter = tripline_sensors::tail::LineSplitter::default();
-        let mut buf = vec![0u8; 256 * 1024];
+        let mut buf = vec![0u8; tripline_sensors::tail::READ_BYTES];
         let (mut offset, mut n, mut queued) = (start, 0u64, 0usize);
         let mut skip_first = start > 0;
         let mut ignored_bad_lines = 0;
@@ -1111,7 +1119,7 @@ impl FileSource {
                 Ok(0) | Err(_) => break,
                 Ok(k) => k,
             };
-            splitter.feed(&buf[..read], &mut offset, &mut |bytes, _| {
+            splitter.feed_shared(&buf[..read], &mut offset, &mut |bytes, shared, _| {
                 if std::mem::take(&mut skip_first) {
                     return;
                 }
@@ -1121,7 +1129,7 @@ impl FileSource {
                     *cowrie,
                     host,
                     &mut ignored_bad_lines,
-                    bytes,
+                    (bytes, shared),
                     observed,
                     SourcePos::default(),
                 );
@@ -1180,12 +1188,20 @@ impl FileSource {
             bad_lines,
             ..
         } = self;
-        let poll = tail.poll(max_bytes, eof_flush, &mut |bytes, off| {
+        let poll = tail.poll(max_bytes, eof_flush, &mut |bytes, shared, off| {
             let pos = SourcePos {
                 source: 0,
                 offset: off,
             };
-            let ev = line_event(parser, *cowrie, host, bad_lines, bytes, observed, pos);
+            let ev = line_event(
+                parser,
+                *cowrie,
+                host,
+                bad_lines,
+                (bytes, shared),
+                observed,
+                pos,
+            );
             if let Some(ev) = ev {
                 engine.hold(ev);
             }

@@ -305,7 +305,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
                 };
                 if let Some(p) = journal_parser.parse_message(&h) {
                     jstats.events += !old as u64;
-                    let raw: Arc<str> = format!(
+                    let raw: tripline_event::Line = format!(
                         "{} {}[{}]: {}",
                         entry.host.as_deref().unwrap_or("-"),
                         entry.identifier.as_deref().unwrap_or("-"),
