@@ -897,7 +897,7 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
             ("event", "after the alert opened")
         ]
     );
-    assert_eq!(t["items"][1]["alert"]["id"], r.alerts[0].id);
+    assert_eq!(t["items"][1]["alert"]["id"], r.alerts[0].id.as_str());
     assert_eq!(t["items"][0]["kind"], "auth.failure");
     assert_eq!(t["items"][0]["ts"], "2023-11-14T22:13:20Z");
     // a network reaches its addresses' events; a user name, or a session, its events

@@ -30,7 +30,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_key, subnet_of, Cidr};
-use tripline_event::{Alert, Entity, Event, Kind, Line, Timestamp};
+use tripline_event::{Alert, Entity, Event, Kind, Line, Text, Timestamp};
 
 /// What a shard hands to the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@ pub enum Output {
     Alert(Alert),
     /// An alert this shard will not grow again (its cooldown passed, or the cap evicted it):
     /// its last emitted state is final. Only reported when asked ([`Detector::report_closed`]).
-    Closed(String),
+    Closed(Text),
     /// A user logged in from a network never seen for them.
     FirstSeen {
         user: String,
@@ -455,12 +455,13 @@ impl Aged for Ended {
 struct OpenAlert {
     /// Its key in the alert map ([`alert_key`]).
     key: u128,
+    /// Without explanation and evidence: [`OpenAlert::emit`] makes those afresh.
     alert: Alert,
     first: Vec<Line>,
     latest: VecDeque<Line>,
     /// Some evidence lines are still parts of read buffers ([`Detector::end_batch`] copies them).
     shared: bool,
-    users: Vec<Box<str>>,
+    users: Vec<Text>,
     sources: Vec<IpAddr>,
     detail: String,
     dirty: bool,
@@ -488,9 +489,13 @@ impl OpenAlert {
             .collect();
         a.explanation = rules::explain(rule, &a, &self.users, &self.sources, &self.detail, cfg);
         a.score = rules::score(rule, a.count);
-        self.alert.explanation.clone_from(&a.explanation);
         a
     }
+}
+
+thread_local! {
+    /// The host of a placeholder alert: shared, so a placeholder allocates nothing.
+    static NO_HOST: Arc<str> = Arc::from("");
 }
 
 impl Default for OpenAlert {
@@ -500,14 +505,14 @@ impl Default for OpenAlert {
         OpenAlert {
             key: 0,
             alert: Alert {
-                id: String::new(),
+                id: Text::default(),
                 rule: "",
                 severity: tripline_event::Severity::Info,
                 score: 0.0,
                 entity: Entity::User(String::new()),
                 src_ip: None,
                 user: None,
-                host: String::new(),
+                host: NO_HOST.with(Arc::clone),
                 sensor: tripline_event::SensorKind::Files,
                 techniques: &[],
                 count: 0,
@@ -665,9 +670,14 @@ impl Detector {
         if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
             return; // an entity's latest alert is the one that may still be open
         }
-        let mut lines = alert.evidence.iter().cloned().map(Line::from);
+        let mut alert = alert;
+        let mut lines = std::mem::take(&mut alert.evidence)
+            .into_iter()
+            .map(Line::from);
         slot.first = lines.by_ref().take(5).collect();
         slot.latest = lines.collect();
+        // remade by the next emit, from the evidence above and what the alert grows by
+        alert.explanation = String::new();
         slot.alert = alert;
         slot.dirty = false;
     }
@@ -1171,8 +1181,8 @@ impl Detector {
                     severity,
                     score: 0.0,
                     src_ip: ev.src_ip,
-                    user: ev.user.as_deref().map(String::from),
-                    host: ev.host.to_string(),
+                    user: ev.user.clone(),
+                    host: ev.host.clone(),
                     sensor: ev.sensor,
                     techniques: info.techniques,
                     count: opening_count.saturating_sub(ev.count as u64),

@@ -3,7 +3,7 @@
 use crate::config::RulesConfig;
 use crate::Secs as fmt_secs;
 use std::net::IpAddr;
-use tripline_event::{Alert, Severity};
+use tripline_event::{Alert, Severity, Text};
 
 /// What a rule is, for the table, the docs and `explain`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -255,7 +255,7 @@ trait ListItem {
     fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result;
 }
 
-impl ListItem for Box<str> {
+impl ListItem for Text {
     fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
     }
@@ -275,7 +275,7 @@ fn list<T: ListItem>(items: &[T]) -> List<'_, T> {
 pub(crate) fn explain(
     rule: u8,
     a: &Alert,
-    users: &[Box<str>],
+    users: &[Text],
     sources: &[IpAddr],
     detail: &str,
     r: &RulesConfig,

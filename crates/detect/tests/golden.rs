@@ -91,7 +91,7 @@ fn collect(out: Vec<Output>, alerts: &mut std::collections::BTreeMap<String, Str
                 a.count,
                 a.severity.as_str()
             );
-            alerts.insert(a.id.clone(), line);
+            alerts.insert(a.id.to_string(), line);
         }
     }
 }

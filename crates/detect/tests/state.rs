@@ -144,7 +144,7 @@ fn closed_alerts_are_reported_once_when_asked() {
             .flush()
             .into_iter()
             .filter_map(|o| match o {
-                Output::Closed(id) => Some(id),
+                Output::Closed(id) => Some(id.to_string()),
                 _ => None,
             })
             .collect()

@@ -257,7 +257,7 @@ pub enum Kind {
     // --- privilege use ---
     /// sudo ran a command.
     SudoCommand {
-        target: Box<str>,
+        target: Text,
         command: Box<str>,
     },
     /// sudo rejected a password (`count` carries the number of attempts).
@@ -268,11 +268,11 @@ pub enum Kind {
     SudoNotAllowed,
     /// su succeeded (target user in `target`).
     SuSuccess {
-        target: Box<str>,
+        target: Text,
     },
     /// su failed.
     SuFailure {
-        target: Box<str>,
+        target: Text,
     },
     // --- accounts ---
     /// A new user account.
@@ -283,11 +283,11 @@ pub enum Kind {
     GroupCreated,
     /// A user was added to a group.
     GroupMembership {
-        group: Box<str>,
+        group: Text,
     },
     /// A password was changed (user in `user`; `by` is who changed it, when the log says).
     PasswordChange {
-        by: Option<Box<str>>,
+        by: Option<Text>,
     },
     // --- sessions ---
     /// A login session opened (systemd-logind, pam_unix session).
@@ -481,16 +481,19 @@ pub struct Alert {
     /// Stable id, 16 hex digits: the second the alert opened (8 digits, so ids sort by time)
     /// and a hash of rule, entity and that instant (8 digits), so replaying the same input after
     /// a crash updates the same alert instead of creating a duplicate. The store moves an alert
-    /// whose id is taken by a different one to the next free id (see `Store::commit`).
-    pub id: String,
+    /// whose id is taken by a different one to the next free id (see `Store::commit`). Held
+    /// inline (no allocation).
+    pub id: Text,
     pub rule: &'static str,
     pub severity: Severity,
     /// 0–1: how sure and how bad.
     pub score: f32,
     pub entity: Entity,
     pub src_ip: Option<IpAddr>,
-    pub user: Option<String>,
-    pub host: String,
+    /// Held inline when short (most user names).
+    pub user: Option<Text>,
+    /// Shared with the events of that host.
+    pub host: Arc<str>,
     /// The sensor of the event that opened it.
     pub sensor: SensorKind,
     /// MITRE ATT&CK technique ids.
@@ -563,7 +566,7 @@ impl Alert {
     /// then 32 bits of a hash of all three. Ids made in one second share their first half, so the
     /// store's id index grows at its end instead of being rewritten all over on every commit;
     /// two alerts of one second whose hashes meet are told apart by the store.
-    pub fn make_id(rule: &str, entity: &Entity, first_seen: Timestamp) -> String {
+    pub fn make_id(rule: &str, entity: &Entity, first_seen: Timestamp) -> Text {
         // FNV-1a, 64 bit: deterministic across runs and builds (std's hasher is not).
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut feed = |bytes: &[u8]| {
@@ -830,7 +833,7 @@ mod tests {
         // the first half is the second it opened: ids sort by time across seconds
         let at = |s: i64| Alert::make_id("ssh.bruteforce", &e, Timestamp::from_secs(s));
         assert_eq!(&at(1_700_000_000)[..8], "6553f100");
-        let ids: Vec<String> = (0..50).map(|i| at(1_700_000_000 + i * 37)).collect();
+        let ids: Vec<Text> = (0..50).map(|i| at(1_700_000_000 + i * 37)).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
         // before 1970 and past 2106 the second is clamped, the hash still tells them apart
         assert_eq!(&Alert::make_id("r", &e, Timestamp(-5))[..8], "00000000");
@@ -847,14 +850,14 @@ mod tests {
     #[test]
     fn evidence_keeps_first_and_latest() {
         let mut a = Alert {
-            id: String::new(),
+            id: Text::default(),
             rule: "r",
             severity: Severity::Low,
             score: 0.5,
             entity: Entity::User("u".into()),
             src_ip: None,
             user: None,
-            host: String::new(),
+            host: "".into(),
             sensor: SensorKind::Files,
             techniques: &[],
             count: 0,

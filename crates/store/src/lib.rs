@@ -18,7 +18,7 @@ use std::time::Duration;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
     Addr, Alert, AlertView, DetailRef, Entity, EntityView, Event, Lines, SensorKind, Severity,
-    Timestamp,
+    Text, Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array.
@@ -54,7 +54,7 @@ pub struct Committed {
     pub events: usize,
     /// Alerts stored under another id than their own, because a different alert (another rule
     /// or entity) holds theirs: (index in the alerts given, id stored under).
-    pub moved: Vec<(usize, String)>,
+    pub moved: Vec<(usize, Text)>,
     /// Alerts not stored (index in the alerts given) because their id and the ids after it,
     /// [`ID_PROBES`] in all, hold other alerts (only alerts made to collide within one second
     /// can do that).
@@ -432,8 +432,8 @@ impl Store {
                         a.entity.type_name(),
                         entity,
                         src_ip.as_deref(),
-                        a.user,
-                        a.host,
+                        a.user.as_deref(),
+                        &*a.host,
                         techniques,
                         a.count as i64,
                         a.first_seen.0,
@@ -455,7 +455,7 @@ impl Store {
                     id = probe_id(&a.id, n).into();
                 }
                 if n > 0 && n < ID_PROBES {
-                    done.moved.push((i, id.into_owned()));
+                    done.moved.push((i, id.as_ref().into()));
                 }
             }
             let mut fs = tx
@@ -983,14 +983,14 @@ impl StoredAlert {
     pub fn from_view(v: &AlertView<'_>) -> StoredAlert {
         StoredAlert {
             alert: Alert {
-                id: v.id.to_string(),
+                id: v.id.into(),
                 rule: rule_id(v.rule),
                 severity: v.severity,
                 score: v.score,
                 entity: v.entity(),
                 src_ip: v.src_ip.and_then(|a| a.to_string().parse().ok()),
-                user: v.user.map(str::to_string),
-                host: v.host.to_string(),
+                user: v.user.map(Into::into),
+                host: v.host.into(),
                 sensor: v.sensor,
                 techniques: v.techniques,
                 count: v.count,
@@ -1106,7 +1106,7 @@ mod tests {
         let moves = |s: &mut Store, alerts: &[Alert]| {
             let c = s.commit(alerts, &[], &[]).unwrap();
             assert!(c.crowded.is_empty());
-            let ids: Vec<(usize, String)> = c.moved;
+            let ids: Vec<(usize, Text)> = c.moved;
             assert!(ids.iter().all(|(_, id)| id.starts_with("6553f1000000000")));
             ids.into_iter()
                 .map(|(i, id)| (i, id.chars().last().unwrap()))
@@ -1133,7 +1133,12 @@ mod tests {
                     Entity::Ip(ip) => ip.to_string(),
                     Entity::User(s) | Entity::Subnet(s) => s.to_string(),
                 };
-                (a.alert.id, a.alert.rule.to_string(), e, a.alert.count)
+                (
+                    a.alert.id.to_string(),
+                    a.alert.rule.to_string(),
+                    e,
+                    a.alert.count,
+                )
             })
             .collect();
         all.sort();
@@ -1151,7 +1156,7 @@ mod tests {
         let crowd: Vec<Alert> = (0..ID_PROBES)
             .map(|i| {
                 let mut a = other(&format!("2001:db8::{i:x}"), 1);
-                a.id = probe_id("00000001000000f0", i);
+                a.id = probe_id("00000001000000f0", i).into();
                 a
             })
             .collect();
@@ -1172,7 +1177,7 @@ mod tests {
         let first: Vec<Alert> = (0..n)
             .map(|i| {
                 let mut a = alert(&format!("id{i:03}"), 5 + i as u64, 100 + i as i64);
-                a.user = Some(format!("user{i}"));
+                a.user = Some(format!("user{i}").into());
                 a.evidence = vec![format!("line {i}").into(), "second".into()];
                 a
             })

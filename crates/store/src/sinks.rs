@@ -110,7 +110,7 @@ impl IncidentSink {
 
     pub fn write(&mut self, alerts: &[Alert]) -> io::Result<()> {
         for a in alerts {
-            let path = match self.names.get(&a.id) {
+            let path = match self.names.get(a.id.as_str()) {
                 Some(p) => p.clone(),
                 None => {
                     self.seq += 1;
@@ -123,7 +123,7 @@ impl IncidentSink {
                         self.seq % 1_000_000
                     );
                     let p = self.dir.join(name);
-                    self.names.insert(a.id.clone(), p.clone());
+                    self.names.insert(a.id.to_string(), p.clone());
                     p
                 }
             };

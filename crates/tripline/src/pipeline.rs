@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
 use tripline_event::net::Cidr;
-use tripline_event::{Alert, Event, Line, SensorKind, SourcePos, Timestamp};
+use tripline_event::{Alert, Event, Line, SensorKind, SourcePos, Text, Timestamp};
 use tripline_sensors::tail::{Poll, TailError, TailState, Tailer};
 use tripline_sensors::{LineParser, TimeContext};
 use tripline_store::sinks::{IncidentSink, StreamSink};
@@ -532,12 +532,12 @@ impl AnomalyStage {
                 Key::Ip(ip) => (
                     tripline_event::Entity::Ip(*ip),
                     Some(*ip),
-                    w.users.first().map(|u| u.to_string()),
+                    w.users.first().map(|u| Text::from(&**u)),
                 ),
                 Key::User(u) => (
                     tripline_event::Entity::User(u.to_string()),
                     None,
-                    Some(u.to_string()),
+                    Some(Text::from(&**u)),
                 ),
             };
             let unusual = m.explain(&w.row, 3);
@@ -579,7 +579,7 @@ impl AnomalyStage {
                 entity,
                 src_ip,
                 user,
-                host: w.host.to_string(),
+                host: w.host.clone(),
                 sensor: w.sensor,
                 // what the most unusual features point at (the rule itself names none)
                 techniques: tripline_detect::ANOMALY_TECHNIQUES
@@ -661,10 +661,10 @@ struct Pending {
 #[derive(Default)]
 struct Group {
     alerts: Vec<Alert>,
-    index: rustc_hash::FxHashMap<String, usize>,
+    index: rustc_hash::FxHashMap<Text, usize>,
     first_seen: Vec<(String, String, Timestamp)>,
     /// Alerts closed in these batches (after their last state above, if any).
-    closed: Vec<String>,
+    closed: Vec<Text>,
     positions: BTreeMap<String, SourcePosition>,
     batches: usize,
     /// The last batch added was a checkpoint: the group may be committed.
@@ -767,9 +767,9 @@ fn writer_loop(
     let mut group = Group::default();
     let mut open = true;
     // with a `finals` sink: alerts stored but not closed yet, by id
-    let mut held: rustc_hash::FxHashMap<String, Alert> = Default::default();
+    let mut held: rustc_hash::FxHashMap<Text, Alert> = Default::default();
     // with a `finals` sink: detector id → stored id, for the alerts the store moved
-    let mut moved: rustc_hash::FxHashMap<String, String> = Default::default();
+    let mut moved: rustc_hash::FxHashMap<Text, Text> = Default::default();
     while open {
         // block for one message, then take whatever else is already queued: group commit
         let mut msg = rx.recv().ok();
@@ -929,9 +929,9 @@ fn writer_loop(
 /// the detectors' ids; `moved` maps those the store moved to the id they are stored (held) under.
 fn report_closed(
     sinks: &mut Sinks,
-    held: &mut rustc_hash::FxHashMap<String, Alert>,
-    moved: &mut rustc_hash::FxHashMap<String, String>,
-    closed: &[String],
+    held: &mut rustc_hash::FxHashMap<Text, Alert>,
+    moved: &mut rustc_hash::FxHashMap<Text, Text>,
+    closed: &[Text],
 ) {
     if let Some(f) = sinks.finals.as_mut() {
         for id in closed {
@@ -1305,7 +1305,7 @@ mod tests {
             tx.send(WriterMsg::Shard { seq, outputs }).unwrap();
         }
         // the close is reported while the writer runs, not only by the flush at its end
-        let moved = "0000000100000002".to_string();
+        let moved = Text::from("0000000100000002");
         let closed = ("closed", moved.clone(), 6);
         let waited = std::time::Instant::now();
         while !finals.lock().unwrap().contains(&closed) {
@@ -1342,7 +1342,7 @@ mod tests {
             outputs: outputs.into_iter().map(Output::Alert).collect(),
             events: None,
         });
-        let got: Vec<(String, Entity, u64)> = g
+        let got: Vec<(Text, Entity, u64)> = g
             .alerts
             .iter()
             .map(|a| (a.id.clone(), a.entity.clone(), a.count))
