@@ -948,7 +948,7 @@ impl Detector {
             fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64, now));
         }
         for (rule, detail, n, first) in fire.drain(..) {
-            self.hit(rule, key, Entity::Ip(ip), ev, detail, n, first);
+            self.hit(rule, key, || Entity::Ip(ip), ev, detail, n, first);
         }
         self.fire = fire;
     }
@@ -1087,9 +1087,16 @@ impl Detector {
             }
         }
         if !fire.is_empty() {
-            let entity = Entity::User(user.to_string());
             for (rule, detail, n, first) in fire.drain(..) {
-                self.hit(rule, key, entity.clone(), ev, detail, n, first);
+                self.hit(
+                    rule,
+                    key,
+                    || Entity::User(user.into()),
+                    ev,
+                    detail,
+                    n,
+                    first,
+                );
             }
         }
         self.fire = fire;
@@ -1124,7 +1131,7 @@ impl Detector {
             self.hit(
                 rules::SSH_DISTRIBUTED,
                 key,
-                Entity::Subnet(subnet_of(ip)),
+                || Entity::Subnet(subnet_of(ip)),
                 ev,
                 String::new(),
                 n,
@@ -1135,13 +1142,13 @@ impl Detector {
 
     /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
     /// fire (the window's content) and `first` when the first of them happened; both are used
-    /// when the alert is new.
+    /// when the alert is new, as is `entity` (made only then: most hits grow an open alert).
     #[allow(clippy::too_many_arguments)]
     fn hit(
         &mut self,
         rule: u8,
         key: u128,
-        entity: Entity,
+        entity: impl FnOnce() -> Entity,
         ev: &Event,
         detail: String,
         opening_count: u64,
@@ -1173,6 +1180,7 @@ impl Detector {
             self.out.push(Output::Closed(slot.alert.id.clone()));
         }
         if fresh {
+            let entity = entity();
             *slot = OpenAlert {
                 key: akey,
                 alert: Alert {

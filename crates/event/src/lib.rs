@@ -588,9 +588,12 @@ impl Alert {
         let h = second << 32 | (h ^ h >> 32) & 0xffff_ffff;
         // sixteen hex digits, without the formatting machinery (one id per alert opened)
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        (0..16)
-            .map(|i| HEX[(h >> (60 - 4 * i)) as usize & 15] as char)
-            .collect()
+        let mut digits = [0u8; 16];
+        for (i, d) in digits.iter_mut().enumerate() {
+            *d = HEX[(h >> (60 - 4 * i)) as usize & 15];
+        }
+        // ASCII digits: always text
+        Text::from(std::str::from_utf8(&digits).unwrap_or_default())
     }
 
     /// Add an evidence line, keeping the first `MAX_EVIDENCE / 2` and the latest ones.
