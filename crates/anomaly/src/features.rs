@@ -8,10 +8,11 @@
 //! is one window's story. Each user keeps a profile across windows — the hours they log in and
 //! the networks they come from — for the hour-of-day and new-source features.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tripline_event::{AuthMethod, Event, Kind, SensorKind, Text, Timestamp};
+use tripline_event::{AuthMethod, Event, Kind, Line, SensorKind, Text, Timestamp};
 
 /// The features of a window, in row order.
 pub const FEATURES: [&str; 14] = [
@@ -131,8 +132,10 @@ struct Window {
     commands: u32,
     host: Arc<str>,
     sensor: SensorKind,
-    first_lines: Vec<Arc<str>>,
-    latest: std::collections::VecDeque<Arc<str>>,
+    first_lines: Vec<Line>,
+    latest: std::collections::VecDeque<Line>,
+    /// Some evidence lines are still parts of read buffers ([`Extractor::end_batch`]).
+    shared: bool,
 }
 
 /// Running mean and variance (Welford).
@@ -198,6 +201,8 @@ pub struct Extractor {
     /// The latest event time seen.
     watermark: i64,
     closed: Vec<ClosedWindow>,
+    /// Windows whose evidence holds parts of this batch's read buffers.
+    to_compact: Vec<Key>,
     /// Windows closed because the entity cap was reached.
     pub evicted: u64,
 }
@@ -222,6 +227,7 @@ impl Extractor {
             last_login: HashMap::new(),
             watermark: i64::MIN,
             closed: vec![],
+            to_compact: vec![],
             evicted: 0,
         }
     }
@@ -340,18 +346,30 @@ impl Extractor {
             sensor: ev.sensor,
             first_lines: vec![],
             latest: Default::default(),
+            shared: false,
         };
         let window = self.window;
-        let w = match self.open.get_mut(&key) {
-            Some(w) if start >= w.start + window => {
-                let old = std::mem::replace(w, fresh(ev));
-                let closed = close(key.clone(), old, window);
-                self.closed.push(closed);
-                self.open.get_mut(&key).expect("just replaced")
+        // the line kept below is a part of a read buffer: copy it when the batch ends
+        let shared = ev.raw.is_shared();
+        let w = match self.open.entry(key) {
+            Entry::Occupied(mut o) => {
+                if start >= o.get().start + window {
+                    let old = std::mem::replace(o.get_mut(), fresh(ev));
+                    self.closed.push(close(o.key().clone(), old, window));
+                }
+                if shared && !o.get().shared {
+                    self.to_compact.push(o.key().clone());
+                }
+                o.into_mut()
             }
-            Some(w) => w,
-            None => self.open.entry(key).or_insert_with(|| fresh(ev)),
+            Entry::Vacant(v) => {
+                if shared {
+                    self.to_compact.push(v.key().clone());
+                }
+                v.insert(fresh(ev))
+            }
         };
+        w.shared |= shared;
         if w.events > 0 && ts >= w.last {
             w.gaps.add((ts - w.last) as f64 / 1e6);
         }
@@ -402,12 +420,12 @@ impl Extractor {
         }
         // a copy of its own: a window outlives the read buffer the line is a part of
         if w.first_lines.len() < EVIDENCE {
-            w.first_lines.push(ev.raw.own());
+            w.first_lines.push(ev.raw.clone());
         } else {
             if w.latest.len() == EVIDENCE {
                 w.latest.pop_front();
             }
-            w.latest.push_back(ev.raw.own());
+            w.latest.push_back(ev.raw.clone());
         }
     }
 
@@ -446,6 +464,19 @@ impl Extractor {
         for k in all {
             if let Some(w) = self.open.remove(&k) {
                 self.closed.push(close(k, w, self.window));
+            }
+        }
+    }
+
+    /// The end of a batch: evidence lines taken from its events get buffers of their own, so a
+    /// window never keeps a whole read buffer alive for one line. Call it after each batch,
+    /// before its events are freed.
+    pub fn end_batch(&mut self) {
+        for key in self.to_compact.drain(..) {
+            if let Some(w) = self.open.get_mut(&key) {
+                w.first_lines.iter_mut().for_each(Line::compact);
+                w.latest.iter_mut().for_each(Line::compact);
+                w.shared = false;
             }
         }
     }
@@ -499,8 +530,12 @@ fn close(key: Key, w: Window, window: i64) -> ClosedWindow {
         login_to_priv,
         ln1p(w.commands as f64),
     ];
-    let mut evidence = w.first_lines;
-    evidence.extend(w.latest);
+    let evidence = w
+        .first_lines
+        .iter()
+        .chain(&w.latest)
+        .map(Line::own)
+        .collect();
     ClosedWindow {
         key,
         start: Timestamp(w.start),
@@ -561,6 +596,33 @@ mod tests {
 
     fn of<'a>(w: &'a [ClosedWindow], key: &Key) -> &'a ClosedWindow {
         w.iter().find(|c| &c.key == key).expect("window")
+    }
+
+    #[test]
+    fn evidence_gets_its_own_copy_at_the_end_of_a_batch_so_no_read_buffer_is_kept() {
+        let buf: Arc<str> = "a 1\nb 2\nc 3\n".into();
+        let mut x = Extractor::new(10, 100);
+        let events: Vec<Event> = buf
+            .lines()
+            .enumerate()
+            .map(|(i, l)| Event {
+                raw: Line::part_of(&buf, l).unwrap(),
+                ..ev(i as f64, Some("203.0.113.9"), Some("root"), fail())
+            })
+            .collect();
+        for e in &events {
+            x.push(e);
+        }
+        drop(events);
+        // both windows (address and user) point into the read buffer until the batch ends
+        assert!(Arc::strong_count(&buf) > 1);
+        x.end_batch();
+        assert_eq!(Arc::strong_count(&buf), 1);
+        x.finish();
+        let closed = x.take_closed();
+        let w = of(&closed, &Key::Ip("203.0.113.9".parse().unwrap()));
+        let lines: Vec<&str> = w.evidence.iter().map(|l| &**l).collect();
+        assert_eq!(lines, ["a 1", "b 2", "c 3"]);
     }
 
     #[test]

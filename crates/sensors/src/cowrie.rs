@@ -9,7 +9,7 @@ use crate::syslog::{parse_rfc3339, TimeContext};
 use serde::Deserialize;
 use std::sync::Arc;
 use tripline_event::{
-    net::parse_ip, truncate_str, Event, Kind, SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES,
+    net::parse_ip, truncate_str, Event, Kind, Line, SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES,
 };
 
 /// Why a Cowrie line was rejected.
@@ -43,6 +43,19 @@ fn bounded(s: Option<std::borrow::Cow<'_, str>>, max: usize) -> Box<str> {
 /// Parse one Cowrie JSON line. `Ok(None)` for events that carry nothing for detection
 /// (client size, kex details, log closed).
 pub fn parse(
+    line: &str,
+    tc: &mut TimeContext,
+    observed: Timestamp,
+    pos: SourcePos,
+    default_host: &Arc<str>,
+) -> Result<Option<Event>, CowrieError> {
+    parse_in(None, line, tc, observed, pos, default_host)
+}
+
+/// [`parse`] for a line that is a part of `shared` (a file read's buffer): the event's raw text
+/// shares it instead of copying the line.
+pub fn parse_in(
+    shared: Option<&Arc<str>>,
     line: &str,
     tc: &mut TimeContext,
     observed: Timestamp,
@@ -105,7 +118,12 @@ pub fn parse(
         kind,
         count: 1,
         hostile,
-        raw: truncate_str(line, MAX_RAW_BYTES).into(),
+        raw: {
+            let raw = truncate_str(line, MAX_RAW_BYTES);
+            shared
+                .and_then(|buf| Line::part_of(buf, raw))
+                .unwrap_or_else(|| Line::from(raw))
+        },
         pos,
     }))
 }
@@ -134,6 +152,32 @@ mod tests {
         assert_eq!(ev.user.as_deref(), Some("root"));
         assert_eq!(ev.ts.to_string(), "2019-05-18T00:00:01.123456Z");
         assert_eq!(&*ev.host, "hp1");
+    }
+
+    #[test]
+    fn a_line_of_a_shared_read_keeps_its_raw_text_in_that_read() {
+        let line = r#"{"eventid":"cowrie.command.input","input":"uname -a","timestamp":"2019-05-18T00:00:01Z","src_ip":"203.0.113.7","session":"a1"}"#;
+        let buf: Arc<str> = format!("{line}\n{line}\n").into();
+        let second = buf.lines().nth(1).unwrap();
+        let (mut tc, host) = (TimeContext::utc(), Arc::from("hp"));
+        let ev = parse_in(
+            Some(&buf),
+            second,
+            &mut tc,
+            Timestamp(0),
+            SourcePos::default(),
+            &host,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(ev.raw.is_shared());
+        assert_eq!(&*ev.raw, line);
+        // without the buffer, a copy of its own
+        let ev = parse(line, &mut tc, Timestamp(0), SourcePos::default(), &host)
+            .unwrap()
+            .unwrap();
+        assert!(!ev.raw.is_shared());
+        assert_eq!(&*ev.raw, line);
     }
 
     #[test]

@@ -104,7 +104,19 @@ impl LineParser {
         pos: SourcePos,
         host: &Arc<str>,
     ) -> Result<Option<Event>, cowrie::CowrieError> {
-        let ev = cowrie::parse(line, &mut self.time, observed, pos, host);
+        self.cowrie_event_in(None, line, observed, pos, host)
+    }
+
+    /// [`LineParser::cowrie_event`] for a line that is a part of `shared` (a file read's buffer).
+    pub fn cowrie_event_in(
+        &mut self,
+        shared: Option<&Arc<str>>,
+        line: &str,
+        observed: Timestamp,
+        pos: SourcePos,
+        host: &Arc<str>,
+    ) -> Result<Option<Event>, cowrie::CowrieError> {
+        let ev = cowrie::parse_in(shared, line, &mut self.time, observed, pos, host);
         self.stats.lines += 1;
         self.stats.bytes += line.len() as u64 + 1;
         match ev {

@@ -485,6 +485,7 @@ impl AnomalyStage {
             for ev in events.iter() {
                 self.windows.push(ev);
             }
+            self.windows.end_batch();
             let _ = done.send(events);
             let mut outputs = vec![];
             if flush {
@@ -982,17 +983,15 @@ fn line_event(
     pos: SourcePos,
 ) -> Option<Event> {
     // a line inside the read's shared buffer is text already (the read was checked as a whole)
-    if let Some((buf, line)) = shared.and_then(|b| Some((b, Line::str_in(b, bytes)?))) {
-        if !cowrie {
-            return parser.event_in(Some(buf), line, observed, pos);
-        }
-    }
-    let line = tripline_sensors::decode_lossy(bytes);
+    let (shared, line) = match shared.and_then(|b| Some((b, Line::str_in(b, bytes)?))) {
+        Some((buf, line)) => (Some(buf), std::borrow::Cow::Borrowed(line)),
+        None => (None, tripline_sensors::decode_lossy(bytes)),
+    };
     if !cowrie {
-        return parser.event(&line, observed, pos);
+        return parser.event_in(shared, &line, observed, pos);
     }
     parser
-        .cowrie_event(&line, observed, pos, host)
+        .cowrie_event_in(shared, &line, observed, pos, host)
         .unwrap_or_else(|_| {
             *bad_lines += 1;
             None
