@@ -762,7 +762,7 @@ impl Detector {
     }
 
     /// The end of a batch: evidence lines taken from its events get buffers of their own, so
-    /// that an alert never keeps a whole read buffer (a few hundred KiB) alive for one line.
+    /// that an alert never keeps a whole read buffer (64 KiB) alive for one line.
     /// Call it after each batch, before its events are freed.
     pub fn end_batch(&mut self) {
         for key in self.to_compact.drain(..) {

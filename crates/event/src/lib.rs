@@ -504,8 +504,8 @@ pub struct Alert {
     pub last_seen: Timestamp,
     /// Why it fired, in words.
     pub explanation: String,
-    /// Sample input lines: the first ones, then the latest (shared with the events and the
-    /// detector that kept them, not copied).
+    /// Sample input lines: the first ones, then the latest (each the detector's own copy,
+    /// shared, not copied again, by every output that carries the alert).
     pub evidence: Vec<Arc<str>>,
     /// For the `anomaly` rule: where the window stands in the baseline and why.
     #[serde(skip_serializing_if = "Option::is_none")]

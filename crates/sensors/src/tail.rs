@@ -337,8 +337,16 @@ impl LineSplitter {
     /// of one per line). Lines of a read that is not valid UTF-8 come without it.
     pub fn feed_shared(&mut self, chunk: &[u8], offset: &mut u64, line: &mut OnLine<'_>) {
         let end = memchr::memrchr(b'\n', chunk).map_or(0, |i| i + 1);
-        match simdutf8::basic::from_utf8(&chunk[..end]) {
-            Ok(text) if end > 0 => {
+        // a line carried over from the last read is put together apart (and may start with the
+        // rest of a character the last read cut)
+        let start = if self.pending > 0 {
+            memchr::memchr(b'\n', &chunk[..end]).map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        match simdutf8::basic::from_utf8(&chunk[start..end]) {
+            Ok(text) if end > start => {
+                self.feed(&chunk[..start], None, offset, line);
                 let shared: Arc<str> = Arc::from(text);
                 self.feed(shared.as_bytes(), Some(&shared), offset, line);
                 self.feed(&chunk[end..], None, offset, line);
@@ -575,7 +583,13 @@ mod tests {
 
     #[test]
     fn lines_of_a_valid_read_share_its_buffer_and_the_others_come_alone() {
-        let got = split_shared(&[b"one\ntwo\r\nthr", b"ee\nf\xffour\nfive\n", b"s\xc3\xa9x\n"]);
+        let got = split_shared(&[
+            b"one\ntwo\r\nthr",
+            b"ee\nf\xffour\nfive\n",
+            b"s\xc3\xa9x\nr\xc3",
+            // the read cut a character: the line it ends is put together, the rest shared
+            b"\xa9st\nlast\n",
+        ]);
         assert_eq!(
             got,
             vec![
@@ -587,6 +601,8 @@ mod tests {
                 ("f\u{fffd}our".into(), false),
                 ("five".into(), false),
                 ("s\u{e9}x".into(), true),
+                ("r\u{e9}st".into(), false),
+                ("last".into(), true),
             ]
         );
         // a line cut at the cap inside a character is not a text on its own: its bytes come
