@@ -1233,7 +1233,8 @@ impl Detector {
                 slot.users.push(u.into());
             }
         }
-        if let Some(ip) = ev.src_ip {
+        // an address's own alert has one source, the address: only the others list theirs
+        if let (Some(ip), false) = (ev.src_ip, matches!(slot.alert.entity, Entity::Ip(_))) {
             if slot.sources.len() < 8 && !slot.sources.contains(&ip) {
                 slot.sources.push(ip);
             }
