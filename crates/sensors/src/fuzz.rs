@@ -5,6 +5,7 @@
 //! What must hold for any input: no panic, and an event never carries more than the raw bytes
 //! it came from (plus the bounded fields the parsers copy).
 
+use crate::tail::LineSplitter;
 use crate::{cowrie, decode_lossy, journald, LineParser, TimeContext};
 use std::sync::Arc;
 use tripline_event::{SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES};
@@ -31,4 +32,28 @@ pub fn all_parsers(data: &[u8]) {
         let _ = journald::parse_entry(&text);
         let _ = cowrie::parse(&text, &mut tc, Timestamp(0), pos, &host);
     }
+    split_alike(data);
+}
+
+/// Split `data` as two reads (cut where its first byte says): sharing the reads' text must hand
+/// out the same lines at the same offsets as splitting the bytes alone, and a line handed out
+/// with a buffer lies inside it.
+fn split_alike(data: &[u8]) {
+    let cut = data.first().map_or(0, |b| *b as usize % (data.len() + 1));
+    let (mut plain, mut shared) = (LineSplitter::default(), LineSplitter::default());
+    let (mut at_plain, mut at_shared) = (0u64, 0u64);
+    let (mut want, mut got) = (vec![], vec![]);
+    for read in [&data[..cut], &data[cut..]] {
+        plain.feed(read, None, &mut at_plain, &mut |l, _, off| {
+            want.push((l.to_vec(), off))
+        });
+        shared.feed_shared(read, &mut at_shared, &mut |l, buf, off| {
+            if let Some(buf) = buf {
+                let (base, at) = (buf.as_ptr() as usize, l.as_ptr() as usize);
+                assert!(at >= base && at + l.len() <= base + buf.len());
+            }
+            got.push((l.to_vec(), off))
+        });
+    }
+    assert_eq!(want, got);
 }
