@@ -378,18 +378,24 @@ fn parse_tag(tok: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// The text before the first space and the text after it. Header tokens (a host name, a tag,
-/// an RFC 5424 field) are a few bytes: a byte loop, not a vectorized search whose setup costs
-/// more than the token.
+/// an RFC 5424 field) are a few bytes: a word-at-a-time scan ([`crate::find_byte`]), not a
+/// vectorized search whose setup costs more than the token.
 fn split_token(s: &str) -> (&str, &str) {
-    match s.bytes().position(|b| b == b' ') {
+    match crate::find_byte(s.as_bytes(), b' ') {
         Some(i) => (&s[..i], &s[i + 1..]),
         None => (s, ""),
     }
 }
 
+/// `s` without its leading spaces (a byte loop: `trim_start_matches` walks characters).
+fn skip_spaces(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| b == b' ').count();
+    &s[n..]
+}
+
 /// Parse `[host] tag msg` after the timestamp.
 fn host_and_tag(rest: &str) -> (Option<&str>, Option<&str>, Option<&str>, &str) {
-    let rest = rest.trim_start_matches(' ');
+    let rest = skip_spaces(rest);
     let (first, after) = split_token(rest);
     if let Some((prog, pid)) = parse_tag(first) {
         return (None, Some(prog), pid, after);
