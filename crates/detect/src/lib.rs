@@ -418,8 +418,8 @@ struct UserState {
     new_source_login: Option<(i64, IpAddr)>,
     sudo_fails: Ring,
     su_fails: Ring,
-    /// (ts, ip key) of failures against this user, for distributed attacks
-    dist: VecDeque<(i64, u128)>,
+    /// failures against this user, for distributed attacks
+    dist: Dist,
 }
 
 impl Aged for UserState {
@@ -431,7 +431,7 @@ impl Aged for UserState {
 #[derive(Default)]
 struct NetState {
     last: i64,
-    dist: VecDeque<(i64, u128)>,
+    dist: Dist,
 }
 
 impl Aged for NetState {
@@ -1065,8 +1065,7 @@ impl Detector {
             if let Some(ip) = ev.src_ip {
                 let d = &r.ssh_distributed;
                 if d.enabled
-                    && push_dist(
-                        &mut st.dist,
+                    && st.dist.push(
                         now,
                         ip_key(ip),
                         ev.count,
@@ -1076,11 +1075,11 @@ impl Detector {
                         || prior.start(rules::SSH_DISTRIBUTED, d.window_seconds),
                     )
                 {
-                    let first = st.dist.front().map_or(now, |d| d.0);
+                    let first = st.dist.win.front().map_or(now, |d| d.0);
                     fire.push((
                         rules::SSH_DISTRIBUTED,
                         String::new(),
-                        st.dist.len() as u64,
+                        st.dist.win.len() as u64,
                         first,
                     ));
                 }
@@ -1116,18 +1115,12 @@ impl Detector {
         let horizon = now - window as i64 * SECOND;
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
-        if push_dist(
-            &mut st.dist,
-            now,
-            ip_key(ip),
-            ev.count,
-            failures,
-            sources,
-            horizon,
-            from,
-        ) {
-            let n = st.dist.len() as u64;
-            let first = st.dist.front().map_or(now, |d| d.0);
+        if st
+            .dist
+            .push(now, ip_key(ip), ev.count, failures, sources, horizon, from)
+        {
+            let n = st.dist.win.len() as u64;
+            let first = st.dist.win.front().map_or(now, |d| d.0);
             self.hit(
                 rules::SSH_DISTRIBUTED,
                 key,
@@ -1254,54 +1247,74 @@ fn alert_key(rule: u8, key: u128) -> u128 {
     key.rotate_left(8) ^ rule as u128
 }
 
-/// Record a failure for distributed detection; true when the window (the failures at or after
-/// `horizon`, and after `start()`, the end of the entity's previous alert, looked up only
-/// when needed) holds ≥ `failures` failures from ≥ `sources` distinct addresses.
-#[allow(clippy::too_many_arguments)]
-fn push_dist(
-    dist: &mut VecDeque<(i64, u128)>,
-    now: i64,
-    ip: u128,
-    count: u32,
-    failures: u32,
-    sources: u32,
-    horizon: i64,
-    start: impl FnOnce() -> i64,
-) -> bool {
-    let cap = failures as usize;
-    if dist.capacity() < cap {
-        dist.reserve_exact(cap - dist.len());
-    }
-    for _ in 0..count.min(failures) {
-        if dist.len() >= cap {
-            dist.pop_front();
+/// The latest failures against one user or network, for distributed detection.
+#[derive(Default)]
+struct Dist {
+    /// (ts, ip key), oldest first, at most `failures` of them
+    win: VecDeque<(i64, u128)>,
+    /// At least the number of distinct sources in `win`: the last exact count, plus one for
+    /// every failure since from another address than the one before it. While it is below the
+    /// rule's `sources` the window cannot fire, so a single address hammering one account
+    /// (the usual case) never pays for a count.
+    most: u32,
+}
+
+impl Dist {
+    /// Record a failure; true when the window (the failures at or after `horizon`, and after
+    /// `start()`, the end of the entity's previous alert, looked up only when needed) holds
+    /// ≥ `failures` failures from ≥ `sources` distinct addresses.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        now: i64,
+        ip: u128,
+        count: u32,
+        failures: u32,
+        sources: u32,
+        horizon: i64,
+        start: impl FnOnce() -> i64,
+    ) -> bool {
+        let dist = &mut self.win;
+        let cap = failures as usize;
+        if dist.capacity() < cap {
+            dist.reserve_exact(cap - dist.len());
         }
-        dist.push_back((now, ip));
-    }
-    if dist.len() < cap || dist[0].0 < horizon {
-        return false;
-    }
-    // distinct sources, on the stack for the usual small thresholds
-    let mut stack = [0u128; 16];
-    let mut heap = vec![];
-    let seen: &mut [u128] = if sources as usize <= stack.len() {
-        &mut stack
-    } else {
-        heap.resize(sources as usize, 0);
-        &mut heap
-    };
-    let mut n = 0;
-    for (_, ip) in dist.iter() {
-        if !seen[..n].contains(ip) {
-            seen[n] = *ip;
-            n += 1;
-            if n >= sources as usize {
-                // enough sources: the window may still reach back into a closed alert
-                return dist[0].0 >= start();
+        if dist.back().map(|d| d.1) != Some(ip) {
+            self.most = self.most.saturating_add(1);
+        }
+        for _ in 0..count.min(failures) {
+            if dist.len() >= cap {
+                dist.pop_front();
+            }
+            dist.push_back((now, ip));
+        }
+        if dist.len() < cap || dist[0].0 < horizon || self.most < sources {
+            return false;
+        }
+        // distinct sources, on the stack for the usual small thresholds
+        let mut stack = [0u128; 16];
+        let mut heap = vec![];
+        let seen: &mut [u128] = if sources as usize <= stack.len() {
+            &mut stack
+        } else {
+            heap.resize(sources as usize, 0);
+            &mut heap
+        };
+        let mut n = 0;
+        for (_, ip) in dist.iter() {
+            if !seen[..n].contains(ip) {
+                seen[n] = *ip;
+                n += 1;
+                if n >= sources as usize {
+                    // enough sources (how many more is not counted: no bound below `most`);
+                    // the window may still reach back into a closed alert
+                    return dist[0].0 >= start();
+                }
             }
         }
+        self.most = n as u32;
+        false
     }
-    false
 }
 
 /// `600` → `10m`, `21600` → `6h`.
@@ -1322,5 +1335,67 @@ impl std::fmt::Display for Secs {
         } else {
             write!(f, "{s}s")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Dist::push` skips counting while its bound says the window cannot fire: it must answer
+    /// as a count of the whole window every time would, over runs of one address, a few taking
+    /// turns, and many, with `count` > 1 and a horizon that moves.
+    #[test]
+    fn a_window_skips_the_count_only_when_it_cannot_fire() {
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let (mut fired, mut skipped) = (0, 0);
+        for case in 0..300 {
+            let failures = 3 + (next() % 20) as u32;
+            let sources = 1 + (next() % 6) as u32 + if case % 10 == 0 { 20 } else { 0 };
+            let pool = 1 + next() % [1, 3, 8, 40][case % 4];
+            let mut d = Dist::default();
+            let mut all: Vec<(i64, u128)> = vec![];
+            let mut ip = 0u128;
+            for t in 0..200i64 {
+                // runs: keep the address most of the time, switch now and then
+                if next() % 4 == 0 {
+                    ip = (next() % pool) as u128;
+                }
+                let count = if next() % 8 == 0 {
+                    1 + (next() % 4) as u32
+                } else {
+                    1
+                };
+                let horizon = t - 30;
+                let got = d.push(t, ip, count, failures, sources, horizon, || i64::MIN);
+                for _ in 0..count.min(failures) {
+                    all.push((t, ip));
+                }
+                let win = &all[all.len().saturating_sub(failures as usize)..];
+                let mut distinct: Vec<u128> = win.iter().map(|w| w.1).collect();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let want = win.len() == failures as usize
+                    && win[0].0 >= horizon
+                    && distinct.len() >= sources as usize;
+                assert_eq!(
+                    got, want,
+                    "case {case} t {t}: {failures} failures, {sources} sources"
+                );
+                assert!(d.most as usize >= distinct.len(), "the bound is a bound");
+                fired += want as u32;
+                skipped += (win.len() == failures as usize && d.most < sources) as u32;
+            }
+        }
+        assert!(
+            fired > 500 && skipped > 500,
+            "fired {fired}, skipped {skipped}"
+        );
     }
 }
