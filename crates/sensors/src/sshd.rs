@@ -75,7 +75,7 @@ static PORT_RFINDER: LazyLock<memmem::FinderRev<'static>> =
 
 /// Parse a source token (address or host name); trailing `:` is not part of it.
 fn src_token(s: &str) -> Option<(Src<'_>, &str)> {
-    let end = memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len());
+    let end = crate::find_byte(s.as_bytes(), b' ').unwrap_or(s.len());
     let mut tok = &s[..end];
     let mut rest = &s[end..];
     // `198.51.100.34: 11:` / `10.0.0.1 port 7736:3:` – split a trailing colon off IPv4/names;
@@ -140,7 +140,8 @@ fn user_from_src(s: &str) -> Option<(&str, Src<'_>)> {
             continue;
         };
         let tail = skip_port_on_proto(rest);
-        if tail.starts_with(':') || (is_end(tail) && FROM_FINDER.find(tail.as_bytes()).is_none()) {
+        // (an end, blank or `[preauth]`, cannot hold another ` from `)
+        if tail.starts_with(':') || is_end(tail) {
             return Some((&s[..pos], src));
         }
     }
