@@ -325,18 +325,23 @@ impl Ttl {
 #[derive(Default)]
 struct Ring(VecDeque<i64>);
 
+/// Append `v` `times` times to a window of at most `cap` entries, dropping the oldest.
+fn push_capped<T: Copy>(q: &mut VecDeque<T>, v: T, times: u32, cap: usize) {
+    if q.capacity() < cap {
+        // one allocation of the final size instead of growing 4, 8, 16
+        q.reserve_exact(cap - q.len());
+    }
+    for _ in 0..times.min(cap as u32) {
+        if q.len() >= cap {
+            q.pop_front();
+        }
+        q.push_back(v);
+    }
+}
+
 impl Ring {
     fn push(&mut self, ts: i64, times: u32, cap: usize) {
-        if self.0.capacity() < cap {
-            // one allocation of the final size instead of growing 4, 8, 16
-            self.0.reserve_exact(cap - self.0.len());
-        }
-        for _ in 0..times.min(cap as u32) {
-            if self.0.len() >= cap {
-                self.0.pop_front();
-            }
-            self.0.push_back(ts);
-        }
+        push_capped(&mut self.0, ts, times, cap);
     }
 
     /// At least `n` events at or after `start`.
@@ -1273,18 +1278,10 @@ impl Dist {
     ) -> bool {
         let dist = &mut self.win;
         let cap = failures as usize;
-        if dist.capacity() < cap {
-            dist.reserve_exact(cap - dist.len());
-        }
         if dist.back().map(|d| d.1) != Some(ip) {
             self.most = self.most.saturating_add(1);
         }
-        for _ in 0..count.min(failures) {
-            if dist.len() >= cap {
-                dist.pop_front();
-            }
-            dist.push_back((now, ip));
-        }
+        push_capped(dist, (now, ip), count, cap);
         if dist.len() < cap || dist[0].0 < horizon || self.most < sources {
             return false;
         }

@@ -60,6 +60,15 @@ impl Line {
         })
     }
 
+    /// `part` as a part of `shared` when there is one and `part` lies inside it, else a copy
+    /// of its own: how a sensor keeps the raw text of a line it may have been handed in a
+    /// read's buffer.
+    pub fn in_or_copy(shared: Option<&Arc<str>>, part: &str) -> Line {
+        shared
+            .and_then(|buf| Line::part_of(buf, part))
+            .unwrap_or_else(|| Line::from(part))
+    }
+
     /// The text inside `buf` that `part` is (by address), without checking it again: for a
     /// reader that split `buf` into byte slices. None when `part` is not inside `buf` or does
     /// not start and end on character boundaries.

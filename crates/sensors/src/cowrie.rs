@@ -118,12 +118,7 @@ pub fn parse_in(
         kind,
         count: 1,
         hostile,
-        raw: {
-            let raw = truncate_str(line, MAX_RAW_BYTES);
-            shared
-                .and_then(|buf| Line::part_of(buf, raw))
-                .unwrap_or_else(|| Line::from(raw))
-        },
+        raw: Line::in_or_copy(shared, truncate_str(line, MAX_RAW_BYTES)),
         pos,
     }))
 }

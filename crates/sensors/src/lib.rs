@@ -226,9 +226,7 @@ impl LineParser {
         };
         self.stats.events += 1;
         let host = self.intern_host(host);
-        let raw = shared
-            .and_then(|buf| Line::part_of(buf, raw))
-            .unwrap_or_else(|| Line::from(raw));
+        let raw = Line::in_or_copy(shared, raw);
         Some(build_event(p, observed, self.sensor, host, raw, pos))
     }
 
