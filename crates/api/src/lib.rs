@@ -28,6 +28,7 @@ use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tripline_event::catalog::{technique_name, technique_url, Catalog};
 use tripline_event::{Severity, Timestamp};
 use tripline_store::{AlertQuery, Cursor, Store, StoreError, STATES};
 
@@ -55,6 +56,8 @@ pub struct ApiState {
     sessions: dashboard::Sessions,
     /// Mark session cookies `Secure` (the server speaks TLS).
     secure_cookies: bool,
+    /// The rules the daemon raises: what `?rule=` accepts.
+    catalog: Catalog,
 }
 
 /// Alerts a slow stream client may fall behind by before it is told how many it missed.
@@ -81,7 +84,15 @@ impl ApiState {
             sensors: None,
             sessions: dashboard::Sessions::default(),
             secure_cookies: false,
+            catalog: Catalog::default(),
         })
+    }
+
+    /// The rules the daemon raises ([`Catalog`]): `?rule=` accepts their ids and names any
+    /// other as not a rule id.
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = catalog;
+        self
     }
 
     /// Mark the dashboard's session cookie `Secure` (set when the server speaks TLS).
@@ -458,7 +469,7 @@ fn query_pairs(
 }
 
 /// The alert list's filters, from the query string; an unknown or malformed parameter is named.
-fn alert_query(pairs: &[(String, String)]) -> Result<AlertQuery, ApiError> {
+fn alert_query(pairs: &[(String, String)], catalog: &Catalog) -> Result<AlertQuery, ApiError> {
     let mut q = AlertQuery {
         limit: DEFAULT_PAGE,
         ..Default::default()
@@ -473,7 +484,8 @@ fn alert_query(pairs: &[(String, String)]) -> Result<AlertQuery, ApiError> {
                 })?)
             }
             "rule" => {
-                let r = tripline_detect::rule_info(v)
+                let r = catalog
+                    .rule(v)
                     .ok_or_else(|| ApiError::bad(k, "rule: not a rule id"))?;
                 q.rule = Some(r.id.to_string());
             }
@@ -535,7 +547,7 @@ async fn list_alerts(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(query)?;
-    let q = alert_query(&pairs)?;
+    let q = alert_query(&pairs, &st.catalog)?;
     let body = read(st, move |s| {
         let mut out = Vec::with_capacity(q.limit * 1024);
         out.extend_from_slice(b"{\"alerts\":[");
@@ -582,8 +594,8 @@ fn detail(a: &tripline_store::StoredAlert) -> Response {
         .map(|t| {
             serde_json::json!({
                 "id": t,
-                "name": tripline_detect::technique_name(t),
-                "url": tripline_detect::technique_url(t),
+                "name": technique_name(t),
+                "url": technique_url(t),
             })
         })
         .collect();
@@ -863,9 +875,9 @@ async fn stats(
         };
         add(&mut b["total"], c.alerts);
         add(&mut b["by_severity"][c.severity.as_str()], c.alerts);
-        add(&mut b["by_rule"][c.rule], c.alerts);
+        add(&mut b["by_rule"][c.rule.as_str()], c.alerts);
         add(&mut b["by_sensor"][c.sensor.as_str()], c.alerts);
-        for t in c.techniques {
+        for t in &c.techniques {
             add(&mut b["by_technique"][*t], c.alerts);
         }
     }
@@ -879,8 +891,8 @@ async fn stats(
         {
             techniques.entry(t.clone()).or_insert_with(|| {
                 serde_json::json!({
-                    "name": tripline_detect::technique_name(t),
-                    "url": tripline_detect::technique_url(t),
+                    "name": technique_name(t),
+                    "url": technique_url(t),
                 })
             });
         }

@@ -16,7 +16,7 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
     let entity = Entity::Ip(ip.parse().unwrap());
     Alert {
         id: Alert::make_id(rule, &entity, Timestamp::from_secs(last)),
-        rule,
+        rule: rule.into(),
         severity,
         score: 0.7,
         entity,
@@ -24,13 +24,15 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
         user: Some("<script>alert(1)</script>".into()),
         host: "web1".into(),
         sensor: tripline_event::SensorKind::Files,
-        techniques: tripline_detect::rule_info(rule).unwrap().techniques,
+        techniques: tripline_event::Techniques::Borrowed(
+            tripline_detect::rule_info(rule).unwrap().techniques,
+        ),
         count: 5,
         first_seen: Timestamp::from_secs(last - 60),
         last_seen: Timestamp::from_secs(last),
         explanation: "why".into(),
         evidence: vec!["line one".into(), "line \"two\"".into()],
-        anomaly: None,
+        detail: None,
     }
 }
 
@@ -54,7 +56,11 @@ fn rig() -> Rig {
         alerts.push(alert(n, rule, sev, 1_700_000_000 + n as i64 * 10));
     }
     store.commit(&alerts, &[], &[]).unwrap();
-    let state = Arc::new(ApiState::open(&db, TOKEN.into(), 2).unwrap());
+    let state = Arc::new(
+        ApiState::open(&db, TOKEN.into(), 2)
+            .unwrap()
+            .with_catalog(tripline_detect::catalog()),
+    );
     Rig {
         _dir: dir,
         state,
@@ -518,18 +524,17 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
     // the documented alert is the alert the API returns (with its workflow fields set, and
     // an anomaly alert's detail)
     let mut a = alert(50, "anomaly", Severity::High, 1_700_000_500);
-    a.anomaly = Some(Box::new(tripline_event::AnomalyDetail {
-        raw_score: 0.71,
-        percentile: 99.93,
-        band: "high".into(),
-        features: vec![tripline_event::FeatureDetail {
-            name: "failures".into(),
-            value: 14.0,
-            baseline_median: 0.0,
-        }],
+    a.detail = Some(Box::new(tripline_event::Detail {
+        key: "anomaly".into(),
+        value: serde_json::json!({
+            "raw_score": 0.71,
+            "percentile": 99.93,
+            "band": "high",
+            "features": [{"name": "failures", "value": 14.0, "baseline_median": 0.0}],
+        }),
     }));
     // what its unusual features point at, not the rule's (empty) list
-    a.techniques = tripline_detect::ANOMALY_TECHNIQUES[1 | 2];
+    a.techniques = tripline_event::Techniques::Borrowed(tripline_detect::ANOMALY_TECHNIQUES[1 | 2]);
     Store::open(&r._dir.path().join("t.db"))
         .unwrap()
         .commit(std::slice::from_ref(&a), &[], &[])

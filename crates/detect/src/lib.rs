@@ -20,9 +20,12 @@ pub mod config;
 mod rules;
 
 pub use config::{DetectConfig, RulesConfig};
-pub use rules::{
-    rule_info, technique_name, technique_set, technique_url, RuleInfo, ANOMALY_TECHNIQUES, RULES,
-};
+pub use rules::{rule_info, technique_name, technique_url, RuleInfo, ANOMALY_TECHNIQUES, RULES};
+
+/// The catalog of every rule this crate raises (and the anomaly stage's `anomaly`).
+pub fn catalog() -> tripline_event::catalog::Catalog {
+    tripline_event::catalog::Catalog::new(RULES.iter())
+}
 
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::VecDeque;
@@ -508,7 +511,7 @@ impl Default for OpenAlert {
             key: 0,
             alert: Alert {
                 id: Text::default(),
-                rule: "",
+                rule: Text::const_new(""),
                 severity: tripline_event::Severity::Info,
                 score: 0.0,
                 entity: Entity::User(String::new()),
@@ -516,13 +519,13 @@ impl Default for OpenAlert {
                 user: None,
                 host: NO_HOST.with(Arc::clone),
                 sensor: tripline_event::SensorKind::Files,
-                techniques: &[],
+                techniques: tripline_event::Techniques::Borrowed(&[]),
                 count: 0,
                 first_seen: Timestamp(0),
                 last_seen: Timestamp(0),
                 explanation: String::new(),
                 evidence: vec![],
-                anomaly: None,
+                detail: None,
             },
             first: vec![],
             latest: VecDeque::new(),
@@ -647,7 +650,7 @@ impl Detector {
         // anomaly alerts belong to the anomaly stage: one per window, never grown here
         let Some(idx) = RULES
             .iter()
-            .position(|r| r.id == alert.rule)
+            .position(|r| alert.rule == r.id)
             .filter(|i| *i != rules::ANOMALY as usize)
         else {
             return;
@@ -1180,20 +1183,20 @@ impl Detector {
                 key: akey,
                 alert: Alert {
                     id: Alert::make_id(info.id, &entity, ev.ts),
-                    rule: info.id,
+                    rule: Text::const_new(info.id),
                     severity,
                     score: 0.0,
                     src_ip: ev.src_ip,
                     user: ev.user.clone(),
                     host: ev.host.clone(),
                     sensor: ev.sensor,
-                    techniques: info.techniques,
+                    techniques: tripline_event::Techniques::Borrowed(info.techniques),
                     count: opening_count.saturating_sub(ev.count as u64),
                     first_seen: Timestamp(first.min(ev.ts.0)),
                     last_seen: ev.ts,
                     explanation: String::new(),
                     evidence: vec![],
-                    anomaly: None,
+                    detail: None,
                     entity,
                 },
                 detail,

@@ -5,50 +5,7 @@ use crate::Secs as fmt_secs;
 use std::net::IpAddr;
 use tripline_event::{Alert, Severity, Text};
 
-/// What a rule is, for the table, the docs and `explain`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RuleInfo {
-    /// Stable id (`ssh.bruteforce`).
-    pub id: &'static str,
-    /// MITRE ATT&CK technique ids.
-    pub techniques: &'static [&'static str],
-    /// What it means, one line.
-    pub summary: &'static str,
-    /// Score of an alert that just crossed its threshold; grows with the count toward 1.
-    pub base_score: f32,
-}
-
-/// MITRE ATT&CK (Enterprise) names of the techniques the rules carry.
-const TECHNIQUES: [(&str, &str); 12] = [
-    ("T1046", "Network Service Discovery"),
-    ("T1059.004", "Command and Scripting Interpreter: Unix Shell"),
-    ("T1078", "Valid Accounts"),
-    ("T1087", "Account Discovery"),
-    ("T1098", "Account Manipulation"),
-    ("T1110", "Brute Force"),
-    ("T1110.001", "Brute Force: Password Guessing"),
-    ("T1110.003", "Brute Force: Password Spraying"),
-    ("T1136.001", "Create Account: Local Account"),
-    ("T1548", "Abuse Elevation Control Mechanism"),
-    (
-        "T1548.003",
-        "Abuse Elevation Control Mechanism: Sudo and Sudo Caching",
-    ),
-    ("T1595", "Active Scanning"),
-];
-
-/// The ATT&CK name of a technique id the rules use.
-pub fn technique_name(id: &str) -> Option<&'static str> {
-    TECHNIQUES.iter().find(|t| t.0 == id).map(|t| t.1)
-}
-
-/// The ATT&CK page of a technique id (`T1110.001` → `…/techniques/T1110/001/`).
-pub fn technique_url(id: &str) -> String {
-    format!(
-        "https://attack.mitre.org/techniques/{}/",
-        id.replace('.', "/")
-    )
-}
+pub use tripline_event::catalog::{technique_name, technique_url, RuleInfo};
 
 pub(crate) const SSH_BRUTEFORCE: u8 = 0;
 pub(crate) const SSH_BRUTEFORCE_SLOW: u8 = 1;
@@ -185,25 +142,6 @@ pub const ANOMALY_TECHNIQUES: [&[&str]; 16] = [
     &["T1059.004", "T1078", "T1110", "T1548"],
 ];
 
-/// The technique list an alert of `rule` carries, given the ids stored for it joined by
-/// commas: the rule's own list, or for an anomaly alert the union that spells them. `None` when
-/// no list of either spells them (a row written by something else).
-pub fn technique_set(rule: &RuleInfo, joined: &str) -> Option<&'static [&'static str]> {
-    let spells = |set: &[&str]| {
-        joined
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .eq(set.iter().copied())
-    };
-    if spells(rule.techniques) {
-        return Some(rule.techniques);
-    }
-    if rule.id != RULES[ANOMALY as usize].id {
-        return None;
-    }
-    ANOMALY_TECHNIQUES.iter().copied().find(|set| spells(set))
-}
-
 /// The rule with this id.
 pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
@@ -231,9 +169,7 @@ pub(crate) fn severity(rule: u8, r: &RulesConfig) -> Severity {
 
 /// Base score rising with the count toward 1: the longer an attack, the surer we are.
 pub(crate) fn score(rule: u8, count: u64) -> f32 {
-    let base = RULES[rule as usize].base_score;
-    let grow = 1.0 - 1.0 / (1.0 + count as f32 / 50.0);
-    ((base + (1.0 - base) * grow) * 1000.0).round() / 1000.0
+    RULES[rule as usize].score(count)
 }
 
 /// Items joined by `, `, formatted in place.
@@ -341,21 +277,6 @@ mod tests {
                 .collect();
             assert_eq!(*set, want.as_slice(), "bits {b}");
         }
-    }
-
-    #[test]
-    fn stored_techniques_read_back_as_the_list_that_spells_them() {
-        let anomaly = rule_info("anomaly").unwrap();
-        let brute = rule_info("ssh.bruteforce").unwrap();
-        assert_eq!(technique_set(brute, "T1110.001"), Some(brute.techniques));
-        assert_eq!(technique_set(anomaly, ""), Some(&[] as &[&str]));
-        assert_eq!(
-            technique_set(anomaly, "T1078,T1110"),
-            Some(ANOMALY_TECHNIQUES[3])
-        );
-        // another rule cannot borrow an anomaly union; nothing spells a made-up id
-        assert_eq!(technique_set(brute, "T1078"), None);
-        assert_eq!(technique_set(anomaly, "T9999"), None);
     }
 
     #[test]

@@ -12,10 +12,13 @@
 //! does not allocate per line; whatever keeps a line past its batch (evidence) makes it its own.
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod net;
 pub mod time;
 
+use serde::ser::SerializeMap;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -485,7 +488,7 @@ impl Entity {
 pub const MAX_EVIDENCE: usize = 10;
 
 /// One alert: a (rule, entity) pair that grows while the attack lasts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     /// Stable id, 16 hex digits: the second the alert opened (8 digits, so ids sort by time)
     /// and a hash of rule, entity and that instant (8 digits), so replaying the same input after
@@ -493,7 +496,8 @@ pub struct Alert {
     /// whose id is taken by a different one to the next free id (see `Store::commit`). Held
     /// inline (no allocation).
     pub id: Text,
-    pub rule: &'static str,
+    /// The rule's id ([`catalog::RuleInfo::id`]), held without allocating.
+    pub rule: Text,
     pub severity: Severity,
     /// 0–1: how sure and how bad.
     pub score: f32,
@@ -505,8 +509,9 @@ pub struct Alert {
     pub host: Arc<str>,
     /// The sensor of the event that opened it.
     pub sensor: SensorKind,
-    /// MITRE ATT&CK technique ids.
-    pub techniques: &'static [&'static str],
+    /// MITRE ATT&CK technique ids ([`catalog::TECHNIQUES`]): the rule's own list, or a list of
+    /// the alert's own (an anomaly alert's, a stored alert's).
+    pub techniques: Techniques,
     /// Events that moved this alert.
     pub count: u64,
     pub first_seen: Timestamp,
@@ -516,56 +521,59 @@ pub struct Alert {
     /// Sample input lines: the first ones, then the latest (each the detector's own copy,
     /// shared, not copied again, by every output that carries the alert).
     pub evidence: Vec<Arc<str>>,
-    /// For the `anomaly` rule: where the window stands in the baseline and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub anomaly: Option<Box<AnomalyDetail>>,
+    /// What the detector knows beyond the common fields, under a key of its own.
+    pub detail: Option<Box<Detail>>,
 }
 
-/// What an `anomaly` alert knows besides its calibrated score, in fields a SIEM can read (its
-/// explanation says the same in words).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct AnomalyDetail {
-    /// The forest's own score of the window, `2^(−E[h]/c(ψ))`.
-    pub raw_score: f64,
-    /// Percentile of the training windows scoring below it (0–100).
-    pub percentile: f64,
-    /// devilnet's risk band of the calibrated score: normal, low, medium, high, critical.
-    pub band: String,
-    /// The features that made the window stand out, most first.
-    pub features: Vec<FeatureDetail>,
+/// An alert's ATT&CK technique ids: a rule's static list, or a list of the alert's own.
+pub type Techniques = std::borrow::Cow<'static, [&'static str]>;
+
+/// What a detector knows about an alert beyond the common fields, in fields a SIEM can read,
+/// shown in the alert's JSON under the detector's own `key` (`anomaly`: the forest's raw
+/// score, the window's percentile in the baseline, its risk band and the features that stood
+/// out). The explanation says the same in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    /// The field the detail is shown under; never one of the alert's own fields.
+    pub key: Text,
+    pub value: serde_json::Value,
 }
 
-/// One feature of an [`AnomalyDetail`], in people's units (counts and seconds, not logarithms).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct FeatureDetail {
-    pub name: String,
-    pub value: f64,
-    pub baseline_median: f64,
-}
-
-/// An alert view's anomaly detail: the value, or its JSON as a store row keeps it.
-#[derive(Debug, Clone, Copy)]
-pub enum DetailRef<'a> {
-    Value(&'a AnomalyDetail),
-    Json(&'a str),
-}
-
-impl DetailRef<'_> {
-    /// An owned copy; `None` when stored JSON does not read as a detail.
-    pub fn to_owned(&self) -> Option<AnomalyDetail> {
-        match self {
-            DetailRef::Value(d) => Some((*d).clone()),
-            DetailRef::Json(j) => serde_json::from_str(j).ok(),
-        }
+impl Detail {
+    /// The detail as the store keeps it: a JSON object of the one key.
+    pub fn to_json(&self) -> String {
+        let mut m = serde_json::Map::new();
+        m.insert(self.key.to_string(), self.value.clone());
+        serde_json::Value::Object(m).to_string()
     }
 }
 
-impl Serialize for DetailRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            DetailRef::Value(d) => d.serialize(s),
-            // a row that does not read (a hand-edited database) shows as null
-            DetailRef::Json(_) => self.to_owned().serialize(s),
+/// An alert view's detail: the value, or the JSON object (`{key: value}`) a store row keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum DetailRef<'a> {
+    Value(&'a Detail),
+    Json(&'a str),
+}
+
+/// A detail's key and value, borrowed or read from stored JSON.
+pub type DetailPair<'a> = (Cow<'a, str>, Cow<'a, serde_json::Value>);
+
+impl<'a> DetailRef<'a> {
+    /// The key and value; `None` when stored JSON is not an object of one key (a hand-edited
+    /// database): the alert then shows no detail rather than failing.
+    pub fn read(&self) -> Option<DetailPair<'a>> {
+        match *self {
+            DetailRef::Value(d) => Some((Cow::Borrowed(d.key.as_str()), Cow::Borrowed(&d.value))),
+            DetailRef::Json(j) => {
+                let serde_json::Value::Object(m) = serde_json::from_str(j).ok()? else {
+                    return None;
+                };
+                let mut it = m.into_iter();
+                let (k, v) = it.next()?;
+                it.next()
+                    .is_none()
+                    .then_some((Cow::Owned(k), Cow::Owned(v)))
+            }
         }
     }
 }
@@ -619,8 +627,9 @@ impl Alert {
 
 /// An alert borrowed for output: built from an [`Alert`] ([`Alert::view`]) or straight from a
 /// stored row, so printing or serving many alerts allocates nothing per field. Its JSON is the
-/// one alert shape of `once --json`, the `stdout_json` sink and the API.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// one alert shape of `once --json`, the `stdout_json` responder and the API: the fields in this
+/// order, `state_by` and `state_at` once set, and a detail last, under its own key.
+#[derive(Debug, Clone, Copy)]
 pub struct AlertView<'a> {
     pub id: &'a str,
     pub rule: &'a str,
@@ -631,7 +640,7 @@ pub struct AlertView<'a> {
     pub user: Option<&'a str>,
     pub host: &'a str,
     pub sensor: SensorKind,
-    pub techniques: &'static [&'static str],
+    pub techniques: TechniqueList<'a>,
     pub count: u64,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
@@ -639,13 +648,68 @@ pub struct AlertView<'a> {
     pub evidence: Lines<'a>,
     pub state: &'a str,
     /// Who set the workflow state, and when; absent until a person did.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_by: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_at: Option<Timestamp>,
-    /// For the `anomaly` rule ([`AnomalyDetail`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub anomaly: Option<DetailRef<'a>>,
+    /// The detector's own fields ([`Detail`]).
+    pub detail: Option<DetailRef<'a>>,
+}
+
+impl Serialize for AlertView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", self.id)?;
+        m.serialize_entry("rule", self.rule)?;
+        m.serialize_entry("severity", &self.severity)?;
+        m.serialize_entry("score", &self.score)?;
+        m.serialize_entry("entity", &self.entity)?;
+        m.serialize_entry("src_ip", &self.src_ip)?;
+        m.serialize_entry("user", &self.user)?;
+        m.serialize_entry("host", self.host)?;
+        m.serialize_entry("sensor", &self.sensor)?;
+        m.serialize_entry("techniques", &self.techniques)?;
+        m.serialize_entry("count", &self.count)?;
+        m.serialize_entry("first_seen", &self.first_seen)?;
+        m.serialize_entry("last_seen", &self.last_seen)?;
+        m.serialize_entry("explanation", self.explanation)?;
+        m.serialize_entry("evidence", &self.evidence)?;
+        m.serialize_entry("state", self.state)?;
+        if let Some(by) = self.state_by {
+            m.serialize_entry("state_by", by)?;
+        }
+        if let Some(at) = &self.state_at {
+            m.serialize_entry("state_at", at)?;
+        }
+        if let Some((k, v)) = self.detail.as_ref().and_then(DetailRef::read) {
+            m.serialize_entry(&*k, &*v)?;
+        }
+        m.end()
+    }
+}
+
+/// Technique ids: a list, or the ids joined by commas (how the store keeps them). Serialized
+/// as a JSON array either way.
+#[derive(Debug, Clone, Copy)]
+pub enum TechniqueList<'a> {
+    List(&'a [&'static str]),
+    Joined(&'a str),
+}
+
+impl<'a> TechniqueList<'a> {
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (list, joined) = match self {
+            TechniqueList::List(l) => (l, None),
+            TechniqueList::Joined(s) => (&[][..], Some(s).filter(|s| !s.is_empty())),
+        };
+        list.iter()
+            .copied()
+            .chain(joined.into_iter().flat_map(|s| s.split(',')))
+    }
+}
+
+impl Serialize for TechniqueList<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// An entity as `{"type": …, "value": …}`.
@@ -752,7 +816,7 @@ impl Alert {
     pub fn view<'a>(&'a self, state: &'a str) -> AlertView<'a> {
         AlertView {
             id: &self.id,
-            rule: self.rule,
+            rule: &self.rule,
             severity: self.severity,
             score: self.score,
             entity: self.entity.view(),
@@ -760,7 +824,7 @@ impl Alert {
             user: self.user.as_deref(),
             host: &self.host,
             sensor: self.sensor,
-            techniques: self.techniques,
+            techniques: TechniqueList::List(&self.techniques),
             count: self.count,
             first_seen: self.first_seen,
             last_seen: self.last_seen,
@@ -769,7 +833,7 @@ impl Alert {
             state,
             state_by: None,
             state_at: None,
-            anomaly: self.anomaly.as_deref().map(DetailRef::Value),
+            detail: self.detail.as_deref().map(DetailRef::Value),
         }
     }
 }
@@ -863,7 +927,7 @@ mod tests {
     fn evidence_keeps_first_and_latest() {
         let mut a = Alert {
             id: Text::default(),
-            rule: "r",
+            rule: "r".into(),
             severity: Severity::Low,
             score: 0.5,
             entity: Entity::User("u".into()),
@@ -871,13 +935,13 @@ mod tests {
             user: None,
             host: "".into(),
             sensor: SensorKind::Files,
-            techniques: &[],
+            techniques: Techniques::Borrowed(&[]),
             count: 0,
             first_seen: Timestamp(0),
             last_seen: Timestamp(0),
             explanation: String::new(),
             evidence: vec![],
-            anomaly: None,
+            detail: None,
         };
         for i in 0..25 {
             a.push_evidence(&format!("line {i}"));

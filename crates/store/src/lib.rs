@@ -15,14 +15,16 @@ pub mod sinks;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tripline_event::catalog::techniques_of;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
-    Addr, Alert, AlertView, DetailRef, Entity, EntityView, Event, Lines, SensorKind, Severity,
-    Text, Timestamp,
+    Addr, Alert, AlertView, Detail, DetailRef, Entity, EntityView, Event, Lines, SensorKind,
+    Severity, TechniqueList, Techniques, Text, Timestamp,
 };
 
-/// 2: evidence lines joined by newlines instead of a JSON array.
-const SCHEMA_VERSION: i64 = 4;
+/// 2: evidence lines joined by newlines instead of a JSON array; 3: the sensor; 4: the anomaly
+/// detail; 5: a detector's detail of any kind (`detail`, `{key: value}`).
+const SCHEMA_VERSION: i64 = 5;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -182,11 +184,11 @@ pub struct EntitySummary {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertCount {
     pub bucket: Timestamp,
-    pub rule: &'static str,
+    pub rule: String,
     pub severity: Severity,
     pub sensor: SensorKind,
     /// The techniques these alerts carry (the rule's, or an anomaly alert's own).
-    pub techniques: &'static [&'static str],
+    pub techniques: Vec<&'static str>,
     pub alerts: u64,
 }
 
@@ -197,22 +199,6 @@ pub const STATES: [&str; 3] = ["open", "acknowledged", "resolved"];
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-/// The rule table's static id for a stored rule id.
-fn rule_id(rule: &str) -> &'static str {
-    tripline_detect::rule_info(rule).map_or("unknown", |r| r.id)
-}
-
-/// [`rule_id`], and the static technique list its stored techniques (joined by commas) spell —
-/// the rule's own when they spell none.
-fn rule_static(rule: &str, techniques: &str) -> (&'static str, &'static [&'static str]) {
-    tripline_detect::rule_info(rule)
-        .map(|r| {
-            let set = tripline_detect::technique_set(r, techniques).unwrap_or(r.techniques);
-            (r.id, set)
-        })
-        .unwrap_or(("unknown", &[]))
 }
 
 impl Store {
@@ -278,7 +264,7 @@ impl Store {
                     explanation TEXT NOT NULL, evidence TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'open', updated INTEGER NOT NULL,
                     state_by TEXT, state_at INTEGER, sensor TEXT NOT NULL DEFAULT 'files',
-                    anomaly TEXT);
+                    detail TEXT);
                  CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
                  CREATE INDEX IF NOT EXISTS alerts_src_ip ON alerts(src_ip);
                  CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, last_seen);
@@ -319,18 +305,24 @@ impl Store {
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
             // 2 → 3: alerts know their sensor (older ones came from files or the journal);
-            // 3 → 4: anomaly alerts carry their detail
-            Some(v) if v == "2" || v == "3" => {
+            // 3 → 4: anomaly alerts carry their detail; 4 → 5: the detail of any detector,
+            // under its key (an anomaly detail becomes `{"anomaly": …}`)
+            Some(v) if v == "2" || v == "3" || v == "4" => {
                 let to_3 = "ALTER TABLE alerts ADD COLUMN sensor TEXT NOT NULL DEFAULT 'files';
                             UPDATE alerts SET sensor = 'cowrie' WHERE rule = 'honeypot.touch';";
+                let to_4 = "ALTER TABLE alerts ADD COLUMN anomaly TEXT;";
                 self.conn
                     .execute_batch(&format!(
                         "BEGIN;
                          {}
-                         ALTER TABLE alerts ADD COLUMN anomaly TEXT;
-                         UPDATE meta SET value = '4' WHERE key = 'schema_version';
+                         {}
+                         ALTER TABLE alerts RENAME COLUMN anomaly TO detail;
+                         UPDATE alerts SET detail = json_object('anomaly', json(detail))
+                            WHERE detail IS NOT NULL AND json_valid(detail);
+                         UPDATE meta SET value = '5' WHERE key = 'schema_version';
                          COMMIT;",
-                        if v == "2" { to_3 } else { "" }
+                        if v == "2" { to_3 } else { "" },
+                        if v == "4" { "" } else { to_4 },
                     ))
                     .map_err(sql)?;
             }
@@ -385,13 +377,13 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO alerts (id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         techniques, count, first_seen, last_seen, explanation, evidence, updated,
-                        sensor, anomaly)
+                        sensor, detail)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                         ?17, ?18)
                      ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, score=excluded.score,
                         count=excluded.count, last_seen=excluded.last_seen,
                         explanation=excluded.explanation, evidence=excluded.evidence,
-                        updated=excluded.updated, anomaly=excluded.anomaly
+                        updated=excluded.updated, detail=excluded.detail
                      WHERE alerts.rule = excluded.rule AND alerts.entity = excluded.entity
                         AND alerts.entity_type = excluded.entity_type",
                 )
@@ -416,17 +408,14 @@ impl Store {
                     Entity::User(s) | Entity::Subnet(s) => s,
                 };
                 let src_ip = a.src_ip.map(IpText::new);
-                let anomaly = a
-                    .anomaly
-                    .as_ref()
-                    .and_then(|d| serde_json::to_string(d).ok());
+                let detail = a.detail.as_ref().map(|d| d.to_json());
                 // nothing changes when a different alert holds the id: try the next one
                 let mut id = std::borrow::Cow::Borrowed(a.id.as_str());
                 let mut n = 0;
                 while up
                     .execute(params![
                         id,
-                        a.rule,
+                        a.rule.as_str(),
                         a.severity.rank(),
                         a.score as f64,
                         a.entity.type_name(),
@@ -442,7 +431,7 @@ impl Store {
                         evidence,
                         now,
                         a.sensor.as_str(),
-                        anomaly,
+                        detail,
                     ])
                     .map_err(sql)?
                     == 0
@@ -575,7 +564,7 @@ impl Store {
         let mut text = String::from(
             "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                     count, first_seen, last_seen, explanation, evidence, state, state_by, state_at,
-                    sensor, anomaly, techniques, rowid
+                    sensor, detail, techniques, rowid
              FROM alerts WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![];
@@ -654,7 +643,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, rule, severity, score, entity_type, entity, src_ip, user, host,
                         count, first_seen, last_seen, explanation, evidence, state, state_by,
-                        state_at, sensor, anomaly, techniques
+                        state_at, sensor, detail, techniques
                  FROM alerts WHERE id = ?1",
             )
             .map_err(sql)?;
@@ -755,15 +744,13 @@ impl Store {
             .map_err(sql)?;
         let rows = st
             .query_map(params![since.0, until.0, bucket.max(1)], |r| {
-                let (rule, techniques) =
-                    rule_static(&r.get::<_, String>(1)?, &r.get::<_, String>(4)?);
                 Ok(AlertCount {
                     bucket: Timestamp(r.get(0)?),
-                    rule,
+                    rule: r.get(1)?,
                     severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
                         .unwrap_or(Severity::Info),
                     sensor: SensorKind::parse(&r.get::<_, String>(3)?).unwrap_or(SensorKind::Files),
-                    techniques,
+                    techniques: techniques_of(r.get_ref(4)?.as_str()?),
                     alerts: r.get::<_, i64>(5)? as u64,
                 })
             })
@@ -946,7 +933,6 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
     let text = |i: usize| -> rusqlite::Result<&'r str> { Ok(r.get_ref(i)?.as_str()?) };
     let opt =
         |i: usize| -> rusqlite::Result<Option<&'r str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-    let (rule, techniques) = rule_static(text(1)?, text(19)?);
     let kind = match text(4)? {
         "ip" => "ip",
         "user" => "user",
@@ -954,7 +940,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
     };
     Ok(AlertView {
         id: text(0)?,
-        rule,
+        rule: text(1)?,
         severity: Severity::from_rank(r.get::<_, i64>(2)? as u8).unwrap_or(Severity::Info),
         score: r.get::<_, f64>(3)? as f32,
         entity: EntityView {
@@ -964,7 +950,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         src_ip: opt(6)?.map(Addr::Text),
         user: opt(7)?,
         host: text(8)?,
-        techniques,
+        techniques: TechniqueList::Joined(text(19)?),
         count: r.get::<_, i64>(9)? as u64,
         first_seen: Timestamp(r.get(10)?),
         last_seen: Timestamp(r.get(11)?),
@@ -974,7 +960,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         state_by: opt(15)?,
         state_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
         sensor: SensorKind::parse(text(17)?).unwrap_or(SensorKind::Files),
-        anomaly: opt(18)?.map(DetailRef::Json),
+        detail: opt(18)?.map(DetailRef::Json),
     })
 }
 
@@ -984,7 +970,7 @@ impl StoredAlert {
         StoredAlert {
             alert: Alert {
                 id: v.id.into(),
-                rule: rule_id(v.rule),
+                rule: v.rule.into(),
                 severity: v.severity,
                 score: v.score,
                 entity: v.entity(),
@@ -992,13 +978,23 @@ impl StoredAlert {
                 user: v.user.map(Into::into),
                 host: v.host.into(),
                 sensor: v.sensor,
-                techniques: v.techniques,
+                techniques: Techniques::Owned(
+                    v.techniques
+                        .iter()
+                        .filter_map(|t| tripline_event::catalog::technique(t).map(|t| t.id))
+                        .collect(),
+                ),
                 count: v.count,
                 first_seen: v.first_seen,
                 last_seen: v.last_seen,
                 explanation: v.explanation.to_string(),
                 evidence: v.evidence.iter().map(Into::into).collect(),
-                anomaly: v.anomaly.and_then(|d| d.to_owned()).map(Box::new),
+                detail: v.detail.and_then(|d| d.read()).map(|(key, value)| {
+                    Box::new(Detail {
+                        key: Text::from(&*key),
+                        value: value.into_owned(),
+                    })
+                }),
             },
             state: v.state.to_string(),
             state_by: v.state_by.map(str::to_string),
@@ -1038,7 +1034,7 @@ mod tests {
     fn alert(id: &str, count: u64, last: i64) -> Alert {
         Alert {
             id: id.into(),
-            rule: "ssh.bruteforce",
+            rule: "ssh.bruteforce".into(),
             severity: Severity::High,
             score: 0.8,
             entity: Entity::Ip("203.0.113.5".parse().unwrap()),
@@ -1046,13 +1042,13 @@ mod tests {
             user: Some("root".into()),
             host: "web1".into(),
             sensor: tripline_event::SensorKind::Files,
-            techniques: &["T1110.001"],
+            techniques: Techniques::Borrowed(&["T1110.001"]),
             count,
             first_seen: Timestamp(1),
             last_seen: Timestamp(last),
             explanation: "why".into(),
             evidence: vec!["line <script>".into()],
-            anomaly: None,
+            detail: None,
         }
     }
 
@@ -1099,7 +1095,7 @@ mod tests {
         };
         // the id is taken by a different entity (and the next one by a different rule)
         let mut spray = other("203.0.113.7", 1);
-        spray.rule = "ssh.spray";
+        spray.rule = "ssh.spray".into();
         spray.id = "6553f100ffffffff".into();
         s.commit(&[alert(id, 5, 10), spray], &[], &[]).unwrap();
         // what a commit moved: (index, the last hex digit of the id it took)
@@ -1367,13 +1363,13 @@ mod tests {
         {
             let mut s = Store::open(&p).unwrap();
             let mut hp = alert("h", 1, 5);
-            hp.rule = "honeypot.touch";
+            hp.rule = "honeypot.touch".into();
             s.commit(&[alert("a", 3, 1), hp], &[], &[]).unwrap();
-            // make it what schema 2 wrote: no sensor column, no anomaly column
+            // make it what schema 2 wrote: no sensor column, no detail column
             s.conn
                 .execute_batch(
                     "ALTER TABLE alerts DROP COLUMN sensor;
-                     ALTER TABLE alerts DROP COLUMN anomaly;
+                     ALTER TABLE alerts DROP COLUMN detail;
                      UPDATE meta SET value = '2' WHERE key = 'schema_version';",
                 )
                 .unwrap();
@@ -1381,22 +1377,27 @@ mod tests {
         let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         let a = s.alert("a").unwrap().expect("kept");
         assert_eq!((a.alert.count, a.alert.sensor), (3, SensorKind::Files));
-        assert!(a.alert.anomaly.is_none());
+        assert!(a.alert.detail.is_none());
         let h = s.alert("h").unwrap().expect("kept");
         assert_eq!(h.alert.sensor, SensorKind::Cowrie);
-        let v: String = s
-            .conn
+        assert_eq!(schema(&s), "5");
+    }
+
+    fn schema(s: &Store) -> String {
+        s.conn
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
-        assert_eq!(v, "4");
+            .unwrap()
     }
 
+    /// An anomaly detail as schema 4 kept it (the JSON of the detail alone).
+    const ANOMALY_JSON: &str = r#"{"raw_score":0.69,"percentile":99.7,"band":"medium","features":[{"name":"new_source","value":1.0,"baseline_median":0.0}]}"#;
+
     #[test]
-    fn a_schema_3_store_gains_anomaly_details_and_keeps_its_alerts() {
+    fn a_schema_3_store_gains_details_and_keeps_its_alerts() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v3.db");
         {
@@ -1404,43 +1405,86 @@ mod tests {
             s.commit(&[alert("a", 3, 1)], &[], &[]).unwrap();
             s.conn
                 .execute_batch(
-                    "ALTER TABLE alerts DROP COLUMN anomaly;
+                    "ALTER TABLE alerts DROP COLUMN detail;
                      UPDATE meta SET value = '3' WHERE key = 'schema_version';",
                 )
                 .unwrap();
         }
         let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.alert("a").unwrap().expect("kept").alert.count, 3);
-        // an anomaly alert's detail round-trips
+        assert_eq!(schema(&s), "5");
+        // a detector's detail round-trips under its key
         let mut an = alert("n", 1, 9);
-        an.rule = "anomaly";
-        an.anomaly = Some(Box::new(tripline_event::AnomalyDetail {
-            raw_score: 0.69,
-            percentile: 99.7,
-            band: "medium".into(),
-            features: vec![tripline_event::FeatureDetail {
-                name: "new_source".into(),
-                value: 1.0,
-                baseline_median: 0.0,
-            }],
+        an.rule = "anomaly".into();
+        an.detail = Some(Box::new(Detail {
+            key: "anomaly".into(),
+            value: serde_json::from_str(ANOMALY_JSON).unwrap(),
         }));
-        an.techniques = tripline_detect::ANOMALY_TECHNIQUES[2 | 4];
+        an.techniques = Techniques::Borrowed(&["T1078", "T1548"]);
         s.commit(std::slice::from_ref(&an), &[], &[]).unwrap();
         let back = s.alert("n").unwrap().unwrap().alert;
-        assert_eq!(back.anomaly, an.anomaly);
+        assert_eq!(back.detail, an.detail);
         // its own techniques too, by the listing and by id
-        assert_eq!(back.techniques, ["T1078", "T1548"]);
+        assert_eq!(&*back.techniques, ["T1078", "T1548"]);
         let mut listed = vec![];
         s.for_each_alert(&AlertQuery::default(), |v, _| {
-            listed.push((v.id.to_string(), v.techniques));
+            let json = serde_json::to_value(v).unwrap();
+            listed.push((
+                v.id.to_string(),
+                json["techniques"].clone(),
+                json["anomaly"]["band"].clone(),
+            ));
             true
         })
         .unwrap();
-        assert!(listed.contains(&("n".to_string(), &["T1078", "T1548"][..])));
+        let want = (
+            "n".to_string(),
+            serde_json::json!(["T1078", "T1548"]),
+            serde_json::json!("medium"),
+        );
+        assert!(listed.contains(&want), "{listed:?}");
         // a detail that does not read (a hand-edited file) is left out, not a failure
         s.conn
-            .execute("UPDATE alerts SET anomaly = '{oops' WHERE id = 'n'", [])
+            .execute("UPDATE alerts SET detail = '{oops' WHERE id = 'n'", [])
             .unwrap();
-        assert!(s.alert("n").unwrap().unwrap().alert.anomaly.is_none());
+        assert!(s.alert("n").unwrap().unwrap().alert.detail.is_none());
+    }
+
+    #[test]
+    fn a_schema_4_anomaly_detail_reads_back_under_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v4.db");
+        {
+            let mut s = Store::open(&p).unwrap();
+            let mut an = alert("n", 1, 9);
+            an.rule = "anomaly".into();
+            let mut bad = alert("b", 1, 9);
+            bad.rule = "anomaly".into();
+            s.commit(&[an, bad], &[], &[]).unwrap();
+            // what schema 4 wrote: the anomaly detail's own JSON in `anomaly`, or junk
+            s.conn
+                .execute_batch(&format!(
+                    "ALTER TABLE alerts RENAME COLUMN detail TO anomaly;
+                     UPDATE alerts SET anomaly = '{ANOMALY_JSON}' WHERE id = 'n';
+                     UPDATE alerts SET anomaly = '{{oops' WHERE id = 'b';
+                     UPDATE meta SET value = '4' WHERE key = 'schema_version';"
+                ))
+                .unwrap();
+        }
+        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(schema(&s), "5");
+        let d = s
+            .alert("n")
+            .unwrap()
+            .unwrap()
+            .alert
+            .detail
+            .expect("migrated");
+        assert_eq!(d.key, "anomaly");
+        assert_eq!(
+            d.value,
+            serde_json::from_str::<serde_json::Value>(ANOMALY_JSON).unwrap()
+        );
+        assert!(s.alert("b").unwrap().unwrap().alert.detail.is_none());
     }
 }

@@ -42,14 +42,14 @@ fn record(a: &Alert) -> StreamRecord<'_> {
     StreamRecord {
         timestamp: a.last_seen.to_string(),
         alert_id: &a.id,
-        rule: a.rule,
+        rule: &a.rule,
         severity: a.severity.as_str(),
         risk_score: a.score,
         risk_level: risk_band(a.score),
         source_ip: a.src_ip.map(|i| i.to_string()),
         username: a.user.as_deref(),
         hostname: &a.host,
-        mitre_techniques: a.techniques,
+        mitre_techniques: &a.techniques,
         event_count: a.count,
         first_seen: a.first_seen.to_string(),
         last_seen: a.last_seen.to_string(),
@@ -135,7 +135,7 @@ impl IncidentSink {
                 "risk_level": risk_band(a.score),
                 "alert": record(a),
                 "entity": a.entity,
-                "recommended_actions": recommended(a.rule),
+                "recommended_actions": recommended(&a.rule),
             });
             let tmp = path.with_extension("json.tmp");
             std::fs::write(&tmp, serde_json::to_vec_pretty(&report)?)?;
@@ -180,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = Alert {
             id: "x".into(),
-            rule: "ssh.bruteforce",
+            rule: "ssh.bruteforce".into(),
             severity: Severity::High,
             score: 0.8,
             entity: Entity::Ip("192.0.2.1".parse().unwrap()),
@@ -188,13 +188,13 @@ mod tests {
             user: None,
             host: "h".into(),
             sensor: tripline_event::SensorKind::Files,
-            techniques: &["T1110.001"],
+            techniques: tripline_event::Techniques::Borrowed(&["T1110.001"]),
             count: 5,
             first_seen: Timestamp::from_secs(1_700_000_000),
             last_seen: Timestamp::from_secs(1_700_000_100),
             explanation: "e".into(),
             evidence: vec![],
-            anomaly: None,
+            detail: None,
         };
         let mut s = IncidentSink::open(dir.path()).unwrap();
         s.write(std::slice::from_ref(&a)).unwrap();

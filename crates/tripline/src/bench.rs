@@ -600,7 +600,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
         let last = Timestamp::from_secs(now - 30 * 86_400 + (i * 30 * 86_400 / n.max(1)) as i64);
         batch.push(Alert {
             id: Alert::make_id(rule.id, &entity, last),
-            rule: rule.id,
+            rule: rule.id.into(),
             severity: Severity::ALL[(i % 5) as usize],
             score: 0.7,
             entity,
@@ -608,7 +608,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
             user: Some("root".into()),
             host: "bench-host".into(),
             sensor: tripline_event::SensorKind::Files,
-            techniques: rule.techniques,
+            techniques: tripline_event::Techniques::Borrowed(rule.techniques),
             count: 5 + i % 50,
             first_seen: last.add_secs(-60),
             last_seen: last,
@@ -617,7 +617,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
                 format!("Nov 20 06:26:09 bench-host sshd[1]: Failed password for root from {ip} port 22 ssh2").into();
                 6
             ],
-            anomaly: None,
+            detail: None,
         });
         if batch.len() == 10_000 || i + 1 == n {
             store.commit(&batch, &[], &[])?;

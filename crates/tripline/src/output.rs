@@ -216,10 +216,12 @@ pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
     if let Some(at) = a.state_at {
         s(out, "state_at", at.write_rfc3339(&mut ts));
     }
-    if let Some(d) = a.anomaly {
-        // rare (anomaly alerts only): serde's writer, same bytes as the API's
-        key_(out, "anomaly");
-        if serde_json::to_writer(&mut *out, &d).is_err() {
+    if let Some((k, v)) = a.detail.as_ref().and_then(|d| d.read()) {
+        // rare (anomaly alerts): serde's writer, same bytes as the API's
+        out.push(b',');
+        str_(out, &k);
+        out.push(b':');
+        if serde_json::to_writer(&mut *out, &*v).is_err() {
             out.extend_from_slice(b"null");
         }
     }
@@ -281,7 +283,7 @@ mod tests {
         let nasty = "q\"b\\s\u{1}\u{1f}\n\r\t\u{8}\u{c}\u{7f} é 𝄞 \u{2028} <script>";
         let mut a = Alert {
             id: "0123456789abcdef".into(),
-            rule: "ssh.bruteforce",
+            rule: "ssh.bruteforce".into(),
             severity: Severity::High,
             score: 0.758,
             entity: Entity::Ip("203.0.113.5".parse().unwrap()),
@@ -289,13 +291,13 @@ mod tests {
             user: Some(nasty.into()),
             host: "web\"1".into(),
             sensor: tripline_event::SensorKind::Files,
-            techniques: &["T1110.001", "T1078"],
+            techniques: tripline_event::Techniques::Borrowed(&["T1110.001", "T1078"]),
             count: 12,
             first_seen: Timestamp(1_700_000_000_000_001),
             last_seen: Timestamp::from_secs(1_700_000_100),
             explanation: nasty.into(),
             evidence: vec![nasty.into(), "".into(), "plain".into()],
-            anomaly: None,
+            detail: None,
         };
         for _ in 0..3 {
             for state in ["open", "ack\"d"] {
@@ -314,10 +316,31 @@ mod tests {
             a.entity = Entity::User("<img src=x>".into());
             a.src_ip = None;
             a.user = None;
-            a.techniques = &[];
+            a.techniques = tripline_event::Techniques::Borrowed(&[]);
             a.evidence.clear();
             a.score = 1.0;
         }
+        // a detector's detail, held or as a stored row keeps it: under its key, last
+        a.detail = Some(Box::new(tripline_event::Detail {
+            key: "anomaly".into(),
+            value: serde_json::json!({"band": "high", "features": [{"name": "q\"", "value": 1.5}]}),
+        }));
+        let stored = a.detail.as_ref().unwrap().to_json();
+        for v in [
+            a.view("open"),
+            AlertView {
+                detail: Some(tripline_event::DetailRef::Json(&stored)),
+                ..a.view("open")
+            },
+        ] {
+            let mut line = vec![];
+            json_line(&v, &mut line);
+            let text = String::from_utf8(line).unwrap();
+            assert_eq!(text, serde_json::to_string(&v).unwrap() + "\n");
+            assert!(text.ends_with(r#""state":"open","anomaly":{"band":"high","features":[{"name":"q\"","value":1.5}]}}
+"#), "{text}");
+        }
+        a.detail = None;
         // every byte value at every offset of an 8-byte word and a 32-byte block: texts up to
         // 100 bytes, dense with bytes to escape or with one now and then among clean ones
         let mut seed = 7u64;

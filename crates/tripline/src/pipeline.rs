@@ -542,9 +542,9 @@ impl AnomalyStage {
                 ),
             };
             let unusual = m.explain(&w.row, 3);
-            let features: Vec<tripline_event::FeatureDetail> = unusual
+            let features: Vec<tripline_anomaly::FeatureDetail> = unusual
                 .iter()
-                .map(|c| tripline_event::FeatureDetail {
+                .map(|c| tripline_anomaly::FeatureDetail {
                     // the model was loaded with exactly FEATURES, so its columns are theirs
                     name: c.feature.clone(),
                     value: readable(c.index, c.value),
@@ -574,7 +574,7 @@ impl AnomalyStage {
             );
             out.push(Output::Alert(Alert {
                 id: Alert::make_id(rule.id, &entity, w.start),
-                rule: rule.id,
+                rule: Text::const_new(rule.id),
                 severity,
                 score: calibrated as f32,
                 entity,
@@ -583,19 +583,25 @@ impl AnomalyStage {
                 host: w.host.clone(),
                 sensor: w.sensor,
                 // what the most unusual features point at (the rule itself names none)
-                techniques: tripline_detect::ANOMALY_TECHNIQUES
-                    [tripline_anomaly::features::technique_bits(unusual.iter().map(|c| c.index))],
+                techniques: tripline_event::Techniques::Borrowed(
+                    tripline_detect::ANOMALY_TECHNIQUES[tripline_anomaly::features::technique_bits(
+                        unusual.iter().map(|c| c.index),
+                    )],
+                ),
                 count: w.events as u64,
                 first_seen: w.first_seen,
                 last_seen: w.last_seen,
                 explanation,
                 evidence: w.evidence,
-                anomaly: Some(Box::new(tripline_event::AnomalyDetail {
-                    raw_score: raw,
-                    percentile,
-                    band: band.to_string(),
-                    features,
-                })),
+                detail: Some(Box::new(
+                    tripline_anomaly::AnomalyDetail {
+                        raw_score: raw,
+                        percentile,
+                        band: band.to_string(),
+                        features,
+                    }
+                    .to_detail(),
+                )),
             }));
         }
         out
@@ -901,7 +907,7 @@ fn writer_loop(
                 m.latency_seconds.observe(r.elapsed().as_secs_f64());
             }
             for a in &g.alerts {
-                m.alert_written(a.rule, a.severity.as_str());
+                m.alert_written(&a.rule, a.severity.as_str());
             }
         }
         write_sinks(sinks, &g.alerts);
@@ -1237,7 +1243,7 @@ mod tests {
     fn alert(id: &str, ip: &str, count: u64) -> Alert {
         Alert {
             id: id.into(),
-            rule: "ssh.bruteforce",
+            rule: "ssh.bruteforce".into(),
             severity: Severity::High,
             score: 0.8,
             entity: Entity::Ip(ip.parse().unwrap()),
@@ -1245,13 +1251,13 @@ mod tests {
             user: None,
             host: "h".into(),
             sensor: SensorKind::Files,
-            techniques: &[],
+            techniques: tripline_event::Techniques::Borrowed(&[]),
             count,
             first_seen: Timestamp(1),
             last_seen: Timestamp(2),
             explanation: String::new(),
             evidence: vec![],
-            anomaly: None,
+            detail: None,
         }
     }
 

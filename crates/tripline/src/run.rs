@@ -517,6 +517,7 @@ impl Api {
             )
         };
         let state = tripline_api::ApiState::open(db, token, 2)?
+            .with_catalog(tripline_detect::catalog())
             .with_secure_cookies(tls.is_some())
             .with_metrics(move || metrics.render())
             .with_sensors(move || {
