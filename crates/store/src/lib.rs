@@ -1,5 +1,4 @@
-//! Persistence: alerts, source positions and first-seen pairs in one SQLite file (WAL), plus
-//! the devilnet-compatible file outputs ([`sinks`]).
+//! Persistence: alerts, source positions, first-seen pairs and events in one SQLite file (WAL).
 //!
 //! One transaction per batch holds both the alerts derived from a batch and the positions of the
 //! sources it was read from, so after a crash the store is at a batch boundary: resuming from
@@ -9,8 +8,6 @@
 //! A database that cannot be opened is an error that says so and why; it is never silently
 //! recreated.
 #![forbid(unsafe_code)]
-
-pub mod sinks;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};

@@ -135,8 +135,8 @@ impl Default for AnomalyConfig {
     }
 }
 
-/// Extra outputs besides the store.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// Outputs besides the store (the responders), and which alerts each gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     /// Print every new or grown alert as a JSON line on stdout (`run`).
@@ -145,6 +145,33 @@ pub struct OutputConfig {
     pub stream_jsonl: String,
     /// Directory for devilnet-compatible `INC-YYYYMMDD-NNNNNN.json` incident reports. Empty: off.
     pub incidents_dir: String,
+    /// Commits each output may fall behind by; beyond it (a slow or hung output) alerts are
+    /// dropped for that output and counted (`tripline_respond_alerts_total{outcome="dropped"}`),
+    /// never held up detection or the store.
+    pub queue: usize,
+    /// Which alerts each output gets.
+    pub decide: DecideConfig,
+}
+
+/// The decide stage: one filter per output.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecideConfig {
+    pub stdout_json: tripline_respond::Filter,
+    pub stream_jsonl: tripline_respond::Filter,
+    pub incidents: tripline_respond::Filter,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            stdout_json: false,
+            stream_jsonl: String::new(),
+            incidents_dir: String::new(),
+            queue: 1024,
+            decide: DecideConfig::default(),
+        }
+    }
 }
 
 /// The HTTP API inside `tripline run`.
@@ -450,6 +477,16 @@ impl Config {
             p.push(format!("timezone = {:?}: {e}", self.timezone));
         }
         p.extend(self.detect.validate("detect."));
+        if !(1..=1_000_000).contains(&self.output.queue) {
+            p.push(format!(
+                "output.queue = {}: must be 1..=1000000",
+                self.output.queue
+            ));
+        }
+        let d = &self.output.decide;
+        p.extend(d.stdout_json.validate("output.decide.stdout_json."));
+        p.extend(d.stream_jsonl.validate("output.decide.stream_jsonl."));
+        p.extend(d.incidents.validate("output.decide.incidents."));
         p
     }
 

@@ -50,6 +50,9 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     pub commit_alerts: Histogram,
     pub latency_seconds: Histogram,
+    respond: Family<Labels, Counter>,
+    /// The responders' counts, and what of them was last added to `respond`.
+    responders: std::sync::Mutex<Vec<Watched>>,
     rss_bytes: Gauge<i64, AtomicI64>,
     cpu_seconds: Gauge<f64, AtomicU64>,
     uptime_seconds: Gauge<f64, AtomicU64>,
@@ -79,6 +82,8 @@ impl Metrics {
             commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
             commit_alerts: Histogram::new(exponential_buckets(1.0, 4.0, 8)),
             latency_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
+            respond: Family::default(),
+            responders: Default::default(),
             rss_bytes: Gauge::default(),
             cpu_seconds: Gauge::default(),
             uptime_seconds: Gauge::default(),
@@ -163,6 +168,11 @@ impl Metrics {
             Unit::Seconds,
             m.latency_seconds.clone(),
         );
+        r.register(
+            "respond_alerts",
+            "Alerts handed to each responder, by outcome: delivered, dropped (its queue was full), failed, filtered (its decide filter)",
+            m.respond.clone(),
+        );
         r.register_with_unit(
             "process_resident_memory",
             "Resident memory",
@@ -230,8 +240,46 @@ impl Metrics {
             .inc();
     }
 
+    /// Export these responders' counts (read at each scrape).
+    pub fn watch_responders(
+        &self,
+        list: Vec<(&'static str, std::sync::Arc<tripline_respond::Counts>)>,
+    ) {
+        let mut w = self.responders.lock().unwrap_or_else(|e| e.into_inner());
+        w.extend(list.into_iter().map(|(name, counts)| Watched {
+            name,
+            counts,
+            added: (0, 0, 0, 0),
+        }));
+    }
+
     /// The Prometheus text exposition, with the process gauges read now.
     pub fn render(&self) -> String {
+        for w in self
+            .responders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+        {
+            let now = w.counts.get();
+            let outcomes = [
+                ("delivered", now.0, w.added.0),
+                ("dropped", now.1, w.added.1),
+                ("failed", now.2, w.added.2),
+                ("filtered", now.3, w.added.3),
+            ];
+            for (outcome, n, added) in outcomes {
+                let l = vec![
+                    ("responder", w.name.to_string()),
+                    ("outcome", outcome.to_string()),
+                ];
+                // every outcome shows, at 0 until something happens
+                self.respond
+                    .get_or_create(&l)
+                    .inc_by(n.saturating_sub(added));
+            }
+            w.added = now;
+        }
         let (cpu, _) = crate::bench::self_usage();
         self.cpu_seconds.set(cpu);
         self.rss_bytes
@@ -242,6 +290,13 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+/// A responder's counts as the metrics follow them.
+struct Watched {
+    name: &'static str,
+    counts: std::sync::Arc<tripline_respond::Counts>,
+    added: (u64, u64, u64, u64),
 }
 
 impl Default for Metrics {
@@ -269,6 +324,15 @@ mod tests {
         m.source("files", "/var/log/auth.log", b, b);
         m.shard(0, 12, 3, 0);
         m.alert_written("ssh.bruteforce", "high");
+        let counts = std::sync::Arc::new(tripline_respond::Counts::default());
+        m.watch_responders(vec![("stdout_json", counts.clone())]);
+        counts
+            .dropped
+            .fetch_add(3, std::sync::atomic::Ordering::Relaxed);
+        m.render();
+        counts
+            .dropped
+            .fetch_add(2, std::sync::atomic::Ordering::Relaxed);
         m.commit_seconds.observe(0.002);
         m.latency_seconds.observe(0.0007);
         let text = m.render();
@@ -280,6 +344,8 @@ mod tests {
             r#"tripline_detect_evictions_total{shard="0"} 3"#,
             r#"tripline_store_alert_writes_total{rule="ssh.bruteforce",severity="high"} 1"#,
             "tripline_pipeline_events_dropped_total 0",
+            r#"tripline_respond_alerts_total{responder="stdout_json",outcome="dropped"} 5"#,
+            r#"tripline_respond_alerts_total{responder="stdout_json",outcome="failed"} 0"#,
             "tripline_store_commit_seconds_count 1",
             "tripline_pipeline_latency_seconds_bucket{le=",
             "tripline_process_resident_memory_bytes ",

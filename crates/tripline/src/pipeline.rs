@@ -17,7 +17,6 @@ use tripline_event::net::Cidr;
 use tripline_event::{Alert, Event, Line, SensorKind, SourcePos, Text, Timestamp};
 use tripline_sensors::tail::{Poll, TailError, TailState, Tailer};
 use tripline_sensors::{LineParser, TimeContext};
-use tripline_store::sinks::{IncidentSink, StreamSink};
 use tripline_store::{SourcePosition, Store, StoreError};
 
 enum ShardMsg {
@@ -86,9 +85,9 @@ pub type AlertSink = Box<dyn FnMut(&Alert) + Send>;
 /// Where alerts go besides the store.
 #[derive(Default)]
 pub struct Sinks {
-    pub stdout_json: bool,
-    pub stream: Option<StreamSink>,
-    pub incidents: Option<IncidentSink>,
+    /// The responders (stdout JSON, `stream.jsonl`, incident reports), each on its own queue:
+    /// handed every commit's alerts without waiting.
+    pub respond: tripline_respond::Stage,
     /// Each alert once, in its final state, after it is stored: when it closes (cooldown passed
     /// or evicted), and every alert still open when the pipeline stops, oldest first. What a
     /// scan prints, without reading the store back.
@@ -130,6 +129,9 @@ pub struct Engine {
     /// The batch being sent is the run's last.
     last: bool,
 }
+
+/// How long the responders may take at the stop to finish what they hold.
+const RESPOND_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
 /// after a restart). An alert that grows in every batch (a distributed attack, a flood) is then
@@ -233,14 +235,23 @@ impl Engine {
         let writer = std::thread::Builder::new()
             .name("store".into())
             .spawn(move || {
-                writer_loop(
+                let written = writer_loop(
                     &mut store,
                     &mut sinks,
                     writer_rx,
                     replies,
                     scan,
                     writer_done,
-                )
+                );
+                // what the responders hold is theirs to finish, within a grace time
+                let busy = std::mem::take(&mut sinks.respond).finish(RESPOND_GRACE);
+                if !busy.is_empty() {
+                    eprintln!(
+                        "tripline: warning: responder(s) {} still busy at the stop; left behind",
+                        busy.join(", ")
+                    );
+                }
+                written
             })
             .expect("spawn writer thread");
         Engine {
@@ -951,30 +962,10 @@ fn report_closed(
 }
 
 fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
-    if alerts.is_empty() {
+    if alerts.is_empty() || sinks.respond.is_empty() {
         return;
     }
-    if sinks.stdout_json {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let mut line = Vec::with_capacity(2048);
-        for a in alerts {
-            line.clear();
-            crate::output::json_line(&a.view("open"), &mut line);
-            let _ = out.write_all(&line);
-        }
-        let _ = out.flush();
-    }
-    if let Some(s) = sinks.stream.as_mut() {
-        if let Err(e) = s.write(alerts) {
-            eprintln!("tripline: warning: stream.jsonl write failed: {e}");
-        }
-    }
-    if let Some(s) = sinks.incidents.as_mut() {
-        if let Err(e) = s.write(alerts) {
-            eprintln!("tripline: warning: incident report write failed: {e}");
-        }
-    }
+    sinks.respond.dispatch(&alerts.to_vec().into());
 }
 
 /// One line of a file source as an event: Cowrie JSON or syslog (invalid Cowrie JSON counted

@@ -93,23 +93,9 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         }
     }
     let mut sinks = Sinks {
-        stdout_json: cfg.output.stdout_json,
+        respond: responders(&cfg)?,
         ..Sinks::default()
     };
-    if !cfg.output.stream_jsonl.is_empty() {
-        sinks.stream = Some(
-            tripline_store::sinks::StreamSink::open(std::path::Path::new(&cfg.output.stream_jsonl))
-                .context("output.stream_jsonl")?,
-        );
-    }
-    if !cfg.output.incidents_dir.is_empty() {
-        sinks.incidents = Some(
-            tripline_store::sinks::IncidentSink::open(std::path::Path::new(
-                &cfg.output.incidents_dir,
-            ))
-            .context("output.incidents_dir")?,
-        );
-    }
     // the API binds before anything starts, so a taken port is a clear error, not a half start
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let sensors: Arc<std::sync::Mutex<Vec<SensorState>>> = Default::default();
@@ -118,6 +104,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     } else {
         None
     };
+    metrics.watch_responders(sinks.respond.counts());
     sinks.metrics = Some(metrics.clone());
     if let Some(a) = &api {
         let state = a.state.clone();
@@ -367,6 +354,30 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         stats.events, stats.alerts_written
     );
     Ok(())
+}
+
+/// The responders the configuration asks for, each with its decide filter, started.
+fn responders(cfg: &Config) -> Result<tripline_respond::Stage> {
+    use tripline_respond::{incidents::Incidents, stdout::StdoutJson, stream::StreamJsonl};
+    let (o, d) = (&cfg.output, &cfg.output.decide);
+    let mut list: Vec<(
+        Box<dyn tripline_respond::Responder>,
+        tripline_respond::Filter,
+    )> = vec![];
+    if o.stdout_json {
+        list.push((Box::new(StdoutJson::default()), d.stdout_json.clone()));
+    }
+    if !o.stream_jsonl.is_empty() {
+        let s = StreamJsonl::open(std::path::Path::new(&o.stream_jsonl))
+            .with_context(|| format!("output.stream_jsonl = {:?}", o.stream_jsonl))?;
+        list.push((Box::new(s), d.stream_jsonl.clone()));
+    }
+    if !o.incidents_dir.is_empty() {
+        let s = Incidents::open(std::path::Path::new(&o.incidents_dir))
+            .with_context(|| format!("output.incidents_dir = {:?}", o.incidents_dir))?;
+        list.push((Box::new(s), d.incidents.clone()));
+    }
+    Ok(tripline_respond::Stage::start(list, o.queue))
 }
 
 /// What `/api/v1/sensors` shows of one watched file: what an operator checks first.
