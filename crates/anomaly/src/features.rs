@@ -551,6 +551,12 @@ fn close(key: Key, w: Window, window: i64) -> ClosedWindow {
     }
 }
 
+/// The rows of `windows` as a matrix (the forest's input).
+pub fn matrix(windows: &[ClosedWindow]) -> crate::Matrix {
+    let data = windows.iter().flat_map(|w| w.row).collect();
+    crate::Matrix::new(data, FEATURES.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -316,6 +316,30 @@ pub(crate) fn split_once_str<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a 
     find_str(s, pat).map(|i| (&s[..i], &s[i + pat.len()..]))
 }
 
+/// Hand each line of the file at `path` to `f` (without its line ending, cut to
+/// `MAX_RAW_BYTES`, invalid UTF-8 replaced), as `parse` and `train` read a whole file; returns
+/// how many lines there were.
+pub fn for_each_line(path: &std::path::Path, mut f: impl FnMut(&str)) -> std::io::Result<u64> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut buf, mut n) = (vec![], 0u64);
+    loop {
+        buf.clear();
+        let read = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("read {}: {e}", path.display())))?;
+        if read == 0 {
+            return Ok(n);
+        }
+        n += 1;
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        f(&decode_lossy(&bytes[..bytes.len().min(MAX_RAW_BYTES)]));
+    }
+}
+
 /// Decode bytes as UTF-8, replacing invalid sequences (never drop a line for its encoding).
 pub fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     // Almost every line is valid: check with SIMD first; the lossy decoder walks bytes.

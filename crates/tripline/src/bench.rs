@@ -227,40 +227,7 @@ fn latencies(samples: &mut [f64]) -> String {
     )
 }
 
-/// A `kB` field (`VmRSS`, `VmHWM`) of `/proc/<pid>/status`; `pid` may be `self`.
-pub fn status_kb(pid: &str, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
-/// Sum of clock-tick fields of a `/proc/<pid>/stat` text, numbered after the command name
-/// (0 = state; 11, 12 = utime, stime; 13, 14 = cutime, cstime), in seconds.
-fn stat_seconds(stat: &str, fields: &[usize]) -> f64 {
-    let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split(' ').collect();
-    fields
-        .iter()
-        .filter_map(|i| f.get(*i)?.parse::<f64>().ok())
-        .sum::<f64>()
-        / 100.0
-}
-
-/// (CPU seconds, peak RSS in KiB) of this process.
-pub fn self_usage() -> (f64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    (stat_seconds(&stat, &[11, 12]), status_kb("self", "VmHWM"))
-}
+pub use tripline_runtime::process::{self_usage, stat_seconds, status_kb};
 
 /// Lines of a child's pipe, each with the instant it arrived.
 fn stamped_lines(

@@ -542,6 +542,34 @@ impl Config {
         }
     }
 
+    /// What the runtime needs of this configuration.
+    pub fn settings(&self) -> tripline_runtime::Settings {
+        tripline_runtime::Settings {
+            batch_size: self.batch_size,
+            max_queue_size: self.max_queue_size,
+            shards: self.shards(),
+            detect: self.detect.clone(),
+            anomaly_window_minutes: self.anomaly.feature_window_minutes,
+            anomaly_threshold: self.anomaly.anomaly_threshold,
+            keep_events: self.store.keep_events,
+            max_events_per_second: self.store.max_events_per_second,
+        }
+    }
+
+    /// The anomaly model `anomaly.model` names (it must exist) or the one in the data
+    /// directory (when there is one): None without a model. A model file that cannot be used
+    /// is an error naming it.
+    pub fn anomaly_model(&self) -> anyhow::Result<Option<std::sync::Arc<tripline_anomaly::Model>>> {
+        let path = self.model_path();
+        if self.anomaly.model.is_empty() && !path.exists() {
+            return Ok(None);
+        }
+        let names = tripline_anomaly::features::FEATURES;
+        let model = tripline_anomaly::Model::load(&path, Some(&names))
+            .map_err(|e| anyhow::anyhow!("anomaly.model: {e}"))?;
+        Ok(Some(std::sync::Arc::new(model)))
+    }
+
     pub fn hostname(&self) -> String {
         if !self.host.is_empty() {
             return self.host.clone();

@@ -3,7 +3,8 @@
 //! non-zero exit; nothing here panics on input.
 #![forbid(unsafe_code)]
 
-use tripline::{bench, config, gen, output, pipeline, run};
+use tripline::{bench, config, gen, output, run};
+use tripline_runtime as pipeline;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -315,7 +316,7 @@ fn real_main(cli: Cli) -> Result<()> {
             )?;
             printer.finish()?;
             if stats {
-                let (cpu, rss) = bench::self_usage();
+                let (cpu, rss) = tripline_runtime::process::self_usage();
                 eprintln!(
                     "{}",
                     serde_json::json!({
@@ -612,11 +613,11 @@ pub fn once(
             .collect()
     };
     let mut engine = pipeline::Engine::start(
-        cfg,
+        &cfg.settings(),
         store,
         pipeline::Sinks {
             finals,
-            anomaly: pipeline::anomaly_model(cfg)?,
+            anomaly: cfg.anomaly_model()?,
             ..Default::default()
         },
         restore,
@@ -702,7 +703,7 @@ fn parse_cmd(cfg: &Config, year: Option<i32>, file: &Path) -> Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut n = 0u64;
     let mut written = Ok(());
-    pipeline::for_each_line(file, |text| {
+    tripline_sensors::for_each_line(file, |text| {
         n += 1;
         if written.is_ok() {
             let v = parse_json(&mut parser, n, text);

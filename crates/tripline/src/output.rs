@@ -31,7 +31,7 @@ impl Printer {
     }
 
     /// A sink that prints each alert handed to it.
-    pub fn sink(&self) -> crate::pipeline::AlertSink {
+    pub fn sink(&self) -> tripline_runtime::AlertSink {
         let p = self.clone();
         Box::new(move |a| {
             p.print(&a.view("open"));

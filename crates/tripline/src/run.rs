@@ -3,7 +3,6 @@
 //! or SIGINT stops it after the last batch and its positions are committed.
 
 use crate::config::Config;
-use crate::pipeline::{Engine, FileSource, Mode, Sinks};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +10,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tripline_event::{SensorKind, SourcePos, Timestamp};
+use tripline_runtime::{Engine, FileSource, Mode, Sinks};
 use tripline_sensors::tail::Poll;
 use tripline_sensors::{journald, LineParser, TimeContext};
 use tripline_store::{AlertQuery, SourcePosition, Store};
@@ -19,7 +19,7 @@ use tripline_store::{AlertQuery, SourcePosition, Store};
 struct Watched {
     src: FileSource,
     /// Its counters as last reported to the metrics.
-    counted: crate::metrics::SourceCounts,
+    counted: tripline_runtime::metrics::SourceCounts,
     missing_reported: bool,
     /// Resumed from a stored position (so there is something to warm up from).
     resumed: bool,
@@ -97,7 +97,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         ..Sinks::default()
     };
     // the API binds before anything starts, so a taken port is a clear error, not a half start
-    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let metrics = Arc::new(tripline_runtime::metrics::Metrics::new());
     let sensors: Arc<std::sync::Mutex<Vec<SensorState>>> = Default::default();
     let api = if cfg.api.enabled {
         Some(Api::start(&cfg, &db, metrics.clone(), sensors.clone())?)
@@ -110,8 +110,8 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
     }
-    sinks.anomaly = crate::pipeline::anomaly_model(&cfg)?;
-    let mut engine = Engine::start(&cfg, store, sinks, restore, known, Mode::Live);
+    sinks.anomaly = cfg.anomaly_model()?;
+    let mut engine = Engine::start(&cfg.settings(), store, sinks, restore, known, Mode::Live);
     let warm_start = Instant::now();
     let mut warmed = 0;
     for s in sources.iter_mut().filter(|s| s.resumed) {
@@ -511,7 +511,7 @@ impl Api {
     fn start(
         cfg: &Config,
         db: &std::path::Path,
-        metrics: Arc<crate::metrics::Metrics>,
+        metrics: Arc<tripline_runtime::metrics::Metrics>,
         sensors: Arc<std::sync::Mutex<Vec<SensorState>>>,
     ) -> Result<Api> {
         let dir = cfg.data_dir();

@@ -7,7 +7,7 @@ use crate::config::Config;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use tripline_anomaly::features::{ClosedWindow, Extractor, FEATURES};
-use tripline_anomaly::{Matrix, Model, Params};
+use tripline_anomaly::{Model, Params};
 use tripline_event::{SensorKind, SourcePos, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
 
@@ -133,7 +133,7 @@ pub fn windows_from_files(
     let now = Timestamp::now();
     for path in files {
         let mut parser = LineParser::new(time.clone(), SensorKind::Files, &cfg.hostname());
-        crate::pipeline::for_each_line(path, |text| {
+        tripline_sensors::for_each_line(path, |text| {
             lines += 1;
             if let Some(ev) = parser.event(text, now, SourcePos::default()) {
                 events += 1;
@@ -158,11 +158,7 @@ pub fn windows_from_files(
     })
 }
 
-/// The rows of `windows` as a matrix.
-pub fn matrix(windows: &[ClosedWindow]) -> Matrix {
-    let data = windows.iter().flat_map(|w| w.row).collect();
-    Matrix::new(data, FEATURES.len())
-}
+pub use tripline_anomaly::features::matrix;
 
 /// What training did.
 pub struct Report {

@@ -280,10 +280,10 @@ impl Metrics {
             }
             w.added = now;
         }
-        let (cpu, _) = crate::bench::self_usage();
+        let (cpu, _) = crate::process::self_usage();
         self.cpu_seconds.set(cpu);
         self.rss_bytes
-            .set(crate::bench::status_kb("self", "VmRSS") as i64 * 1024);
+            .set(crate::process::status_kb("self", "VmRSS") as i64 * 1024);
         self.uptime_seconds
             .set(self.started.elapsed().as_secs_f64());
         let mut out = String::with_capacity(8 * 1024);

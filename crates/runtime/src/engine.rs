@@ -1,0 +1,521 @@
+//! The router and the detection shards: batches of events go from the sources to
+//! `parallel_processing` detector shards (threads, state sharded by entity), and their alerts
+//! to one store writer ([`crate::writer`]), which commits each batch's alerts together with the
+//! source positions the batch ended at.
+//!
+//! Queues are bounded (`max_queue_size` events): when detection or the store falls behind, the
+//! reader blocks, it never drops. The writer commits batches strictly in order, so a stored
+//! position always means "everything before this is in the store".
+
+use crate::anomaly::AnomalyStage;
+use crate::writer::{writer_loop, EventBudget, WriterStats};
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
+use tripline_event::net::Cidr;
+use tripline_event::{Alert, Event, Timestamp};
+use tripline_store::{SourcePosition, Store, StoreError};
+
+/// What the runtime needs of the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Events per batch (`batch_size`).
+    pub batch_size: usize,
+    /// Events that may wait between reading and detection (`max_queue_size`).
+    pub max_queue_size: usize,
+    /// Detection shards (threads).
+    pub shards: usize,
+    pub detect: DetectConfig,
+    /// Length of a behaviour window (`anomaly.feature_window_minutes`).
+    pub anomaly_window_minutes: u32,
+    /// Calibrated score at or above which a window alerts (`anomaly.anomaly_threshold`).
+    pub anomaly_threshold: f64,
+    /// Store the events that name an entity with their batches, live (`store.keep_events`).
+    pub keep_events: bool,
+    /// At most this many per second (`store.max_events_per_second`).
+    pub max_events_per_second: u32,
+}
+
+pub(crate) enum ShardMsg {
+    /// A batch, shared by all shards, and which of its events this shard runs which rules on.
+    Batch {
+        seq: u64,
+        events: Arc<Vec<Event>>,
+        picks: Vec<(u32, Roles)>,
+        /// Emit the alerts that changed (a checkpoint): the store then holds everything derived
+        /// from this batch and the ones before it.
+        flush: bool,
+        /// Lines read before a restart, replayed to rebuild windows ([`Detector::set_warming`]).
+        warm: bool,
+        /// The last batch of the run: the anomaly stage closes every window.
+        last: bool,
+    },
+}
+
+pub(crate) enum WriterMsg {
+    /// Sent by the reader: how many shard replies to wait for, and the positions to commit.
+    Batch {
+        seq: u64,
+        positions: Vec<SourcePosition>,
+        /// Whether the shards flush at this batch: only then may its positions be committed.
+        checkpoint: bool,
+        /// When its first event was read (end-to-end latency).
+        read: std::time::Instant,
+        /// The batch's events and how many of those that name an entity to store with it
+        /// (`store.keep_events`, live, within `store.max_events_per_second`).
+        events: Option<(Arc<Vec<Event>>, usize)>,
+    },
+    Shard {
+        seq: u64,
+        outputs: Vec<Output>,
+    },
+}
+
+/// How the store writer groups batches into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Watching live: commit as soon as a batch is complete (latency), grouping only what is
+    /// already queued.
+    Live,
+    /// Scanning files: wait for a full group of batches before committing (throughput).
+    Scan,
+}
+
+/// Totals reported when the pipeline stops.
+#[derive(Debug, Default, Clone)]
+pub struct RunStats {
+    pub detect: DetectStats,
+    /// Batches sent through the pipeline.
+    pub batches: u64,
+    /// Events pushed (each is offered to every shard; `detect.events` sums those offers).
+    pub events: u64,
+    pub alerts_written: u64,
+    /// Store transactions committed, and the time spent in them.
+    pub commits: u64,
+    pub commit_seconds: f64,
+    pub tracked_entities: usize,
+}
+
+/// A function alerts are handed to, on the store writer's thread.
+pub type AlertSink = Box<dyn FnMut(&Alert) + Send>;
+
+/// Where alerts go besides the store.
+#[derive(Default)]
+pub struct Sinks {
+    /// The responders (stdout JSON, `stream.jsonl`, incident reports), each on its own queue:
+    /// handed every commit's alerts without waiting.
+    pub respond: tripline_respond::Stage,
+    /// Each alert once, in its final state, after it is stored: when it closes (cooldown passed
+    /// or evicted), and every alert still open when the pipeline stops, oldest first. What a
+    /// scan prints, without reading the store back.
+    pub finals: Option<AlertSink>,
+    /// Each alert right after the transaction that stored it (the API's live stream).
+    pub on_commit: Option<AlertSink>,
+    /// The anomaly model: behaviour windows are scored as they close ([`anomaly_model`]).
+    pub anomaly: Option<Arc<tripline_anomaly::Model>>,
+    /// Counters every stage updates (`/metrics`).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+pub struct Engine {
+    shards: Vec<SyncSender<ShardMsg>>,
+    shard_handles: Vec<JoinHandle<(DetectStats, usize)>>,
+    writer_tx: SyncSender<WriterMsg>,
+    writer: JoinHandle<Result<WriterStats, StoreError>>,
+    seq: u64,
+    events: u64,
+    /// Batches the shards are done with come back here, so that events are freed by the thread
+    /// that allocated them (cross-thread frees are what make allocators slow and bloated).
+    done_rx: Receiver<Arc<Vec<Event>>>,
+    batch: Vec<Event>,
+    /// Per shard: (index in `batch`, roles) of the events it owns a key of.
+    picks: Vec<Vec<(u32, Roles)>>,
+    batch_size: usize,
+    positions: BTreeMap<String, SourcePosition>,
+    /// Batches sent since the last checkpoint.
+    unflushed: u64,
+    /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
+    warm: bool,
+    /// When the first event of the batch being filled was read.
+    first_read: Option<std::time::Instant>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Events that may still be stored with their batches (live, `store.keep_events`).
+    event_budget: Option<EventBudget>,
+    /// The anomaly stage: its queue and thread, when a model is loaded.
+    anomaly: Option<(SyncSender<ShardMsg>, JoinHandle<()>)>,
+    /// The batch being sent is the run's last.
+    last: bool,
+}
+
+/// How long the responders may take at the stop to finish what they hold.
+pub(crate) const RESPOND_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Most batches between checkpoints while a source has a backlog (a scan, a flood, catching up
+/// after a restart). An alert that grows in every batch (a distributed attack, a flood) is then
+/// rendered and written once per 8 batches instead of once per batch; positions are committed
+/// only at checkpoints, so a crash replays at most these batches. A source that has caught up
+/// (live traffic) checkpoints every batch: no latency is added.
+const BACKLOG_CHECKPOINT_BATCHES: u64 = 8;
+
+/// The allowlist: configured blocks, plus loopback and this host's addresses with `ignore_self`.
+pub fn allowlist(cfg: &DetectConfig) -> Vec<Cidr> {
+    let mut out: Vec<Cidr> = cfg
+        .allowlist
+        .iter()
+        .filter_map(|c| Cidr::parse(c).ok())
+        .collect();
+    if cfg.ignore_self {
+        out.push(Cidr {
+            addr: "127.0.0.0".parse().expect("literal"),
+            prefix: 8,
+        });
+        out.push(Cidr {
+            addr: "::1".parse().expect("literal"),
+            prefix: 128,
+        });
+        if let Ok(ifs) = if_addrs::get_if_addrs() {
+            for i in ifs {
+                let ip = i.ip();
+                out.push(Cidr {
+                    addr: ip,
+                    prefix: if ip.is_ipv4() { 32 } else { 128 },
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Engine {
+    /// Start shards and the writer. `restore` are alerts still open from an earlier run;
+    /// `known` the stored (user, network) pairs.
+    pub fn start(
+        cfg: &Settings,
+        mut store: Store,
+        mut sinks: Sinks,
+        restore: Vec<Alert>,
+        known: Vec<(String, String, Timestamp)>,
+        mode: Mode,
+    ) -> Engine {
+        let scan = mode == Mode::Scan;
+        let metrics = sinks.metrics.clone();
+        let n = cfg.shards.max(1);
+        let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
+        let dcfg = Arc::new(cfg.detect.clone());
+        let allow = allowlist(&cfg.detect);
+        let (writer_tx, writer_rx) = sync_channel::<WriterMsg>(queue_batches * (n + 1));
+        let mut shards = vec![];
+        let mut shard_handles = vec![];
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Arc<Vec<Event>>>();
+        for i in 0..n {
+            let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
+            let mut det = Detector::new(dcfg.clone(), allow.clone(), i, n);
+            det.report_closed(sinks.finals.is_some());
+            for (user, subnet, ts) in &known {
+                if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
+                    det.learn_source(user, ip, *ts);
+                }
+            }
+            for a in &restore {
+                det.restore_alert(a.clone());
+            }
+            let wtx = writer_tx.clone();
+            let done = done_tx.clone();
+            let m = metrics.clone();
+            shard_handles.push(
+                std::thread::Builder::new()
+                    .name(format!("detect-{i}"))
+                    .spawn(move || shard_loop(det, rx, wtx, done, m, i))
+                    .expect("spawn shard thread"),
+            );
+            shards.push(tx);
+        }
+        let anomaly = sinks.anomaly.take().map(|model| {
+            let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
+            let stage = AnomalyStage {
+                model,
+                windows: tripline_anomaly::features::Extractor::new(
+                    cfg.anomaly_window_minutes,
+                    cfg.detect.max_tracked_entities,
+                ),
+                threshold: cfg.anomaly_threshold,
+            };
+            let (wtx, done) = (writer_tx.clone(), done_tx.clone());
+            let handle = std::thread::Builder::new()
+                .name("anomaly".into())
+                .spawn(move || stage.run(rx, wtx, done))
+                .expect("spawn anomaly thread");
+            (tx, handle)
+        });
+        let replies = n + anomaly.is_some() as usize;
+        let writer_done = done_tx.clone();
+        let writer = std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || {
+                let written = writer_loop(
+                    &mut store,
+                    &mut sinks,
+                    writer_rx,
+                    replies,
+                    scan,
+                    writer_done,
+                );
+                // what the responders hold is theirs to finish, within a grace time
+                let busy = std::mem::take(&mut sinks.respond).finish(RESPOND_GRACE);
+                if !busy.is_empty() {
+                    eprintln!(
+                        "tripline: warning: responder(s) {} still busy at the stop; left behind",
+                        busy.join(", ")
+                    );
+                }
+                written
+            })
+            .expect("spawn writer thread");
+        Engine {
+            shards,
+            shard_handles,
+            writer_tx,
+            writer,
+            seq: 0,
+            events: 0,
+            done_rx,
+            batch: Vec::with_capacity(cfg.batch_size),
+            picks: vec![vec![]; n],
+            batch_size: cfg.batch_size.max(1),
+            positions: BTreeMap::new(),
+            unflushed: 0,
+            warm: false,
+            first_read: None,
+            metrics,
+            event_budget: (mode == Mode::Live && cfg.keep_events)
+                .then(|| EventBudget::new(cfg.max_events_per_second)),
+            anomaly,
+            last: false,
+        }
+    }
+
+    /// Switch between warm-up events (rebuild detection state, alert nothing) and normal ones;
+    /// what is queued is sent first, so a batch is one or the other.
+    pub fn set_warm(&mut self, on: bool) {
+        if self.warm != on {
+            self.send();
+            self.warm = on;
+        }
+    }
+
+    /// Queue one event. A full batch is sent first, so the positions recorded so far (which
+    /// cover exactly the events already queued) travel with the events they cover.
+    pub fn push(&mut self, ev: Event) {
+        if self.batch.len() >= self.batch_size {
+            self.send();
+        }
+        self.hold(ev);
+    }
+
+    /// Queue one event without ever sending: the caller sends once it has recorded the position
+    /// that covers it (a file source, whose position is known only after the read).
+    pub fn hold(&mut self, ev: Event) {
+        self.events += 1;
+        if self.first_read.is_none() {
+            self.first_read = Some(std::time::Instant::now());
+        }
+        // route once here: each shard gets the indices of the events it owns a key of
+        let n = self.picks.len();
+        let owners = tripline_detect::owners(&ev, n);
+        let idx = self.batch.len() as u32;
+        for (shard, picks) in self.picks.iter_mut().enumerate() {
+            let roles = Roles::of(owners, shard);
+            if !roles.is_empty() {
+                picks.push((idx, roles));
+            }
+        }
+        self.batch.push(ev);
+    }
+
+    /// Record a source position reached by the events pushed so far.
+    pub fn position(&mut self, pos: SourcePosition) {
+        self.positions.insert(pos.name.clone(), pos);
+    }
+
+    /// Send what is queued (also when only positions moved) as a checkpoint; nothing when
+    /// nothing is queued and every batch sent was checkpointed.
+    pub fn send(&mut self) {
+        if self.batch.is_empty() && self.positions.is_empty() && self.unflushed == 0 {
+            return;
+        }
+        self.send_as(true);
+    }
+
+    /// Send what is queued while the source has more to read: a checkpoint only every
+    /// `BACKLOG_CHECKPOINT_BATCHES` (8).
+    pub fn send_backlogged(&mut self) {
+        self.send_as(false);
+    }
+
+    /// When the sources have nothing more to read: a checkpoint if batches were sent since the
+    /// last one, so their alerts and positions are committed now.
+    pub fn settle(&mut self) {
+        if self.unflushed > 0 {
+            self.send_as(true);
+        }
+    }
+
+    /// Send what is queued; `checkpoint` makes it one whatever the cadence.
+    fn send_as(&mut self, checkpoint: bool) {
+        // free the batches every shard has finished (the last reference drops here)
+        while let Ok(done) = self.done_rx.try_recv() {
+            drop(done);
+        }
+        if self.batch.is_empty() && self.positions.is_empty() && !checkpoint {
+            return;
+        }
+        self.seq += 1;
+        self.unflushed += 1;
+        let flush = checkpoint || self.unflushed >= BACKLOG_CHECKPOINT_BATCHES;
+        if flush {
+            self.unflushed = 0;
+        }
+        let events = Arc::new(std::mem::replace(
+            &mut self.batch,
+            Vec::with_capacity(self.batch_size),
+        ));
+        let positions = std::mem::take(&mut self.positions).into_values().collect();
+        // The writer outlives the reader; a send error means it died, which `finish` reports.
+        if let Some(m) = &self.metrics {
+            m.batches_in_flight.inc();
+        }
+        let stored = self.events_to_store(&events);
+        let _ = self.writer_tx.send(WriterMsg::Batch {
+            seq: self.seq,
+            positions,
+            checkpoint: flush,
+            read: self
+                .first_read
+                .take()
+                .unwrap_or_else(std::time::Instant::now),
+            events: stored,
+        });
+        for (s, picks) in self.shards.iter().zip(self.picks.iter_mut()) {
+            let _ = s.send(ShardMsg::Batch {
+                seq: self.seq,
+                events: events.clone(),
+                picks: std::mem::take(picks),
+                flush,
+                warm: self.warm,
+                last: self.last,
+            });
+        }
+        if let Some((tx, _)) = &self.anomaly {
+            let _ = tx.send(ShardMsg::Batch {
+                seq: self.seq,
+                events: events.clone(),
+                picks: vec![],
+                flush,
+                warm: self.warm,
+                last: self.last,
+            });
+        }
+    }
+
+    /// The batch and how many of its events to store with it, within the budget; the rest are
+    /// counted. None in scans, in warm-up (it replays what an earlier run stored) and when the
+    /// budget is spent (the writer then holds no events at all).
+    fn events_to_store(&mut self, events: &Arc<Vec<Event>>) -> Option<(Arc<Vec<Event>>, usize)> {
+        let budget = self.event_budget.as_mut().filter(|_| !self.warm)?;
+        let named = events.iter().filter(|e| Store::names_entity(e)).count();
+        let n = budget.grant(named);
+        if let Some(m) = &self.metrics {
+            m.events_not_stored.inc_by((named - n) as u64);
+        }
+        (n > 0).then(|| (events.clone(), n))
+    }
+
+    /// Flush, stop every thread, and return totals (or the store's error).
+    pub fn finish(mut self) -> Result<RunStats, StoreError> {
+        // a last checkpoint, so every shard flushes (and the anomaly stage closes its windows)
+        self.last = true;
+        if self.unflushed > 0
+            || !self.batch.is_empty()
+            || !self.positions.is_empty()
+            || self.anomaly.is_some()
+        {
+            self.send_as(true);
+        }
+        let batches = self.seq;
+        drop(self.shards);
+        if let Some((tx, handle)) = self.anomaly.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
+        let mut stats = RunStats {
+            batches,
+            ..RunStats::default()
+        };
+        for h in self.shard_handles {
+            if let Ok((d, tracked)) = h.join() {
+                stats.detect.events += d.events;
+                stats.detect.allowlisted += d.allowlisted;
+                stats.detect.evictions += d.evictions;
+                stats.detect.expired += d.expired;
+                stats.detect.alerts_opened += d.alerts_opened;
+                stats.detect.alerts_updated += d.alerts_updated;
+                stats.tracked_entities += tracked;
+            }
+        }
+        drop(self.writer_tx);
+        stats.events = self.events;
+        let w = self.writer.join().unwrap_or(Ok(WriterStats::default()))?;
+        stats.alerts_written = w.alerts;
+        stats.commits = w.commits;
+        stats.commit_seconds = w.commit_seconds;
+        Ok(stats)
+    }
+}
+
+fn shard_loop(
+    mut det: Detector,
+    rx: Receiver<ShardMsg>,
+    wtx: SyncSender<WriterMsg>,
+    done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+    shard: usize,
+) -> (DetectStats, usize) {
+    let mut reported = DetectStats::default();
+    while let Ok(ShardMsg::Batch {
+        seq,
+        events,
+        picks,
+        flush,
+        warm,
+        ..
+    }) = rx.recv()
+    {
+        det.set_warming(warm);
+        for (i, roles) in picks {
+            if let Some(ev) = events.get(i as usize) {
+                det.process_as(ev, roles);
+            }
+        }
+        // evidence gets its own copies before the batch (and its read buffers) can be freed
+        det.end_batch();
+        // hand the batch back to be freed by the reader; if it is gone, free it here
+        let _ = done.send(events);
+        let outputs = if flush { det.flush() } else { vec![] };
+        if let Some(m) = &metrics {
+            let s = det.stats;
+            m.shard(
+                shard,
+                det.tracked(),
+                s.evictions - reported.evictions,
+                s.expired - reported.expired,
+            );
+            reported = s;
+        }
+        if wtx.send(WriterMsg::Shard { seq, outputs }).is_err() {
+            break;
+        }
+    }
+    (det.stats, det.tracked())
+}

@@ -1,0 +1,31 @@
+//! The runtime: what runs between the sources and the store, for `tripline run` and `once` alike.
+//!
+//! ```text
+//!  sources ──► Engine (router) ──► detect-0 … detect-N ──► writer ──► store (one transaction
+//!              batch + routing      per-entity windows       │        per group of batches)
+//!                                   anomaly stage ───────────┘──► respond stage (a thread and
+//!                                                                  a queue per responder)
+//! ```
+//!
+//! * [`Engine`] takes events from the sources in batches, routes each event once to the shards
+//!   that own its keys, and hands each batch with its source positions to the writer.
+//! * Shards (`engine.rs`) run the detectors; the anomaly stage (`anomaly.rs`) cuts behaviour
+//!   windows and scores them; both answer the writer for every batch.
+//! * The writer (`writer.rs`) commits batches in order, one transaction per group ending at a
+//!   checkpoint, then hands the stored alerts to the respond stage (`tripline-respond`), the API's
+//!   live stream and a scan's printer.
+//! * [`metrics`] counts every stage; [`process`] reads this process's CPU and memory.
+//!
+//! Queues are bounded: a slow store slows the sources (backpressure), never drops; a slow
+//! responder has alerts dropped for it and counted, never slows the store.
+#![forbid(unsafe_code)]
+
+mod anomaly;
+mod engine;
+pub mod files;
+pub mod metrics;
+pub mod process;
+mod writer;
+
+pub use engine::{allowlist, AlertSink, Engine, Mode, RunStats, Settings, Sinks};
+pub use files::FileSource;
