@@ -913,10 +913,11 @@ async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> 
     if let Some(f) = &st.sensors {
         return Ok(Json(serde_json::json!({ "sensors": f() })).into_response());
     }
-    let positions = read(st, |s| s.positions()).await?;
-    let list: Vec<_> = positions
+    // without the daemon: what the store knows, each source's checkpoint
+    let checkpoints = read(st, |s| s.checkpoints()).await?;
+    let list: Vec<_> = checkpoints
         .iter()
-        .map(|p| serde_json::json!({ "name": p.name, "offset": p.offset, "cursor": p.cursor }))
+        .map(|p| serde_json::json!({ "name": p.source, "checkpoint": p.value }))
         .collect();
     Ok(Json(serde_json::json!({ "sensors": list })).into_response())
 }

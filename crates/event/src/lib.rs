@@ -172,14 +172,21 @@ pub enum SensorKind {
     Journald,
     /// Cowrie honeypot JSON logs.
     Cowrie,
+    /// An application's JSON-lines log (a `type = "jsonl"` source).
+    Jsonl,
 }
 
 impl SensorKind {
-    /// `files`, `journald` or `cowrie`.
+    /// `files`, `journald`, `cowrie` or `jsonl`.
     pub fn parse(s: &str) -> Option<SensorKind> {
-        [SensorKind::Files, SensorKind::Journald, SensorKind::Cowrie]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            SensorKind::Files,
+            SensorKind::Journald,
+            SensorKind::Cowrie,
+            SensorKind::Jsonl,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -187,6 +194,7 @@ impl SensorKind {
             SensorKind::Files => "files",
             SensorKind::Journald => "journald",
             SensorKind::Cowrie => "cowrie",
+            SensorKind::Jsonl => "jsonl",
         }
     }
 }
@@ -198,6 +206,16 @@ impl SensorKind {
 pub struct SourcePos {
     pub source: u32,
     pub offset: u64,
+}
+
+/// Where a source stands: its id (`file:/var/log/auth.log`, `journald`) and a value only that
+/// source reads (a file's device, inode, offset and head hash; the journal's cursor). A source
+/// hands one over with the batch it covers, and the store commits it in the same transaction
+/// as everything derived from that batch, so a restart resumes exactly after what is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    pub source: String,
+    pub value: String,
 }
 
 /// How an SSH client tried to authenticate.
@@ -357,6 +375,93 @@ impl Kind {
             Kind::HoneypotClose => "honeypot.closed",
         }
     }
+
+    /// The kind named `name` ([`Kind::name`]), its details empty (an authentication method of
+    /// `other`, no sudo command or target): how a source that maps its own records to kinds
+    /// (the JSON-lines source) names them. None for a name no kind has.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        let empty = Text::default;
+        Some(match name {
+            "auth.failure" => Kind::AuthFailure {
+                method: AuthMethod::Other,
+                invalid_user: false,
+            },
+            "auth.invalid_user" => Kind::InvalidUser,
+            "auth.refused" => Kind::AuthRefused,
+            "auth.max_attempts" => Kind::MaxAttempts,
+            "auth.success" => Kind::AuthSuccess {
+                method: AuthMethod::Other,
+            },
+            "ssh.preauth_noise" => Kind::PreauthNoise,
+            "ssh.preauth_close" => Kind::PreauthClose,
+            "ssh.connection_open" => Kind::ConnectionOpen,
+            "ssh.connection_close" => Kind::ConnectionClose,
+            "priv.sudo_command" => Kind::SudoCommand {
+                target: empty(),
+                command: "".into(),
+            },
+            "priv.sudo_failure" => Kind::SudoFailure,
+            "priv.sudo_not_in_sudoers" => Kind::SudoNotInSudoers,
+            "priv.sudo_not_allowed" => Kind::SudoNotAllowed,
+            "priv.su_success" => Kind::SuSuccess { target: empty() },
+            "priv.su_failure" => Kind::SuFailure { target: empty() },
+            "account.created" => Kind::AccountCreated,
+            "account.deleted" => Kind::AccountDeleted,
+            "account.group_created" => Kind::GroupCreated,
+            "account.group_membership" => Kind::GroupMembership { group: empty() },
+            "account.password_change" => Kind::PasswordChange { by: None },
+            "session.open" => Kind::SessionOpen,
+            "session.close" => Kind::SessionClose,
+            "honeypot.connect" => Kind::HoneypotConnect,
+            "honeypot.login_failed" => Kind::HoneypotLogin {
+                success: false,
+                password: "".into(),
+            },
+            "honeypot.login_success" => Kind::HoneypotLogin {
+                success: true,
+                password: "".into(),
+            },
+            "honeypot.command" => Kind::HoneypotCommand { input: "".into() },
+            "honeypot.download" => Kind::HoneypotDownload {
+                url: "".into(),
+                sha256: "".into(),
+            },
+            "honeypot.closed" => Kind::HoneypotClose,
+            _ => return None,
+        })
+    }
+
+    /// Every kind's name, in [`Kind::from_name`]'s order.
+    pub const NAMES: [&'static str; 28] = [
+        "auth.failure",
+        "auth.invalid_user",
+        "auth.refused",
+        "auth.max_attempts",
+        "auth.success",
+        "ssh.preauth_noise",
+        "ssh.preauth_close",
+        "ssh.connection_open",
+        "ssh.connection_close",
+        "priv.sudo_command",
+        "priv.sudo_failure",
+        "priv.sudo_not_in_sudoers",
+        "priv.sudo_not_allowed",
+        "priv.su_success",
+        "priv.su_failure",
+        "account.created",
+        "account.deleted",
+        "account.group_created",
+        "account.group_membership",
+        "account.password_change",
+        "session.open",
+        "session.close",
+        "honeypot.connect",
+        "honeypot.login_failed",
+        "honeypot.login_success",
+        "honeypot.command",
+        "honeypot.download",
+        "honeypot.closed",
+    ];
 
     /// True for SSH events that are an attempt to log in that failed (what brute-force rules
     /// count), as opposed to pre-auth noise.
@@ -885,6 +990,14 @@ mod tests {
         assert!(!whole.is_shared());
         assert!(Arc::ptr_eq(&whole.own(), &own));
         assert_eq!(format!("{whole} {whole:?}"), "sécond \"sécond\"");
+    }
+
+    #[test]
+    fn every_kind_name_reads_back_as_the_kind_of_that_name() {
+        for name in Kind::NAMES {
+            assert_eq!(Kind::from_name(name).map(|k| k.name()), Some(name));
+        }
+        assert_eq!(Kind::from_name("auth.nope"), None);
     }
 
     #[test]

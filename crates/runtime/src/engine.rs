@@ -15,8 +15,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
 use tripline_event::net::Cidr;
+use tripline_event::Checkpoint;
 use tripline_event::{Alert, Event, Timestamp};
-use tripline_store::{SourcePosition, Store, StoreError};
+use tripline_sensors::source::{Batch, Emit};
+use tripline_store::{Store, StoreError};
 
 /// What the runtime needs of the configuration.
 #[derive(Debug, Clone)]
@@ -58,7 +60,7 @@ pub(crate) enum WriterMsg {
     /// Sent by the reader: how many shard replies to wait for, and the positions to commit.
     Batch {
         seq: u64,
-        positions: Vec<SourcePosition>,
+        positions: Vec<Checkpoint>,
         /// Whether the shards flush at this batch: only then may its positions be committed.
         checkpoint: bool,
         /// When its first event was read (end-to-end latency).
@@ -133,7 +135,7 @@ pub struct Engine {
     /// Per shard: (index in `batch`, roles) of the events it owns a key of.
     picks: Vec<Vec<(u32, Roles)>>,
     batch_size: usize,
-    positions: BTreeMap<String, SourcePosition>,
+    positions: BTreeMap<String, Checkpoint>,
     /// Batches sent since the last checkpoint.
     unflushed: u64,
     /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
@@ -334,9 +336,36 @@ impl Engine {
         self.batch.push(ev);
     }
 
+    /// Queue a source's events as they are (the vector becomes the batch when nothing else is
+    /// queued: no copy), routing each once.
+    fn hold_all(&mut self, events: Vec<Event>) {
+        if self.batch.is_empty() {
+            let n = events.len();
+            self.batch = events;
+            self.events += n as u64;
+            if n > 0 && self.first_read.is_none() {
+                self.first_read = Some(std::time::Instant::now());
+            }
+            let shards = self.picks.len();
+            for (idx, ev) in self.batch.iter().enumerate() {
+                let owners = tripline_detect::owners(ev, shards);
+                for (shard, picks) in self.picks.iter_mut().enumerate() {
+                    let roles = Roles::of(owners, shard);
+                    if !roles.is_empty() {
+                        picks.push((idx as u32, roles));
+                    }
+                }
+            }
+        } else {
+            for ev in events {
+                self.hold(ev);
+            }
+        }
+    }
+
     /// Record a source position reached by the events pushed so far.
-    pub fn position(&mut self, pos: SourcePosition) {
-        self.positions.insert(pos.name.clone(), pos);
+    pub fn position(&mut self, pos: Checkpoint) {
+        self.positions.insert(pos.source.clone(), pos);
     }
 
     /// Send what is queued (also when only positions moved) as a checkpoint; nothing when
@@ -377,10 +406,7 @@ impl Engine {
         if flush {
             self.unflushed = 0;
         }
-        let events = Arc::new(std::mem::replace(
-            &mut self.batch,
-            Vec::with_capacity(self.batch_size),
-        ));
+        let events = Arc::new(std::mem::take(&mut self.batch));
         let positions = std::mem::take(&mut self.positions).into_values().collect();
         // The writer outlives the reader; a send error means it died, which `finish` reports.
         if let Some(m) = &self.metrics {
@@ -518,4 +544,21 @@ fn shard_loop(
         }
     }
     (det.stats, det.tracked())
+}
+
+/// Sources hand their batches straight to the engine: a batch is routed and sent as it comes,
+/// one source batch one pipeline batch, with the checkpoint that covers it.
+impl Emit for Engine {
+    fn emit(&mut self, b: Batch) {
+        self.set_warm(b.warm);
+        self.hold_all(b.events);
+        if let Some(c) = b.checkpoint {
+            self.position(c);
+        }
+        if b.backlog {
+            self.send_backlogged();
+        } else {
+            self.send();
+        }
+    }
 }

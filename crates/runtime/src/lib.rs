@@ -7,8 +7,10 @@
 //!                                                                  a queue per responder)
 //! ```
 //!
-//! * [`Engine`] takes events from the sources in batches, routes each event once to the shards
-//!   that own its keys, and hands each batch with its source positions to the writer.
+//! * Sources (`tripline-sensors`' source contract) run on threads of their own and push
+//!   batches into the [`Engine`] ([`Pipeline`] starts them and the engine, for `run` and `once`
+//!   alike), which routes each event once to the shards that own its keys and hands each batch
+//!   with its checkpoint to the writer.
 //! * Shards (`engine.rs`) run the detectors; the anomaly stage (`anomaly.rs`) cuts behaviour
 //!   windows and scores them; both answer the writer for every batch.
 //! * The writer (`writer.rs`) commits batches in order, one transaction per group ending at a
@@ -22,10 +24,10 @@
 
 mod anomaly;
 mod engine;
-pub mod files;
 pub mod metrics;
 pub mod process;
+mod topology;
 mod writer;
 
 pub use engine::{allowlist, AlertSink, Engine, Mode, RunStats, Settings, Sinks};
-pub use files::FileSource;
+pub use topology::{Pipeline, Shared};

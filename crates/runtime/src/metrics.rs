@@ -18,7 +18,7 @@ use std::time::Instant;
 
 type Labels = Vec<(&'static str, String)>;
 
-/// Counters of one source, as its parser counts them.
+/// Counters of one stream of a source (a file, the journal), as its health reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SourceCounts {
     pub lines: u64,
@@ -27,6 +27,19 @@ pub struct SourceCounts {
     pub unparsed: u64,
     pub truncated: u64,
     pub parse_errors: u64,
+}
+
+impl SourceCounts {
+    fn of(s: &tripline_sensors::source::SensorState) -> SourceCounts {
+        SourceCounts {
+            lines: s.lines,
+            bytes: s.bytes,
+            events: s.events,
+            unparsed: s.unparsed_lines,
+            truncated: s.truncated_lines,
+            parse_errors: s.parse_errors,
+        }
+    }
 }
 
 pub struct Metrics {
@@ -51,6 +64,8 @@ pub struct Metrics {
     pub commit_alerts: Histogram,
     pub latency_seconds: Histogram,
     respond: Family<Labels, Counter>,
+    /// The sources' health, and what of each stream's counters was last added.
+    health: std::sync::Mutex<Option<Health>>,
     /// The responders' counts, and what of them was last added to `respond`.
     responders: std::sync::Mutex<Vec<Watched>>,
     rss_bytes: Gauge<i64, AtomicI64>,
@@ -83,6 +98,7 @@ impl Metrics {
             commit_alerts: Histogram::new(exponential_buckets(1.0, 4.0, 8)),
             latency_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
             respond: Family::default(),
+            health: Default::default(),
             responders: Default::default(),
             rss_bytes: Gauge::default(),
             cpu_seconds: Gauge::default(),
@@ -240,6 +256,14 @@ impl Metrics {
             .inc();
     }
 
+    /// Export the counters the sources report on `board` (read at each scrape).
+    pub fn watch_health(&self, board: tripline_sensors::source::HealthBoard) {
+        *self.health.lock().unwrap_or_else(|e| e.into_inner()) = Some(Health {
+            board,
+            added: Default::default(),
+        });
+    }
+
     /// Export these responders' counts (read at each scrape).
     pub fn watch_responders(
         &self,
@@ -255,6 +279,20 @@ impl Metrics {
 
     /// The Prometheus text exposition, with the process gauges read now.
     pub fn render(&self) -> String {
+        if let Some(h) = self
+            .health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            for s in h.board.snapshot() {
+                let key = (s.sensor, s.path.clone());
+                let before = h.added.get(&key).copied().unwrap_or_default();
+                let now = SourceCounts::of(&s);
+                self.source(s.sensor, &s.path, before, now);
+                h.added.insert(key, now);
+            }
+        }
         for w in self
             .responders
             .lock()
@@ -290,6 +328,12 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+/// The sources' health board as the metrics follow it.
+struct Health {
+    board: tripline_sensors::source::HealthBoard,
+    added: std::collections::HashMap<(&'static str, String), SourceCounts>,
 }
 
 /// A responder's counts as the metrics follow them.

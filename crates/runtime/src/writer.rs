@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use tripline_detect::Output;
+use tripline_event::Checkpoint;
 use tripline_event::{Alert, Event, Text, Timestamp};
-use tripline_store::{SourcePosition, Store, StoreError};
+use tripline_store::{Store, StoreError};
 
 struct Pending {
     replies: usize,
-    positions: Option<Vec<SourcePosition>>,
+    positions: Option<Vec<Checkpoint>>,
     checkpoint: bool,
     read: Option<std::time::Instant>,
     outputs: Vec<Output>,
@@ -28,7 +29,7 @@ struct Group {
     first_seen: Vec<(String, String, Timestamp)>,
     /// Alerts closed in these batches (after their last state above, if any).
     closed: Vec<Text>,
-    positions: BTreeMap<String, SourcePosition>,
+    positions: BTreeMap<String, Checkpoint>,
     batches: usize,
     /// The last batch added was a checkpoint: the group may be committed.
     complete: bool,
@@ -63,7 +64,7 @@ impl Group {
             }
         }
         for pos in p.positions.unwrap_or_default() {
-            self.positions.insert(pos.name.clone(), pos);
+            self.positions.insert(pos.source.clone(), pos);
         }
     }
 }
@@ -207,7 +208,7 @@ pub(crate) fn writer_loop(
         if err.is_some() {
             continue; // keep draining so the reader never blocks on a dead writer
         }
-        let positions: Vec<SourcePosition> = g.positions.into_values().collect();
+        let positions: Vec<Checkpoint> = g.positions.into_values().collect();
         if g.alerts.is_empty()
             && g.first_seen.is_empty()
             && positions.is_empty()

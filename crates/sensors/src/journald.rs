@@ -12,11 +12,19 @@
 //! a journal copied from another host, a container's, or one a test writes with
 //! `systemd-journal-remote`.
 
+use crate::source::{
+    parse_table, Batch, Mode, OpenCx, SensorState, Source, SourceCx, SourceError, SourceSpec,
+    SourceType,
+};
 use serde::Deserialize;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
-use tripline_event::Timestamp;
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tripline_event::{Checkpoint, Event, Line, SensorKind, SourcePos, Timestamp};
 
 /// One journal entry, reduced to what the syslog parser needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,5 +343,400 @@ mod tests {
         assert!(matches!(parse_entry("nope"), Err(JournalError::Json(_))));
         let e = parse_entry(r#"{"__CURSOR":"c","MESSAGE":{"x":1}}"#).unwrap();
         assert_eq!(e.message, "");
+    }
+}
+
+// --- the journald source ----------------------------------------------------------------------
+
+/// `[sources.journald]`: the systemd journal (via `journalctl`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournaldConfig {
+    pub enabled: bool,
+    /// journalctl matches, OR-ed (`SYSLOG_FACILITY=10` is authpriv).
+    pub matches: Vec<String>,
+    /// Read the journal files in this directory (`journalctl --directory`) instead of the
+    /// system journal. Empty: the system journal.
+    pub directory: String,
+    /// On resuming at a stored cursor, replay the entries of this many minutes before it to
+    /// rebuild detection windows (nothing is alerted twice). 0: off. At most 10080.
+    pub resume_warmup_minutes: u64,
+}
+
+impl Default for JournaldConfig {
+    fn default() -> Self {
+        JournaldConfig {
+            enabled: true,
+            matches: vec!["SYSLOG_FACILITY=4".into(), "SYSLOG_FACILITY=10".into()],
+            directory: String::new(),
+            resume_warmup_minutes: 360,
+        }
+    }
+}
+
+/// The `journald` source type.
+pub const JOURNALD: SourceType = SourceType {
+    name: "journald",
+    summary: "the systemd journal (journalctl), auth and authpriv facilities",
+    parse: |key, table| {
+        let c: JournaldConfig = parse_table(key, table)?;
+        if c.resume_warmup_minutes > 10_080 {
+            return Err(vec![format!(
+                "{key}.resume_warmup_minutes = {}: must be 0..=10080 (a week)",
+                c.resume_warmup_minutes
+            )]);
+        }
+        Ok(Box::new(c))
+    },
+};
+
+/// The journal's checkpoint key.
+pub const CHECKPOINT: &str = "journald";
+
+impl SourceSpec for JournaldConfig {
+    fn type_name(&self) -> &'static str {
+        "journald"
+    }
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+    fn to_toml(&self) -> toml::Value {
+        toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()))
+    }
+    fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
+        // a scan reads files; the journal is followed live only
+        if cx.mode == Mode::Scan || cx.files.is_some() {
+            return Ok(None);
+        }
+        let stored = if cx.ignore_checkpoints {
+            None
+        } else {
+            (cx.checkpoint)(CHECKPOINT).map(|c| c.value)
+        };
+        let mut source = JournaldSource {
+            name: name.to_string(),
+            cfg: self.clone(),
+            stored,
+            parser: crate::LineParser::new(cx.time.clone(), SensorKind::Journald, &cx.host),
+            host: cx.host.as_str().into(),
+            batch_size: cx.batch_size.max(1),
+            queue: cx.max_batch_size.max(16),
+            stats: JournalStats::default(),
+            running: None,
+        };
+        // started now, before the daemon says it is ready: what is written after that is read
+        source.running = source.start(JournalStart::First);
+        Ok(Some(Box::new(source)))
+    }
+}
+
+/// What the journal source has done, for `/api/v1/sensors`.
+#[derive(Debug, Default)]
+struct JournalStats {
+    entries: u64,
+    events: u64,
+    unparsed: u64,
+    /// How far behind the entry's own time the last entry was read.
+    lag_seconds: f64,
+    cursor: Option<String>,
+}
+
+/// How often a journal that was not there is looked for again.
+const JOURNAL_RETRY: Duration = Duration::from_secs(2);
+
+/// How the journal is started.
+enum JournalStart {
+    /// At the start: after the stored cursor, replaying the warm-up span before it.
+    First,
+    /// A journal missing at the start has appeared: the same, but with no stored cursor all of
+    /// it is read, as a file that appears is (all of it is new).
+    Appeared,
+    /// journalctl exited mid-run: on after the last cursor read (the windows are in memory, so
+    /// nothing is replayed).
+    Restart(Option<String>),
+}
+
+/// A running follower: each entry with whether it is a replayed one from before the stored
+/// cursor, and the count of lines that were not journal JSON.
+struct Running {
+    entries: Receiver<(JournalEntry, bool)>,
+    skipped: Arc<AtomicU64>,
+    _reader: std::thread::JoinHandle<()>,
+}
+
+/// The journal as a source.
+pub struct JournaldSource {
+    name: String,
+    cfg: JournaldConfig,
+    /// The cursor stored by an earlier run.
+    stored: Option<String>,
+    parser: crate::LineParser,
+    host: Arc<str>,
+    batch_size: usize,
+    queue: usize,
+    stats: JournalStats,
+    /// The follower started when the source was opened.
+    running: Option<Running>,
+}
+
+impl JournaldSource {
+    /// Start following the journal, or say why it cannot be (at the first start only: a retry
+    /// is quiet).
+    fn start(&self, how: JournalStart) -> Option<Running> {
+        let j = &self.cfg;
+        let directory = (!j.directory.is_empty()).then(|| Path::new(&j.directory));
+        let (cursor, warmup_minutes) = match &how {
+            JournalStart::Restart(read) => (read.clone().or_else(|| self.stored.clone()), 0),
+            _ => (self.stored.clone(), j.resume_warmup_minutes),
+        };
+        let again = !matches!(how, JournalStart::First);
+        let follow = Follow {
+            directory,
+            cursor: cursor.as_deref(),
+            warmup_seconds: warmup_minutes * 60,
+            from_start: matches!(how, JournalStart::Appeared),
+            matches: &j.matches,
+        };
+        if !available(&follow) {
+            if again {
+                return None;
+            }
+            match directory {
+                Some(d) => eprintln!(
+                    "tripline: source journald is not available here (no journal files in {}, or no permission to read them); watching for it",
+                    d.display()
+                ),
+                None => eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`); watching for it"),
+            }
+            return None;
+        }
+        if matches!(how, JournalStart::Appeared) {
+            eprintln!("tripline: source journald appeared; following it");
+        }
+        let mut follower = match JournalFollower::spawn(&follow) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("tripline: source journald: {e}");
+                return None;
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(self.queue);
+        let skipped = Arc::new(AtomicU64::new(0));
+        let skipped_here = skipped.clone();
+        let reader = std::thread::spawn(move || {
+            let mut line = String::new();
+            let mut bad = 0u64;
+            while let Ok(true) = follower.next_line(&mut line) {
+                match parse_entry(line.trim_end()) {
+                    Ok(e) => {
+                        let old = follower.is_old(&e);
+                        if tx.send((e, old)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        bad += 1;
+                        skipped_here.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
+            if bad > 0 {
+                eprintln!("tripline: skipped {bad} unreadable journal entries");
+            }
+        });
+        Some(Running {
+            entries: rx,
+            skipped,
+            _reader: reader,
+        })
+    }
+
+    /// One entry as an event (when it is one).
+    fn event(&mut self, entry: &JournalEntry) -> Option<Event> {
+        let h = crate::Header {
+            ts: entry.ts,
+            host: entry.host.as_deref(),
+            program: entry.identifier.as_deref(),
+            pid: entry.pid.as_deref(),
+            msg: &entry.message,
+        };
+        let p = self.parser.parse_message(&h)?;
+        let raw: Line = format!(
+            "{} {}[{}]: {}",
+            entry.host.as_deref().unwrap_or("-"),
+            entry.identifier.as_deref().unwrap_or("-"),
+            entry.pid.as_deref().unwrap_or("-"),
+            entry.message
+        )
+        .into();
+        let host: Arc<str> = match entry.host.as_deref() {
+            Some(h) => h.into(),
+            None => self.host.clone(),
+        };
+        Some(crate::build_event(
+            p,
+            Timestamp::now(),
+            SensorKind::Journald,
+            host,
+            raw,
+            SourcePos::default(),
+        ))
+    }
+
+    fn state(&self, running: Option<&Running>, prev: &mut (u64, Instant)) -> SensorState {
+        let now = Instant::now();
+        let j = &self.stats;
+        let dt = now.duration_since(prev.1).as_secs_f64().max(1e-3);
+        let per_second = j.entries.saturating_sub(prev.0) as f64 / dt;
+        *prev = (j.entries, now);
+        SensorState {
+            sensor: "journald",
+            path: "journal".into(),
+            state: if running.is_some() {
+                "reading".into()
+            } else {
+                "missing".into()
+            },
+            cursor: j.cursor.clone(),
+            lag_seconds: j.lag_seconds,
+            lines: j.entries,
+            events: j.events,
+            unparsed_lines: j.unparsed,
+            parse_errors: running
+                .map_or(0, |r| r.skipped.load(std::sync::atomic::Ordering::Relaxed)),
+            lines_per_second: per_second,
+            ..SensorState::default()
+        }
+    }
+}
+
+impl Source for JournaldSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run(&mut self, cx: &mut SourceCx<'_>) -> Result<(), SourceError> {
+        let mut running = self.running.take();
+        // whether a journalctl ran in this process (its windows are in memory)
+        let mut ran = running.is_some();
+        let mut retry = Instant::now() + JOURNAL_RETRY;
+        let mut replayed = 0u64;
+        let report_replay = |n: &mut u64| {
+            if *n > 0 {
+                eprintln!(
+                    "tripline: windows rebuilt from {n} journal entries before the stored cursor"
+                );
+                *n = 0;
+            }
+        };
+        let mut prev = (0u64, Instant::now());
+        let mut reported = Instant::now() - Duration::from_secs(2);
+        let mut events: Vec<Event> = vec![];
+        let mut warm = false;
+        while !cx.stop.is_stopped() {
+            if running.is_none() && Instant::now() >= retry {
+                let how = if ran {
+                    JournalStart::Restart(self.stats.cursor.clone())
+                } else {
+                    JournalStart::Appeared
+                };
+                running = self.start(how);
+                ran |= running.is_some();
+                retry = Instant::now() + JOURNAL_RETRY;
+            }
+            if reported.elapsed() >= Duration::from_secs(1) {
+                cx.health.set(vec![self.state(running.as_ref(), &mut prev)]);
+                reported = Instant::now();
+            }
+            let Some(r) = &running else {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            };
+            // wait for the first entry (a tenth of a second at most, to see a stop), then take
+            // what else is there, up to a batch
+            let mut first = Some(r.entries.recv_timeout(Duration::from_millis(100)));
+            let mut exited = false;
+            let mut checkpoint = None;
+            loop {
+                let next = match first.take() {
+                    Some(Ok(e)) => Some(e),
+                    Some(Err(RecvTimeoutError::Timeout)) => None,
+                    Some(Err(RecvTimeoutError::Disconnected)) => {
+                        exited = true;
+                        None
+                    }
+                    None => match r.entries.try_recv() {
+                        Ok(e) => Some(e),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                            exited = true;
+                            None
+                        }
+                    },
+                };
+                let Some((entry, old)) = next else { break };
+                // a replayed entry rebuilds windows and alerts nothing; the position stays. A
+                // batch is one or the other: a change sends what is queued first
+                if old != warm && (!events.is_empty() || checkpoint.is_some()) {
+                    cx.out.emit(Batch {
+                        events: std::mem::take(&mut events),
+                        checkpoint: checkpoint.take(),
+                        warm,
+                        backlog: true,
+                    });
+                }
+                warm = old;
+                if old {
+                    replayed += 1;
+                } else {
+                    self.stats.entries += 1;
+                    report_replay(&mut replayed);
+                }
+                if let Some(ts) = entry.ts {
+                    self.stats.lag_seconds =
+                        Timestamp::now().0.saturating_sub(ts.0).max(0) as f64 / 1e6;
+                }
+                match self.event(&entry) {
+                    Some(ev) => {
+                        self.stats.events += !old as u64;
+                        events.push(ev);
+                    }
+                    None => self.stats.unparsed += !old as u64,
+                }
+                if !old {
+                    self.stats.cursor = Some(entry.cursor.clone());
+                    checkpoint = Some(Checkpoint {
+                        source: CHECKPOINT.into(),
+                        value: entry.cursor,
+                    });
+                }
+                if events.len() >= self.batch_size {
+                    // a full batch leaves before the next entry is added, so a cursor never
+                    // runs ahead of its events
+                    cx.out.emit(Batch {
+                        events: std::mem::take(&mut events),
+                        checkpoint: checkpoint.take(),
+                        warm,
+                        backlog: true,
+                    });
+                }
+            }
+            if !events.is_empty() || checkpoint.is_some() {
+                cx.out.emit(Batch {
+                    events: std::mem::take(&mut events),
+                    checkpoint: checkpoint.take(),
+                    warm,
+                    backlog: false,
+                });
+            }
+            if exited {
+                eprintln!("tripline: source journald: journalctl exited; starting it again");
+                running = None;
+                retry = Instant::now() + JOURNAL_RETRY;
+            }
+        }
+        report_replay(&mut replayed);
+        cx.health.set(vec![self.state(running.as_ref(), &mut prev)]);
+        Ok(())
     }
 }

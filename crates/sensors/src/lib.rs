@@ -13,8 +13,11 @@
 
 pub mod auth;
 pub mod cowrie;
+pub mod files;
 pub mod fuzz;
 pub mod journald;
+pub mod jsonl;
+pub mod source;
 pub mod sshd;
 pub mod syslog;
 pub mod tail;

@@ -15,13 +15,14 @@ use std::time::Duration;
 use tripline_event::catalog::techniques_of;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
-    Addr, Alert, AlertView, Detail, DetailRef, Entity, EntityView, Event, Lines, SensorKind,
-    Severity, TechniqueList, Techniques, Text, Timestamp,
+    Addr, Alert, AlertView, Checkpoint, Detail, DetailRef, Entity, EntityView, Event, Lines,
+    SensorKind, Severity, TechniqueList, Techniques, Text, Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array; 3: the sensor; 4: the anomaly
-/// detail; 5: a detector's detail of any kind (`detail`, `{key: value}`).
-const SCHEMA_VERSION: i64 = 5;
+/// detail; 5: a detector's detail of any kind (`detail`, `{key: value}`); 6: sources' checkpoints
+/// are opaque text (`sources.checkpoint`).
+const SCHEMA_VERSION: i64 = 6;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -76,19 +77,6 @@ fn probe_id(id: &str, n: u64) -> String {
         }
         _ => format!("{id}~{n}"),
     }
-}
-
-/// A stored read position of one source.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SourcePosition {
-    /// `file:/var/log/auth.log`, `journald`, `cowrie:/path`.
-    pub name: String,
-    pub dev: u64,
-    pub ino: u64,
-    pub offset: u64,
-    pub head_hash: u64,
-    /// journald cursor
-    pub cursor: Option<String>,
 }
 
 /// An alert as stored, with its workflow state.
@@ -269,7 +257,7 @@ impl Store {
                  CREATE TABLE IF NOT EXISTS sources (
                     name TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
                     offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, cursor TEXT,
-                    updated INTEGER NOT NULL);
+                    updated INTEGER NOT NULL, checkpoint TEXT);
                  CREATE TABLE IF NOT EXISTS entity_first_seen (
                     user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
                     PRIMARY KEY (user, subnet));
@@ -301,6 +289,18 @@ impl Store {
                     .map_err(sql)?;
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
+            // 5 → 6: a source's checkpoint is its own text; the old columns are read for rows
+            // that have none ([`legacy_checkpoint`])
+            Some(v) if v == "5" => {
+                self.conn
+                    .execute_batch(
+                        "BEGIN;
+                         ALTER TABLE sources ADD COLUMN checkpoint TEXT;
+                         UPDATE meta SET value = '6' WHERE key = 'schema_version';
+                         COMMIT;",
+                    )
+                    .map_err(sql)?;
+            }
             // 2 → 3: alerts know their sensor (older ones came from files or the journal);
             // 3 → 4: anomaly alerts carry their detail; 4 → 5: the detail of any detector,
             // under its key (an anomaly detail becomes `{"anomaly": …}`)
@@ -316,7 +316,8 @@ impl Store {
                          ALTER TABLE alerts RENAME COLUMN anomaly TO detail;
                          UPDATE alerts SET detail = json_object('anomaly', json(detail))
                             WHERE detail IS NOT NULL AND json_valid(detail);
-                         UPDATE meta SET value = '5' WHERE key = 'schema_version';
+                         ALTER TABLE sources ADD COLUMN checkpoint TEXT;
+                         UPDATE meta SET value = '6' WHERE key = 'schema_version';
                          COMMIT;",
                         if v == "2" { to_3 } else { "" },
                         if v == "4" { "" } else { to_4 },
@@ -339,7 +340,7 @@ impl Store {
         ev.src_ip.is_some() || ev.user.is_some() || ev.session.is_some()
     }
 
-    /// Write one batch: alerts, first-seen pairs and source positions, in one transaction.
+    /// Write one batch: alerts, first-seen pairs and source checkpoints, in one transaction.
     ///
     /// An alert is upserted by its id when the row there is the same alert (rule and entity);
     /// when a different alert holds the id, it goes to the next id of the same second that is
@@ -349,7 +350,7 @@ impl Store {
         &mut self,
         alerts: &[Alert],
         first_seen: &[(String, String, Timestamp)],
-        positions: &[SourcePosition],
+        positions: &[Checkpoint],
     ) -> Result<Committed, StoreError> {
         self.commit_with_events(alerts, first_seen, positions, &[])
     }
@@ -361,7 +362,7 @@ impl Store {
         &mut self,
         alerts: &[Alert],
         first_seen: &[(String, String, Timestamp)],
-        positions: &[SourcePosition],
+        positions: &[Checkpoint],
         events: &[(std::sync::Arc<Vec<Event>>, usize)],
     ) -> Result<Committed, StoreError> {
         let path = self.path.clone();
@@ -452,24 +453,15 @@ impl Store {
             }
             let mut pos = tx
                 .prepare_cached(
-                    "INSERT INTO sources (name, dev, ino, offset, head_hash, cursor, updated)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT(name) DO UPDATE SET dev=excluded.dev, ino=excluded.ino,
-                        offset=excluded.offset, head_hash=excluded.head_hash,
-                        cursor=excluded.cursor, updated=excluded.updated",
+                    "INSERT INTO sources (name, dev, ino, offset, head_hash, cursor, updated,
+                        checkpoint)
+                     VALUES (?1, 0, 0, 0, 0, NULL, ?2, ?3)
+                     ON CONFLICT(name) DO UPDATE SET checkpoint=excluded.checkpoint,
+                        updated=excluded.updated",
                 )
                 .map_err(sql)?;
             for p in positions {
-                pos.execute(params![
-                    p.name,
-                    p.dev as i64,
-                    p.ino as i64,
-                    p.offset as i64,
-                    p.head_hash as i64,
-                    p.cursor,
-                    now
-                ])
-                .map_err(sql)?;
+                pos.execute(params![p.source, now, p.value]).map_err(sql)?;
             }
         }
         if !events.is_empty() {
@@ -502,22 +494,14 @@ impl Store {
         Ok(done)
     }
 
-    /// The stored position of a source.
-    pub fn position(&self, name: &str) -> Result<Option<SourcePosition>, StoreError> {
+    /// The stored checkpoint of a source.
+    pub fn checkpoint(&self, source: &str) -> Result<Option<Checkpoint>, StoreError> {
         self.conn
             .query_row(
-                "SELECT dev, ino, offset, head_hash, cursor FROM sources WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(SourcePosition {
-                        name: name.to_string(),
-                        dev: r.get::<_, i64>(0)? as u64,
-                        ino: r.get::<_, i64>(1)? as u64,
-                        offset: r.get::<_, i64>(2)? as u64,
-                        head_hash: r.get::<_, i64>(3)? as u64,
-                        cursor: r.get(4)?,
-                    })
-                },
+                "SELECT name, dev, ino, offset, head_hash, cursor, checkpoint FROM sources
+                 WHERE name = ?1",
+                [source],
+                checkpoint_row,
             )
             .optional()
             .map_err(|e| classify(&self.path, e))
@@ -755,27 +739,17 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
-    /// Every stored source position (files, the journal cursor).
-    pub fn positions(&self) -> Result<Vec<SourcePosition>, StoreError> {
+    /// Every stored checkpoint (files, the journal cursor), by source.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         let sql = |e| classify(&self.path, e);
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT name, dev, ino, offset, head_hash, cursor FROM sources ORDER BY name",
+                "SELECT name, dev, ino, offset, head_hash, cursor, checkpoint FROM sources
+                 ORDER BY name",
             )
             .map_err(sql)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(SourcePosition {
-                    name: r.get(0)?,
-                    dev: r.get::<_, i64>(1)? as u64,
-                    ino: r.get::<_, i64>(2)? as u64,
-                    offset: r.get::<_, i64>(3)? as u64,
-                    head_hash: r.get::<_, i64>(4)? as u64,
-                    cursor: r.get(5)?,
-                })
-            })
-            .map_err(sql)?;
+        let rows = st.query_map([], checkpoint_row).map_err(sql)?;
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
@@ -874,6 +848,33 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+/// A `sources` row as a checkpoint: its own text, or for a row written before schema 6 the
+/// text its source writes now ([`legacy_checkpoint`]).
+fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
+    let source: String = r.get(0)?;
+    let value = match r.get::<_, Option<String>>(6)? {
+        Some(v) => v,
+        None => legacy_checkpoint(
+            &source,
+            [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+            r.get(5)?,
+        ),
+    };
+    Ok(Checkpoint { source, value })
+}
+
+/// What a position stored before schema 6 (device, inode, offset, head hash; a journal
+/// cursor) is as a checkpoint: the cursor for the journal, else `dev ino offset head_hash`.
+pub fn legacy_checkpoint(source: &str, file: [i64; 4], cursor: Option<String>) -> String {
+    match cursor {
+        Some(c) if source == "journald" => c,
+        _ => {
+            let [dev, ino, offset, head] = file.map(|v| v as u64);
+            format!("{dev} {ino} {offset} {head}")
+        }
     }
 }
 
@@ -1053,31 +1054,22 @@ mod tests {
     fn upsert_is_idempotent_and_positions_commit_together() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("t.db")).unwrap();
-        let pos = SourcePosition {
-            name: "file:/x".into(),
-            dev: 1,
-            ino: 2,
-            offset: 300,
-            head_hash: 9,
-            cursor: None,
+        let pos = |value: &str| Checkpoint {
+            source: "file:/x".into(),
+            value: value.into(),
         };
-        s.commit(&[alert("a", 5, 10)], &[], std::slice::from_ref(&pos))
+        s.commit(&[alert("a", 5, 10)], &[], &[pos("1 2 300 9")])
             .unwrap();
-        s.commit(
-            &[alert("a", 7, 20)],
-            &[],
-            &[SourcePosition {
-                offset: 400,
-                ..pos.clone()
-            }],
-        )
-        .unwrap();
+        s.commit(&[alert("a", 7, 20)], &[], &[pos("1 2 400 9")])
+            .unwrap();
         s.commit(&[alert("a", 7, 20)], &[], &[]).unwrap();
         let all = s.alerts(&AlertQuery::default()).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].alert.count, 7);
         assert_eq!(all[0].alert, alert("a", 7, 20));
-        assert_eq!(s.position("file:/x").unwrap().unwrap().offset, 400);
+        assert_eq!(s.checkpoint("file:/x").unwrap(), Some(pos("1 2 400 9")));
+        assert_eq!(s.checkpoints().unwrap(), vec![pos("1 2 400 9")]);
+        assert_eq!(s.checkpoint("file:/y").unwrap(), None);
     }
 
     #[test]
@@ -1367,6 +1359,7 @@ mod tests {
                 .execute_batch(
                     "ALTER TABLE alerts DROP COLUMN sensor;
                      ALTER TABLE alerts DROP COLUMN detail;
+                     ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE meta SET value = '2' WHERE key = 'schema_version';",
                 )
                 .unwrap();
@@ -1377,7 +1370,7 @@ mod tests {
         assert!(a.alert.detail.is_none());
         let h = s.alert("h").unwrap().expect("kept");
         assert_eq!(h.alert.sensor, SensorKind::Cowrie);
-        assert_eq!(schema(&s), "5");
+        assert_eq!(schema(&s), "6");
     }
 
     fn schema(s: &Store) -> String {
@@ -1403,13 +1396,14 @@ mod tests {
             s.conn
                 .execute_batch(
                     "ALTER TABLE alerts DROP COLUMN detail;
+                     ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE meta SET value = '3' WHERE key = 'schema_version';",
                 )
                 .unwrap();
         }
         let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.alert("a").unwrap().expect("kept").alert.count, 3);
-        assert_eq!(schema(&s), "5");
+        assert_eq!(schema(&s), "6");
         // a detector's detail round-trips under its key
         let mut an = alert("n", 1, 9);
         an.rule = "anomaly".into();
@@ -1448,6 +1442,37 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_5_position_reads_back_as_the_checkpoint_its_source_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v5.db");
+        {
+            let s = Store::open(&p).unwrap();
+            // what schema 5 wrote: typed columns, no checkpoint
+            s.conn
+                .execute_batch(
+                    "ALTER TABLE sources DROP COLUMN checkpoint;
+                     INSERT INTO sources VALUES ('file:/var/log/auth.log', 2049, 77, 1234, 99, NULL, 1);
+                     INSERT INTO sources VALUES ('journald', 0, 0, 0, 0, 's=ab;i=9;t=5f', 1);
+                     UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(schema(&s), "6");
+        let file = s.checkpoint("file:/var/log/auth.log").unwrap().unwrap();
+        assert_eq!(file.value, "2049 77 1234 99");
+        let journal = s.checkpoint("journald").unwrap().unwrap();
+        assert_eq!(journal.value, "s=ab;i=9;t=5f");
+        // a new checkpoint replaces the old columns' reading
+        let next = Checkpoint {
+            source: "journald".into(),
+            value: "s=ab;i=10;t=60".into(),
+        };
+        s.commit(&[], &[], std::slice::from_ref(&next)).unwrap();
+        assert_eq!(s.checkpoint("journald").unwrap(), Some(next));
+    }
+
+    #[test]
     fn a_schema_4_anomaly_detail_reads_back_under_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v4.db");
@@ -1462,6 +1487,7 @@ mod tests {
             s.conn
                 .execute_batch(&format!(
                     "ALTER TABLE alerts RENAME COLUMN detail TO anomaly;
+                     ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE alerts SET anomaly = '{ANOMALY_JSON}' WHERE id = 'n';
                      UPDATE alerts SET anomaly = '{{oops' WHERE id = 'b';
                      UPDATE meta SET value = '4' WHERE key = 'schema_version';"
@@ -1469,7 +1495,7 @@ mod tests {
                 .unwrap();
         }
         let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(schema(&s), "5");
+        assert_eq!(schema(&s), "6");
         let d = s
             .alert("n")
             .unwrap()

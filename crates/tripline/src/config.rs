@@ -31,6 +31,8 @@ pub struct Config {
     pub parallel_processing: usize,
     /// Keep hot-path caches (timestamp conversion, host names). Off only for debugging.
     pub cache_enabled: bool,
+    /// Read apart from the rest ([`SourcesConfig::parse`]): each table by its source type.
+    #[serde(skip_deserializing)]
     pub sources: SourcesConfig,
     pub store: StoreConfig,
     pub output: OutputConfig,
@@ -39,50 +41,147 @@ pub struct Config {
     pub anomaly: AnomalyConfig,
 }
 
-/// What to watch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// What to watch: `[sources.files]`, `[sources.journald]`, `[sources.cowrie]`, and any
+/// `[sources.NAME]` with a `type` (`jsonl`). Each table is read by its source type
+/// (`tripline_sensors::source::TYPES`), strictly: a bad key is named with its table.
+#[derive(Debug, Clone)]
 pub struct SourcesConfig {
-    pub files: FilesSource,
-    pub journald: JournaldSource,
-    pub cowrie: CowrieSource,
+    /// Each source by name, built-in ones first.
+    pub entries: Vec<(String, std::sync::Arc<dyn SourceSpec>)>,
 }
 
-/// Syslog text files.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FilesSource {
-    pub enabled: bool,
-    /// Paths or globs. Missing files are reported and watched for.
-    pub paths: Vec<String>,
-    /// Read files never seen before from their start instead of their end.
-    pub from_start: bool,
-    /// On resuming a file, re-read up to this many MiB before the stored position to rebuild
-    /// detection windows (nothing is alerted twice). 0: off.
-    pub resume_warmup_mib: u64,
+use tripline_sensors::source::SourceSpec;
+
+/// The table names that imply their type.
+const BUILT_IN_SOURCES: [&str; 3] = ["files", "journald", "cowrie"];
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        use tripline_sensors::{files, journald};
+        SourcesConfig {
+            entries: vec![
+                (
+                    "files".into(),
+                    std::sync::Arc::new(files::FilesConfig::default()),
+                ),
+                (
+                    "journald".into(),
+                    std::sync::Arc::new(journald::JournaldConfig::default()),
+                ),
+                (
+                    "cowrie".into(),
+                    std::sync::Arc::new(files::CowrieConfig::default()),
+                ),
+            ],
+        }
+    }
 }
 
-/// The systemd journal (via `journalctl`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JournaldSource {
-    pub enabled: bool,
-    /// journalctl matches, OR-ed (`SYSLOG_FACILITY=10` is authpriv).
-    pub matches: Vec<String>,
-    /// Read the journal files in this directory (`journalctl --directory`) instead of the
-    /// system journal. Empty: the system journal.
-    pub directory: String,
-    /// On resuming at a stored cursor, replay the entries of this many minutes before it to
-    /// rebuild detection windows (nothing is alerted twice). 0: off.
-    pub resume_warmup_minutes: u64,
+impl SourcesConfig {
+    /// Read `[sources]`: each table by its type, every problem named. A built-in table left
+    /// out keeps its defaults.
+    pub fn parse(v: &toml::Value) -> Result<SourcesConfig, Vec<String>> {
+        let mut out = SourcesConfig::default();
+        let mut problems = vec![];
+        let Some(t) = v.as_table() else {
+            return Err(vec![format!("sources = {v}: expected a table of sources")]);
+        };
+        for (name, table) in t {
+            let key = format!("sources.{name}");
+            let mut table = table.clone();
+            let Some(fields) = table.as_table_mut() else {
+                problems.push(format!("{key} = {table}: expected a table"));
+                continue;
+            };
+            let ty = match fields.remove("type") {
+                Some(toml::Value::String(t)) => t,
+                Some(other) => {
+                    problems.push(format!("{key}.type = {other}: expected a source type name"));
+                    continue;
+                }
+                None if BUILT_IN_SOURCES.contains(&name.as_str()) => name.clone(),
+                None => {
+                    problems.push(format!(
+                        "{key}: needs `type = \"…\"` (one of {})",
+                        type_names()
+                    ));
+                    continue;
+                }
+            };
+            if BUILT_IN_SOURCES.contains(&name.as_str()) && ty != *name {
+                problems.push(format!(
+                    "{key}.type = {ty:?}: [sources.{name}] is always of type {name}"
+                ));
+                continue;
+            }
+            if !(1..=64).contains(&name.len())
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+            {
+                problems.push(format!(
+                    "{key}: a source name is 1 to 64 of a-z, 0-9, _ and -"
+                ));
+                continue;
+            }
+            let Some(t) = tripline_sensors::source::source_type(&ty) else {
+                problems.push(format!(
+                    "{key}.type = {ty:?}: not a source type (one of {})",
+                    type_names()
+                ));
+                continue;
+            };
+            match (t.parse)(&key, table) {
+                Ok(spec) => match out.entries.iter_mut().find(|(n, _)| n == name) {
+                    Some(e) => e.1 = spec.into(),
+                    None => out.entries.push((name.clone(), spec.into())),
+                },
+                Err(p) => problems.extend(p),
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(out),
+            false => Err(problems),
+        }
+    }
+
+    /// The source called `name`.
+    pub fn get(&self, name: &str) -> Option<&dyn SourceSpec> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| &**s)
+    }
+
+    /// As a TOML table (name → its table).
+    pub fn to_toml(&self) -> toml::Value {
+        toml::Value::Table(
+            self.entries
+                .iter()
+                .map(|(n, s)| (n.clone(), s.to_toml()))
+                .collect(),
+        )
+    }
 }
 
-/// Cowrie honeypot JSON logs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CowrieSource {
-    pub enabled: bool,
-    pub paths: Vec<String>,
+fn type_names() -> String {
+    tripline_sensors::source::TYPES
+        .iter()
+        .map(|t| t.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl PartialEq for SourcesConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_toml() == other.to_toml()
+    }
+}
+
+impl Serialize for SourcesConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_toml().serialize(s)
+    }
 }
 
 /// Persistence.
@@ -223,50 +322,6 @@ impl Default for Config {
     }
 }
 
-impl Default for SourcesConfig {
-    fn default() -> Self {
-        SourcesConfig {
-            files: FilesSource {
-                enabled: true,
-                paths: vec!["/var/log/auth.log".into(), "/var/log/secure".into()],
-                from_start: false,
-                resume_warmup_mib: 16,
-            },
-            journald: JournaldSource {
-                enabled: true,
-                matches: vec!["SYSLOG_FACILITY=4".into(), "SYSLOG_FACILITY=10".into()],
-                directory: String::new(),
-                resume_warmup_minutes: 360,
-            },
-            cowrie: CowrieSource {
-                enabled: true,
-                paths: vec![
-                    "/home/cowrie/cowrie/var/log/cowrie/cowrie.json".into(),
-                    "/var/log/cowrie/cowrie.json".into(),
-                ],
-            },
-        }
-    }
-}
-
-impl Default for FilesSource {
-    fn default() -> Self {
-        SourcesConfig::default().files
-    }
-}
-
-impl Default for JournaldSource {
-    fn default() -> Self {
-        SourcesConfig::default().journald
-    }
-}
-
-impl Default for CowrieSource {
-    fn default() -> Self {
-        SourcesConfig::default().cowrie
-    }
-}
-
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
@@ -324,13 +379,31 @@ impl Config {
             toml::from_str(text)
                 .map_err(|e| err(vec![e.to_string().trim().replace('\n', "\n  ")]))?
         };
+        let mut value = value;
+        // sources are read by their types, which name their own bad keys
+        let sources = match &mut value {
+            toml::Value::Table(t) => t.remove("sources"),
+            _ => None,
+        };
         let known =
             toml::Value::try_from(Config::default()).map_err(|e| err(vec![e.to_string()]))?;
+        let mut known = known;
+        if let toml::Value::Table(t) = &mut known {
+            t.remove("sources");
+        }
         let mut problems = vec![];
         unknown_keys(&value, &known, "", &mut problems);
+        let sources = match sources.map(|v| SourcesConfig::parse(&v)) {
+            None => SourcesConfig::default(),
+            Some(Ok(s)) => s,
+            Some(Err(p)) => {
+                problems.extend(p);
+                SourcesConfig::default()
+            }
+        };
         // type errors: strip unknown keys first so serde reports the typed ones
         let cfg: Option<Config> = match value.clone().try_into::<Config>() {
-            Ok(c) => Some(c),
+            Ok(c) => Some(Config { sources, ..c }),
             Err(e) if problems.is_empty() => {
                 problems.push(e.to_string().trim().to_string());
                 None
@@ -379,18 +452,6 @@ impl Config {
             p.push(format!(
                 "max_queue_size = {}: must be at least batch_size ({})",
                 self.max_queue_size, self.batch_size
-            ));
-        }
-        if self.sources.files.resume_warmup_mib > 4096 {
-            p.push(format!(
-                "sources.files.resume_warmup_mib = {}: must be 0..=4096",
-                self.sources.files.resume_warmup_mib
-            ));
-        }
-        if self.sources.journald.resume_warmup_minutes > 10_080 {
-            p.push(format!(
-                "sources.journald.resume_warmup_minutes = {}: must be 0..=10080 (a week)",
-                self.sources.journald.resume_warmup_minutes
             ));
         }
         if self.api.enabled && self.api.bind.parse::<std::net::SocketAddr>().is_err() {

@@ -60,9 +60,13 @@ enum Cmd {
         /// Print CPU time, wall time and peak memory to stderr as JSON.
         #[arg(long, hide = true)]
         stats: bool,
-        /// Treat the files as Cowrie JSON logs.
-        #[arg(long)]
+        /// Treat the files as Cowrie JSON logs (the same as `--source cowrie`).
+        #[arg(long, conflicts_with = "source")]
         cowrie: bool,
+        /// Read the files as this configured source reads its own (`[sources.NAME]`, e.g. a
+        /// `type = "jsonl"` source with its field mapping). Default: `files` (syslog).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
         /// Log files to scan: auth.log, secure, syslog, messages (Cowrie JSON with --cowrie).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -300,8 +304,13 @@ fn real_main(cli: Cli) -> Result<()> {
             from_start,
             stats,
             cowrie,
+            source,
             files,
         } => {
+            let source = match (cowrie, source) {
+                (true, _) => "cowrie".to_string(),
+                (false, s) => s.unwrap_or_else(|| "files".into()),
+            };
             let started = std::time::Instant::now();
             let db = db.unwrap_or_else(|| cfg.db_path());
             let printer = output::Printer::stdout(json);
@@ -310,7 +319,7 @@ fn real_main(cli: Cli) -> Result<()> {
                 &db,
                 year,
                 from_start,
-                cowrie,
+                &source,
                 &files,
                 Some(printer.sink()),
             )?;
@@ -577,27 +586,19 @@ impl Scan {
     }
 }
 
-/// Scan files once through the real pipeline.
+/// Scan files once through the real pipeline: the files (or Cowrie) source in scan mode,
+/// resuming from stored checkpoints unless `from_start`.
 pub fn once(
     cfg: &Config,
     db: &Path,
     year: Option<i32>,
     from_start: bool,
-    cowrie: bool,
+    source: &str,
     files: &[PathBuf],
     finals: Option<pipeline::AlertSink>,
 ) -> Result<Scan> {
     let started = Timestamp::now();
     let store = Store::open(db)?;
-    let mut saved = vec![];
-    for f in files {
-        let name = pipeline::FileSource::name_for(f, cowrie);
-        saved.push(if from_start {
-            None
-        } else {
-            store.position(&name)?
-        });
-    }
     let reader = Store::open(db)?;
     // alerts of earlier scans continue (grow) instead of being opened again
     let restore = if from_start {
@@ -612,7 +613,29 @@ pub fn once(
             .map(|s| s.alert)
             .collect()
     };
-    let mut engine = pipeline::Engine::start(
+    // the source named reads the files given
+    if cfg.sources.get(source).is_none() {
+        let names: Vec<&str> = cfg
+            .sources
+            .entries
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        bail!(
+            "--source {source}: no [sources.{source}] in the configuration (there are: {})",
+            names.join(", ")
+        );
+    }
+    let sources = run::open_sources(
+        cfg,
+        &reader,
+        tripline_sensors::source::Mode::Scan,
+        Some((source, files.to_vec())),
+        true,
+        from_start,
+        year,
+    )?;
+    let mut pipeline = pipeline::Pipeline::start(
         &cfg.settings(),
         store,
         pipeline::Sinks {
@@ -622,54 +645,33 @@ pub fn once(
         },
         restore,
         reader.first_seen(cfg.detect.max_tracked_entities)?,
-        pipeline::Mode::Scan,
+        tripline_sensors::source::Mode::Scan,
     );
-    let host = cfg.hostname();
-    let mut bad_json = 0u64;
-    let (mut lines, mut unparsed) = (0u64, 0u64);
-    for (f, saved) in files.iter().zip(saved) {
-        let mut src = pipeline::FileSource::open(
-            f,
-            cowrie,
-            time_context(cfg, year)?,
-            &host,
-            saved.as_ref(),
-            true,
-        )?;
-        if !src.tail.is_open() {
-            bail!("{}: no such file", f.display());
-        }
-        if saved.is_some() {
-            src.warm_up(
-                &mut engine,
-                cfg.sources.files.resume_warmup_mib << 20,
-                cfg.batch_size,
-            );
-        }
-        let bar = progress_bar(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
-        let mut last = 0u64;
-        loop {
-            let poll = src.poll(&mut engine, cfg.batch_size.max(64) * 128, true)?;
-            if let Some(b) = &bar {
-                let offset = src.tail.state().offset;
-                b.inc(offset.saturating_sub(last));
-                last = offset;
-            }
-            if poll != tripline_sensors::tail::Poll::Data {
-                break;
-            }
-        }
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        bad_json += src.bad_lines;
-        lines += src.parser_stats().lines;
-        unparsed += src.parser_stats().unparsed;
+    if sources.is_empty() {
+        bail!("--source {source}: it reads no files (a scan reads files)");
     }
-    let stats = engine.finish()?;
-    if bad_json > 0 {
-        eprintln!("tripline: {bad_json} lines were not valid Cowrie JSON and were skipped");
+    for s in sources {
+        pipeline.add(s)?;
     }
+    let health = pipeline.health();
+    let size: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    if let Some(b) = progress_bar(size) {
+        while !pipeline.sources_done() {
+            b.set_position(health.snapshot().iter().map(|s| s.offset).sum());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        b.finish_and_clear();
+    }
+    let (stats, failed) = pipeline.finish()?;
+    if let Some(e) = failed.first() {
+        bail!("{e}");
+    }
+    let read = health.snapshot();
+    let lines = read.iter().map(|s| s.lines).sum();
+    let unparsed = read.iter().map(|s| s.unparsed_lines).sum();
     if stats.batches == 0 {
         eprintln!("tripline: nothing new to read");
     }
@@ -834,7 +836,7 @@ fn demo(cfg: &Config) -> Result<()> {
         log.display()
     );
     let t = std::time::Instant::now();
-    let scan = once(cfg, &dir.join("demo.db"), None, true, false, &[log], None)?;
+    let scan = once(cfg, &dir.join("demo.db"), None, true, "files", &[log], None)?;
     let alerts: Vec<_> = scan
         .store
         .alerts(&scan.query())?

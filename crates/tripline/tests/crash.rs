@@ -77,8 +77,9 @@ fn kill_9_mid_scan_then_resume_loses_nothing_and_duplicates_nothing() {
         child.wait().unwrap();
         let pos = Store::open(&db)
             .unwrap()
-            .position(&name)
+            .checkpoint(&name)
             .unwrap()
+            .and_then(|c| tripline_sensors::files::parse_checkpoint(&c.value))
             .map(|p| p.offset);
         if let Some(p) = pos.filter(|p| *p > 0 && *p < len) {
             crashed_at = Some(p);
@@ -90,7 +91,12 @@ fn kill_9_mid_scan_then_resume_loses_nothing_and_duplicates_nothing() {
 
     // the restart resumes at the stored position and reads to the end
     scan(&db, &log);
-    let end = Store::open(&db).unwrap().position(&name).unwrap().unwrap();
+    let end = Store::open(&db)
+        .unwrap()
+        .checkpoint(&name)
+        .unwrap()
+        .unwrap();
+    let end = tripline_sensors::files::parse_checkpoint(&end.value).unwrap();
     assert_eq!(end.offset, len, "the resumed scan did not reach the end");
 
     let got = alerts(&db);

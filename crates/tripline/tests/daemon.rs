@@ -121,7 +121,12 @@ fn run_alerts_follows_rotation_and_stops_with_position_committed() {
     d.sigterm();
 
     let name = format!("file:{}", std::fs::canonicalize(&log).unwrap().display());
-    let pos = Store::open(&db).unwrap().position(&name).unwrap().unwrap();
+    let pos = Store::open(&db)
+        .unwrap()
+        .checkpoint(&name)
+        .unwrap()
+        .unwrap();
+    let pos = tripline_sensors::files::parse_checkpoint(&pos.value).unwrap();
     let len = std::fs::metadata(&log).unwrap().len();
     assert_eq!(pos.offset, len, "position not committed at SIGTERM");
 

@@ -125,7 +125,7 @@ fn run_follows_a_real_journal_resumes_at_its_cursor_and_replays_before_it() {
     wait_read(&d, dir.path(), 8);
     d.sigterm();
     let store = Store::open(&dir.path().join("d.db")).unwrap();
-    let cursor = store.position("journald").unwrap().and_then(|p| p.cursor);
+    let cursor = store.checkpoint("journald").unwrap().map(|p| p.value);
     assert!(cursor.is_some(), "no cursor stored");
     // nothing from before the first start was read
     assert!(store
