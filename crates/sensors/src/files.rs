@@ -188,7 +188,12 @@ pub struct Followed {
     /// When it was last caught up, and its lines at the last health report.
     caught_up: Instant,
     reported_lines: (u64, Instant),
+    /// Events of the largest read so far (capacity of the next read's vector).
+    events_hint: usize,
 }
+
+/// The most events a read's vector is made ready for at once.
+const MAX_EVENTS_HINT: usize = 16 * 1024;
 
 impl Followed {
     /// Follow `path` from its stored checkpoint (or, never seen, from its start or end).
@@ -217,6 +222,7 @@ impl Followed {
             reported: false,
             caught_up: Instant::now(),
             reported_lines: (0, Instant::now()),
+            events_hint: 64,
         })
     }
 
@@ -233,7 +239,8 @@ impl Followed {
         eof_flush: bool,
     ) -> Result<Poll, TailError> {
         let observed = Timestamp::now();
-        let mut events = Vec::new();
+        // sized as the largest read so far: growing a vector of events copies them each time
+        let mut events = Vec::with_capacity(self.events_hint);
         let Followed {
             tail,
             parser,
@@ -252,6 +259,7 @@ impl Followed {
                 events.push(ev);
             }
         })?;
+        self.events_hint = self.events_hint.max(events.len()).min(MAX_EVENTS_HINT);
         if poll == Poll::Data {
             out.emit(Batch {
                 events,
