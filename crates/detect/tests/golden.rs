@@ -1,9 +1,12 @@
-//! Golden tests: each `golden/NAME.log` is fed through the real parser and detectors; the
-//! alerts must be exactly those in `golden/NAME.expected` (`rule entity count severity` per
-//! line, sorted), or none when that file is empty. Every case runs with 1 and with 3 shards and
-//! must give the same answer: sharding may not change what is detected.
+//! Golden tests: each `golden/NAME.log` (syslog lines) or `golden/NAME.jsonl` (events as JSON,
+//! one per line: `time`, `event` (the kind's name), `src_ip`, `user`, `session`, `count`, read
+//! by the JSON-lines source's mapping, so the sources that are not log lines are covered too) is
+//! fed through the real parser and detectors; the alerts must be exactly those in
+//! `golden/NAME.expected` (`rule entity count severity` per line, sorted), or none when that
+//! file is empty. Every case runs with 1 and with 3 shards and must give the same answer:
+//! sharding may not change what is detected.
 //!
-//! A `#! key=value` line at the top of a log overrides detection settings for that case.
+//! A `#! key=value` line at the top of a case overrides detection settings for that case.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use tripline_event::net::Cidr;
 use tripline_event::{SensorKind, SourcePos, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
 
-fn run_case(log: &str, shards: usize) -> Vec<String> {
+fn run_case(log: &str, json: bool, shards: usize) -> Vec<String> {
     let mut cfg = DetectConfig::default();
     for line in log.lines().filter_map(|l| l.strip_prefix("#! ")) {
         let (k, v) = line.split_once('=').expect("#! key=value");
@@ -35,13 +38,28 @@ fn run_case(log: &str, shards: usize) -> Vec<String> {
         SensorKind::Files,
         "testhost",
     );
+    let mapping = tripline_sensors::jsonl::Mapping::new(&tripline_sensors::jsonl::JsonlConfig {
+        fields: tripline_sensors::jsonl::Fields {
+            count: "count".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let host: Arc<str> = "testhost".into();
     let mut alerts = std::collections::BTreeMap::new();
     for (n, line) in log
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .enumerate()
     {
-        if let Some(ev) = parser.event(line, Timestamp(0), SourcePos::default()) {
+        let ev = if json {
+            let pos = SourcePos::default();
+            let ev = mapping.event_in(&mut parser, None, line, Timestamp(0), pos, &host);
+            ev.unwrap_or_else(|()| panic!("not a JSON event: {line}"))
+        } else {
+            parser.event(line, Timestamp(0), SourcePos::default())
+        };
+        if let Some(ev) = ev {
             let owners = tripline_detect::owners(&ev, shards);
             for (i, d) in dets.iter_mut().enumerate() {
                 if owners.contains(&Some(i)) {
@@ -109,7 +127,7 @@ fn golden_cases() {
     entries.sort();
     for path in entries
         .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .filter(|p| p.extension().is_some_and(|e| e == "log" || e == "jsonl"))
     {
         cases += 1;
         let log = std::fs::read_to_string(path).unwrap();
@@ -121,7 +139,8 @@ fn golden_cases() {
             .map(String::from)
             .collect();
         for shards in [1, 3] {
-            let got = run_case(&log, shards);
+            let json = path.extension().is_some_and(|e| e == "jsonl");
+            let got = run_case(&log, json, shards);
             if got != expected {
                 failures.push(format!(
                     "{} ({shards} shards)\n  expected:\n    {}\n  got:\n    {}",
