@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod data;
+pub mod detector;
 pub mod features;
 pub mod forest;
 mod kernel;

@@ -13,11 +13,14 @@
 //!
 //! One alert exists per (rule, entity) while the attack lasts: later events grow it (count, last
 //! seen, evidence). It closes after `cooldown_seconds` of quiet. Alerts are emitted once per
-//! batch ([`Detector::flush`]), only those that changed.
+//! batch ([`Rules::flush`]), only those that changed.
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod contract;
 mod rules;
+
+pub use contract::{Detector, DetectorSpec, MakeDetector, Placement, Sharding};
 
 pub use config::{DetectConfig, RulesConfig};
 pub use rules::{rule_info, technique_name, technique_url, RuleInfo, ANOMALY_TECHNIQUES, RULES};
@@ -25,6 +28,62 @@ pub use rules::{rule_info, technique_name, technique_url, RuleInfo, ANOMALY_TECH
 /// The catalog of every rule this crate raises (and the anomaly stage's `anomaly`).
 pub fn catalog() -> tripline_event::catalog::Catalog {
     tripline_event::catalog::Catalog::new(RULES.iter())
+}
+
+/// The log rules as a detector: one [`Rules`] per shard, each running the rules of the keys
+/// its shard owns; `allow` is the resolved allowlist, `restore` the alerts still open from an
+/// earlier run and `known` the stored (user, network, first seen) pairs.
+pub fn rules_spec(
+    cfg: Arc<DetectConfig>,
+    allow: Vec<Cidr>,
+    restore: Vec<Alert>,
+    known: Vec<(String, String, Timestamp)>,
+) -> DetectorSpec {
+    DetectorSpec {
+        name: "rules",
+        rules: RULES
+            .iter()
+            .filter(|r| r.id != RULES[rules::ANOMALY as usize].id)
+            .collect(),
+        sharding: Sharding::ByKeys,
+        make: Box::new(move |p: Placement| {
+            let mut det = Rules::new(cfg.clone(), allow.clone(), p.shard, p.shards);
+            det.report_closed(p.report_closed);
+            for (user, subnet, ts) in &known {
+                if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
+                    det.learn_source(user, ip, *ts);
+                }
+            }
+            for a in &restore {
+                det.restore_alert(a.clone());
+            }
+            Box::new(det)
+        }),
+    }
+}
+
+impl Detector for Rules {
+    fn name(&self) -> &'static str {
+        "rules"
+    }
+    fn process(&mut self, ev: &Event, roles: Roles) {
+        self.process_as(ev, roles);
+    }
+    fn end_batch(&mut self) {
+        Rules::end_batch(self);
+    }
+    fn flush(&mut self, _last: bool) -> Vec<Output> {
+        Rules::flush(self)
+    }
+    fn set_warming(&mut self, on: bool) {
+        Rules::set_warming(self, on);
+    }
+    fn tracked(&self) -> usize {
+        Rules::tracked(self)
+    }
+    fn stats(&self) -> DetectStats {
+        self.stats
+    }
 }
 
 use rustc_hash::{FxHashMap, FxHasher};
@@ -41,7 +100,7 @@ pub enum Output {
     /// A new or grown alert (the full current state; the store upserts by id).
     Alert(Alert),
     /// An alert this shard will not grow again (its cooldown passed, or the cap evicted it):
-    /// its last emitted state is final. Only reported when asked ([`Detector::report_closed`]).
+    /// its last emitted state is final. Only reported when asked ([`Rules::report_closed`]).
     Closed(Text),
     /// A user logged in from a network never seen for them.
     FirstSeen {
@@ -540,8 +599,8 @@ impl Default for OpenAlert {
 
 const SECOND: i64 = 1_000_000;
 
-/// One detection shard.
-pub struct Detector {
+/// The log rules of one detection shard (ssh, privilege, account and honeypot rules).
+pub struct Rules {
     cfg: Arc<DetectConfig>,
     shard: usize,
     shards: usize,
@@ -583,12 +642,12 @@ fn ring_cap(cfg: &DetectConfig) -> usize {
     .unwrap_or(1) as usize
 }
 
-impl Detector {
+impl Rules {
     /// Shard `shard` of `shards`. `allow` is the resolved allowlist (config entries plus this
     /// host's own addresses when `ignore_self`).
-    pub fn new(cfg: Arc<DetectConfig>, allow: Vec<Cidr>, shard: usize, shards: usize) -> Detector {
+    pub fn new(cfg: Arc<DetectConfig>, allow: Vec<Cidr>, shard: usize, shards: usize) -> Rules {
         let per_shard = (cfg.max_tracked_entities / shards.max(1)).max(16);
-        Detector {
+        Rules {
             shard,
             shards: shards.max(1),
             allow,

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use tripline_detect::{DetectConfig, Detector, Output};
+use tripline_detect::{DetectConfig, Output, Rules};
 use tripline_event::net::Cidr;
 use tripline_event::{SensorKind, SourcePos, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
@@ -30,8 +30,8 @@ fn run_case(log: &str, json: bool, shards: usize) -> Vec<String> {
         Cidr::parse("127.0.0.0/8").unwrap(),
         Cidr::parse("::1").unwrap(),
     ];
-    let mut dets: Vec<Detector> = (0..shards)
-        .map(|i| Detector::new(cfg.clone(), allow.clone(), i, shards))
+    let mut dets: Vec<Rules> = (0..shards)
+        .map(|i| Rules::new(cfg.clone(), allow.clone(), i, shards))
         .collect();
     let mut parser = LineParser::new(
         TimeContext::utc().with_year(Some(2024)),

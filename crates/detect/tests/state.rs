@@ -1,7 +1,7 @@
 //! Detector state over time: what is forgotten, what never is, and what is never lost.
 
 use std::sync::Arc;
-use tripline_detect::{DetectConfig, Detector, Output};
+use tripline_detect::{DetectConfig, Output, Rules};
 use tripline_event::{Alert, SensorKind, SourcePos, Timestamp};
 use tripline_sensors::{LineParser, TimeContext};
 
@@ -9,14 +9,14 @@ use tripline_sensors::{LineParser, TimeContext};
 const T0: i64 = 1_704_067_200;
 
 struct Rig {
-    det: Detector,
+    det: Rules,
     parser: LineParser,
 }
 
 impl Rig {
     fn new(cfg: DetectConfig) -> Rig {
         Rig {
-            det: Detector::new(Arc::new(cfg), vec![], 0, 1),
+            det: Rules::new(Arc::new(cfg), vec![], 0, 1),
             parser: LineParser::new(TimeContext::utc(), SensorKind::Files, "h"),
         }
     }
@@ -308,4 +308,25 @@ fn evidence_gets_its_own_copy_at_the_end_of_a_batch_so_no_read_buffer_is_kept() 
     let lines: Vec<&str> = buf.lines().skip(4).collect();
     let evidence: Vec<&str> = alerts[0].evidence.iter().map(|l| &**l).collect();
     assert_eq!(evidence, lines);
+}
+
+/// The detector contract: under a flood of distinct addresses, users and networks, a shard's
+/// state stays within its cap (each of addresses, users and networks is capped at
+/// `max_tracked_entities`), and its evictions are counted.
+#[test]
+fn the_rules_state_stays_within_its_cap_under_a_flood_of_distinct_entities() {
+    use tripline_detect::contract::check_state_stays_within_cap;
+    let cap = 1000;
+    let make = || -> Box<dyn tripline_detect::Detector> {
+        let cfg = DetectConfig {
+            max_tracked_entities: cap,
+            ..DetectConfig::default()
+        };
+        Box::new(Rules::new(Arc::new(cfg), vec![], 0, 1))
+    };
+    let (most, stats) = check_state_stays_within_cap(&make, 50_000, 3 * cap).unwrap();
+    // the cap was reached (the flood is big enough to test it), not merely never approached,
+    // and what went was counted
+    assert!(most > 2 * cap, "{most}");
+    assert!(stats.evictions > 40_000, "{stats:?}");
 }

@@ -7,16 +7,17 @@
 //! reader blocks, it never drops. The writer commits batches strictly in order, so a stored
 //! position always means "everything before this is in the store".
 
-use crate::anomaly::AnomalyStage;
 use crate::writer::{writer_loop, EventBudget, WriterStats};
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use tripline_detect::{DetectConfig, DetectStats, Detector, Output, Roles};
+use tripline_detect::{
+    DetectConfig, DetectStats, Detector, DetectorSpec, Output, Placement, Roles, Sharding,
+};
 use tripline_event::net::Cidr;
 use tripline_event::Checkpoint;
-use tripline_event::{Alert, Event, Timestamp};
+use tripline_event::{Alert, Event};
 use tripline_sensors::source::{Batch, Emit};
 use tripline_store::{Store, StoreError};
 
@@ -29,11 +30,6 @@ pub struct Settings {
     pub max_queue_size: usize,
     /// Detection shards (threads).
     pub shards: usize,
-    pub detect: DetectConfig,
-    /// Length of a behaviour window (`anomaly.feature_window_minutes`).
-    pub anomaly_window_minutes: u32,
-    /// Calibrated score at or above which a window alerts (`anomaly.anomaly_threshold`).
-    pub anomaly_threshold: f64,
     /// Store the events that name an entity with their batches, live (`store.keep_events`).
     pub keep_events: bool,
     /// At most this many per second (`store.max_events_per_second`).
@@ -115,8 +111,6 @@ pub struct Sinks {
     pub finals: Option<AlertSink>,
     /// Each alert right after the transaction that stored it (the API's live stream).
     pub on_commit: Option<AlertSink>,
-    /// The anomaly model: behaviour windows are scored as they close ([`anomaly_model`]).
-    pub anomaly: Option<Arc<tripline_anomaly::Model>>,
     /// Counters every stage updates (`/metrics`).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
@@ -145,8 +139,8 @@ pub struct Engine {
     metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Events that may still be stored with their batches (live, `store.keep_events`).
     event_budget: Option<EventBudget>,
-    /// The anomaly stage: its queue and thread, when a model is loaded.
-    anomaly: Option<(SyncSender<ShardMsg>, JoinHandle<()>)>,
+    /// The detectors that see every event: each one's queue and thread.
+    whole: Vec<(SyncSender<ShardMsg>, JoinHandle<(DetectStats, usize)>)>,
     /// The batch being sent is the run's last.
     last: bool,
 }
@@ -191,67 +185,64 @@ pub fn allowlist(cfg: &DetectConfig) -> Vec<Cidr> {
 }
 
 impl Engine {
-    /// Start shards and the writer. `restore` are alerts still open from an earlier run;
-    /// `known` the stored (user, network) pairs.
+    /// Start the detectors (those sharded by key on `shards` threads, each of the others on
+    /// one of its own) and the writer.
     pub fn start(
         cfg: &Settings,
         mut store: Store,
         mut sinks: Sinks,
-        restore: Vec<Alert>,
-        known: Vec<(String, String, Timestamp)>,
+        detectors: Vec<DetectorSpec>,
         mode: Mode,
     ) -> Engine {
         let scan = mode == Mode::Scan;
         let metrics = sinks.metrics.clone();
         let n = cfg.shards.max(1);
         let queue_batches = (cfg.max_queue_size / cfg.batch_size.max(1)).max(1);
-        let dcfg = Arc::new(cfg.detect.clone());
-        let allow = allowlist(&cfg.detect);
         let (writer_tx, writer_rx) = sync_channel::<WriterMsg>(queue_batches * (n + 1));
         let mut shards = vec![];
         let mut shard_handles = vec![];
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Arc<Vec<Event>>>();
+        let report_closed = sinks.finals.is_some();
+        let (by_keys, whole): (Vec<_>, Vec<_>) = detectors
+            .into_iter()
+            .partition(|d| d.sharding == Sharding::ByKeys);
         for i in 0..n {
             let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
-            let mut det = Detector::new(dcfg.clone(), allow.clone(), i, n);
-            det.report_closed(sinks.finals.is_some());
-            for (user, subnet, ts) in &known {
-                if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
-                    det.learn_source(user, ip, *ts);
-                }
-            }
-            for a in &restore {
-                det.restore_alert(a.clone());
-            }
+            let place = Placement {
+                shard: i,
+                shards: n,
+                report_closed,
+            };
+            let dets: Vec<Box<dyn Detector>> = by_keys.iter().map(|d| (d.make)(place)).collect();
             let wtx = writer_tx.clone();
             let done = done_tx.clone();
             let m = metrics.clone();
             shard_handles.push(
                 std::thread::Builder::new()
                     .name(format!("detect-{i}"))
-                    .spawn(move || shard_loop(det, rx, wtx, done, m, i))
+                    .spawn(move || detector_loop(dets, rx, wtx, done, m, Some(i)))
                     .expect("spawn shard thread"),
             );
             shards.push(tx);
         }
-        let anomaly = sinks.anomaly.take().map(|model| {
-            let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
-            let stage = AnomalyStage {
-                model,
-                windows: tripline_anomaly::features::Extractor::new(
-                    cfg.anomaly_window_minutes,
-                    cfg.detect.max_tracked_entities,
-                ),
-                threshold: cfg.anomaly_threshold,
-            };
-            let (wtx, done) = (writer_tx.clone(), done_tx.clone());
-            let handle = std::thread::Builder::new()
-                .name("anomaly".into())
-                .spawn(move || stage.run(rx, wtx, done))
-                .expect("spawn anomaly thread");
-            (tx, handle)
-        });
-        let replies = n + anomaly.is_some() as usize;
+        let whole: Vec<_> = whole
+            .into_iter()
+            .map(|d| {
+                let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
+                let det = (d.make)(Placement {
+                    shard: 0,
+                    shards: 1,
+                    report_closed,
+                });
+                let (wtx, done) = (writer_tx.clone(), done_tx.clone());
+                let handle = std::thread::Builder::new()
+                    .name(d.name.into())
+                    .spawn(move || detector_loop(vec![det], rx, wtx, done, None, None))
+                    .expect("spawn detector thread");
+                (tx, handle)
+            })
+            .collect();
+        let replies = n + whole.len();
         let writer_done = done_tx.clone();
         let writer = std::thread::Builder::new()
             .name("store".into())
@@ -293,7 +284,7 @@ impl Engine {
             metrics,
             event_budget: (mode == Mode::Live && cfg.keep_events)
                 .then(|| EventBudget::new(cfg.max_events_per_second)),
-            anomaly,
+            whole,
             last: false,
         }
     }
@@ -433,7 +424,7 @@ impl Engine {
                 last: self.last,
             });
         }
-        if let Some((tx, _)) = &self.anomaly {
+        for (tx, _) in &self.whole {
             let _ = tx.send(ShardMsg::Batch {
                 seq: self.seq,
                 events: events.clone(),
@@ -460,18 +451,19 @@ impl Engine {
 
     /// Flush, stop every thread, and return totals (or the store's error).
     pub fn finish(mut self) -> Result<RunStats, StoreError> {
-        // a last checkpoint, so every shard flushes (and the anomaly stage closes its windows)
+        // a last checkpoint, so every shard flushes (and the detectors that wait for more
+        // input, the anomaly model's windows, decide)
         self.last = true;
         if self.unflushed > 0
             || !self.batch.is_empty()
             || !self.positions.is_empty()
-            || self.anomaly.is_some()
+            || !self.whole.is_empty()
         {
             self.send_as(true);
         }
         let batches = self.seq;
         drop(self.shards);
-        if let Some((tx, handle)) = self.anomaly.take() {
+        for (tx, handle) in std::mem::take(&mut self.whole) {
             drop(tx);
             let _ = handle.join();
         }
@@ -500,40 +492,83 @@ impl Engine {
     }
 }
 
-fn shard_loop(
-    mut det: Detector,
+/// One detection thread: a shard's detectors (`shard` is its number, for the metrics), or one
+/// detector that sees every event (`shard` None). It answers the writer for every batch.
+fn detector_loop(
+    mut dets: Vec<Box<dyn Detector>>,
     rx: Receiver<ShardMsg>,
     wtx: SyncSender<WriterMsg>,
     done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
-    shard: usize,
+    shard: Option<usize>,
 ) -> (DetectStats, usize) {
     let mut reported = DetectStats::default();
+    let sum = |dets: &[Box<dyn Detector>]| {
+        dets.iter().fold((DetectStats::default(), 0), |(s, t), d| {
+            let x = d.stats();
+            let add = DetectStats {
+                events: s.events + x.events,
+                allowlisted: s.allowlisted + x.allowlisted,
+                evictions: s.evictions + x.evictions,
+                expired: s.expired + x.expired,
+                alerts_opened: s.alerts_opened + x.alerts_opened,
+                alerts_updated: s.alerts_updated + x.alerts_updated,
+            };
+            (add, t + d.tracked())
+        })
+    };
+    let every = Roles(Roles::IP | Roles::USER | Roles::NET);
     while let Ok(ShardMsg::Batch {
         seq,
         events,
         picks,
         flush,
         warm,
-        ..
+        last,
     }) = rx.recv()
     {
-        det.set_warming(warm);
-        for (i, roles) in picks {
-            if let Some(ev) = events.get(i as usize) {
-                det.process_as(ev, roles);
+        for d in dets.iter_mut() {
+            d.set_warming(warm);
+        }
+        match (shard, &mut dets[..]) {
+            // the usual shard: one detector, called straight for each event it owns
+            (Some(_), [d]) => {
+                for (i, roles) in picks {
+                    if let Some(ev) = events.get(i as usize) {
+                        d.process(ev, roles);
+                    }
+                }
+            }
+            (Some(_), dets) => {
+                for (i, roles) in picks {
+                    if let Some(ev) = events.get(i as usize) {
+                        dets.iter_mut().for_each(|d| d.process(ev, roles));
+                    }
+                }
+            }
+            (None, dets) => {
+                for ev in events.iter() {
+                    dets.iter_mut().for_each(|d| d.process(ev, every));
+                }
             }
         }
         // evidence gets its own copies before the batch (and its read buffers) can be freed
-        det.end_batch();
-        // hand the batch back to be freed by the reader; if it is gone, free it here
+        for d in dets.iter_mut() {
+            d.end_batch();
+        }
+        // hand the batch back to be freed where it was made; if that is gone, free it here
         let _ = done.send(events);
-        let outputs = if flush { det.flush() } else { vec![] };
-        if let Some(m) = &metrics {
-            let s = det.stats;
+        let mut outputs = vec![];
+        if flush {
+            for d in dets.iter_mut() {
+                outputs.extend(d.flush(last));
+            }
+        }
+        if let (Some(m), Some(shard)) = (&metrics, shard) {
+            let (s, tracked) = sum(&dets);
             m.shard(
                 shard,
-                det.tracked(),
+                tracked,
                 s.evictions - reported.evictions,
                 s.expired - reported.expired,
             );
@@ -543,7 +578,7 @@ fn shard_loop(
             break;
         }
     }
-    (det.stats, det.tracked())
+    sum(&dets)
 }
 
 /// Sources hand their batches straight to the engine: a batch is routed and sent as it comes,

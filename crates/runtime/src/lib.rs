@@ -11,8 +11,9 @@
 //!   batches into the [`Engine`] ([`Pipeline`] starts them and the engine, for `run` and `once`
 //!   alike), which routes each event once to the shards that own its keys and hands each batch
 //!   with its checkpoint to the writer.
-//! * Shards (`engine.rs`) run the detectors; the anomaly stage (`anomaly.rs`) cuts behaviour
-//!   windows and scores them; both answer the writer for every batch.
+//! * Detection threads (`engine.rs`) run the detectors (`tripline_detect::Detector`): those
+//!   sharded by key on `shards` threads, each of the others (the anomaly model) on one of its
+//!   own; every thread answers the writer for every batch.
 //! * The writer (`writer.rs`) commits batches in order, one transaction per group ending at a
 //!   checkpoint, then hands the stored alerts to the respond stage (`tripline-respond`), the API's
 //!   live stream and a scan's printer.
@@ -22,7 +23,6 @@
 //! responder has alerts dropped for it and counted, never slows the store.
 #![forbid(unsafe_code)]
 
-mod anomaly;
 mod engine;
 pub mod metrics;
 pub mod process;

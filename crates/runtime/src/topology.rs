@@ -6,7 +6,7 @@
 use crate::engine::{Engine, Mode as EngineMode, RunStats, Settings, Sinks};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use tripline_event::{Alert, Timestamp};
+use tripline_detect::DetectorSpec;
 use tripline_sensors::source::{Batch, Emit, HealthBoard, Mode, Source, SourceCx, Stop};
 use tripline_store::{Store, StoreError};
 
@@ -33,18 +33,16 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Start the engine: `restore` are alerts still open from an earlier run, `known` the stored
-    /// (user, network, first seen) pairs.
+    /// Start the engine with these detectors.
     pub fn start(
         settings: &Settings,
         store: Store,
         sinks: Sinks,
-        restore: Vec<Alert>,
-        known: Vec<(String, String, Timestamp)>,
+        detectors: Vec<DetectorSpec>,
         mode: Mode,
     ) -> Pipeline {
         let health = HealthBoard::default();
-        Pipeline::start_with_health(settings, store, sinks, restore, known, mode, health)
+        Pipeline::start_with_health(settings, store, sinks, detectors, mode, health)
     }
 
     /// [`Pipeline::start`], with the sources reporting on `health` (made before the API that
@@ -53,8 +51,7 @@ impl Pipeline {
         settings: &Settings,
         store: Store,
         sinks: Sinks,
-        restore: Vec<Alert>,
-        known: Vec<(String, String, Timestamp)>,
+        detectors: Vec<DetectorSpec>,
         mode: Mode,
         health: HealthBoard,
     ) -> Pipeline {
@@ -62,7 +59,7 @@ impl Pipeline {
             Mode::Follow => EngineMode::Live,
             Mode::Scan => EngineMode::Scan,
         };
-        let engine = Engine::start(settings, store, sinks, restore, known, engine_mode);
+        let engine = Engine::start(settings, store, sinks, detectors, engine_mode);
         Pipeline {
             engine: Shared(Arc::new(Mutex::new(engine))),
             mode,

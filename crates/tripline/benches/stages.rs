@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
 use tripline::gen;
-use tripline_detect::{DetectConfig, Detector, Output};
+use tripline_detect::{DetectConfig, Output, Rules};
 use tripline_event::{Alert, Event, SensorKind, SourcePos, Timestamp};
 use tripline_sensors::{decode_lossy, LineParser, TimeContext};
 use tripline_store::Store;
@@ -48,7 +48,7 @@ fn parse_each(log: &[u8], mut f: impl FnMut(Event)) {
 
 /// Events through one shard, flushed every 1024 events; returns each flush's alerts.
 fn detect_all(events: &[Event]) -> Vec<Vec<Alert>> {
-    let mut det = Detector::new(Arc::new(DetectConfig::default()), vec![], 0, 1);
+    let mut det = Rules::new(Arc::new(DetectConfig::default()), vec![], 0, 1);
     let mut out = vec![];
     for chunk in events.chunks(1024) {
         for ev in chunk {

@@ -609,9 +609,6 @@ impl Config {
             batch_size: self.batch_size,
             max_queue_size: self.max_queue_size,
             shards: self.shards(),
-            detect: self.detect.clone(),
-            anomaly_window_minutes: self.anomaly.feature_window_minutes,
-            anomaly_threshold: self.anomaly.anomaly_threshold,
             keep_events: self.store.keep_events,
             max_events_per_second: self.store.max_events_per_second,
         }
@@ -629,6 +626,31 @@ impl Config {
         let model = tripline_anomaly::Model::load(&path, Some(&names))
             .map_err(|e| anyhow::anyhow!("anomaly.model: {e}"))?;
         Ok(Some(std::sync::Arc::new(model)))
+    }
+
+    /// The detectors this configuration runs: the log rules (continuing `restore`, the alerts
+    /// still open from an earlier run, and knowing `known`, the stored (user, network, first
+    /// seen) pairs), and the anomaly model when there is one.
+    pub fn detectors(
+        &self,
+        restore: Vec<tripline_event::Alert>,
+        known: Vec<(String, String, tripline_event::Timestamp)>,
+    ) -> anyhow::Result<Vec<tripline_detect::DetectorSpec>> {
+        let mut out = vec![tripline_detect::rules_spec(
+            std::sync::Arc::new(self.detect.clone()),
+            tripline_runtime::allowlist(&self.detect),
+            restore,
+            known,
+        )];
+        if let Some(model) = self.anomaly_model()? {
+            out.push(tripline_anomaly::detector::spec(
+                model,
+                self.anomaly.feature_window_minutes,
+                self.detect.max_tracked_entities,
+                self.anomaly.anomaly_threshold,
+            ));
+        }
+        Ok(out)
     }
 
     pub fn hostname(&self) -> String {

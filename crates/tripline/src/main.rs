@@ -635,16 +635,15 @@ pub fn once(
         from_start,
         year,
     )?;
+    let detectors = cfg.detectors(restore, reader.first_seen(cfg.detect.max_tracked_entities)?)?;
     let mut pipeline = pipeline::Pipeline::start(
         &cfg.settings(),
         store,
         pipeline::Sinks {
             finals,
-            anomaly: cfg.anomaly_model()?,
             ..Default::default()
         },
-        restore,
-        reader.first_seen(cfg.detect.max_tracked_entities)?,
+        detectors,
         tripline_sensors::source::Mode::Scan,
     );
     if sources.is_empty() {

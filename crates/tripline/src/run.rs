@@ -58,13 +58,12 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
     }
-    sinks.anomaly = cfg.anomaly_model()?;
+    let detectors = cfg.detectors(restore, known)?;
     let mut pipeline = Pipeline::start_with_health(
         &cfg.settings(),
         store,
         sinks,
-        restore,
-        known,
+        detectors,
         Mode::Follow,
         health,
     );
