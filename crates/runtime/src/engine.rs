@@ -117,7 +117,7 @@ pub struct Sinks {
 
 pub struct Engine {
     shards: Vec<SyncSender<ShardMsg>>,
-    shard_handles: Vec<JoinHandle<(DetectStats, usize)>>,
+    shard_handles: Vec<DetectionThread>,
     writer_tx: SyncSender<WriterMsg>,
     writer: JoinHandle<Result<WriterStats, StoreError>>,
     seq: u64,
@@ -140,7 +140,7 @@ pub struct Engine {
     /// Events that may still be stored with their batches (live, `store.keep_events`).
     event_budget: Option<EventBudget>,
     /// The detectors that see every event: each one's queue and thread.
-    whole: Vec<(SyncSender<ShardMsg>, JoinHandle<(DetectStats, usize)>)>,
+    whole: Vec<(SyncSender<ShardMsg>, DetectionThread)>,
     /// The batch being sent is the run's last.
     last: bool,
 }
@@ -491,6 +491,9 @@ impl Engine {
         Ok(stats)
     }
 }
+
+/// A detection thread: it ends with its detectors' counters and the entities they track.
+type DetectionThread = JoinHandle<(DetectStats, usize)>;
 
 /// One detection thread: a shard's detectors (`shard` is its number, for the metrics), or one
 /// detector that sees every event (`shard` None). It answers the writer for every batch.
