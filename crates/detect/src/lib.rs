@@ -23,7 +23,9 @@ mod rules;
 pub use contract::{Detector, DetectorSpec, MakeDetector, Placement, Sharding};
 
 pub use config::{DetectConfig, RulesConfig};
-pub use rules::{rule_info, technique_name, technique_url, RuleInfo, ANOMALY_TECHNIQUES, RULES};
+pub use rules::{
+    rule_info, technique_name, technique_url, Rule, RuleInfo, ANOMALY_TECHNIQUES, RULES,
+};
 
 /// The catalog of every rule this crate raises (and the anomaly stage's `anomaly`).
 pub fn catalog() -> tripline_event::catalog::Catalog {
@@ -41,10 +43,7 @@ pub fn rules_spec(
 ) -> DetectorSpec {
     DetectorSpec {
         name: "rules",
-        rules: RULES
-            .iter()
-            .filter(|r| r.id != RULES[rules::ANOMALY as usize].id)
-            .collect(),
+        rules: Rule::ALL.iter().map(|r| r.info()).collect(),
         sharding: Sharding::ByKeys,
         make: Box::new(move |p: Placement| {
             let mut det = Rules::new(cfg.clone(), allow.clone(), p.shard, p.shards);
@@ -315,7 +314,7 @@ impl<'a> Prior<'a> {
     /// When the entity's latest alert of `rule` ended (its last event): still in the alert map,
     /// or remembered in `ended` after leaving it.
     #[inline]
-    fn last(&self, rule: u8) -> Option<i64> {
+    fn last(&self, rule: Rule) -> Option<i64> {
         let akey = alert_key(rule, self.key);
         self.alerts
             .get(&akey)
@@ -328,7 +327,7 @@ impl<'a> Prior<'a> {
     /// the attack lasts, even when the window was lost (restart) or the rate dipped below the
     /// threshold.
     #[inline]
-    fn open(&self, rule: u8) -> bool {
+    fn open(&self, rule: Rule) -> bool {
         let akey = alert_key(rule, self.key);
         self.alerts.get(&akey).is_some_and(|a| {
             !a.alert.rule.is_empty() && self.now - a.alert.last_seen.0 <= self.cooldown
@@ -339,7 +338,7 @@ impl<'a> Prior<'a> {
     /// alert of that rule has closed, after it, so that no event is counted by two alerts.
     /// While the alert is open its window is not cut: it grows as long as the rule holds.
     #[inline]
-    fn start(&self, rule: u8, window: u64) -> i64 {
+    fn start(&self, rule: Rule, window: u64) -> i64 {
         let horizon = self.now.saturating_sub(window as i64 * SECOND);
         match self.last(rule) {
             Some(p) if self.now - p > self.cooldown => horizon.max(p.saturating_add(1)),
@@ -542,7 +541,7 @@ impl Aged for OpenAlert {
 
 impl OpenAlert {
     /// The alert as it stands: evidence, explanation and score filled in; marks it flushed.
-    fn emit(&mut self, rule: u8, cfg: &RulesConfig) -> Alert {
+    fn emit(&mut self, rule: Rule, cfg: &RulesConfig) -> Alert {
         self.dirty = false;
         let mut a = self.alert.clone();
         a.evidence = self
@@ -551,8 +550,8 @@ impl OpenAlert {
             .chain(self.latest.iter())
             .map(Line::own)
             .collect();
-        a.explanation = rules::explain(rule, &a, &self.users, &self.sources, &self.detail, cfg);
-        a.score = rules::score(rule, a.count);
+        a.explanation = rule.explain(&a, &self.users, &self.sources, &self.detail, cfg);
+        a.score = rule.info().score(a.count);
         a
     }
 }
@@ -612,7 +611,7 @@ pub struct Rules {
     /// Alerts that left `alerts`, by key: where a new alert's window for the same rule and
     /// entity starts, so that no event is counted by two alerts.
     ended: Bounded<Ended>,
-    dirty: Vec<(u8, u128)>,
+    dirty: Vec<(Rule, u128)>,
     /// Alerts (by key) whose evidence holds parts of this batch's read buffers.
     to_compact: Vec<u128>,
     out: Vec<Output>,
@@ -706,12 +705,8 @@ impl Rules {
     /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
     /// duplicate. Ignored when this shard does not own its entity.
     pub fn restore_alert(&mut self, alert: Alert) {
-        // anomaly alerts belong to the anomaly stage: one per window, never grown here
-        let Some(idx) = RULES
-            .iter()
-            .position(|r| alert.rule == r.id)
-            .filter(|i| *i != rules::ANOMALY as usize)
-        else {
+        // only this detector's rules (an anomaly alert is one per window, never grown)
+        let Some(rule) = Rule::ALL.into_iter().find(|r| alert.rule == r.info().id) else {
             return;
         };
         let key = match &alert.entity {
@@ -725,7 +720,7 @@ impl Rules {
         if (hash_u128(key) % self.shards as u64) as usize != self.shard {
             return;
         }
-        let akey = alert_key(idx as u8, key);
+        let akey = alert_key(rule, key);
         let ended = &mut self.ended;
         let slot = self
             .alerts
@@ -869,19 +864,19 @@ impl Rules {
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
-            let from = || prior.start(rules::SSH_BRUTEFORCE, bf.window_seconds);
+            let from = || prior.start(Rule::SshBruteforce, bf.window_seconds);
             if let Some((n, first)) = st
                 .fails
-                .counting(bf, now, from, || prior.open(rules::SSH_BRUTEFORCE))
+                .counting(bf, now, from, || prior.open(Rule::SshBruteforce))
             {
                 st.fast_fired = true;
-                fire.push((rules::SSH_BRUTEFORCE, String::new(), n, first));
+                fire.push((Rule::SshBruteforce, String::new(), n, first));
             }
             let slow = &r.ssh_bruteforce_slow;
-            let from = || prior.start(rules::SSH_BRUTEFORCE_SLOW, slow.window_seconds);
+            let from = || prior.start(Rule::SshBruteforceSlow, slow.window_seconds);
             if !st.fast_fired {
                 if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
-                    fire.push((rules::SSH_BRUTEFORCE_SLOW, String::new(), n, first));
+                    fire.push((Rule::SshBruteforceSlow, String::new(), n, first));
                 }
             }
             if let Some(user) = ev.user.as_deref() {
@@ -908,7 +903,7 @@ impl Rules {
                 };
                 let enough = sp.enabled && few(horizon) >= sp.users as usize;
                 let from = if enough {
-                    prior.start(rules::SSH_SPRAY, sp.window_seconds)
+                    prior.start(Rule::SshSpray, sp.window_seconds)
                 } else {
                     horizon
                 };
@@ -920,7 +915,7 @@ impl Rules {
                         .map(|u| if u.2 >= from { u.2 } else { u.3 })
                         .min()
                         .unwrap_or(now);
-                    fire.push((rules::SSH_SPRAY, String::new(), n as u64, first));
+                    fire.push((Rule::SshSpray, String::new(), n as u64, first));
                 }
                 let invalid = matches!(
                     ev.kind,
@@ -941,7 +936,7 @@ impl Rules {
                     }
                     let enough = en.enabled && st.invalid.len() >= en.threshold as usize;
                     let from = if enough {
-                        prior.start(rules::SSH_ENUMERATION, en.window_seconds)
+                        prior.start(Rule::SshEnumeration, en.window_seconds)
                     } else {
                         horizon
                     };
@@ -952,7 +947,7 @@ impl Rules {
                             .map(|u| if u.1 >= from { u.1 } else { u.2 })
                             .min()
                             .unwrap_or(now);
-                        fire.push((rules::SSH_ENUMERATION, String::new(), n as u64, first));
+                        fire.push((Rule::SshEnumeration, String::new(), n as u64, first));
                     }
                 }
             }
@@ -966,12 +961,12 @@ impl Rules {
         {
             st.noise.push(now, ev.count, r.ssh_scan.threshold as usize);
             let sc = &r.ssh_scan;
-            let from = || prior.start(rules::SSH_SCAN, sc.window_seconds);
+            let from = || prior.start(Rule::SshScan, sc.window_seconds);
             if let Some((n, first)) = st
                 .noise
-                .counting(sc, now, from, || prior.open(rules::SSH_SCAN))
+                .counting(sc, now, from, || prior.open(Rule::SshScan))
             {
-                fire.push((rules::SSH_SCAN, String::new(), n, first));
+                fire.push((Rule::SshScan, String::new(), n, first));
             }
         }
         if let Kind::AuthSuccess { .. } = ev.kind {
@@ -988,9 +983,9 @@ impl Rules {
             if c.enabled && before >= c.threshold as u64 {
                 let (_, first) = st
                     .fails
-                    .since(prior.start(rules::SSH_COMPROMISE, c.window_seconds), now);
+                    .since(prior.start(Rule::SshCompromise, c.window_seconds), now);
                 fire.push((
-                    rules::SSH_COMPROMISE,
+                    Rule::SshCompromise,
                     format!(
                         "{before} failed attempts from this address in the {} before",
                         fmt_secs(c.window_seconds)
@@ -1009,7 +1004,7 @@ impl Rules {
                     | Kind::HoneypotDownload { .. }
             )
         {
-            fire.push((rules::HONEYPOT_TOUCH, String::new(), ev.count as u64, now));
+            fire.push((Rule::HoneypotTouch, String::new(), ev.count as u64, now));
         }
         for (rule, detail, n, first) in fire.drain(..) {
             self.hit(rule, key, || Entity::Ip(ip), ev, detail, n, first);
@@ -1050,7 +1045,7 @@ impl Rules {
                             st.new_source_login = Some((now, ip));
                             if r.ssh_new_source_login.enabled {
                                 fire.push((
-                                    rules::SSH_NEW_SOURCE_LOGIN,
+                                    Rule::SshNewSourceLogin,
                                     format!("first login from {} for this user", subnet_of(ip)),
                                     1,
                                     now,
@@ -1063,25 +1058,20 @@ impl Rules {
             Kind::SudoFailure | Kind::SudoNotAllowed => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
-                let from = || prior.start(rules::PRIV_SUDO_FAILURES, c.window_seconds);
+                let from = || prior.start(Rule::PrivSudoFailures, c.window_seconds);
                 if let Some((n, first)) = st.sudo_fails.counting(c, now, from, || false) {
-                    fire.push((rules::PRIV_SUDO_FAILURES, String::new(), n, first));
+                    fire.push((Rule::PrivSudoFailures, String::new(), n, first));
                 }
             }
             Kind::SudoNotInSudoers if r.priv_not_in_sudoers.enabled => {
-                fire.push((
-                    rules::PRIV_NOT_IN_SUDOERS,
-                    String::new(),
-                    ev.count as u64,
-                    now,
-                ));
+                fire.push((Rule::PrivNotInSudoers, String::new(), ev.count as u64, now));
             }
             Kind::SuFailure { .. } => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
-                let from = || prior.start(rules::PRIV_SU_FAILURES, c.window_seconds);
+                let from = || prior.start(Rule::PrivSuFailures, c.window_seconds);
                 if let Some((n, first)) = st.su_fails.counting(c, now, from, || false) {
-                    fire.push((rules::PRIV_SU_FAILURES, String::new(), n, first));
+                    fire.push((Rule::PrivSuFailures, String::new(), n, first));
                 }
             }
             Kind::SudoCommand { target, .. } | Kind::SuSuccess { target }
@@ -1092,7 +1082,7 @@ impl Rules {
                     let gap = now - t;
                     if c.enabled && (0..=c.window_seconds as i64 * SECOND).contains(&gap) {
                         fire.push((
-                            rules::PRIV_AFTER_LOGIN,
+                            Rule::PrivAfterLogin,
                             format!("root {} s after a login from new source {ip}", gap / SECOND),
                             1,
                             t,
@@ -1101,14 +1091,14 @@ impl Rules {
                 }
             }
             Kind::AccountCreated if r.account_change.enabled => {
-                fire.push((rules::ACCOUNT_CHANGE, "account created".into(), 1, now));
+                fire.push((Rule::AccountChange, "account created".into(), 1, now));
             }
             Kind::GroupMembership { group }
                 if r.account_change.enabled
                     && matches!(&**group, "sudo" | "wheel" | "adm" | "root" | "admin") =>
             {
                 fire.push((
-                    rules::ACCOUNT_CHANGE,
+                    Rule::AccountChange,
                     format!("added to privileged group {group}"),
                     1,
                     now,
@@ -1116,7 +1106,7 @@ impl Rules {
             }
             Kind::PasswordChange { by: Some(by) } if r.account_change.enabled && **by != *user => {
                 fire.push((
-                    rules::ACCOUNT_CHANGE,
+                    Rule::AccountChange,
                     format!("password changed by {by}"),
                     1,
                     now,
@@ -1136,12 +1126,12 @@ impl Rules {
                         d.failures,
                         d.sources,
                         now - d.window_seconds as i64 * SECOND,
-                        || prior.start(rules::SSH_DISTRIBUTED, d.window_seconds),
+                        || prior.start(Rule::SshDistributed, d.window_seconds),
                     )
                 {
                     let first = st.dist.win.front().map_or(now, |d| d.0);
                     fire.push((
-                        rules::SSH_DISTRIBUTED,
+                        Rule::SshDistributed,
                         String::new(),
                         st.dist.win.len() as u64,
                         first,
@@ -1175,7 +1165,7 @@ impl Rules {
         let key = net_key(ip);
         let (failures, sources, window) = (d.failures, d.sources, d.window_seconds);
         let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
-        let from = || prior.start(rules::SSH_DISTRIBUTED, window);
+        let from = || prior.start(Rule::SshDistributed, window);
         let horizon = now - window as i64 * SECOND;
         let st = self.nets.entry(key, &mut self.stats.evictions);
         st.last = st.last.max(now);
@@ -1186,7 +1176,7 @@ impl Rules {
             let n = st.dist.win.len() as u64;
             let first = st.dist.win.front().map_or(now, |d| d.0);
             self.hit(
-                rules::SSH_DISTRIBUTED,
+                Rule::SshDistributed,
                 key,
                 || Entity::Subnet(subnet_of(ip)),
                 ev,
@@ -1203,7 +1193,7 @@ impl Rules {
     #[allow(clippy::too_many_arguments)]
     fn hit(
         &mut self,
-        rule: u8,
+        rule: Rule,
         key: u128,
         entity: impl FnOnce() -> Entity,
         ev: &Event,
@@ -1214,8 +1204,8 @@ impl Rules {
         if self.warming {
             return;
         }
-        let info = &RULES[rule as usize];
-        let severity = rules::severity(rule, &self.cfg.rules);
+        let info = rule.info();
+        let severity = rule.severity(&self.cfg.rules);
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
         let akey = alert_key(rule, key);
         let mut evictions = 0;
@@ -1305,9 +1295,9 @@ impl Rules {
 
 /// A rule that fires on an event: (rule, words for the explanation, how many events its window
 /// counts, event time of the first of them in µs).
-type Fire = (u8, String, u64, i64);
+type Fire = (Rule, String, u64, i64);
 
-fn alert_key(rule: u8, key: u128) -> u128 {
+fn alert_key(rule: Rule, key: u128) -> u128 {
     key.rotate_left(8) ^ rule as u128
 }
 

@@ -7,116 +7,191 @@ use tripline_event::{Alert, Severity, Text};
 
 pub use tripline_event::catalog::{technique_name, technique_url, RuleInfo};
 
-pub(crate) const SSH_BRUTEFORCE: u8 = 0;
-pub(crate) const SSH_BRUTEFORCE_SLOW: u8 = 1;
-pub(crate) const SSH_SPRAY: u8 = 2;
-pub(crate) const SSH_ENUMERATION: u8 = 3;
-pub(crate) const SSH_DISTRIBUTED: u8 = 4;
-pub(crate) const SSH_SCAN: u8 = 5;
-pub(crate) const SSH_COMPROMISE: u8 = 6;
-pub(crate) const SSH_NEW_SOURCE_LOGIN: u8 = 7;
-pub(crate) const PRIV_SUDO_FAILURES: u8 = 8;
-pub(crate) const PRIV_NOT_IN_SUDOERS: u8 = 9;
-pub(crate) const PRIV_SU_FAILURES: u8 = 10;
-pub(crate) const PRIV_AFTER_LOGIN: u8 = 11;
-pub(crate) const ACCOUNT_CHANGE: u8 = 12;
-pub(crate) const HONEYPOT_TOUCH: u8 = 13;
-/// Raised by the anomaly stage (the Isolation Forest), never by a detector.
-pub const ANOMALY: u8 = 14;
+/// A rule of this crate. Every match on it is exhaustive: a rule without its info, severity or
+/// explanation does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Rule {
+    SshBruteforce,
+    SshBruteforceSlow,
+    SshSpray,
+    SshEnumeration,
+    SshDistributed,
+    SshScan,
+    SshCompromise,
+    SshNewSourceLogin,
+    PrivSudoFailures,
+    PrivNotInSudoers,
+    PrivSuFailures,
+    PrivAfterLogin,
+    AccountChange,
+    HoneypotTouch,
+}
 
-/// Every rule, indexed by the constants above.
+impl Rule {
+    /// Every rule, in catalog order.
+    pub const ALL: [Rule; 14] = [
+        Rule::SshBruteforce,
+        Rule::SshBruteforceSlow,
+        Rule::SshSpray,
+        Rule::SshEnumeration,
+        Rule::SshDistributed,
+        Rule::SshScan,
+        Rule::SshCompromise,
+        Rule::SshNewSourceLogin,
+        Rule::PrivSudoFailures,
+        Rule::PrivNotInSudoers,
+        Rule::PrivSuFailures,
+        Rule::PrivAfterLogin,
+        Rule::AccountChange,
+        Rule::HoneypotTouch,
+    ];
+
+    /// What the rule is (id, techniques, summary, base score).
+    pub fn info(self) -> &'static RuleInfo {
+        match self {
+            Rule::SshBruteforce => &SSH_BRUTEFORCE,
+            Rule::SshBruteforceSlow => &SSH_BRUTEFORCE_SLOW,
+            Rule::SshSpray => &SSH_SPRAY,
+            Rule::SshEnumeration => &SSH_ENUMERATION,
+            Rule::SshDistributed => &SSH_DISTRIBUTED,
+            Rule::SshScan => &SSH_SCAN,
+            Rule::SshCompromise => &SSH_COMPROMISE,
+            Rule::SshNewSourceLogin => &SSH_NEW_SOURCE_LOGIN,
+            Rule::PrivSudoFailures => &PRIV_SUDO_FAILURES,
+            Rule::PrivNotInSudoers => &PRIV_NOT_IN_SUDOERS,
+            Rule::PrivSuFailures => &PRIV_SU_FAILURES,
+            Rule::PrivAfterLogin => &PRIV_AFTER_LOGIN,
+            Rule::AccountChange => &ACCOUNT_CHANGE,
+            Rule::HoneypotTouch => &HONEYPOT_TOUCH,
+        }
+    }
+}
+
+pub const SSH_BRUTEFORCE: RuleInfo = RuleInfo {
+    id: "ssh.bruteforce",
+    techniques: &["T1110.001"],
+    summary: "many failed SSH logins from one address in a short window",
+    base_score: 0.7,
+};
+
+pub const SSH_BRUTEFORCE_SLOW: RuleInfo = RuleInfo {
+    id: "ssh.bruteforce.slow",
+    techniques: &["T1110.001"],
+    summary: "failed SSH logins from one address spread over hours, under the fast rule's radar",
+    base_score: 0.6,
+};
+
+pub const SSH_SPRAY: RuleInfo = RuleInfo {
+    id: "ssh.spray",
+    techniques: &["T1110.003"],
+    summary: "one address trying many accounts with few passwords each",
+    base_score: 0.75,
+};
+
+pub const SSH_ENUMERATION: RuleInfo = RuleInfo {
+    id: "ssh.enumeration",
+    techniques: &["T1087", "T1110"],
+    summary: "one address probing for account names that do not exist",
+    base_score: 0.6,
+};
+
+pub const SSH_DISTRIBUTED: RuleInfo = RuleInfo {
+    id: "ssh.distributed",
+    techniques: &["T1110"],
+    summary: "many addresses failing against one account, or from one network",
+    base_score: 0.75,
+};
+
+pub const SSH_SCAN: RuleInfo = RuleInfo {
+    id: "ssh.scan",
+    techniques: &["T1595", "T1046"],
+    summary: "pre-authentication noise from one address: a scanner",
+    base_score: 0.4,
+};
+
+pub const SSH_COMPROMISE: RuleInfo = RuleInfo {
+    id: "ssh.compromise",
+    techniques: &["T1110", "T1078"],
+    summary: "a successful login from an address that was failing just before",
+    base_score: 0.95,
+};
+
+pub const SSH_NEW_SOURCE_LOGIN: RuleInfo = RuleInfo {
+    id: "ssh.new_source_login",
+    techniques: &["T1078"],
+    summary: "a login from a network never seen for this user",
+    base_score: 0.5,
+};
+
+pub const PRIV_SUDO_FAILURES: RuleInfo = RuleInfo {
+    id: "priv.sudo_failures",
+    techniques: &["T1548.003"],
+    summary: "repeated wrong sudo passwords",
+    base_score: 0.6,
+};
+
+pub const PRIV_NOT_IN_SUDOERS: RuleInfo = RuleInfo {
+    id: "priv.not_in_sudoers",
+    techniques: &["T1548.003"],
+    summary: "a user without sudo rights tried sudo",
+    base_score: 0.7,
+};
+
+pub const PRIV_SU_FAILURES: RuleInfo = RuleInfo {
+    id: "priv.su_failures",
+    techniques: &["T1548"],
+    summary: "repeated failed su",
+    base_score: 0.6,
+};
+
+pub const PRIV_AFTER_LOGIN: RuleInfo = RuleInfo {
+    id: "priv.after_login",
+    techniques: &["T1548"],
+    summary: "root right after a login from a new source",
+    base_score: 0.85,
+};
+
+pub const ACCOUNT_CHANGE: RuleInfo = RuleInfo {
+    id: "account.change",
+    techniques: &["T1136.001", "T1098"],
+    summary: "an account created, given admin rights, or its password changed by someone else",
+    base_score: 0.6,
+};
+
+pub const HONEYPOT_TOUCH: RuleInfo = RuleInfo {
+    id: "honeypot.touch",
+    techniques: &["T1595", "T1110", "T1059.004"],
+    summary: "someone logged in to or ran commands on a honeypot",
+    base_score: 0.8,
+};
+
+/// Raised by the anomaly detector (the Isolation Forest, `tripline-anomaly`), not by
+/// [`Rule`].
+pub const ANOMALY: RuleInfo = RuleInfo {
+    id: "anomaly",
+    techniques: &[],
+    summary: "a behaviour window (an address's or a user's) unlike the trained baseline",
+    base_score: 0.7,
+};
+
+/// Every rule of this crate, and the anomaly detector's, in catalog order.
 pub const RULES: [RuleInfo; 15] = [
-    RuleInfo {
-        id: "ssh.bruteforce",
-        techniques: &["T1110.001"],
-        summary: "many failed SSH logins from one address in a short window",
-        base_score: 0.7,
-    },
-    RuleInfo {
-        id: "ssh.bruteforce.slow",
-        techniques: &["T1110.001"],
-        summary:
-            "failed SSH logins from one address spread over hours, under the fast rule's radar",
-        base_score: 0.6,
-    },
-    RuleInfo {
-        id: "ssh.spray",
-        techniques: &["T1110.003"],
-        summary: "one address trying many accounts with few passwords each",
-        base_score: 0.75,
-    },
-    RuleInfo {
-        id: "ssh.enumeration",
-        techniques: &["T1087", "T1110"],
-        summary: "one address probing for account names that do not exist",
-        base_score: 0.6,
-    },
-    RuleInfo {
-        id: "ssh.distributed",
-        techniques: &["T1110"],
-        summary: "many addresses failing against one account, or from one network",
-        base_score: 0.75,
-    },
-    RuleInfo {
-        id: "ssh.scan",
-        techniques: &["T1595", "T1046"],
-        summary: "pre-authentication noise from one address: a scanner",
-        base_score: 0.4,
-    },
-    RuleInfo {
-        id: "ssh.compromise",
-        techniques: &["T1110", "T1078"],
-        summary: "a successful login from an address that was failing just before",
-        base_score: 0.95,
-    },
-    RuleInfo {
-        id: "ssh.new_source_login",
-        techniques: &["T1078"],
-        summary: "a login from a network never seen for this user",
-        base_score: 0.5,
-    },
-    RuleInfo {
-        id: "priv.sudo_failures",
-        techniques: &["T1548.003"],
-        summary: "repeated wrong sudo passwords",
-        base_score: 0.6,
-    },
-    RuleInfo {
-        id: "priv.not_in_sudoers",
-        techniques: &["T1548.003"],
-        summary: "a user without sudo rights tried sudo",
-        base_score: 0.7,
-    },
-    RuleInfo {
-        id: "priv.su_failures",
-        techniques: &["T1548"],
-        summary: "repeated failed su",
-        base_score: 0.6,
-    },
-    RuleInfo {
-        id: "priv.after_login",
-        techniques: &["T1548"],
-        summary: "root right after a login from a new source",
-        base_score: 0.85,
-    },
-    RuleInfo {
-        id: "account.change",
-        techniques: &["T1136.001", "T1098"],
-        summary: "an account created, given admin rights, or its password changed by someone else",
-        base_score: 0.6,
-    },
-    RuleInfo {
-        id: "honeypot.touch",
-        techniques: &["T1595", "T1110", "T1059.004"],
-        summary: "someone logged in to or ran commands on a honeypot",
-        base_score: 0.8,
-    },
-    RuleInfo {
-        id: "anomaly",
-        techniques: &[],
-        summary: "a behaviour window (an address's or a user's) unlike the trained baseline",
-        base_score: 0.7,
-    },
+    SSH_BRUTEFORCE,
+    SSH_BRUTEFORCE_SLOW,
+    SSH_SPRAY,
+    SSH_ENUMERATION,
+    SSH_DISTRIBUTED,
+    SSH_SCAN,
+    SSH_COMPROMISE,
+    SSH_NEW_SOURCE_LOGIN,
+    PRIV_SUDO_FAILURES,
+    PRIV_NOT_IN_SUDOERS,
+    PRIV_SU_FAILURES,
+    PRIV_AFTER_LOGIN,
+    ACCOUNT_CHANGE,
+    HONEYPOT_TOUCH,
+    ANOMALY,
 ];
 
 /// The techniques an anomaly alert may carry, indexed by bits: brute force (1, T1110), valid
@@ -147,29 +222,26 @@ pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
 }
 
-pub(crate) fn severity(rule: u8, r: &RulesConfig) -> Severity {
-    match rule {
-        SSH_BRUTEFORCE => r.ssh_bruteforce.severity,
-        SSH_BRUTEFORCE_SLOW => r.ssh_bruteforce_slow.severity,
-        SSH_SPRAY => r.ssh_spray.severity,
-        SSH_ENUMERATION => r.ssh_enumeration.severity,
-        SSH_DISTRIBUTED => r.ssh_distributed.severity,
-        SSH_SCAN => r.ssh_scan.severity,
-        SSH_COMPROMISE => r.ssh_compromise.severity,
-        SSH_NEW_SOURCE_LOGIN => r.ssh_new_source_login.severity,
-        PRIV_SUDO_FAILURES => r.priv_sudo_failures.severity,
-        PRIV_NOT_IN_SUDOERS => r.priv_not_in_sudoers.severity,
-        PRIV_SU_FAILURES => r.priv_su_failures.severity,
-        PRIV_AFTER_LOGIN => r.priv_after_login.severity,
-        ACCOUNT_CHANGE => r.account_change.severity,
-        ANOMALY => Severity::Medium,
-        _ => r.honeypot_touch.severity,
+impl Rule {
+    /// The severity its alerts carry, from its configuration.
+    pub fn severity(self, r: &RulesConfig) -> Severity {
+        match self {
+            Rule::SshBruteforce => r.ssh_bruteforce.severity,
+            Rule::SshBruteforceSlow => r.ssh_bruteforce_slow.severity,
+            Rule::SshSpray => r.ssh_spray.severity,
+            Rule::SshEnumeration => r.ssh_enumeration.severity,
+            Rule::SshDistributed => r.ssh_distributed.severity,
+            Rule::SshScan => r.ssh_scan.severity,
+            Rule::SshCompromise => r.ssh_compromise.severity,
+            Rule::SshNewSourceLogin => r.ssh_new_source_login.severity,
+            Rule::PrivSudoFailures => r.priv_sudo_failures.severity,
+            Rule::PrivNotInSudoers => r.priv_not_in_sudoers.severity,
+            Rule::PrivSuFailures => r.priv_su_failures.severity,
+            Rule::PrivAfterLogin => r.priv_after_login.severity,
+            Rule::AccountChange => r.account_change.severity,
+            Rule::HoneypotTouch => r.honeypot_touch.severity,
+        }
     }
-}
-
-/// Base score rising with the count toward 1: the longer an attack, the surer we are.
-pub(crate) fn score(rule: u8, count: u64) -> f32 {
-    RULES[rule as usize].score(count)
 }
 
 /// Items joined by `, `, formatted in place.
@@ -207,59 +279,61 @@ fn list<T: ListItem>(items: &[T]) -> List<'_, T> {
     List(items)
 }
 
-/// Why it fired, in words, with the numbers that made it fire.
-pub(crate) fn explain(
-    rule: u8,
-    a: &Alert,
-    users: &[Text],
-    sources: &[IpAddr],
-    detail: &str,
-    r: &RulesConfig,
-) -> String {
-    let who = a.entity.view().value;
-    let users = list(users);
-    let mut s = match rule {
-        SSH_BRUTEFORCE => format!(
+impl Rule {
+    /// Why it fired, in words, with the numbers that made it fire.
+    pub(crate) fn explain(
+        self,
+        a: &Alert,
+        users: &[Text],
+        sources: &[IpAddr],
+        detail: &str,
+        r: &RulesConfig,
+    ) -> String {
+        let who = a.entity.view().value;
+        let users = list(users);
+        let mut s = match self {
+        Rule::SshBruteforce => format!(
             "{} failed SSH logins from {who} (threshold {} within {}); users tried: {users}",
             a.count, r.ssh_bruteforce.threshold, fmt_secs(r.ssh_bruteforce.window_seconds)
         ),
-        SSH_BRUTEFORCE_SLOW => format!(
+        Rule::SshBruteforceSlow => format!(
             "{} failed SSH logins from {who}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {users}",
             a.count, r.ssh_bruteforce_slow.threshold, fmt_secs(r.ssh_bruteforce_slow.window_seconds)
         ),
-        SSH_SPRAY => format!(
+        Rule::SshSpray => format!(
             "{who} tried ≥ {} different accounts with ≤ {} attempts each within {} ({} attempts so far): {users}",
             r.ssh_spray.users, r.ssh_spray.max_tries_per_user, fmt_secs(r.ssh_spray.window_seconds), a.count
         ),
-        SSH_ENUMERATION => format!(
+        Rule::SshEnumeration => format!(
             "{who} tried ≥ {} account names that do not exist within {}: {users}",
             r.ssh_enumeration.threshold, fmt_secs(r.ssh_enumeration.window_seconds)
         ),
-        SSH_DISTRIBUTED => format!(
+        Rule::SshDistributed => format!(
             "{} failed SSH logins against {who} from ≥ {} addresses within {} (threshold {} failures); sources include {}",
             a.count, r.ssh_distributed.sources, fmt_secs(r.ssh_distributed.window_seconds), r.ssh_distributed.failures, list(sources)
         ),
-        SSH_SCAN => format!(
+        Rule::SshScan => format!(
             "{} pre-authentication failures from {who} (no identification, bad banner, kex or cipher failures; threshold {} within {})",
             a.count, r.ssh_scan.threshold, fmt_secs(r.ssh_scan.window_seconds)
         ),
-        SSH_COMPROMISE => format!("successful SSH login for {} from {who} right after failures: {detail}", a.user.as_deref().unwrap_or("?")),
-        SSH_NEW_SOURCE_LOGIN => format!("{who} logged in from {}: {detail}", list(sources)),
-        PRIV_SUDO_FAILURES => format!(
+        Rule::SshCompromise => format!("successful SSH login for {} from {who} right after failures: {detail}", a.user.as_deref().unwrap_or("?")),
+        Rule::SshNewSourceLogin => format!("{who} logged in from {}: {detail}", list(sources)),
+        Rule::PrivSudoFailures => format!(
             "{who} failed sudo authentication {} times (threshold {} within {})",
             a.count, r.priv_sudo_failures.threshold, fmt_secs(r.priv_sudo_failures.window_seconds)
         ),
-        PRIV_NOT_IN_SUDOERS => format!("{who} is not in sudoers but tried sudo {} time(s)", a.count),
-        PRIV_SU_FAILURES => format!(
+        Rule::PrivNotInSudoers => format!("{who} is not in sudoers but tried sudo {} time(s)", a.count),
+        Rule::PrivSuFailures => format!(
             "{who} failed su {} times (threshold {} within {})",
             a.count, r.priv_su_failures.threshold, fmt_secs(r.priv_su_failures.window_seconds)
         ),
-        PRIV_AFTER_LOGIN => format!("{who} became {detail}"),
-        ACCOUNT_CHANGE => format!("account {who}: {detail}"),
-        _ => format!("{who} touched a honeypot {} time(s) (logins, commands, downloads); users: {users}", a.count),
+        Rule::PrivAfterLogin => format!("{who} became {detail}"),
+        Rule::AccountChange => format!("account {who}: {detail}"),
+        Rule::HoneypotTouch => format!("{who} touched a honeypot {} time(s) (logins, commands, downloads); users: {users}", a.count),
     };
-    s.truncate(tripline_event::truncate_str(&s, 2048).len());
-    s
+        s.truncate(tripline_event::truncate_str(&s, 2048).len());
+        s
+    }
 }
 
 #[cfg(test)]
@@ -276,6 +350,43 @@ mod tests {
                 .map(|(_, t)| *t)
                 .collect();
             assert_eq!(*set, want.as_slice(), "bits {b}");
+        }
+    }
+
+    #[test]
+    fn every_rule_is_in_the_catalog_once_with_techniques_a_severity_and_words() {
+        let cfg = RulesConfig::default();
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len(), "a repeated rule id");
+        for r in Rule::ALL {
+            let info = r.info();
+            assert!(RULES.contains(info), "{} is not in RULES", info.id);
+            assert!(!info.techniques.is_empty(), "{}: no technique", info.id);
+            let a = tripline_event::Alert {
+                id: "x".into(),
+                rule: info.id.into(),
+                severity: r.severity(&cfg),
+                score: info.score(1),
+                entity: tripline_event::Entity::User("u".into()),
+                src_ip: None,
+                user: None,
+                host: "h".into(),
+                sensor: tripline_event::SensorKind::Files,
+                techniques: tripline_event::Techniques::Borrowed(info.techniques),
+                count: 1,
+                first_seen: tripline_event::Timestamp(0),
+                last_seen: tripline_event::Timestamp(0),
+                explanation: String::new(),
+                evidence: vec![],
+                detail: None,
+            };
+            assert!(
+                !r.explain(&a, &[], &[], "d", &cfg).is_empty(),
+                "{}",
+                info.id
+            );
         }
     }
 
