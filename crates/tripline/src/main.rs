@@ -1,19 +1,15 @@
-//! `tripline`: the binary. Parses the command line, loads the configuration and wires sensors,
-//! detectors and the store together (see `pipeline`). Errors become one clear message and a
-//! non-zero exit; nothing here panics on input.
+//! `tripline`: the binary. Parses the command line, loads the configuration and hands each verb
+//! its arguments (`cmd/`, a file per verb; the daemon is `tripline::run`). Errors become one
+//! clear message and a non-zero exit; nothing here panics on input.
 #![forbid(unsafe_code)]
 
-use tripline::{bench, config, gen, output, run};
-use tripline_runtime as pipeline;
+mod cmd;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
-use config::Config;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use tripline_event::{SensorKind, Severity, Timestamp};
-use tripline_sensors::{LineParser, TimeContext};
-use tripline_store::{AlertQuery, Store};
+use cmd::Config;
+use std::path::PathBuf;
+use tripline::{bench, config, gen, run};
 
 /// Watch a Linux host's authentication logs and honeypots, catch attackers, explain why.
 ///
@@ -282,15 +278,8 @@ fn main() {
     }
 }
 
-fn load_config(path: Option<&Path>) -> Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None => Ok(Config::default()),
-    }
-}
-
 fn real_main(cli: Cli) -> Result<()> {
-    let cfg = load_config(cli.config.as_deref())?;
+    let cfg = cmd::load_config(cli.config.as_deref())?;
     match cli.cmd {
         Cmd::Run {
             db,
@@ -311,49 +300,14 @@ fn real_main(cli: Cli) -> Result<()> {
                 (true, _) => "cowrie".to_string(),
                 (false, s) => s.unwrap_or_else(|| "files".into()),
             };
-            let started = std::time::Instant::now();
-            let db = db.unwrap_or_else(|| cfg.db_path());
-            let printer = output::Printer::stdout(json);
-            let scan = once(
-                &cfg,
-                &db,
-                year,
-                from_start,
-                &source,
-                &files,
-                Some(printer.sink()),
-            )?;
-            printer.finish()?;
-            if stats {
-                let (cpu, rss) = tripline_runtime::process::self_usage();
-                eprintln!(
-                    "{}",
-                    serde_json::json!({
-                        "cpu_seconds": cpu,
-                        "wall_seconds": started.elapsed().as_secs_f64(),
-                        "peak_rss_kb": rss,
-                        "lines": scan.lines,
-                        "unparsed": scan.unparsed,
-                        "events": scan.stats.events,
-                        "batches": scan.stats.batches,
-                        "alert_writes": scan.stats.alerts_written,
-                        "commits": scan.stats.commits,
-                        "commit_seconds": scan.stats.commit_seconds,
-                        "alerts_opened": scan.stats.detect.alerts_opened,
-                        "tracked_entities": scan.stats.tracked_entities,
-                        "evictions": scan.stats.detect.evictions,
-                        "expired": scan.stats.detect.expired,
-                    })
-                );
-            }
-            Ok(())
+            cmd::once::verb(&cfg, json, db, year, from_start, stats, &source, &files)
         }
         Cmd::Parse {
             json: _,
             year,
             file,
-        } => parse_cmd(&cfg, year, &file),
-        Cmd::Explain { year, line } => explain(&cfg, year, &line),
+        } => cmd::parse::verb(&cfg, year, &file),
+        Cmd::Explain { year, line } => cmd::explain::verb(&cfg, year, &line),
         Cmd::Alerts {
             since,
             severity,
@@ -361,53 +315,9 @@ fn real_main(cli: Cli) -> Result<()> {
             limit,
             json,
             db,
-        } => {
-            let store = Store::open(&db.unwrap_or_else(|| cfg.db_path()))?;
-            let since = match since {
-                Some(s) => Some(
-                    Timestamp::now()
-                        .add_secs(-parse_duration(&s).with_context(|| format!("--since {s:?}"))?),
-                ),
-                None => None,
-            };
-            let min_severity = match severity {
-                Some(s) => Some(Severity::parse(&s).with_context(|| {
-                    format!("--severity {s:?}: use info, low, medium, high or critical")
-                })?),
-                None => None,
-            };
-            let q = AlertQuery {
-                since,
-                min_severity,
-                rule,
-                limit,
-                ..Default::default()
-            };
-            let printer = output::Printer::stdout(json);
-            store.for_each_alert(&q, |a, _| printer.print(a))?;
-            Ok(printer.finish()?)
-        }
-        Cmd::Top { addr } => {
-            let dir = cfg.data_dir();
-            let token = std::fs::read_to_string(tripline_api::token::path(&dir))
-                .with_context(|| {
-                    format!(
-                        "reading the API token in {} (is `tripline run` running with this configuration?)",
-                        dir.display()
-                    )
-                })?;
-            tripline::top::top(
-                tripline::client::Target::of(&cfg, addr)?,
-                token.trim().to_string(),
-            )
-        }
-        Cmd::Token => {
-            let dir = cfg.data_dir();
-            let t = tripline_api::token::load_or_create(&dir)
-                .with_context(|| format!("api token in {}", dir.display()))?;
-            println!("{t}");
-            Ok(())
-        }
+        } => cmd::alerts::verb(&cfg, since, severity, rule, limit, json, db),
+        Cmd::Top { addr } => cmd::api::top(&cfg, addr),
+        Cmd::Token => cmd::api::token(&cfg),
         Cmd::Config {
             cmd: ConfigCmd::Default,
         } => {
@@ -435,33 +345,8 @@ fn real_main(cli: Cli) -> Result<()> {
                     attacks,
                     noise,
                 },
-        } => {
-            let start = start.unwrap_or_else(|| gen::default_start(lines));
-            let truth_list = match &out {
-                Some(p) => {
-                    let f = std::fs::File::create(p)
-                        .with_context(|| format!("create {}", p.display()))?;
-                    let mut w = std::io::BufWriter::new(f);
-                    let t = gen::auth_log_with(&mut w, lines, seed, start, attacks, noise)?;
-                    w.flush()?;
-                    t
-                }
-                None => gen::auth_log_with(
-                    &mut std::io::BufWriter::new(std::io::stdout().lock()),
-                    lines,
-                    seed,
-                    start,
-                    attacks,
-                    noise,
-                )?,
-            };
-            if let Some(t) = truth {
-                std::fs::write(&t, truth_list.join("\n") + "\n")
-                    .with_context(|| format!("write {}", t.display()))?;
-            }
-            Ok(())
-        }
-        Cmd::Demo => demo(&cfg),
+        } => cmd::gen::verb(lines, seed, out, truth, start, attacks, noise),
+        Cmd::Demo => cmd::demo::verb(&cfg),
         Cmd::Train {
             from,
             from_store,
@@ -469,37 +354,7 @@ fn real_main(cli: Cli) -> Result<()> {
             db,
             out,
             year,
-        } => {
-            use tripline::train::History;
-            let out = out.unwrap_or_else(|| cfg.model_path());
-            let history = if from_store {
-                History::Store {
-                    db: db.unwrap_or_else(|| cfg.db_path()),
-                    since: Timestamp::now().add_secs(
-                        -parse_duration(&since).with_context(|| format!("--since {since:?}"))?,
-                    ),
-                }
-            } else {
-                History::Files(from)
-            };
-            let r = tripline::train::train(&cfg, &time_context(&cfg, year)?, &history, &out)?;
-            println!(
-                "trained on {} behaviour windows ({} {}, {} events); fit {:.1} ms; wrote {}",
-                r.windows,
-                r.lines,
-                r.read,
-                r.events,
-                r.fit_ms,
-                r.out.display()
-            );
-            if !r.constant.is_empty() {
-                println!(
-                    "note: constant in this history (no help until it varies): {}",
-                    r.constant.join(", ")
-                );
-            }
-            Ok(())
-        }
+        } => cmd::train::verb(&cfg, from, from_store, since, db, out, year),
         Cmd::Eval {
             cmd:
                 EvalCmd::Anomaly {
@@ -509,15 +364,7 @@ fn real_main(cli: Cli) -> Result<()> {
                     n_estimators,
                     max_samples,
                 },
-        } => {
-            let r = tripline::eval::anomaly(&file, seeds, n_estimators, max_samples)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                tripline::eval::print(&r);
-            }
-            Ok(())
-        }
+        } => cmd::eval::anomaly(file, json, seeds, n_estimators, max_samples),
         Cmd::Bench { cmd } => match cmd.unwrap_or(BenchCmd::Scan {
             lines: 1_000_000,
             runs: 3,
@@ -540,324 +387,4 @@ fn real_main(cli: Cli) -> Result<()> {
             } => bench::api(alerts, rate, seconds, connections),
         },
     }
-}
-
-/// `30m`, `1h`, `7d`, `90s`, `90` → seconds.
-fn parse_duration(s: &str) -> Result<i64> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .context("expected a number with an optional unit s, m, h, d")?;
-    let mult = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        u => bail!("unknown unit {u:?}: use s, m, h, d or w"),
-    };
-    Ok(n.saturating_mul(mult))
-}
-
-fn time_context(cfg: &Config, year: Option<i32>) -> Result<TimeContext> {
-    let tc = TimeContext::new(&cfg.timezone).map_err(anyhow::Error::msg)?;
-    Ok(tc.with_year(year))
-}
-
-/// Stream the alerts matching `q` to `out`: JSON lines, or a table (header only when there are
-/// some). Stops quietly when the reader goes away (a closed pipe).
-/// What a scan left: the store it wrote and when it started, so its alerts can be read back.
-pub struct Scan {
-    pub store: Store,
-    pub started: Timestamp,
-    pub stats: pipeline::RunStats,
-    pub lines: u64,
-    pub unparsed: u64,
-}
-
-impl Scan {
-    /// The alerts this scan opened or grew.
-    pub fn query(&self) -> AlertQuery {
-        AlertQuery {
-            updated_since: Some(self.started),
-            ..Default::default()
-        }
-    }
-}
-
-/// Scan files once through the real pipeline: the files (or Cowrie) source in scan mode,
-/// resuming from stored checkpoints unless `from_start`.
-pub fn once(
-    cfg: &Config,
-    db: &Path,
-    year: Option<i32>,
-    from_start: bool,
-    source: &str,
-    files: &[PathBuf],
-    finals: Option<pipeline::AlertSink>,
-) -> Result<Scan> {
-    let started = Timestamp::now();
-    let store = Store::open(db)?;
-    let reader = Store::open(db)?;
-    // alerts of earlier scans continue (grow) instead of being opened again
-    let restore = if from_start {
-        vec![]
-    } else {
-        reader
-            .alerts(&AlertQuery {
-                limit: cfg.detect.max_tracked_entities,
-                ..Default::default()
-            })?
-            .into_iter()
-            .map(|s| s.alert)
-            .collect()
-    };
-    // the source named reads the files given
-    if cfg.sources.get(source).is_none() {
-        let names: Vec<&str> = cfg
-            .sources
-            .entries
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        bail!(
-            "--source {source}: no [sources.{source}] in the configuration (there are: {})",
-            names.join(", ")
-        );
-    }
-    let sources = run::open_sources(
-        cfg,
-        &reader,
-        tripline_sensors::source::Mode::Scan,
-        Some((source, files.to_vec())),
-        true,
-        from_start,
-        year,
-    )?;
-    let detectors = cfg.detectors(restore, reader.first_seen(cfg.detect.max_tracked_entities)?)?;
-    let mut pipeline = pipeline::Pipeline::start(
-        &cfg.settings(),
-        store,
-        pipeline::Sinks {
-            finals,
-            ..Default::default()
-        },
-        detectors,
-        tripline_sensors::source::Mode::Scan,
-    );
-    if sources.is_empty() {
-        bail!("--source {source}: it reads no files (a scan reads files)");
-    }
-    for s in sources {
-        pipeline.add(s)?;
-    }
-    let health = pipeline.health();
-    let size: u64 = files
-        .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    if let Some(b) = progress_bar(size) {
-        while !pipeline.sources_done() {
-            b.set_position(health.snapshot().iter().map(|s| s.offset).sum());
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        b.finish_and_clear();
-    }
-    let (stats, failed) = pipeline.finish()?;
-    if let Some(e) = failed.first() {
-        bail!("{e}");
-    }
-    let read = health.snapshot();
-    let lines = read.iter().map(|s| s.lines).sum();
-    let unparsed = read.iter().map(|s| s.unparsed_lines).sum();
-    if stats.batches == 0 {
-        eprintln!("tripline: nothing new to read");
-    }
-    // the store holds every alert, grown ones included: the caller reads them back from there
-    Ok(Scan {
-        store: reader,
-        started,
-        stats,
-        lines,
-        unparsed,
-    })
-}
-
-fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if size < 32 << 20 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(size);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .ok()?,
-    );
-    Some(b)
-}
-
-fn parse_cmd(cfg: &Config, year: Option<i32>, file: &Path) -> Result<()> {
-    let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &cfg.hostname());
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut n = 0u64;
-    let mut written = Ok(());
-    tripline_sensors::for_each_line(file, |text| {
-        n += 1;
-        if written.is_ok() {
-            let v = parse_json(&mut parser, n, text);
-            written = serde_json::to_writer(&mut out, &v)
-                .map_err(anyhow::Error::from)
-                .and_then(|_| Ok(out.write_all(b"\n")?));
-        }
-    })?;
-    written?;
-    out.flush()?;
-    Ok(())
-}
-
-fn parse_json(parser: &mut LineParser, n: u64, text: &str) -> serde_json::Value {
-    match parser.parse(text) {
-        Some((h, p)) => serde_json::json!({
-            "line": n,
-            "ts": p.ts.or(h.ts),
-            "kind": p.kind.name(),
-            "src_ip": p.src_ip.map(|i| i.to_string()).or(p.src_name.as_deref().map(String::from)),
-            "user": p.user,
-            "host": h.host,
-            "program": h.program,
-            "count": p.count,
-            "hostile": p.hostile,
-        }),
-        None => {
-            let h = tripline_sensors::syslog::parse_header(text, parser.time_context());
-            serde_json::json!({"line": n, "ts": h.ts, "kind": null, "src_ip": null, "user": null, "host": h.host, "program": h.program, "count": 0, "hostile": false})
-        }
-    }
-}
-
-fn explain(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
-    let mut parser = LineParser::new(time_context(cfg, year)?, SensorKind::Files, &cfg.hostname());
-    let line = output::printable(line);
-    let Some((h, p)) = parser.parse(&line) else {
-        println!("not understood: no sensor reads this line as an event (tripline ignores it)");
-        return Ok(());
-    };
-    println!("program:  {}", h.program.unwrap_or("(none; read as sshd)"));
-    println!(
-        "time:     {}",
-        p.ts.map(|t| t.to_string())
-            .unwrap_or_else(|| "(none in the line; the time it is read is used)".into())
-    );
-    println!("kind:     {}", p.kind.name());
-    if let Some(ip) = p.src_ip {
-        println!("source:   {ip}");
-    } else if let Some(n) = &p.src_name {
-        println!("source:   {n} (a host name: reported, not counted; sshd's UseDNS is on)");
-    }
-    if let Some(u) = &p.user {
-        println!("user:     {u}");
-    }
-    if p.count != 1 {
-        println!("count:    {}", p.count);
-    }
-    println!(
-        "hostile:  {}",
-        if p.hostile {
-            "yes: evidence against its source"
-        } else {
-            "no"
-        }
-    );
-    let r = &cfg.detect.rules;
-    let mut moves: Vec<String> = vec![];
-    let k = &p.kind;
-    if p.hostile && p.src_ip.is_some() && k.is_login_failure() {
-        moves.push(format!(
-            "ssh.bruteforce (≥ {} per IP in {})",
-            r.ssh_bruteforce.threshold,
-            tripline_detect::fmt_secs(r.ssh_bruteforce.window_seconds)
-        ));
-        moves.push("ssh.bruteforce.slow".into());
-        moves.push("ssh.compromise (failure history of the IP)".into());
-        moves.push("ssh.distributed (per user and per network)".into());
-        if p.user.is_some() {
-            moves.push("ssh.spray".into());
-        }
-        if matches!(
-            k,
-            tripline_event::Kind::InvalidUser
-                | tripline_event::Kind::AuthFailure {
-                    invalid_user: true,
-                    ..
-                }
-        ) {
-            moves.push("ssh.enumeration".into());
-        }
-    }
-    use tripline_event::Kind as K;
-    match k {
-        K::PreauthNoise | K::PreauthClose if p.hostile => moves.push("ssh.scan".into()),
-        K::AuthSuccess { .. } => {
-            moves.extend(["ssh.compromise".into(), "ssh.new_source_login".into()])
-        }
-        K::SudoFailure | K::SudoNotAllowed => moves.push("priv.sudo_failures".into()),
-        K::SudoNotInSudoers => moves.push("priv.not_in_sudoers".into()),
-        K::SuFailure { .. } => moves.push("priv.su_failures".into()),
-        K::SudoCommand { .. } | K::SuSuccess { .. } => {
-            moves.push("priv.after_login (if root soon after a login from a new source)".into())
-        }
-        K::AccountCreated | K::GroupMembership { .. } | K::PasswordChange { .. } => {
-            moves.push("account.change".into())
-        }
-        _ => {}
-    }
-    if moves.is_empty() {
-        println!("rules:    none");
-    } else {
-        println!("rules:    {}", moves.join("\n          "));
-    }
-    Ok(())
-}
-
-fn demo(cfg: &Config) -> Result<()> {
-    let dir = bench::temp_dir("demo")?;
-    let log = dir.join("demo-auth.log");
-    let start = gen::default_start(3000);
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&log)?);
-    gen::auth_log(&mut f, 3000, 42, start)?;
-    f.flush()?;
-    drop(f);
-    println!(
-        "tripline demo: a generated auth.log with normal traffic and attacks: {}",
-        log.display()
-    );
-    let t = std::time::Instant::now();
-    let scan = once(cfg, &dir.join("demo.db"), None, true, "files", &[log], None)?;
-    let alerts: Vec<_> = scan
-        .store
-        .alerts(&scan.query())?
-        .into_iter()
-        .map(|s| s.alert)
-        .collect();
-    println!(
-        "{} alerts in {:.0} ms:\n",
-        alerts.len(),
-        t.elapsed().as_secs_f64() * 1000.0
-    );
-    let mut shown = alerts.clone();
-    shown.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)));
-    shown.truncate(25);
-    print!("{}", output::alert_table(&shown));
-    if let Some(a) = shown.first() {
-        println!(
-            "\nmost severe, in full:\n{}",
-            serde_json::to_string_pretty(&a.view("open"))?
-        );
-    }
-    println!("\nNext: `tripline once /var/log/auth.log`, or `tripline run` to watch this host.");
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
 }
