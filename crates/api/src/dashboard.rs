@@ -201,7 +201,7 @@ async fn login(
         ));
     }
     let id = st.sessions.create().map_err(|e| {
-        eprintln!("tripline: api: session: {e}");
+        tracing::warn!(error = %e, "api: session");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     })?;
     let secure = if st.secure_cookies { "; Secure" } else { "" };

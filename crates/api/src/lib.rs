@@ -316,7 +316,7 @@ impl ApiError {
 
     fn internal(e: StoreError) -> ApiError {
         // the detail goes to the log, never to the client
-        eprintln!("tripline: api: {e}");
+        tracing::error!(error = %e, "api: internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     }
 }

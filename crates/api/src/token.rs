@@ -29,10 +29,10 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<String> {
             }
             let mode = std::fs::metadata(&p)?.permissions().mode();
             if mode & 0o077 != 0 {
-                eprintln!(
-                    "tripline: warning: {} was readable by others (mode {:o}); made private",
-                    p.display(),
-                    mode & 0o777
+                tracing::warn!(
+                    path = %p.display(),
+                    mode = format_args!("{:o}", mode & 0o777),
+                    "the token was readable by others; made private"
                 );
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
             }

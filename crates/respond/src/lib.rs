@@ -177,9 +177,11 @@ impl Stage {
                                 // the first failure and every 100th after it: a broken output
                                 // must not flood the log
                                 if failures.is_multiple_of(100) {
-                                    eprintln!(
-                                        "tripline: warning: responder {name} failed ({} time(s)): {e}",
-                                        failures + 1
+                                    tracing::warn!(
+                                        responder = name,
+                                        failures = failures + 1,
+                                        error = %e,
+                                        "responder failed"
                                     );
                                 }
                                 failures += 1;
@@ -189,7 +191,7 @@ impl Stage {
                     let _ = done_tx.send(());
                 });
             if let Err(e) = spawned {
-                eprintln!("tripline: warning: responder {name} not started: {e}");
+                tracing::error!(responder = name, error = %e, "responder not started");
                 continue;
             }
             outs.push(Out {

@@ -258,9 +258,9 @@ impl Engine {
                 // what the responders hold is theirs to finish, within a grace time
                 let busy = std::mem::take(&mut sinks.respond).finish(RESPOND_GRACE);
                 if !busy.is_empty() {
-                    eprintln!(
-                        "tripline: warning: responder(s) {} still busy at the stop; left behind",
-                        busy.join(", ")
+                    tracing::warn!(
+                        responders = %busy.join(","),
+                        "responders still busy at the stop; left behind"
                     );
                 }
                 written

@@ -86,7 +86,7 @@ impl Pipeline {
                     health,
                 };
                 if let Err(e) = source.run(&mut cx) {
-                    eprintln!("tripline: {e}");
+                    tracing::error!(source = %e.source_name, error = %e.message, "source stopped");
                     failed
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())

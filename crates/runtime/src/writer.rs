@@ -231,11 +231,11 @@ pub(crate) fn writer_loop(
                     }
                 }
                 if !c.crowded.is_empty() {
-                    eprintln!(
-                        "tripline: warning: {} alert(s) not stored: their id and the ids after \
-                         it, {} in all, hold other alerts of the same second",
-                        c.crowded.len(),
-                        tripline_store::ID_PROBES
+                    tracing::warn!(
+                        alerts = c.crowded.len(),
+                        probes = tripline_store::ID_PROBES,
+                        "alerts not stored: their id and the ids after it hold other alerts of \
+                         the same second"
                     );
                     // not stored, so not reported either (their id is another alert's)
                     for &i in c.crowded.iter().rev() {

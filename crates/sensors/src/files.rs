@@ -490,7 +490,9 @@ impl FileSet {
                 }
                 Ok(f) => files.push(f),
                 Err(e) if cx.mode == Mode::Scan => return Err(err(e.to_string())),
-                Err(e) => eprintln!("tripline: source {}: {e}", path.display()),
+                Err(e) => {
+                    tracing::warn!(source = name, path = %path.display(), error = %e, "cannot read")
+                }
             }
         }
         Ok(Some(FileSet {
@@ -539,10 +541,7 @@ impl Source for FileSet {
             );
         cx.stop.wake_on_stop(wake_tx);
         if !scan && !inotify && !self.files.is_empty() {
-            eprintln!(
-                "tripline: source {}: inotify unavailable, polling",
-                self.name
-            );
+            tracing::warn!(source = %self.name, "inotify unavailable: polling");
         }
         let warm_start = Instant::now();
         let warmed: u64 = self
@@ -551,9 +550,11 @@ impl Source for FileSet {
             .map(|f| f.warm_up(cx.out, self.warmup_bytes, self.batch_size))
             .sum();
         if warmed > 0 {
-            eprintln!(
-                "tripline: windows rebuilt from {warmed} lines before the stored positions in {:.1} ms",
-                warm_start.elapsed().as_secs_f64() * 1000.0
+            tracing::info!(
+                source = %self.name,
+                lines = warmed,
+                ms = format_args!("{:.1}", warm_start.elapsed().as_secs_f64() * 1000.0),
+                "windows rebuilt from the lines before the stored positions"
             );
         }
         let (max_bytes, eof_flush) = if scan {
@@ -572,9 +573,10 @@ impl Source for FileSet {
                         f.reported = false;
                     }
                     Ok(Poll::Missing) if !f.reported && !scan => {
-                        eprintln!(
-                            "tripline: source {} is missing; watching for it",
-                            f.tail.path().display()
+                        tracing::warn!(
+                            source = %self.name,
+                            path = %f.tail.path().display(),
+                            "missing; watching for it"
                         );
                         f.reported = true;
                     }
@@ -587,7 +589,12 @@ impl Source for FileSet {
                     }
                     Err(e) => {
                         if !f.reported {
-                            eprintln!("tripline: source {}: {e}", f.tail.path().display());
+                            tracing::warn!(
+                                source = %self.name,
+                                path = %f.tail.path().display(),
+                                error = %e,
+                                "cannot read"
+                            );
                             f.reported = true;
                         }
                     }
@@ -615,9 +622,10 @@ impl Source for FileSet {
                 "cowrie" => "Cowrie JSON",
                 _ => "JSON events of its mapping",
             };
-            eprintln!(
-                "tripline: {bad} lines were not valid {what} and were skipped (source {})",
-                self.name
+            tracing::warn!(
+                source = %self.name,
+                lines = bad,
+                "{bad} lines were not valid {what} and were skipped"
             );
         }
         Ok(())

@@ -502,21 +502,24 @@ impl JournaldSource {
                 return None;
             }
             match directory {
-                Some(d) => eprintln!(
-                    "tripline: source journald is not available here (no journal files in {}, or no permission to read them); watching for it",
-                    d.display()
+                Some(d) => tracing::warn!(
+                    source = %self.name,
+                    directory = %d.display(),
+                    "the journal is not available here (no journal files in the directory, or no permission to read them); watching for it"
                 ),
-                None => eprintln!("tripline: source journald is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`); watching for it"),
+                None => {
+                    tracing::warn!(source = %self.name, "the journal is not available here (no journal or no permission: add the user to `systemd-journal` or `adm`); watching for it")
+                }
             }
             return None;
         }
         if matches!(how, JournalStart::Appeared) {
-            eprintln!("tripline: source journald appeared; following it");
+            tracing::info!(source = %self.name, "the journal appeared; following it");
         }
         let mut follower = match JournalFollower::spawn(&follow) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("tripline: source journald: {e}");
+                tracing::warn!(source = %self.name, error = %e, "cannot follow the journal");
                 return None;
             }
         };
@@ -541,7 +544,7 @@ impl JournaldSource {
                 }
             }
             if bad > 0 {
-                eprintln!("tripline: skipped {bad} unreadable journal entries");
+                tracing::warn!(entries = bad, "skipped unreadable journal entries");
             }
         });
         Some(Running {
@@ -623,8 +626,9 @@ impl Source for JournaldSource {
         let mut replayed = 0u64;
         let report_replay = |n: &mut u64| {
             if *n > 0 {
-                eprintln!(
-                    "tripline: windows rebuilt from {n} journal entries before the stored cursor"
+                tracing::info!(
+                    entries = *n,
+                    "windows rebuilt from the journal entries before the stored cursor"
                 );
                 *n = 0;
             }
@@ -730,7 +734,7 @@ impl Source for JournaldSource {
                 });
             }
             if exited {
-                eprintln!("tripline: source journald: journalctl exited; starting it again");
+                tracing::warn!(source = %self.name, "journalctl exited; starting it again");
                 running = None;
                 retry = Instant::now() + JOURNAL_RETRY;
             }

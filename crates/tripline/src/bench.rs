@@ -269,7 +269,7 @@ impl Daemon {
         let stdout = stamped_lines(child.stdout.take().context("stdout")?);
         let (ready_at, ready_line) = loop {
             match stderr.recv_timeout(Duration::from_secs(10)) {
-                Ok((t, l)) if l.contains("ready in") => break (t, l),
+                Ok((t, l)) if l.contains(" ready ready_ms=") => break (t, l),
                 Ok(_) => {}
                 Err(_) => {
                     let _ = child.kill();
@@ -344,14 +344,14 @@ pub fn live(samples: usize) -> Result<()> {
     let d = Daemon::start(&cfg)?;
     let result = (|| -> Result<()> {
         let internal: f64 = d
-            .ready_field("ready in ")
+            .ready_field("ready_ms=")
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN);
         std::thread::sleep(Duration::from_secs(1));
         let idle = status_kb(&d.pid.to_string(), "VmRSS");
         // the live stream, as an open dashboard holds it: each line time-stamped on arrival
         let addr = d
-            .ready_field("api http://")
+            .ready_field("api=http://")
             .context("no api address in the ready line")?
             .to_string();
         let token = std::fs::read_to_string(tripline_api::token::path(&dir))?;
@@ -447,7 +447,7 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
     let d = Daemon::start(&cfg)?;
     let result = (|| -> Result<()> {
         let addr = d
-            .ready_field("api http://")
+            .ready_field("api=http://")
             .context("no api address in the ready line")?
             .to_string();
         let token = std::fs::read_to_string(tripline_api::token::path(&dir))?

@@ -272,6 +272,14 @@ enum GenCmd {
 
 fn main() {
     let cli = Cli::parse();
+    // structured logs on stderr: `RUST_LOG` picks the levels (info by default)
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     if let Err(e) = real_main(cli) {
         eprintln!("tripline: error: {e:#}");
         std::process::exit(1);

@@ -81,18 +81,19 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         a.state.set_ready(true);
     }
     let names = pipeline.source_names();
-    eprintln!(
-        "tripline: ready in {:.1} ms; db {}; api {}; sources {}",
-        t0.elapsed().as_secs_f64() * 1000.0,
-        db.display(),
-        api.as_ref()
+    tracing::info!(
+        ready_ms = format_args!("{:.1}", t0.elapsed().as_secs_f64() * 1000.0),
+        db = %db.display(),
+        api = %api
+            .as_ref()
             .map(|a| format!("{}://{}", a.scheme, a.addr))
             .unwrap_or_else(|| "off".into()),
-        if names.is_empty() {
+        sources = %if names.is_empty() {
             "none".into()
         } else {
-            names.join(", ")
+            names.join(",")
         },
+        "ready"
     );
     // block until SIGTERM or SIGINT
     let _ = signals.forever().next();
@@ -101,9 +102,10 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         a.stop();
     }
     let (stats, _failed) = pipeline.finish()?;
-    eprintln!(
-        "tripline: stopped; {} events, {} alert updates stored, positions committed",
-        stats.events, stats.alerts_written
+    tracing::info!(
+        events = stats.events,
+        alert_updates = stats.alerts_written,
+        "stopped; checkpoints committed"
     );
     Ok(())
 }
@@ -149,7 +151,7 @@ pub fn open_sources(
             Ok(Some(s)) => out.push(s),
             Ok(None) => {}
             Err(e) if mode == Mode::Scan => return Err(e.into()),
-            Err(e) => eprintln!("tripline: {e}"),
+            Err(e) => tracing::error!(source = %e.source_name, error = %e.message, "cannot start"),
         }
     }
     Ok(out)
@@ -244,7 +246,7 @@ impl Api {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        eprintln!("tripline: api: cannot start its runtime: {e}");
+                        tracing::error!(error = %e, "api: cannot start its runtime");
                         return;
                     }
                 };
@@ -279,7 +281,7 @@ impl Api {
                     served
                 });
                 if let Err(e) = served {
-                    eprintln!("tripline: api: {e}");
+                    tracing::error!(error = %e, "api stopped");
                 }
             })
             .context("spawn the api thread")?;

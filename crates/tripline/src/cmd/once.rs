@@ -167,7 +167,7 @@ pub fn once(
     let lines = read.iter().map(|s| s.lines).sum();
     let unparsed = read.iter().map(|s| s.unparsed_lines).sum();
     if stats.batches == 0 {
-        eprintln!("tripline: nothing new to read");
+        tracing::info!("nothing new to read");
     }
     // the store holds every alert, grown ones included: the caller reads them back from there
     Ok(Scan {

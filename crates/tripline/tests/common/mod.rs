@@ -28,12 +28,12 @@ pub fn start(cfg: &Path) -> Daemon {
     std::thread::spawn(move || {
         for l in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
             eprintln!("daemon: {l}");
-            if l.contains("ready in") {
+            if l.contains(" ready ready_ms=") {
                 let api = l
-                    .split("api http://")
+                    .split("api=http://")
                     .nth(1)
-                    .or_else(|| l.split("api https://").nth(1))
-                    .and_then(|r| r.split(';').next())
+                    .or_else(|| l.split("api=https://").nth(1))
+                    .and_then(|r| r.split(' ').next())
                     .unwrap_or("")
                     .to_string();
                 let _ = ready_tx.send(api);
