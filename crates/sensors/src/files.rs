@@ -125,7 +125,16 @@ impl SourceSpec for CowrieConfig {
         toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()))
     }
     fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
-        let set = FileSet::open(name, "cowrie", &self.paths, Decoder::Cowrie, 0, false, cx)?;
+        // warm-up as for syslog files (16 MiB): a resumed file rebuilds what windows it fed
+        let set = FileSet::open(
+            name,
+            "cowrie",
+            &self.paths,
+            Decoder::Cowrie,
+            16 << 20,
+            false,
+            cx,
+        )?;
         Ok(set.map(|s| Box::new(s) as Box<dyn Source>))
     }
 }
