@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tripline_event::catalog::{technique_name, technique_url, Catalog};
 use tripline_event::{Severity, Timestamp};
-use tripline_store::{AlertQuery, Cursor, Store, StoreError, STATES};
+use tripline_store::{AlertQuery, AlertReader, Cursor, Store, StoreError, STATES};
 
 /// Largest request body accepted (acknowledge / resolve carry a few bytes of JSON).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -42,9 +42,9 @@ const DEFAULT_PAGE: usize = 50;
 /// workflow changes, whether the daemon is ready, the live alert stream and the metrics.
 pub struct ApiState {
     token: String,
-    readers: Vec<Mutex<Store>>,
+    readers: Vec<Mutex<Box<dyn AlertReader>>>,
     next_reader: AtomicUsize,
-    writer: Mutex<Store>,
+    writer: Mutex<Box<dyn AlertReader>>,
     ready: AtomicBool,
     /// Each stored alert as a JSON object, for `GET /api/v1/stream`.
     live: tokio::sync::broadcast::Sender<Arc<str>>,
@@ -71,13 +71,13 @@ impl ApiState {
         readers: usize,
     ) -> Result<ApiState, StoreError> {
         let readers = (0..readers.max(1))
-            .map(|_| Store::open(db).map(Mutex::new))
+            .map(|_| Store::open(db).map(|s| Mutex::new(Box::new(s) as Box<dyn AlertReader>)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ApiState {
             token,
             readers,
             next_reader: AtomicUsize::new(0),
-            writer: Mutex::new(Store::open(db)?),
+            writer: Mutex::new(Box::new(Store::open(db)?)),
             ready: AtomicBool::new(false),
             live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             metrics: None,
@@ -132,15 +132,15 @@ impl ApiState {
     }
 
     /// Run `f` on a read connection: a free one if there is, else the next in turn.
-    fn read<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+    fn read<T>(&self, f: impl FnOnce(&dyn AlertReader) -> T) -> T {
         for r in &self.readers {
             if let Ok(s) = r.try_lock() {
-                return f(&s);
+                return f(&**s);
             }
         }
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let s = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
-        f(&s)
+        f(&**s)
     }
 }
 
@@ -552,7 +552,7 @@ async fn list_alerts(
         let mut out = Vec::with_capacity(q.limit * 1024);
         out.extend_from_slice(b"{\"alerts\":[");
         let (mut n, mut last) = (0usize, None);
-        s.for_each_alert(&q, |a, c| {
+        s.each_alert(&q, &mut |a, c| {
             if n > 0 {
                 out.push(b',');
             }
@@ -810,7 +810,7 @@ fn window(pairs: &[(String, String)], allowed: &[&str]) -> Result<Window, ApiErr
 /// Run a store read off the async threads.
 async fn read<T: Send + 'static>(
     st: Arc<ApiState>,
-    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    f: impl FnOnce(&dyn AlertReader) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(move || st.read(f))
         .await
@@ -963,12 +963,12 @@ async fn entity_timeline(
     };
     let items = read(st, move |s| {
         let mut items: Vec<(Timestamp, serde_json::Value)> = vec![];
-        s.for_each_alert(&q, |a, _| {
+        s.each_alert(&q, &mut |a, _| {
             let v = serde_json::json!({ "type": "alert", "ts": a.first_seen, "alert": a });
             items.push((a.first_seen, v));
             true
         })?;
-        s.for_each_event(&who.events, limit, |e| {
+        s.each_event(&who.events, limit, &mut |e| {
             items.push((e.ts, timeline::event_json(e)))
         })?;
         // stable: an alert sorts before the event that opened it at the same time

@@ -19,7 +19,7 @@ use tripline_event::net::Cidr;
 use tripline_event::Checkpoint;
 use tripline_event::{Alert, Event};
 use tripline_sensors::source::{Batch, Emit};
-use tripline_store::{Store, StoreError};
+use tripline_store::{AlertStore, Store, StoreError};
 
 /// What the runtime needs of the configuration.
 #[derive(Debug, Clone)]
@@ -189,7 +189,7 @@ impl Engine {
     /// one of its own) and the writer.
     pub fn start(
         cfg: &Settings,
-        mut store: Store,
+        mut store: Box<dyn AlertStore>,
         mut sinks: Sinks,
         detectors: Vec<DetectorSpec>,
         mode: Mode,
@@ -248,7 +248,7 @@ impl Engine {
             .name("store".into())
             .spawn(move || {
                 let written = writer_loop(
-                    &mut store,
+                    &mut *store,
                     &mut sinks,
                     writer_rx,
                     replies,

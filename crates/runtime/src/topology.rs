@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tripline_detect::DetectorSpec;
 use tripline_sensors::source::{Batch, Emit, HealthBoard, Mode, Source, SourceCx, Stop};
-use tripline_store::{Store, StoreError};
+use tripline_store::{AlertStore, StoreError};
 
 /// The engine shared by the sources: each batch is routed and sent under the lock (one lock per
 /// batch, uncontended with one source).
@@ -36,7 +36,7 @@ impl Pipeline {
     /// Start the engine with these detectors.
     pub fn start(
         settings: &Settings,
-        store: Store,
+        store: Box<dyn AlertStore>,
         sinks: Sinks,
         detectors: Vec<DetectorSpec>,
         mode: Mode,
@@ -49,7 +49,7 @@ impl Pipeline {
     /// shows it).
     pub fn start_with_health(
         settings: &Settings,
-        store: Store,
+        store: Box<dyn AlertStore>,
         sinks: Sinks,
         detectors: Vec<DetectorSpec>,
         mode: Mode,

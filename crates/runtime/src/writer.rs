@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tripline_detect::Output;
 use tripline_event::Checkpoint;
 use tripline_event::{Alert, Event, Text, Timestamp};
-use tripline_store::{Store, StoreError};
+use tripline_store::{AlertStore, Commit, StoreError};
 
 struct Pending {
     replies: usize,
@@ -117,7 +117,7 @@ impl EventBudget {
 }
 
 pub(crate) fn writer_loop(
-    store: &mut Store,
+    store: &mut dyn AlertStore,
     sinks: &mut Sinks,
     rx: Receiver<WriterMsg>,
     shards: usize,
@@ -218,7 +218,13 @@ pub(crate) fn writer_loop(
             continue;
         }
         let t = std::time::Instant::now();
-        match store.commit_with_events(&g.alerts, &g.first_seen, &positions, &g.events) {
+        let commit = Commit {
+            alerts: &g.alerts,
+            first_seen: &g.first_seen,
+            checkpoints: &positions,
+            events: &g.events,
+        };
+        match store.commit(&commit) {
             Ok(c) => {
                 if let Some(m) = &sinks.metrics {
                     m.events_stored.inc_by(c.events as u64);
@@ -344,7 +350,7 @@ mod tests {
     #[test]
     fn an_alert_the_store_moves_is_reported_under_its_stored_id_when_it_closes() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut store = tripline_store::Store::open(&dir.path().join("t.db")).unwrap();
         let id = "0000000100000001";
         // a different alert already holds the id
         store

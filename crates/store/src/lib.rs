@@ -180,6 +180,130 @@ pub struct AlertCount {
 /// Workflow states an alert can be put in by a person.
 pub const STATES: [&str; 3] = ["open", "acknowledged", "resolved"];
 
+/// What one commit writes, in one transaction: everything derived from a group of batches and
+/// the checkpoints the group reached, so a crash leaves the store at a group boundary.
+#[derive(Debug, Clone, Copy)]
+pub struct Commit<'a> {
+    /// New or grown alerts, each in its latest state.
+    pub alerts: &'a [Alert],
+    /// Detector state to keep across restarts: the (user, network, first seen) pairs.
+    pub first_seen: &'a [(String, String, Timestamp)],
+    pub checkpoints: &'a [Checkpoint],
+    /// Of each `(batch, n)`, the first `n` events that name an entity, for timelines.
+    pub events: &'a [(std::sync::Arc<Vec<Event>>, usize)],
+}
+
+/// Where the pipeline's writer commits: SQLite here ([`Store`]); a fleet's PostgreSQL later.
+pub trait AlertStore: Send {
+    /// Write one [`Commit`] in one transaction ([`Store::commit_with_events`] says how ids are
+    /// placed).
+    fn commit(&mut self, c: &Commit<'_>) -> Result<Committed, StoreError>;
+}
+
+impl AlertStore for Store {
+    fn commit(&mut self, c: &Commit<'_>) -> Result<Committed, StoreError> {
+        self.commit_with_events(c.alerts, c.first_seen, c.checkpoints, c.events)
+    }
+}
+
+/// What the API reads (and the one workflow write it makes): object safe, so the API holds any
+/// store behind it.
+pub trait AlertReader: Send {
+    /// [`Store::for_each_alert`].
+    fn each_alert(
+        &self,
+        q: &AlertQuery,
+        f: &mut dyn FnMut(&AlertView<'_>, Cursor) -> bool,
+    ) -> Result<usize, StoreError>;
+    /// [`Store::alert`].
+    fn alert(&self, id: &str) -> Result<Option<StoredAlert>, StoreError>;
+    /// [`Store::set_state`].
+    fn set_state(
+        &mut self,
+        id: &str,
+        state: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// [`Store::writable`].
+    fn writable(&self) -> bool;
+    /// [`Store::top_entities`].
+    fn top_entities(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EntitySummary>, StoreError>;
+    /// [`Store::alert_counts`].
+    fn alert_counts(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        bucket: i64,
+    ) -> Result<Vec<AlertCount>, StoreError>;
+    /// [`Store::checkpoints`].
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+    /// [`Store::for_each_event`].
+    fn each_event(
+        &self,
+        who: &EventsAbout,
+        limit: usize,
+        f: &mut dyn FnMut(&EventRow<'_>),
+    ) -> Result<usize, StoreError>;
+}
+
+impl AlertReader for Store {
+    fn each_alert(
+        &self,
+        q: &AlertQuery,
+        f: &mut dyn FnMut(&AlertView<'_>, Cursor) -> bool,
+    ) -> Result<usize, StoreError> {
+        self.for_each_alert(q, f)
+    }
+    fn alert(&self, id: &str) -> Result<Option<StoredAlert>, StoreError> {
+        Store::alert(self, id)
+    }
+    fn set_state(
+        &mut self,
+        id: &str,
+        state: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Store::set_state(self, id, state, by, at)
+    }
+    fn writable(&self) -> bool {
+        Store::writable(self)
+    }
+    fn top_entities(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<EntitySummary>, StoreError> {
+        Store::top_entities(self, since, until, limit)
+    }
+    fn alert_counts(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        bucket: i64,
+    ) -> Result<Vec<AlertCount>, StoreError> {
+        Store::alert_counts(self, since, until, bucket)
+    }
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        Store::checkpoints(self)
+    }
+    fn each_event(
+        &self,
+        who: &EventsAbout,
+        limit: usize,
+        f: &mut dyn FnMut(&EventRow<'_>),
+    ) -> Result<usize, StoreError> {
+        self.for_each_event(who, limit, f)
+    }
+}
+
 /// The SQLite store.
 pub struct Store {
     conn: Connection,

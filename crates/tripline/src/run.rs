@@ -61,7 +61,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     let detectors = cfg.detectors(restore, known)?;
     let mut pipeline = Pipeline::start_with_health(
         &cfg.settings(),
-        store,
+        Box::new(store),
         sinks,
         detectors,
         Mode::Follow,

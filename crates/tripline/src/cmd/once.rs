@@ -133,7 +133,7 @@ pub fn once(
     let detectors = cfg.detectors(restore, reader.first_seen(cfg.detect.max_tracked_entities)?)?;
     let mut pipeline = pipeline::Pipeline::start(
         &cfg.settings(),
-        store,
+        Box::new(store),
         pipeline::Sinks {
             finals,
             ..Default::default()
