@@ -98,19 +98,20 @@ impl SourceSpec for FilesConfig {
         self.enabled
     }
     fn to_toml(&self) -> toml::Value {
-        toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()))
+        crate::source::table_of(self)
     }
     fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
+        let warmup = self.resume_warmup_mib << 20;
         let set = FileSet::open(
             name,
             "files",
             &self.paths,
             Decoder::Syslog,
-            self.resume_warmup_mib << 20,
+            warmup,
             self.from_start,
             cx,
-        )?;
-        Ok(set.map(|s| Box::new(s) as Box<dyn Source>))
+        );
+        FileSet::boxed(set)
     }
 }
 
@@ -122,7 +123,7 @@ impl SourceSpec for CowrieConfig {
         self.enabled
     }
     fn to_toml(&self) -> toml::Value {
-        toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()))
+        crate::source::table_of(self)
     }
     fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
         // warm-up as for syslog files (16 MiB): a resumed file rebuilds what windows it fed
@@ -134,8 +135,8 @@ impl SourceSpec for CowrieConfig {
             16 << 20,
             false,
             cx,
-        )?;
-        Ok(set.map(|s| Box::new(s) as Box<dyn Source>))
+        );
+        FileSet::boxed(set)
     }
 }
 
@@ -513,6 +514,14 @@ impl FileSet {
             max_batch_size: cx.max_batch_size,
             poll: cx.poll_interval,
         }))
+    }
+
+    /// An opened set as a source ([`SourceSpec::open`]'s answer).
+    #[allow(clippy::type_complexity)]
+    pub fn boxed(
+        set: Result<Option<FileSet>, SourceError>,
+    ) -> Result<Option<Box<dyn Source>>, SourceError> {
+        Ok(set?.map(|s| Box::new(s) as Box<dyn Source>))
     }
 
     /// The files it follows.

@@ -401,7 +401,7 @@ impl SourceSpec for JournaldConfig {
         self.enabled
     }
     fn to_toml(&self) -> toml::Value {
-        toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()))
+        crate::source::table_of(self)
     }
     fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
         // a scan reads files; the journal is followed live only

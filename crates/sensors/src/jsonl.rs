@@ -143,23 +143,25 @@ impl SourceSpec for JsonlConfig {
         self.enabled
     }
     fn to_toml(&self) -> toml::Value {
-        let mut v = toml::Value::try_from(self).unwrap_or(toml::Value::Table(Default::default()));
+        let mut v = crate::source::table_of(self);
         if let toml::Value::Table(t) = &mut v {
             t.insert("type".into(), "jsonl".into());
         }
         v
     }
     fn open(&self, name: &str, cx: &OpenCx<'_>) -> Result<Option<Box<dyn Source>>, SourceError> {
+        let decoder = Decoder::Jsonl(Box::new(Mapping::new(self)));
+        let warmup = self.resume_warmup_mib << 20;
         let set = FileSet::open(
             name,
             "jsonl",
             &self.paths,
-            Decoder::Jsonl(Box::new(Mapping::new(self))),
-            self.resume_warmup_mib << 20,
+            decoder,
+            warmup,
             self.from_start,
             cx,
-        )?;
-        Ok(set.map(|s| Box::new(s) as Box<dyn Source>))
+        );
+        FileSet::boxed(set)
     }
 }
 

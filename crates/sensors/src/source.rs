@@ -253,6 +253,11 @@ pub fn source_type(name: &str) -> Option<&'static SourceType> {
     TYPES.iter().find(|t| t.name == name)
 }
 
+/// A typed config as its TOML table ([`SourceSpec::to_toml`]).
+pub fn table_of(c: &impl Serialize) -> toml::Value {
+    toml::Value::try_from(c).unwrap_or(toml::Value::Table(Default::default()))
+}
+
 /// Parse a typed config table strictly, naming bad keys under `key` (`sources.myapp`).
 pub fn parse_table<T: serde::de::DeserializeOwned>(
     key: &str,
