@@ -158,7 +158,7 @@ impl AnomalyDetector {
                 src_ip,
                 user,
                 host: w.host.clone(),
-                sensor: w.sensor,
+                sensor: Text::const_new(w.sensor.as_str()),
                 // what the most unusual features point at (the rule itself names none)
                 techniques: tripline_event::Techniques::Borrowed(
                     tripline_detect::ANOMALY_TECHNIQUES

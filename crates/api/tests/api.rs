@@ -23,7 +23,7 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
         src_ip: Some(ip.parse().unwrap()),
         user: Some("<script>alert(1)</script>".into()),
         host: "web1".into(),
-        sensor: tripline_event::SensorKind::Files,
+        sensor: "files".into(),
         techniques: tripline_event::Techniques::Borrowed(
             tripline_detect::rule_info(rule).unwrap().techniques,
         ),

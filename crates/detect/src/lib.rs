@@ -94,6 +94,8 @@ use tripline_event::net::{subnet_key, subnet_of, Cidr};
 use tripline_event::{Alert, Entity, Event, Kind, Line, Text, Timestamp};
 
 /// What a shard hands to the store.
+// nearly every output is an alert: boxing it would add an allocation per alert emitted
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// A new or grown alert (the full current state; the store upserts by id).
@@ -576,7 +578,7 @@ impl Default for OpenAlert {
                 src_ip: None,
                 user: None,
                 host: NO_HOST.with(Arc::clone),
-                sensor: tripline_event::SensorKind::Files,
+                sensor: Text::const_new("files"),
                 techniques: tripline_event::Techniques::Borrowed(&[]),
                 count: 0,
                 first_seen: Timestamp(0),
@@ -1238,7 +1240,7 @@ impl Rules {
                     src_ip: ev.src_ip,
                     user: ev.user.clone(),
                     host: ev.host.clone(),
-                    sensor: ev.sensor,
+                    sensor: Text::const_new(ev.sensor.as_str()),
                     techniques: tripline_event::Techniques::Borrowed(info.techniques),
                     count: opening_count.saturating_sub(ev.count as u64),
                     first_seen: Timestamp(first.min(ev.ts.0)),

@@ -373,7 +373,7 @@ mod tests {
                 src_ip: None,
                 user: None,
                 host: "h".into(),
-                sensor: tripline_event::SensorKind::Files,
+                sensor: "files".into(),
                 techniques: tripline_event::Techniques::Borrowed(info.techniques),
                 count: 1,
                 first_seen: tripline_event::Timestamp(0),

@@ -113,7 +113,7 @@ pub fn json_line(a: &AlertView<'_>, out: &mut Vec<u8>) {
     }
     opt(out, "user", a.user);
     s(out, "host", a.host);
-    s(out, "sensor", a.sensor.as_str());
+    s(out, "sensor", a.sensor);
     key_(out, "techniques");
     out.push(b'[');
     for (i, t) in a.techniques.iter().enumerate() {
@@ -172,7 +172,7 @@ mod tests {
             src_ip: Some("2001:db8::1".parse().unwrap()),
             user: Some(nasty.into()),
             host: "web\"1".into(),
-            sensor: crate::SensorKind::Files,
+            sensor: "files".into(),
             techniques: crate::Techniques::Borrowed(&["T1110.001", "T1078"]),
             count: 12,
             first_seen: Timestamp(1_700_000_000_000_001),

@@ -162,40 +162,33 @@ impl PartialEq for Line {
 
 impl Eq for Line {}
 
-/// Which sensor produced an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SensorKind {
-    /// Syslog-style text files (auth.log, secure, syslog, messages).
-    Files,
-    /// The systemd journal.
-    Journald,
-    /// Cowrie honeypot JSON logs.
-    Cowrie,
-    /// An application's JSON-lines log (a `type = "jsonl"` source).
-    Jsonl,
-}
+/// Which sensor produced an event: the name of its source type (`files`, `journald`, `cowrie`,
+/// `jsonl`). Open: a new source type names itself with [`SensorKind::new`], nothing here changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SensorKind(&'static str);
 
+#[allow(non_upper_case_globals)]
 impl SensorKind {
-    /// `files`, `journald`, `cowrie` or `jsonl`.
-    pub fn parse(s: &str) -> Option<SensorKind> {
-        [
-            SensorKind::Files,
-            SensorKind::Journald,
-            SensorKind::Cowrie,
-            SensorKind::Jsonl,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+    /// Syslog-style text files (auth.log, secure, syslog, messages).
+    pub const Files: SensorKind = SensorKind("files");
+    /// The systemd journal.
+    pub const Journald: SensorKind = SensorKind("journald");
+    /// Cowrie honeypot JSON logs.
+    pub const Cowrie: SensorKind = SensorKind("cowrie");
+
+    /// The sensor called `name` (a source type's name).
+    pub const fn new(name: &'static str) -> SensorKind {
+        SensorKind(name)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            SensorKind::Files => "files",
-            SensorKind::Journald => "journald",
-            SensorKind::Cowrie => "cowrie",
-            SensorKind::Jsonl => "jsonl",
-        }
+        self.0
+    }
+}
+
+impl Serialize for SensorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -613,8 +606,8 @@ pub struct Alert {
     pub user: Option<Text>,
     /// Shared with the events of that host.
     pub host: Arc<str>,
-    /// The sensor of the event that opened it.
-    pub sensor: SensorKind,
+    /// The sensor of the event that opened it ([`SensorKind::as_str`]), held without allocating.
+    pub sensor: Text,
     /// MITRE ATT&CK technique ids ([`catalog::TECHNIQUES`]): the rule's own list, or a list of
     /// the alert's own (an anomaly alert's, a stored alert's).
     pub techniques: Techniques,
@@ -745,7 +738,7 @@ pub struct AlertView<'a> {
     pub src_ip: Option<Addr<'a>>,
     pub user: Option<&'a str>,
     pub host: &'a str,
-    pub sensor: SensorKind,
+    pub sensor: &'a str,
     pub techniques: TechniqueList<'a>,
     pub count: u64,
     pub first_seen: Timestamp,
@@ -771,7 +764,7 @@ impl Serialize for AlertView<'_> {
         m.serialize_entry("src_ip", &self.src_ip)?;
         m.serialize_entry("user", &self.user)?;
         m.serialize_entry("host", self.host)?;
-        m.serialize_entry("sensor", &self.sensor)?;
+        m.serialize_entry("sensor", self.sensor)?;
         m.serialize_entry("techniques", &self.techniques)?;
         m.serialize_entry("count", &self.count)?;
         m.serialize_entry("first_seen", &self.first_seen)?;
@@ -929,7 +922,7 @@ impl Alert {
             src_ip: self.src_ip.map(Addr::Ip),
             user: self.user.as_deref(),
             host: &self.host,
-            sensor: self.sensor,
+            sensor: &self.sensor,
             techniques: TechniqueList::List(&self.techniques),
             count: self.count,
             first_seen: self.first_seen,
@@ -1048,7 +1041,7 @@ mod tests {
             src_ip: None,
             user: None,
             host: "".into(),
-            sensor: SensorKind::Files,
+            sensor: "files".into(),
             techniques: Techniques::Borrowed(&[]),
             count: 0,
             first_seen: Timestamp(0),

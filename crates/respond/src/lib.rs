@@ -285,7 +285,7 @@ pub fn test_alert(id: &str, rule: &'static str, severity: Severity) -> Alert {
         src_ip: "192.0.2.1".parse().ok(),
         user: None,
         host: "h".into(),
-        sensor: SensorKind::Files,
+        sensor: SensorKind::Files.as_str().into(),
         techniques: Techniques::Borrowed(&["T1110.001"]),
         count: 5,
         first_seen: Timestamp::from_secs(1_700_000_000),

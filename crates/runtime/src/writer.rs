@@ -324,7 +324,7 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tripline_event::{Entity, SensorKind, Severity};
+    use tripline_event::{Entity, Severity};
 
     fn alert(id: &str, ip: &str, count: u64) -> Alert {
         Alert {
@@ -336,7 +336,7 @@ mod tests {
             src_ip: ip.parse().ok(),
             user: None,
             host: "h".into(),
-            sensor: SensorKind::Files,
+            sensor: "files".into(),
             techniques: tripline_event::Techniques::Borrowed(&[]),
             count,
             first_seen: Timestamp(1),

@@ -32,6 +32,9 @@ use tripline_event::{
     truncate_str, Event, Kind, Line, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
 };
 
+/// The sensor of a JSON-lines source's events.
+pub const SENSOR: SensorKind = SensorKind::new("jsonl");
+
 /// `[sources.NAME]` with `type = "jsonl"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -283,7 +286,7 @@ impl Mapping {
         Ok(Some(Event {
             ts,
             observed,
-            sensor: SensorKind::Jsonl,
+            sensor: SENSOR,
             host,
             src_ip,
             src_name,
@@ -331,7 +334,7 @@ mod tests {
     #[test]
     fn fields_map_to_time_keys_and_kind_and_other_lines_are_counted() {
         let (_, m) = mapping(&[("login_failed", "auth.failure")]);
-        let mut p = LineParser::new(TimeContext::new("UTC").unwrap(), SensorKind::Jsonl, "h");
+        let mut p = LineParser::new(TimeContext::new("UTC").unwrap(), SENSOR, "h");
         let host: Arc<str> = "me".into();
         let seen = Timestamp::from_secs(1_800_000_000);
         let mut read =

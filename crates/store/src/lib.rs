@@ -16,7 +16,7 @@ use tripline_event::catalog::techniques_of;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
     Addr, Alert, AlertView, Checkpoint, Detail, DetailRef, Entity, EntityView, Event, Lines,
-    SensorKind, Severity, TechniqueList, Techniques, Text, Timestamp,
+    Severity, TechniqueList, Techniques, Text, Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array; 3: the sensor; 4: the anomaly
@@ -171,7 +171,8 @@ pub struct AlertCount {
     pub bucket: Timestamp,
     pub rule: String,
     pub severity: Severity,
-    pub sensor: SensorKind,
+    /// The sensor's name (`files`, `journald`, `cowrie`, `jsonl`, …).
+    pub sensor: String,
     /// The techniques these alerts carry (the rule's, or an anomaly alert's own).
     pub techniques: Vec<&'static str>,
     pub alerts: u64,
@@ -854,7 +855,7 @@ impl Store {
                     rule: r.get(1)?,
                     severity: Severity::from_rank(r.get::<_, i64>(2)? as u8)
                         .unwrap_or(Severity::Info),
-                    sensor: SensorKind::parse(&r.get::<_, String>(3)?).unwrap_or(SensorKind::Files),
+                    sensor: r.get(3)?,
                     techniques: techniques_of(r.get_ref(4)?.as_str()?),
                     alerts: r.get::<_, i64>(5)? as u64,
                 })
@@ -1081,7 +1082,7 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
         state: text(14)?,
         state_by: opt(15)?,
         state_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
-        sensor: SensorKind::parse(text(17)?).unwrap_or(SensorKind::Files),
+        sensor: text(17)?,
         detail: opt(18)?.map(DetailRef::Json),
     })
 }
@@ -1099,7 +1100,7 @@ impl StoredAlert {
                 src_ip: v.src_ip.and_then(|a| a.to_string().parse().ok()),
                 user: v.user.map(Into::into),
                 host: v.host.into(),
-                sensor: v.sensor,
+                sensor: v.sensor.into(),
                 techniques: Techniques::Owned(
                     v.techniques
                         .iter()
@@ -1163,7 +1164,7 @@ mod tests {
             src_ip: Some("203.0.113.5".parse().unwrap()),
             user: Some("root".into()),
             host: "web1".into(),
-            sensor: tripline_event::SensorKind::Files,
+            sensor: "files".into(),
             techniques: Techniques::Borrowed(&["T1110.001"]),
             count,
             first_seen: Timestamp(1),
@@ -1490,10 +1491,10 @@ mod tests {
         }
         let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         let a = s.alert("a").unwrap().expect("kept");
-        assert_eq!((a.alert.count, a.alert.sensor), (3, SensorKind::Files));
+        assert_eq!((a.alert.count, a.alert.sensor.as_str()), (3, "files"));
         assert!(a.alert.detail.is_none());
         let h = s.alert("h").unwrap().expect("kept");
-        assert_eq!(h.alert.sensor, SensorKind::Cowrie);
+        assert_eq!(h.alert.sensor, "cowrie");
         assert_eq!(schema(&s), "6");
     }
 

@@ -574,7 +574,7 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
             src_ip: Some(ip),
             user: Some("root".into()),
             host: "bench-host".into(),
-            sensor: tripline_event::SensorKind::Files,
+            sensor: "files".into(),
             techniques: tripline_event::Techniques::Borrowed(rule.techniques),
             count: 5 + i % 50,
             first_seen: last.add_secs(-60),
