@@ -722,6 +722,53 @@ mod tests {
     }
 
     #[test]
+    fn outputs_and_sources_name_their_bad_keys() {
+        let e = Config::parse(
+            "[output]\nqueue = 0\n[output.decide.stdout_json]\nrules = [\"\"]\nmin_severity = \"loud\"\n",
+            "t",
+        )
+        .unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("min_severity"), "{all}");
+        let e = Config::parse(
+            "[output]\nqueue = 0\n[output.decide.incidents]\nrules = [\"s*sh\"]\n",
+            "t",
+        )
+        .unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("output.queue = 0"), "{all}");
+        assert!(
+            all.contains("output.decide.incidents.rules[0] = \"s*sh\""),
+            "{all}"
+        );
+        // a source table: its type's own keys, a built-in's type fixed, a name that is no name
+        let e = Config::parse(
+            "[sources.files]\ntype = \"jsonl\"\n[sources.journald]\nmatchez = []\n[sources.\"My App\"]\ntype = \"jsonl\"\n",
+            "t",
+        )
+        .unwrap_err();
+        let all = e.problems.join("\n");
+        assert!(all.contains("sources.files.type = \"jsonl\""), "{all}");
+        assert!(
+            all.contains("sources.journald: unknown field `matchez`"),
+            "{all}"
+        );
+        assert!(all.contains("sources.My App: a source name"), "{all}");
+        // a good one reads back, and the built-in tables keep their defaults
+        let c = Config::parse(
+            "[sources.myapp]\ntype = \"jsonl\"\npaths = [\"/var/log/app.jsonl\"]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.sources.get("myapp").map(|s| s.type_name()), Some("jsonl"));
+        assert_eq!(c.sources.entries.len(), 4);
+        assert_eq!(
+            c.sources.get("files").map(|s| s.to_toml()),
+            Config::default().sources.get("files").map(|s| s.to_toml())
+        );
+    }
+
+    #[test]
     fn json_is_accepted() {
         let c = Config::parse(
             r#"{"batch_size": 10, "detect": {"cooldown_seconds": 5}}"#,
