@@ -559,7 +559,10 @@ impl Source for FileSet {
             );
         cx.stop.wake_on_stop(wake_tx);
         if !scan && !inotify && !self.files.is_empty() {
-            tracing::warn!(source = %self.name, "inotify unavailable: polling");
+            tracing::info!(
+                source = %self.name,
+                "no directory of its files can be watched with inotify (yet): polling"
+            );
         }
         let warm_start = Instant::now();
         let warmed: u64 = self
