@@ -124,6 +124,18 @@ pub struct DetectStats {
     pub alerts_updated: u64,
 }
 
+impl std::ops::AddAssign for DetectStats {
+    /// Counters of several shards or detectors, summed.
+    fn add_assign(&mut self, o: DetectStats) {
+        self.events += o.events;
+        self.allowlisted += o.allowlisted;
+        self.evictions += o.evictions;
+        self.expired += o.expired;
+        self.alerts_opened += o.alerts_opened;
+        self.alerts_updated += o.alerts_updated;
+    }
+}
+
 /// Which shard owns each key of an event: (ip shard, user shard, network shard).
 pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
     if shards <= 1 {

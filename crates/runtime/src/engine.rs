@@ -128,11 +128,10 @@ pub struct Engine {
     batch: Vec<Event>,
     /// Per shard: (index in `batch`, roles) of the events it owns a key of.
     picks: Vec<Vec<(u32, Roles)>>,
-    batch_size: usize,
     positions: BTreeMap<String, Checkpoint>,
     /// Batches sent since the last checkpoint.
     unflushed: u64,
-    /// The batch being filled holds warm-up events ([`FileSource::warm_up`]).
+    /// The batch being filled holds warm-up events (a source's replay before its checkpoint).
     warm: bool,
     /// When the first event of the batch being filled was read.
     first_read: Option<std::time::Instant>,
@@ -274,9 +273,8 @@ impl Engine {
             seq: 0,
             events: 0,
             done_rx,
-            batch: Vec::with_capacity(cfg.batch_size),
+            batch: Vec::new(),
             picks: vec![vec![]; n],
-            batch_size: cfg.batch_size.max(1),
             positions: BTreeMap::new(),
             unflushed: 0,
             warm: false,
@@ -291,95 +289,44 @@ impl Engine {
 
     /// Switch between warm-up events (rebuild detection state, alert nothing) and normal ones;
     /// what is queued is sent first, so a batch is one or the other.
-    pub fn set_warm(&mut self, on: bool) {
+    fn set_warm(&mut self, on: bool) {
         if self.warm != on {
             self.send();
             self.warm = on;
         }
     }
 
-    /// Queue one event. A full batch is sent first, so the positions recorded so far (which
-    /// cover exactly the events already queued) travel with the events they cover.
-    pub fn push(&mut self, ev: Event) {
-        if self.batch.len() >= self.batch_size {
+    /// Take a source's events as the batch (the vector itself: no copy), routing each event
+    /// once: each shard gets the indices of the events it owns a key of, with their roles.
+    fn take(&mut self, events: Vec<Event>) {
+        // every emit ends with a send, so nothing is queued here; should it be, it leaves first
+        if !self.batch.is_empty() {
             self.send();
         }
-        self.hold(ev);
-    }
-
-    /// Queue one event without ever sending: the caller sends once it has recorded the position
-    /// that covers it (a file source, whose position is known only after the read).
-    pub fn hold(&mut self, ev: Event) {
-        self.events += 1;
-        if self.first_read.is_none() {
+        self.events += events.len() as u64;
+        if !events.is_empty() && self.first_read.is_none() {
             self.first_read = Some(std::time::Instant::now());
         }
-        // route once here: each shard gets the indices of the events it owns a key of
-        let n = self.picks.len();
-        let owners = tripline_detect::owners(&ev, n);
-        let idx = self.batch.len() as u32;
-        for (shard, picks) in self.picks.iter_mut().enumerate() {
-            let roles = Roles::of(owners, shard);
-            if !roles.is_empty() {
-                picks.push((idx, roles));
-            }
-        }
-        self.batch.push(ev);
-    }
-
-    /// Queue a source's events as they are (the vector becomes the batch when nothing else is
-    /// queued: no copy), routing each once.
-    fn hold_all(&mut self, events: Vec<Event>) {
-        if self.batch.is_empty() {
-            let n = events.len();
-            self.batch = events;
-            self.events += n as u64;
-            if n > 0 && self.first_read.is_none() {
-                self.first_read = Some(std::time::Instant::now());
-            }
-            let shards = self.picks.len();
-            for (idx, ev) in self.batch.iter().enumerate() {
-                let owners = tripline_detect::owners(ev, shards);
-                for (shard, picks) in self.picks.iter_mut().enumerate() {
-                    let roles = Roles::of(owners, shard);
-                    if !roles.is_empty() {
-                        picks.push((idx as u32, roles));
-                    }
+        self.batch = events;
+        let shards = self.picks.len();
+        for (idx, ev) in self.batch.iter().enumerate() {
+            let owners = tripline_detect::owners(ev, shards);
+            for (shard, picks) in self.picks.iter_mut().enumerate() {
+                let roles = Roles::of(owners, shard);
+                if !roles.is_empty() {
+                    picks.push((idx as u32, roles));
                 }
             }
-        } else {
-            for ev in events {
-                self.hold(ev);
-            }
         }
-    }
-
-    /// Record a source position reached by the events pushed so far.
-    pub fn position(&mut self, pos: Checkpoint) {
-        self.positions.insert(pos.source.clone(), pos);
     }
 
     /// Send what is queued (also when only positions moved) as a checkpoint; nothing when
     /// nothing is queued and every batch sent was checkpointed.
-    pub fn send(&mut self) {
+    fn send(&mut self) {
         if self.batch.is_empty() && self.positions.is_empty() && self.unflushed == 0 {
             return;
         }
         self.send_as(true);
-    }
-
-    /// Send what is queued while the source has more to read: a checkpoint only every
-    /// `BACKLOG_CHECKPOINT_BATCHES` (8).
-    pub fn send_backlogged(&mut self) {
-        self.send_as(false);
-    }
-
-    /// When the sources have nothing more to read: a checkpoint if batches were sent since the
-    /// last one, so their alerts and positions are committed now.
-    pub fn settle(&mut self) {
-        if self.unflushed > 0 {
-            self.send_as(true);
-        }
     }
 
     /// Send what is queued; `checkpoint` makes it one whatever the cadence.
@@ -473,12 +420,7 @@ impl Engine {
         };
         for h in self.shard_handles {
             if let Ok((d, tracked)) = h.join() {
-                stats.detect.events += d.events;
-                stats.detect.allowlisted += d.allowlisted;
-                stats.detect.evictions += d.evictions;
-                stats.detect.expired += d.expired;
-                stats.detect.alerts_opened += d.alerts_opened;
-                stats.detect.alerts_updated += d.alerts_updated;
+                stats.detect += d;
                 stats.tracked_entities += tracked;
             }
         }
@@ -507,18 +449,11 @@ fn detector_loop(
 ) -> (DetectStats, usize) {
     let mut reported = DetectStats::default();
     let sum = |dets: &[Box<dyn Detector>]| {
-        dets.iter().fold((DetectStats::default(), 0), |(s, t), d| {
-            let x = d.stats();
-            let add = DetectStats {
-                events: s.events + x.events,
-                allowlisted: s.allowlisted + x.allowlisted,
-                evictions: s.evictions + x.evictions,
-                expired: s.expired + x.expired,
-                alerts_opened: s.alerts_opened + x.alerts_opened,
-                alerts_updated: s.alerts_updated + x.alerts_updated,
-            };
-            (add, t + d.tracked())
-        })
+        dets.iter()
+            .fold((DetectStats::default(), 0), |(mut s, t), d| {
+                s += d.stats();
+                (s, t + d.tracked())
+            })
     };
     let every = Roles(Roles::IP | Roles::USER | Roles::NET);
     while let Ok(ShardMsg::Batch {
@@ -589,12 +524,13 @@ fn detector_loop(
 impl Emit for Engine {
     fn emit(&mut self, b: Batch) {
         self.set_warm(b.warm);
-        self.hold_all(b.events);
+        self.take(b.events);
         if let Some(c) = b.checkpoint {
-            self.position(c);
+            self.positions.insert(c.source.clone(), c);
         }
+        // caught up: a checkpoint now; with a backlog, one every BACKLOG_CHECKPOINT_BATCHES
         if b.backlog {
-            self.send_backlogged();
+            self.send_as(false);
         } else {
             self.send();
         }
