@@ -12,6 +12,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use tripline_event::{AuthKind, HoneypotKind, PrivilegeKind};
 use tripline_event::{AuthMethod, Event, Kind, Line, SensorKind, Text, Timestamp};
 
 /// The features of a window, in row order.
@@ -239,17 +240,20 @@ impl Extractor {
         let user = ev.user.as_deref();
         let privileged = matches!(
             ev.kind,
-            Kind::SudoCommand { .. }
-                | Kind::SudoFailure
-                | Kind::SudoNotInSudoers
-                | Kind::SudoNotAllowed
-                | Kind::SuSuccess { .. }
-                | Kind::SuFailure { .. }
+            Kind::Privilege(PrivilegeKind::SudoCommand { .. })
+                | Kind::Privilege(PrivilegeKind::SudoFailure)
+                | Kind::Privilege(PrivilegeKind::SudoNotInSudoers)
+                | Kind::Privilege(PrivilegeKind::SudoNotAllowed)
+                | Kind::Privilege(PrivilegeKind::SuSuccess { .. })
+                | Kind::Privilege(PrivilegeKind::SuFailure { .. })
         );
         // what a login tells the user's profile, measured before it learns from it
         let mut login = None;
-        if let (Kind::AuthSuccess { .. } | Kind::HoneypotLogin { success: true, .. }, Some(u)) =
-            (&ev.kind, user)
+        if let (
+            Kind::Auth(AuthKind::Success { .. })
+            | Kind::Honeypot(HoneypotKind::Login { success: true, .. }),
+            Some(u),
+        ) = (&ev.kind, user)
         {
             login = Some(self.learn_login(u, ev.src_ip, ts));
         }
@@ -383,35 +387,41 @@ impl Extractor {
             }
         }
         match &ev.kind {
-            Kind::AuthFailure { method, .. } => {
+            Kind::Auth(AuthKind::Failure { method, .. }) => {
                 w.failures += n;
                 w.methods |= method_bit(*method);
             }
-            Kind::AuthRefused | Kind::MaxAttempts => w.failures += n,
-            Kind::HoneypotLogin { success: false, .. } => w.failures += n,
-            Kind::AuthSuccess { method } => {
+            Kind::Auth(AuthKind::Refused) | Kind::Auth(AuthKind::MaxAttempts) => w.failures += n,
+            Kind::Honeypot(HoneypotKind::Login { success: false, .. }) => w.failures += n,
+            Kind::Auth(AuthKind::Success { method }) => {
                 w.successes += 1;
                 w.methods |= method_bit(*method);
                 w.login_at.get_or_insert(ts);
             }
-            Kind::HoneypotLogin { success: true, .. } => {
+            Kind::Honeypot(HoneypotKind::Login { success: true, .. }) => {
                 w.successes += 1;
                 w.login_at.get_or_insert(ts);
             }
-            Kind::SudoCommand { .. } | Kind::SuSuccess { .. } => {
+            Kind::Privilege(PrivilegeKind::SudoCommand { .. })
+            | Kind::Privilege(PrivilegeKind::SuSuccess { .. }) => {
                 w.priv_uses += 1;
                 if w.login_at.is_some() {
                     w.first_priv.get_or_insert(ts);
                 }
-                if matches!(ev.kind, Kind::SudoCommand { .. }) && w.login_at.is_some() {
+                if matches!(ev.kind, Kind::Privilege(PrivilegeKind::SudoCommand { .. }))
+                    && w.login_at.is_some()
+                {
                     w.commands += 1;
                 }
             }
-            Kind::SudoFailure => w.priv_failures += n,
+            Kind::Privilege(PrivilegeKind::SudoFailure) => w.priv_failures += n,
             // a refusal by policy weighs as a whole failed sudo: three wrong passwords
-            Kind::SudoNotInSudoers | Kind::SudoNotAllowed => w.priv_failures += POLICY_REFUSAL * n,
-            Kind::SuFailure { .. } => w.priv_failures += 1,
-            Kind::HoneypotCommand { .. } => w.commands += 1,
+            Kind::Privilege(PrivilegeKind::SudoNotInSudoers)
+            | Kind::Privilege(PrivilegeKind::SudoNotAllowed) => {
+                w.priv_failures += POLICY_REFUSAL * n
+            }
+            Kind::Privilege(PrivilegeKind::SuFailure { .. }) => w.priv_failures += 1,
+            Kind::Honeypot(HoneypotKind::Command { .. }) => w.commands += 1,
             _ => {}
         }
         if let Some((deviation, novelty)) = login {
@@ -584,16 +594,16 @@ mod tests {
     }
 
     fn fail() -> Kind {
-        Kind::AuthFailure {
+        Kind::Auth(AuthKind::Failure {
             method: AuthMethod::Password,
             invalid_user: false,
-        }
+        })
     }
 
     fn ok() -> Kind {
-        Kind::AuthSuccess {
+        Kind::Auth(AuthKind::Success {
             method: AuthMethod::Publickey,
-        }
+        })
     }
 
     fn col(name: &str) -> usize {
@@ -662,12 +672,17 @@ mod tests {
     fn privilege_after_login_counts_for_the_address_too() {
         let mut x = Extractor::new(10, 1000);
         x.push(&ev(0.0, Some("203.0.113.9"), Some("alice"), ok()));
-        let sudo = Kind::SudoCommand {
+        let sudo = Kind::Privilege(PrivilegeKind::SudoCommand {
             target: "root".into(),
             command: "/bin/bash".into(),
-        };
+        });
         x.push(&ev(0.5, None, Some("alice"), sudo));
-        x.push(&ev(0.6, None, Some("alice"), Kind::SudoFailure));
+        x.push(&ev(
+            0.6,
+            None,
+            Some("alice"),
+            Kind::Privilege(PrivilegeKind::SudoFailure),
+        ));
         x.finish();
         let c = x.take_closed();
         for key in [
@@ -735,8 +750,18 @@ mod tests {
     #[test]
     fn a_refusal_by_policy_weighs_as_a_sudo_that_used_up_its_tries() {
         let mut x = Extractor::new(10, 16);
-        x.push(&ev(0.0, None, Some("mallory"), Kind::SudoNotInSudoers));
-        x.push(&ev(0.0, None, Some("bob"), Kind::SudoFailure));
+        x.push(&ev(
+            0.0,
+            None,
+            Some("mallory"),
+            Kind::Privilege(PrivilegeKind::SudoNotInSudoers),
+        ));
+        x.push(&ev(
+            0.0,
+            None,
+            Some("bob"),
+            Kind::Privilege(PrivilegeKind::SudoFailure),
+        ));
         x.finish();
         let c = x.take_closed();
         let failures = |u: &str| {

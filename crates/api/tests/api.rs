@@ -6,6 +6,7 @@ use axum::http::{Request, StatusCode};
 use std::sync::Arc;
 use tower::ServiceExt;
 use tripline_api::{app, ApiState};
+use tripline_event::AuthKind;
 use tripline_event::{Alert, Entity, Severity, Timestamp};
 use tripline_store::Store;
 
@@ -835,10 +836,10 @@ fn event(ts: i64, ip: &str, user: &str, raw: &str) -> tripline_event::Event {
         src_name: None,
         user: Some(user.into()),
         session: Some("4242".into()),
-        kind: Kind::AuthFailure {
+        kind: Kind::Auth(AuthKind::Failure {
             method: AuthMethod::Password,
             invalid_user: false,
-        },
+        }),
         count: 1,
         hostile: true,
         raw: raw.into(),

@@ -16,6 +16,7 @@
 
 use crate::{DetectStats, Output, Roles};
 use tripline_event::catalog::RuleInfo;
+use tripline_event::AuthKind;
 use tripline_event::Event;
 
 /// One detector instance.
@@ -113,10 +114,10 @@ pub fn check_state_stays_within_cap(
             src_name: None,
             user: Some(format!("user{i}").into()),
             session: None,
-            kind: Kind::AuthFailure {
+            kind: Kind::Auth(AuthKind::Failure {
                 method: AuthMethod::Password,
                 invalid_user: false,
-            },
+            }),
             count: 1,
             hostile: true,
             raw: raw.clone(),

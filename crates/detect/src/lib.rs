@@ -91,6 +91,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_key, subnet_of, Cidr};
+use tripline_event::{AccountKind, AuthKind, HoneypotKind, PrivilegeKind};
 use tripline_event::{Alert, Entity, Event, Kind, Line, Text, Timestamp};
 
 /// What a shard hands to the store.
@@ -872,9 +873,11 @@ impl Rules {
         let mut fire = std::mem::take(&mut self.fire);
         let login_failure = ev.hostile
             && (ev.kind.is_login_failure()
-                || matches!(ev.kind, Kind::AuthSuccess { .. })
-                || (matches!(ev.kind, Kind::PreauthClose | Kind::ConnectionClose)
-                    && ev.user.is_some()));
+                || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
+                || (matches!(
+                    ev.kind,
+                    Kind::Auth(AuthKind::PreauthClose) | Kind::Auth(AuthKind::ConnectionClose)
+                ) && ev.user.is_some()));
         if login_failure {
             st.fails.push(now, ev.count, cap);
             let bf = &r.ssh_bruteforce;
@@ -933,11 +936,11 @@ impl Rules {
                 }
                 let invalid = matches!(
                     ev.kind,
-                    Kind::InvalidUser
-                        | Kind::AuthFailure {
+                    Kind::Auth(AuthKind::InvalidUser)
+                        | Kind::Auth(AuthKind::Failure {
                             invalid_user: true,
                             ..
-                        }
+                        })
                 );
                 let en = &r.ssh_enumeration;
                 if invalid {
@@ -969,7 +972,9 @@ impl Rules {
         if ev.hostile
             && matches!(
                 ev.kind,
-                Kind::PreauthNoise | Kind::PreauthClose | Kind::ConnectionClose
+                Kind::Auth(AuthKind::PreauthNoise)
+                    | Kind::Auth(AuthKind::PreauthClose)
+                    | Kind::Auth(AuthKind::ConnectionClose)
             )
             && ev.user.is_none()
         {
@@ -983,7 +988,7 @@ impl Rules {
                 fire.push((Rule::SshScan, String::new(), n, first));
             }
         }
-        if let Kind::AuthSuccess { .. } = ev.kind {
+        if let Kind::Auth(AuthKind::Success { .. }) = ev.kind {
             let c = &r.ssh_compromise;
             // every failure in the hour counts (each success is judged on its own), but the
             // alert starts after the address's previous compromise alert
@@ -1013,9 +1018,9 @@ impl Rules {
             && r.honeypot_touch.enabled
             && matches!(
                 ev.kind,
-                Kind::HoneypotLogin { .. }
-                    | Kind::HoneypotCommand { .. }
-                    | Kind::HoneypotDownload { .. }
+                Kind::Honeypot(HoneypotKind::Login { .. })
+                    | Kind::Honeypot(HoneypotKind::Command { .. })
+                    | Kind::Honeypot(HoneypotKind::Download { .. })
             )
         {
             fire.push((Rule::HoneypotTouch, String::new(), ev.count as u64, now));
@@ -1039,7 +1044,7 @@ impl Rules {
         st.last = st.last.max(now);
         let mut fire = std::mem::take(&mut self.fire);
         match &ev.kind {
-            Kind::AuthSuccess { .. } if !ev.hostile || ev.src_ip.is_some() => {
+            Kind::Auth(AuthKind::Success { .. }) if !ev.hostile || ev.src_ip.is_some() => {
                 if let Some(ip) = ev.src_ip {
                     let first = *st.first_login.get_or_insert(now);
                     let net = subnet_key(ip);
@@ -1069,7 +1074,8 @@ impl Rules {
                     }
                 }
             }
-            Kind::SudoFailure | Kind::SudoNotAllowed => {
+            Kind::Privilege(PrivilegeKind::SudoFailure)
+            | Kind::Privilege(PrivilegeKind::SudoNotAllowed) => {
                 let c = &r.priv_sudo_failures;
                 st.sudo_fails.push(now, ev.count, c.threshold as usize);
                 let from = || prior.start(Rule::PrivSudoFailures, c.window_seconds);
@@ -1077,10 +1083,10 @@ impl Rules {
                     fire.push((Rule::PrivSudoFailures, String::new(), n, first));
                 }
             }
-            Kind::SudoNotInSudoers if r.priv_not_in_sudoers.enabled => {
+            Kind::Privilege(PrivilegeKind::SudoNotInSudoers) if r.priv_not_in_sudoers.enabled => {
                 fire.push((Rule::PrivNotInSudoers, String::new(), ev.count as u64, now));
             }
-            Kind::SuFailure { .. } => {
+            Kind::Privilege(PrivilegeKind::SuFailure { .. }) => {
                 let c = &r.priv_su_failures;
                 st.su_fails.push(now, ev.count, c.threshold as usize);
                 let from = || prior.start(Rule::PrivSuFailures, c.window_seconds);
@@ -1088,7 +1094,8 @@ impl Rules {
                     fire.push((Rule::PrivSuFailures, String::new(), n, first));
                 }
             }
-            Kind::SudoCommand { target, .. } | Kind::SuSuccess { target }
+            Kind::Privilege(PrivilegeKind::SudoCommand { target, .. })
+            | Kind::Privilege(PrivilegeKind::SuSuccess { target })
                 if &**target == "root" =>
             {
                 let c = &r.priv_after_login;
@@ -1104,10 +1111,10 @@ impl Rules {
                     }
                 }
             }
-            Kind::AccountCreated if r.account_change.enabled => {
+            Kind::Account(AccountKind::Created) if r.account_change.enabled => {
                 fire.push((Rule::AccountChange, "account created".into(), 1, now));
             }
-            Kind::GroupMembership { group }
+            Kind::Account(AccountKind::GroupMembership { group })
                 if r.account_change.enabled
                     && matches!(&**group, "sudo" | "wheel" | "adm" | "root" | "admin") =>
             {
@@ -1118,7 +1125,9 @@ impl Rules {
                     now,
                 ));
             }
-            Kind::PasswordChange { by: Some(by) } if r.account_change.enabled && **by != *user => {
+            Kind::Account(AccountKind::PasswordChange { by: Some(by) })
+                if r.account_change.enabled && **by != *user =>
+            {
                 fire.push((
                     Rule::AccountChange,
                     format!("password changed by {by}"),

@@ -3,7 +3,8 @@
 //! Every sensor — log files, journald, Cowrie honeypots, and the sensors later issues add —
 //! emits the same [`Event`]: when it happened (source time) and when we saw it, which sensor and
 //! host, the entity keys (source IP, user, session), a typed [`Kind`] and a bounded copy of the
-//! raw input. A new sensor adds `Kind` variants; it never forks the pipeline.
+//! raw input. A new kind of sensor adds a family of kinds ([`kind`]); it never forks the
+//! pipeline.
 //!
 //! Design choices: the hot fields are plain values (`IpAddr`, `Timestamp`) so detectors never
 //! re-parse text; strings that are shared across many events (host, raw line) are reference
@@ -14,6 +15,7 @@
 
 pub mod catalog;
 pub mod json;
+pub mod kind;
 pub mod net;
 pub mod time;
 
@@ -23,6 +25,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+pub use kind::{AccountKind, AuthKind, Family, HoneypotKind, Kind, PrivilegeKind, SessionKind};
 pub use time::Timestamp;
 
 /// A short string stored inline when it fits (24 bytes: user names, process ids, session ids),
@@ -246,235 +249,6 @@ impl AuthMethod {
             AuthMethod::Pam => "pam",
             AuthMethod::Other => "other",
         }
-    }
-}
-
-/// What happened. Variants are grouped by the family of sensors that emit them; the string
-/// name ([`Kind::name`]) is stable and appears in JSON output and the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    // --- SSH / authentication ---
-    /// A failed authentication (password, key, PAM…) from a remote source.
-    AuthFailure {
-        method: AuthMethod,
-        invalid_user: bool,
-    },
-    /// A login attempt for a user that does not exist (`Invalid user x from …`).
-    InvalidUser,
-    /// The server refused the user by policy (AllowUsers, DenyGroups, root login refused…).
-    AuthRefused,
-    /// sshd gave up on a connection after too many failed attempts.
-    MaxAttempts,
-    /// A successful login.
-    AuthSuccess {
-        method: AuthMethod,
-    },
-    /// A pre-authentication failure that is not a login attempt: no identification string,
-    /// bad protocol banner, kex/cipher negotiation failure, timeout. Scanners make these.
-    PreauthNoise,
-    /// A connection that closed during the authentication phase.
-    PreauthClose,
-    /// A new TCP connection (helper line: ties a process id to an address).
-    ConnectionOpen,
-    /// A connection that closed after authentication or without further information.
-    ConnectionClose,
-    // --- privilege use ---
-    /// sudo ran a command.
-    SudoCommand {
-        target: Text,
-        command: Box<str>,
-    },
-    /// sudo rejected a password (`count` carries the number of attempts).
-    SudoFailure,
-    /// The user is not in sudoers.
-    SudoNotInSudoers,
-    /// The user may use sudo but not for this command.
-    SudoNotAllowed,
-    /// su succeeded (target user in `target`).
-    SuSuccess {
-        target: Text,
-    },
-    /// su failed.
-    SuFailure {
-        target: Text,
-    },
-    // --- accounts ---
-    /// A new user account.
-    AccountCreated,
-    /// A user account was deleted.
-    AccountDeleted,
-    /// A new group.
-    GroupCreated,
-    /// A user was added to a group.
-    GroupMembership {
-        group: Text,
-    },
-    /// A password was changed (user in `user`; `by` is who changed it, when the log says).
-    PasswordChange {
-        by: Option<Text>,
-    },
-    // --- sessions ---
-    /// A login session opened (systemd-logind, pam_unix session).
-    SessionOpen,
-    /// A login session closed.
-    SessionClose,
-    // --- honeypot (Cowrie) ---
-    HoneypotConnect,
-    HoneypotLogin {
-        success: bool,
-        password: Box<str>,
-    },
-    HoneypotCommand {
-        input: Box<str>,
-    },
-    HoneypotDownload {
-        url: Box<str>,
-        sha256: Box<str>,
-    },
-    HoneypotClose,
-}
-
-impl Kind {
-    /// The stable dotted name of this kind.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Kind::AuthFailure { .. } => "auth.failure",
-            Kind::InvalidUser => "auth.invalid_user",
-            Kind::AuthRefused => "auth.refused",
-            Kind::MaxAttempts => "auth.max_attempts",
-            Kind::AuthSuccess { .. } => "auth.success",
-            Kind::PreauthNoise => "ssh.preauth_noise",
-            Kind::PreauthClose => "ssh.preauth_close",
-            Kind::ConnectionOpen => "ssh.connection_open",
-            Kind::ConnectionClose => "ssh.connection_close",
-            Kind::SudoCommand { .. } => "priv.sudo_command",
-            Kind::SudoFailure => "priv.sudo_failure",
-            Kind::SudoNotInSudoers => "priv.sudo_not_in_sudoers",
-            Kind::SudoNotAllowed => "priv.sudo_not_allowed",
-            Kind::SuSuccess { .. } => "priv.su_success",
-            Kind::SuFailure { .. } => "priv.su_failure",
-            Kind::AccountCreated => "account.created",
-            Kind::AccountDeleted => "account.deleted",
-            Kind::GroupCreated => "account.group_created",
-            Kind::GroupMembership { .. } => "account.group_membership",
-            Kind::PasswordChange { .. } => "account.password_change",
-            Kind::SessionOpen => "session.open",
-            Kind::SessionClose => "session.close",
-            Kind::HoneypotConnect => "honeypot.connect",
-            Kind::HoneypotLogin { success: false, .. } => "honeypot.login_failed",
-            Kind::HoneypotLogin { success: true, .. } => "honeypot.login_success",
-            Kind::HoneypotCommand { .. } => "honeypot.command",
-            Kind::HoneypotDownload { .. } => "honeypot.download",
-            Kind::HoneypotClose => "honeypot.closed",
-        }
-    }
-
-    /// The kind named `name` ([`Kind::name`]), its details empty (an authentication method of
-    /// `other`, no sudo command or target): how a source that maps its own records to kinds
-    /// (the JSON-lines source) names them. None for a name no kind has.
-    pub fn from_name(name: &str) -> Option<Kind> {
-        let empty = Text::default;
-        Some(match name {
-            "auth.failure" => Kind::AuthFailure {
-                method: AuthMethod::Other,
-                invalid_user: false,
-            },
-            "auth.invalid_user" => Kind::InvalidUser,
-            "auth.refused" => Kind::AuthRefused,
-            "auth.max_attempts" => Kind::MaxAttempts,
-            "auth.success" => Kind::AuthSuccess {
-                method: AuthMethod::Other,
-            },
-            "ssh.preauth_noise" => Kind::PreauthNoise,
-            "ssh.preauth_close" => Kind::PreauthClose,
-            "ssh.connection_open" => Kind::ConnectionOpen,
-            "ssh.connection_close" => Kind::ConnectionClose,
-            "priv.sudo_command" => Kind::SudoCommand {
-                target: empty(),
-                command: "".into(),
-            },
-            "priv.sudo_failure" => Kind::SudoFailure,
-            "priv.sudo_not_in_sudoers" => Kind::SudoNotInSudoers,
-            "priv.sudo_not_allowed" => Kind::SudoNotAllowed,
-            "priv.su_success" => Kind::SuSuccess { target: empty() },
-            "priv.su_failure" => Kind::SuFailure { target: empty() },
-            "account.created" => Kind::AccountCreated,
-            "account.deleted" => Kind::AccountDeleted,
-            "account.group_created" => Kind::GroupCreated,
-            "account.group_membership" => Kind::GroupMembership { group: empty() },
-            "account.password_change" => Kind::PasswordChange { by: None },
-            "session.open" => Kind::SessionOpen,
-            "session.close" => Kind::SessionClose,
-            "honeypot.connect" => Kind::HoneypotConnect,
-            "honeypot.login_failed" => Kind::HoneypotLogin {
-                success: false,
-                password: "".into(),
-            },
-            "honeypot.login_success" => Kind::HoneypotLogin {
-                success: true,
-                password: "".into(),
-            },
-            "honeypot.command" => Kind::HoneypotCommand { input: "".into() },
-            "honeypot.download" => Kind::HoneypotDownload {
-                url: "".into(),
-                sha256: "".into(),
-            },
-            "honeypot.closed" => Kind::HoneypotClose,
-            _ => return None,
-        })
-    }
-
-    /// Every kind's name, in [`Kind::from_name`]'s order.
-    pub const NAMES: [&'static str; 28] = [
-        "auth.failure",
-        "auth.invalid_user",
-        "auth.refused",
-        "auth.max_attempts",
-        "auth.success",
-        "ssh.preauth_noise",
-        "ssh.preauth_close",
-        "ssh.connection_open",
-        "ssh.connection_close",
-        "priv.sudo_command",
-        "priv.sudo_failure",
-        "priv.sudo_not_in_sudoers",
-        "priv.sudo_not_allowed",
-        "priv.su_success",
-        "priv.su_failure",
-        "account.created",
-        "account.deleted",
-        "account.group_created",
-        "account.group_membership",
-        "account.password_change",
-        "session.open",
-        "session.close",
-        "honeypot.connect",
-        "honeypot.login_failed",
-        "honeypot.login_success",
-        "honeypot.command",
-        "honeypot.download",
-        "honeypot.closed",
-    ];
-
-    /// True for SSH events that are an attempt to log in that failed (what brute-force rules
-    /// count), as opposed to pre-auth noise.
-    pub fn is_login_failure(&self) -> bool {
-        matches!(
-            self,
-            Kind::AuthFailure { .. } | Kind::InvalidUser | Kind::AuthRefused | Kind::MaxAttempts
-        )
-    }
-
-    /// True for honeypot events.
-    pub fn is_honeypot(&self) -> bool {
-        matches!(
-            self,
-            Kind::HoneypotConnect
-                | Kind::HoneypotLogin { .. }
-                | Kind::HoneypotCommand { .. }
-                | Kind::HoneypotDownload { .. }
-                | Kind::HoneypotClose
-        )
     }
 }
 
@@ -983,14 +757,6 @@ mod tests {
         assert!(!whole.is_shared());
         assert!(Arc::ptr_eq(&whole.own(), &own));
         assert_eq!(format!("{whole} {whole:?}"), "sécond \"sécond\"");
-    }
-
-    #[test]
-    fn every_kind_name_reads_back_as_the_kind_of_that_name() {
-        for name in Kind::NAMES {
-            assert_eq!(Kind::from_name(name).map(|k| k.name()), Some(name));
-        }
-        assert_eq!(Kind::from_name("auth.nope"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use crate::split_once_str;
 use tripline_event::Kind;
+use tripline_event::{AccountKind, PrivilegeKind, SessionKind};
 
 /// A parsed non-sshd message.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,10 +62,10 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
     }
     let out = match status {
         None => msg(
-            Kind::SudoCommand {
+            Kind::Privilege(PrivilegeKind::SudoCommand {
                 target: target.into(),
                 command: command.into(),
-            },
+            }),
             user,
         ),
         Some(s) if s.contains("incorrect password attempt") => {
@@ -74,7 +75,7 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
                 .and_then(|n| n.parse::<u32>().ok())
                 .unwrap_or(1);
             AuthMsg {
-                kind: Kind::SudoFailure,
+                kind: Kind::Privilege(PrivilegeKind::SudoFailure),
                 user: Some(user),
                 count: n.clamp(1, 1000),
                 hostile: true,
@@ -82,12 +83,12 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
         }
         Some(s) if s.contains("NOT in sudoers") => AuthMsg {
             hostile: true,
-            ..msg(Kind::SudoNotInSudoers, user)
+            ..msg(Kind::Privilege(PrivilegeKind::SudoNotInSudoers), user)
         },
         Some(s) if s.contains("command not allowed") || s.contains("not allowed to execute") => {
             AuthMsg {
                 hostile: true,
-                ..msg(Kind::SudoNotAllowed, user)
+                ..msg(Kind::Privilege(PrivilegeKind::SudoNotAllowed), user)
             }
         }
         Some(_) => return None,
@@ -122,17 +123,17 @@ fn su_msg<'a>(failed: bool, target: &str, user: &'a str) -> AuthMsg<'a> {
         AuthMsg {
             hostile: true,
             ..msg(
-                Kind::SuFailure {
+                Kind::Privilege(PrivilegeKind::SuFailure {
                     target: target.into(),
-                },
+                }),
                 user,
             )
         }
     } else {
         msg(
-            Kind::SuSuccess {
+            Kind::Privilege(PrivilegeKind::SuSuccess {
                 target: target.into(),
-            },
+            }),
             user,
         )
     }
@@ -158,11 +159,14 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
     let m = m.trim_start();
     if let Some(r) = m.strip_prefix("new user: ") {
-        return Some(msg(Kind::AccountCreated, kv(r, "name=")?));
+        return Some(msg(Kind::Account(AccountKind::Created), kv(r, "name=")?));
     }
     if let Some(r) = m.strip_prefix("new group: ") {
         if program == "groupadd" {
-            return Some(msg(Kind::GroupCreated, kv(r, "name=")?));
+            return Some(msg(
+                Kind::Account(AccountKind::GroupCreated),
+                kv(r, "name=")?,
+            ));
         }
         return None; // useradd's per-user group: part of the account creation
     }
@@ -172,9 +176,9 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
         let r = r.strip_prefix(" to group ")?;
         let (group, _) = quoted(r)?;
         return Some(msg(
-            Kind::GroupMembership {
+            Kind::Account(AccountKind::GroupMembership {
                 group: group.into(),
-            },
+            }),
             user,
         ));
     }
@@ -183,14 +187,14 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
         let (user, r) = split_once_str(r, " added by ")?;
         let (_, group) = split_once_str(r, " to group ")?;
         return Some(msg(
-            Kind::GroupMembership {
+            Kind::Account(AccountKind::GroupMembership {
                 group: group.trim().into(),
-            },
+            }),
             user,
         ));
     }
     if let Some(r) = m.strip_prefix("delete user ") {
-        return Some(msg(Kind::AccountDeleted, quoted(r)?.0));
+        return Some(msg(Kind::Account(AccountKind::Deleted), quoted(r)?.0));
     }
     if let Some(r) = m.strip_prefix("password for ") {
         // shadow's passwd: `password for 'eve' changed by 'alice'`
@@ -200,9 +204,9 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
             .and_then(quoted)
             .map(|(b, _)| b);
         return Some(msg(
-            Kind::PasswordChange {
+            Kind::Account(AccountKind::PasswordChange {
                 by: by.map(Into::into),
-            },
+            }),
             user,
         ));
     }
@@ -210,7 +214,7 @@ pub(crate) fn account<'a>(program: &str, m: &'a str) -> Option<AuthMsg<'a>> {
         let (_, rest) = split_once_str(m, "): ")?;
         let user = rest.strip_prefix("password changed for ")?.trim_end();
         let by = (program == "chpasswd").then(|| "chpasswd".into());
-        return Some(msg(Kind::PasswordChange { by }, user));
+        return Some(msg(Kind::Account(AccountKind::PasswordChange { by }), user));
     }
     None
 }
@@ -220,13 +224,13 @@ pub(crate) fn logind(m: &str) -> Option<AuthMsg<'_>> {
     if let Some(r) = m.strip_prefix("New session ") {
         let (_, user) = split_once_str(r, " of user ")?;
         return Some(msg(
-            Kind::SessionOpen,
+            Kind::Session(SessionKind::Open),
             user.trim_end().trim_end_matches('.'),
         ));
     }
     if m.starts_with("Removed session ") {
         return Some(AuthMsg {
-            kind: Kind::SessionClose,
+            kind: Kind::Session(SessionKind::Close),
             user: None,
             count: 1,
             hostile: false,
@@ -247,21 +251,24 @@ mod tests {
         .unwrap();
         assert_eq!(
             m.kind,
-            Kind::SudoCommand {
+            Kind::Privilege(PrivilegeKind::SudoCommand {
                 target: "root".into(),
                 command: "/usr/bin/apt update".into()
-            }
+            })
         );
         assert_eq!(m.user, Some("alice"));
         assert!(!m.hostile);
         let m = sudo("alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls").unwrap();
-        assert_eq!((m.kind, m.count, m.hostile), (Kind::SudoFailure, 3, true));
+        assert_eq!(
+            (m.kind, m.count, m.hostile),
+            (Kind::Privilege(PrivilegeKind::SudoFailure), 3, true)
+        );
         let m = sudo("bob : user NOT in sudoers ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh")
             .unwrap();
-        assert_eq!(m.kind, Kind::SudoNotInSudoers);
+        assert_eq!(m.kind, Kind::Privilege(PrivilegeKind::SudoNotInSudoers));
         let m = sudo("bob : command not allowed ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh")
             .unwrap();
-        assert_eq!(m.kind, Kind::SudoNotAllowed);
+        assert_eq!(m.kind, Kind::Privilege(PrivilegeKind::SudoNotAllowed));
         assert!(sudo("pam_unix(sudo:session): session opened for user root").is_none());
     }
 
@@ -271,26 +278,26 @@ mod tests {
         assert_eq!(
             (m.kind, m.user),
             (
-                Kind::SuFailure {
+                Kind::Privilege(PrivilegeKind::SuFailure {
                     target: "root".into()
-                },
+                }),
                 Some("alice")
             )
         );
         let m = su("(to root) alice on pts/0").unwrap();
         assert_eq!(
             m.kind,
-            Kind::SuSuccess {
+            Kind::Privilege(PrivilegeKind::SuSuccess {
                 target: "root".into()
-            }
+            })
         );
         let m = su("Successful su for root by alice").unwrap();
         assert_eq!(
             (m.kind, m.user),
             (
-                Kind::SuSuccess {
+                Kind::Privilege(PrivilegeKind::SuSuccess {
                     target: "root".into()
-                },
+                }),
                 Some("alice")
             )
         );
@@ -299,23 +306,26 @@ mod tests {
     #[test]
     fn account_lines() {
         let m = account("useradd", "new user: name=eve, UID=1001, GID=1001, home=/home/eve, shell=/bin/bash, from=/dev/pts/0").unwrap();
-        assert_eq!((m.kind, m.user), (Kind::AccountCreated, Some("eve")));
+        assert_eq!(
+            (m.kind, m.user),
+            (Kind::Account(AccountKind::Created), Some("eve"))
+        );
         assert!(account("useradd", "new group: name=eve, GID=1001").is_none());
         let m = account("usermod", "add 'eve' to group 'sudo'").unwrap();
         assert_eq!(
             m.kind,
-            Kind::GroupMembership {
+            Kind::Account(AccountKind::GroupMembership {
                 group: "sudo".into()
-            }
+            })
         );
         assert!(account("usermod", "add 'eve' to shadow group 'sudo'").is_none());
         let m = account("passwd", "password for 'eve' changed by 'alice'").unwrap();
         assert_eq!(
             (m.kind, m.user),
             (
-                Kind::PasswordChange {
+                Kind::Account(AccountKind::PasswordChange {
                     by: Some("alice".into())
-                },
+                }),
                 Some("eve")
             )
         );
@@ -326,19 +336,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             m.kind,
-            Kind::PasswordChange {
+            Kind::Account(AccountKind::PasswordChange {
                 by: Some("chpasswd".into())
-            }
+            })
         );
         let m = account("gpasswd", "user eve added by root to group wheel").unwrap();
         assert_eq!(
             m.kind,
-            Kind::GroupMembership {
+            Kind::Account(AccountKind::GroupMembership {
                 group: "wheel".into()
-            }
+            })
         );
         let m = account("userdel", "delete user 'eve'").unwrap();
-        assert_eq!(m.kind, Kind::AccountDeleted);
+        assert_eq!(m.kind, Kind::Account(AccountKind::Deleted));
     }
 
     #[test]
@@ -349,7 +359,7 @@ mod tests {
         );
         assert_eq!(
             logind("Removed session 12.").unwrap().kind,
-            Kind::SessionClose
+            Kind::Session(SessionKind::Close)
         );
     }
 }

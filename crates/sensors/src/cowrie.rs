@@ -9,7 +9,8 @@ use crate::syslog::{parse_rfc3339, TimeContext};
 use serde::Deserialize;
 use std::sync::Arc;
 use tripline_event::{
-    net::parse_ip, truncate_str, Event, Kind, Line, SensorKind, SourcePos, Timestamp, MAX_RAW_BYTES,
+    net::parse_ip, truncate_str, Event, HoneypotKind, Kind, Line, SensorKind, SourcePos, Timestamp,
+    MAX_RAW_BYTES,
 };
 
 /// Why a Cowrie line was rejected.
@@ -34,6 +35,30 @@ struct RawEvent<'a> {
     url: Option<std::borrow::Cow<'a, str>>,
     shasum: Option<std::borrow::Cow<'a, str>>,
     sha256: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    duration: Option<Duration<'a>>,
+}
+
+/// A session's length in seconds: a number, or a number written as text (older Cowrie).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Duration<'a> {
+    Number(f64),
+    Text(std::borrow::Cow<'a, str>),
+    /// Anything else: no duration, the event still counts.
+    Other(serde::de::IgnoredAny),
+}
+
+impl Duration<'_> {
+    /// The seconds, when they are a finite number that is not negative.
+    fn seconds(self) -> Option<f32> {
+        let s = match self {
+            Duration::Number(n) => n,
+            Duration::Text(t) => t.trim().parse().ok()?,
+            Duration::Other(_) => return None,
+        };
+        (s.is_finite() && s >= 0.0).then_some(s as f32)
+    }
 }
 
 fn bounded(s: Option<std::borrow::Cow<'_, str>>, max: usize) -> Box<str> {
@@ -66,23 +91,27 @@ pub fn parse_in(
         serde_json::from_str(line).map_err(|e| CowrieError::Json(e.to_string()))?;
     let eventid = raw.eventid.ok_or(CowrieError::NoEventId)?;
     let kind = match &*eventid {
-        "cowrie.session.connect" => Kind::HoneypotConnect,
-        "cowrie.login.success" => Kind::HoneypotLogin {
+        "cowrie.session.connect" => Kind::Honeypot(HoneypotKind::Connect),
+        "cowrie.login.success" => Kind::Honeypot(HoneypotKind::Login {
             success: true,
             password: bounded(raw.password, 256),
-        },
-        "cowrie.login.failed" => Kind::HoneypotLogin {
+        }),
+        "cowrie.login.failed" => Kind::Honeypot(HoneypotKind::Login {
             success: false,
             password: bounded(raw.password, 256),
-        },
-        "cowrie.command.input" | "cowrie.command.failed" => Kind::HoneypotCommand {
+        }),
+        "cowrie.command.input" | "cowrie.command.failed" => Kind::Honeypot(HoneypotKind::Command {
             input: bounded(raw.input, 4096),
-        },
-        "cowrie.session.file_download" | "cowrie.session.file_upload" => Kind::HoneypotDownload {
-            url: bounded(raw.url, 2048),
-            sha256: bounded(raw.shasum.or(raw.sha256), 128),
-        },
-        "cowrie.session.closed" => Kind::HoneypotClose,
+        }),
+        "cowrie.session.file_download" | "cowrie.session.file_upload" => {
+            Kind::Honeypot(HoneypotKind::Download {
+                url: bounded(raw.url, 2048),
+                sha256: bounded(raw.shasum.or(raw.sha256), 128),
+            })
+        }
+        "cowrie.session.closed" => Kind::Honeypot(HoneypotKind::Close {
+            duration: raw.duration.and_then(Duration::seconds),
+        }),
         _ => return Ok(None),
     };
     let ts = raw
@@ -105,7 +134,7 @@ pub fn parse_in(
         Some(s) if !s.is_empty() => truncate_str(&s, 255).into(),
         _ => default_host.clone(),
     };
-    let hostile = !matches!(kind, Kind::HoneypotClose);
+    let hostile = !matches!(kind, Kind::Honeypot(HoneypotKind::Close { .. }));
     Ok(Some(Event {
         ts,
         observed,
@@ -182,10 +211,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             ev.kind,
-            Kind::HoneypotDownload {
+            Kind::Honeypot(HoneypotKind::Download {
                 url: "http://x/y.sh".into(),
                 sha256: "ab".into()
-            }
+            })
         );
         assert_eq!(ev.ts.to_string(), "2016-01-02T03:04:05Z");
         assert_eq!(ev.src_ip, Some("198.51.100.2".parse().unwrap()));
@@ -199,6 +228,22 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(p(r#"[1,2]"#).is_err());
+        // a session's duration: a number, or text (older Cowrie); anything else is no duration
+        let closed = |d: &str| {
+            let line = format!(
+                r#"{{"eventid":"cowrie.session.closed","duration":{d},"src_ip":"192.0.2.9"}}"#
+            );
+            match p(&line).unwrap().unwrap().kind {
+                Kind::Honeypot(HoneypotKind::Close { duration }) => duration,
+                k => panic!("{k:?}"),
+            }
+        };
+        assert_eq!(closed("12.5"), Some(12.5));
+        assert_eq!(closed(r#""3.25""#), Some(3.25));
+        assert_eq!(closed(r#""soon""#), None);
+        assert_eq!(closed("-1"), None);
+        assert_eq!(closed(r#"{"a":[1]}"#), None);
+        assert_eq!(closed("null"), None);
         let ev =
             p(r#"{"eventid":"cowrie.command.input","input":"uname -a","timestamp":"garbage"}"#)
                 .unwrap()

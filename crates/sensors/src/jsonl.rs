@@ -28,6 +28,7 @@ use crate::LineParser;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tripline_event::AuthKind;
 use tripline_event::{
     truncate_str, Event, Kind, Line, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
 };
@@ -127,7 +128,7 @@ pub const JSONL: SourceType = SourceType {
             if Kind::from_name(kind).is_none() {
                 p.push(format!(
                     "{key}.kinds.{value} = {kind:?}: not an event kind (one of {})",
-                    Kind::NAMES.join(", ")
+                    Kind::names().collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -282,7 +283,7 @@ impl Mapping {
         let count = get(&v, &self.count)
             .and_then(|c| c.as_u64())
             .map_or(1, |c| c.clamp(1, 100_000) as u32);
-        let hostile = kind.is_login_failure() || matches!(kind, Kind::PreauthNoise);
+        let hostile = kind.is_login_failure() || matches!(kind, Kind::Auth(AuthKind::PreauthNoise));
         Ok(Some(Event {
             ts,
             observed,

@@ -16,6 +16,7 @@ use crate::{split_once_str, Src};
 use memchr::memmem;
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
+use tripline_event::{AuthKind, SessionKind};
 use tripline_event::{AuthMethod, Kind, Text};
 
 /// What one sshd message says, before connection context is applied.
@@ -257,10 +258,10 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 });
             }
             Some(fail(
-                Kind::AuthFailure {
+                Kind::Auth(AuthKind::Failure {
                     method: method_kind,
                     invalid_user: invalid,
-                },
+                }),
                 Some(user),
                 src,
             ))
@@ -298,7 +299,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             match r {
                 Some(r) => {
                     let (user, src) = user_from_src(r)?;
-                    Some(fail(Kind::InvalidUser, Some(user), src))
+                    Some(fail(Kind::Auth(AuthKind::InvalidUser), Some(user), src))
                 }
                 None => m
                     .starts_with("input_userauth_request")
@@ -314,7 +315,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                     .or_else(|| r.strip_prefix("invalid user "))
                     .unwrap_or(r);
                 let (user, src) = user_from_src(r)?;
-                return Some(fail(Kind::InvalidUser, Some(user), src));
+                return Some(fail(Kind::Auth(AuthKind::InvalidUser), Some(user), src));
             }
             if let Some(r) = m.strip_prefix("User ") {
                 // `User U from SRC not allowed because …` / `User U not allowed because account is locked`
@@ -323,12 +324,16 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                     if let Some(j) = memmem::rfind(head.as_bytes(), FROM.as_bytes()) {
                         if let Some((src, rest)) = src_token(&head[j + FROM.len()..]) {
                             if rest.is_empty() {
-                                return Some(fail(Kind::AuthRefused, Some(&head[..j]), src));
+                                return Some(fail(
+                                    Kind::Auth(AuthKind::Refused),
+                                    Some(&head[..j]),
+                                    src,
+                                ));
                             }
                         }
                     }
                     return Some(Msg::FailNoHost {
-                        kind: Kind::AuthRefused,
+                        kind: Kind::Auth(AuthKind::Refused),
                         user: Some(head),
                     });
                 }
@@ -340,11 +345,11 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 return tail
                     .strip_prefix(": no matching ")
                     .filter(|t| t.contains(" found"))
-                    .map(|_| fail(Kind::PreauthNoise, None, src));
+                    .map(|_| fail(Kind::Auth(AuthKind::PreauthNoise), None, src));
             }
             if m.starts_with("Unable to negotiate a ") {
                 return Some(Msg::FailNoHost {
-                    kind: Kind::PreauthNoise,
+                    kind: Kind::Auth(AuthKind::PreauthNoise),
                     user: None,
                 });
             }
@@ -353,14 +358,14 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
         b'R' => {
             if let Some(r) = m.strip_prefix("ROOT LOGIN REFUSED FROM ") {
                 let (src, _) = src_token(r)?;
-                return Some(fail(Kind::AuthRefused, Some("root"), src));
+                return Some(fail(Kind::Auth(AuthKind::Refused), Some("root"), src));
             }
             if let Some(r) = m.strip_prefix("Received disconnect from ") {
                 return received_disconnect(r);
             }
             if m.starts_with("Read from socket failed: Connection reset by peer") {
                 return Some(Msg::FailNoHost {
-                    kind: Kind::PreauthNoise,
+                    kind: Kind::Auth(AuthKind::PreauthNoise),
                     user: None,
                 });
             }
@@ -371,13 +376,13 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             let open = r.rfind(" (")?;
             let inner = r[open + 2..].trim_end().strip_suffix(')')?;
             let (src, _) = src_token(inner)?;
-            Some(fail(Kind::AuthRefused, None, src))
+            Some(fail(Kind::Auth(AuthKind::Refused), None, src))
         }
         b'm' => {
             if let Some(r) = m.strip_prefix("maximum authentication attempts exceeded for ") {
                 let r = r.strip_prefix("invalid user ").unwrap_or(r);
                 let (user, src) = user_from_src(r)?;
-                return Some(fail(Kind::MaxAttempts, Some(user), src));
+                return Some(fail(Kind::Auth(AuthKind::MaxAttempts), Some(user), src));
             }
             if let Some(r) = m.strip_prefix("message repeated ") {
                 // handled by the caller (needs the count); here only the inner message matters
@@ -391,7 +396,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                     .strip_prefix(" for ")
                     .map(|u| u.trim_end().trim_end_matches("[preauth]").trim_end());
                 return Some(Msg::FailNoHost {
-                    kind: Kind::MaxAttempts,
+                    kind: Kind::Auth(AuthKind::MaxAttempts),
                     user,
                 });
             }
@@ -400,7 +405,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 let (who, reason) = split_once_str(r, ": ")?;
                 let (user, src, _) = close_tail(who)?;
                 if reason.starts_with("Change of username or service not allowed") {
-                    return Some(fail(Kind::AuthRefused, user, src));
+                    return Some(fail(Kind::Auth(AuthKind::Refused), user, src));
                 }
                 if reason.starts_with("Too many authentication failures") {
                     // always follows `maximum authentication attempts exceeded`: already counted
@@ -410,7 +415,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             }
             if let Some(r) = m.strip_prefix("Did not receive identification string from ") {
                 let (src, _) = src_token(r)?;
-                return Some(fail(Kind::PreauthNoise, None, src));
+                return Some(fail(Kind::Auth(AuthKind::PreauthNoise), None, src));
             }
             if let Some(r) = m.strip_prefix("Disconnected from ") {
                 let (user, src, preauth) = close_tail(r)?;
@@ -426,14 +431,14 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             let r = m.strip_prefix("Bad protocol version identification ")?;
             let i = memmem::rfind(r.as_bytes(), b"' from ")?;
             let (src, _) = src_token(&r[i + 7..])?;
-            Some(fail(Kind::PreauthNoise, None, src))
+            Some(fail(Kind::Auth(AuthKind::PreauthNoise), None, src))
         }
         b'b' => {
             let r = m.strip_prefix("banner exchange: Connection from ")?;
             let (src, rest) = src_token(r)?;
             skip_port_on_proto(rest)
                 .starts_with(": invalid format")
-                .then(|| fail(Kind::PreauthNoise, None, src))
+                .then(|| fail(Kind::Auth(AuthKind::PreauthNoise), None, src))
         }
         b'k' => {
             let r = m.strip_prefix("kex_exchange_identification: ")?;
@@ -443,7 +448,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 || lower.starts_with("connection closed by remote host")
                 || lower.starts_with("connection reset by peer");
             hit.then_some(Msg::FailNoHost {
-                kind: Kind::PreauthNoise,
+                kind: Kind::Auth(AuthKind::PreauthNoise),
                 user: None,
             })
         }
@@ -455,7 +460,7 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 let hit = t.starts_with("message authentication code incorrect")
                     || t.starts_with("Connection corrupted")
                     || t.starts_with("invalid format");
-                return hit.then(|| fail(Kind::PreauthNoise, None, src));
+                return hit.then(|| fail(Kind::Auth(AuthKind::PreauthNoise), None, src));
             }
             None
         }
@@ -464,13 +469,13 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             let r = r.strip_prefix("connection from ").unwrap_or(r);
             let (src, _) = src_token(r.trim_end_matches(','))
                 .or_else(|| src_token(r.split(',').next().unwrap_or(r)))?;
-            Some(fail(Kind::PreauthNoise, None, src))
+            Some(fail(Kind::Auth(AuthKind::PreauthNoise), None, src))
         }
         b'n' => m
             .strip_prefix("no matching ")
             .filter(|r| r.contains(" found"))
             .map(|_| Msg::FailNoHost {
-                kind: Kind::PreauthNoise,
+                kind: Kind::Auth(AuthKind::PreauthNoise),
                 user: None,
             }),
         b'C' => {
@@ -551,10 +556,10 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 let (src, _) = pam_field(fields, "rhost").and_then(src_token)?;
                 let user = pam_field(fields, "user").filter(|u| !u.is_empty());
                 return Some(Msg::Fail {
-                    kind: Kind::AuthFailure {
+                    kind: Kind::Auth(AuthKind::Failure {
                         method: AuthMethod::Pam,
                         invalid_user: false,
-                    },
+                    }),
                     user,
                     src,
                     count: n.max(1),
@@ -584,10 +589,10 @@ fn pam_auth_failure(r: &str) -> Option<Msg<'_>> {
     };
     let (user, src) = user_from_src(r)?;
     Some(fail(
-        Kind::AuthFailure {
+        Kind::Auth(AuthKind::Failure {
             method: AuthMethod::Pam,
             invalid_user: false,
-        },
+        }),
         Some(user),
         src,
     ))
@@ -603,17 +608,17 @@ fn received_disconnect(r: &str) -> Option<Msg<'_>> {
     let text = text.strip_suffix("[preauth]").unwrap_or(text).trim_end();
     match code.trim() {
         "3" if text.ends_with("Auth fail") => Some(fail(
-            Kind::AuthFailure {
+            Kind::Auth(AuthKind::Failure {
                 method: AuthMethod::Other,
                 invalid_user: false,
-            },
+            }),
             None,
             src,
         )),
         "14" if text.starts_with("No supported authentication methods available")
             || text.starts_with("No authentication methods available") =>
         {
-            Some(fail(Kind::PreauthNoise, None, src))
+            Some(fail(Kind::Auth(AuthKind::PreauthNoise), None, src))
         }
         _ => Some(Msg::Close { src, user: None }),
     }
@@ -747,10 +752,10 @@ impl ConnTracker {
                 if !conn.users.iter().any(|u| &**u == user) && conn.users.len() < 8 {
                     conn.users.push(user.into());
                 }
-                let kind = Kind::AuthFailure {
+                let kind = Kind::Auth(AuthKind::Failure {
                     method,
                     invalid_user: false,
-                };
+                });
                 if conn.users.len() >= 2 {
                     // Several accounts tried on one connection: a failure, not a second key.
                     let n = std::mem::take(&mut conn.attempts);
@@ -768,10 +773,16 @@ impl ConnTracker {
                     ..Conn::default()
                 };
                 if other_users {
-                    v(Kind::AuthSuccess { method }, Some(src), Some(user), n, true)
+                    v(
+                        Kind::Auth(AuthKind::Success { method }),
+                        Some(src),
+                        Some(user),
+                        n,
+                        true,
+                    )
                 } else {
                     v(
-                        Kind::AuthSuccess { method },
+                        Kind::Auth(AuthKind::Success { method }),
                         Some(src),
                         Some(user),
                         1,
@@ -781,7 +792,13 @@ impl ConnTracker {
             }
             Msg::Open { src } => {
                 conn.src = Some(OwnedSrc::from(&src));
-                v(Kind::ConnectionOpen, conn.src.clone(), None, 1, false)
+                v(
+                    Kind::Auth(AuthKind::ConnectionOpen),
+                    conn.src.clone(),
+                    None,
+                    1,
+                    false,
+                )
             }
             Msg::Close { src, user } => {
                 let src = OwnedSrc::from(&src);
@@ -791,9 +808,21 @@ impl ConnTracker {
                     ..Conn::default()
                 };
                 if pending > 0 {
-                    v(Kind::ConnectionClose, Some(src), user, pending, true)
+                    v(
+                        Kind::Auth(AuthKind::ConnectionClose),
+                        Some(src),
+                        user,
+                        pending,
+                        true,
+                    )
                 } else {
-                    v(Kind::ConnectionClose, Some(src), user, 1, false)
+                    v(
+                        Kind::Auth(AuthKind::ConnectionClose),
+                        Some(src),
+                        user,
+                        1,
+                        false,
+                    )
                 }
             }
             Msg::PreauthClose { src, user } => {
@@ -803,13 +832,13 @@ impl ConnTracker {
                     last_use: conn.last_use,
                     ..Conn::default()
                 };
-                v(Kind::PreauthClose, Some(src), user, n, true)
+                v(Kind::Auth(AuthKind::PreauthClose), Some(src), user, n, true)
             }
             Msg::Session { open, user } => {
                 let kind = if open {
-                    Kind::SessionOpen
+                    Kind::Session(SessionKind::Open)
                 } else {
-                    Kind::SessionClose
+                    Kind::Session(SessionKind::Close)
                 };
                 v(kind, conn.src.clone(), Some(user), 1, false)
             }
@@ -834,10 +863,10 @@ mod tests {
         assert_eq!(
             m,
             Msg::Fail {
-                kind: Kind::AuthFailure {
+                kind: Kind::Auth(AuthKind::Failure {
                     method: AuthMethod::Password,
                     invalid_user: true
-                },
+                }),
                 user: Some("ROOT"),
                 src: ip("194.117.26.69"),
                 count: 1

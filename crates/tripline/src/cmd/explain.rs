@@ -3,6 +3,7 @@
 use crate::cmd::{time_context, Config};
 use anyhow::Result;
 use tripline::output;
+use tripline_event::AuthKind;
 use tripline_event::SensorKind;
 use tripline_sensors::LineParser;
 
@@ -56,28 +57,28 @@ pub fn verb(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
         }
         if matches!(
             k,
-            tripline_event::Kind::InvalidUser
-                | tripline_event::Kind::AuthFailure {
+            tripline_event::Kind::Auth(AuthKind::InvalidUser)
+                | tripline_event::Kind::Auth(AuthKind::Failure {
                     invalid_user: true,
                     ..
-                }
+                })
         ) {
             moves.push("ssh.enumeration".into());
         }
     }
-    use tripline_event::Kind as K;
+    use tripline_event::{AccountKind as A, AuthKind as Au, Kind as K, PrivilegeKind as P};
     match k {
-        K::PreauthNoise | K::PreauthClose if p.hostile => moves.push("ssh.scan".into()),
-        K::AuthSuccess { .. } => {
+        K::Auth(Au::PreauthNoise | Au::PreauthClose) if p.hostile => moves.push("ssh.scan".into()),
+        K::Auth(Au::Success { .. }) => {
             moves.extend(["ssh.compromise".into(), "ssh.new_source_login".into()])
         }
-        K::SudoFailure | K::SudoNotAllowed => moves.push("priv.sudo_failures".into()),
-        K::SudoNotInSudoers => moves.push("priv.not_in_sudoers".into()),
-        K::SuFailure { .. } => moves.push("priv.su_failures".into()),
-        K::SudoCommand { .. } | K::SuSuccess { .. } => {
+        K::Privilege(P::SudoFailure | P::SudoNotAllowed) => moves.push("priv.sudo_failures".into()),
+        K::Privilege(P::SudoNotInSudoers) => moves.push("priv.not_in_sudoers".into()),
+        K::Privilege(P::SuFailure { .. }) => moves.push("priv.su_failures".into()),
+        K::Privilege(P::SudoCommand { .. } | P::SuSuccess { .. }) => {
             moves.push("priv.after_login (if root soon after a login from a new source)".into())
         }
-        K::AccountCreated | K::GroupMembership { .. } | K::PasswordChange { .. } => {
+        K::Account(A::Created | A::GroupMembership { .. } | A::PasswordChange { .. }) => {
             moves.push("account.change".into())
         }
         _ => {}
