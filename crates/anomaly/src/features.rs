@@ -585,6 +585,7 @@ mod tests {
             src_name: None,
             user: user.map(Into::into),
             session: None,
+            keys: vec![],
             kind,
             count: 1,
             hostile: false,

@@ -836,6 +836,7 @@ fn event(ts: i64, ip: &str, user: &str, raw: &str) -> tripline_event::Event {
         src_name: None,
         user: Some(user.into()),
         session: Some("4242".into()),
+        keys: vec![],
         kind: Kind::Auth(AuthKind::Failure {
             method: AuthMethod::Password,
             invalid_user: false,

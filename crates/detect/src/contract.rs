@@ -48,8 +48,9 @@ pub trait Detector: Send {
 /// How a detector's instances see events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sharding {
-    /// One instance per shard, each seeing the events whose keys its shard owns.
-    ByKeys,
+    /// One instance per shard, each seeing the events whose keys of these types its shard
+    /// owns, in the roles (the types) it owns them in.
+    ByKeys(Roles),
     /// One instance seeing every event.
     Whole,
 }
@@ -114,6 +115,7 @@ pub fn check_state_stays_within_cap(
             src_name: None,
             user: Some(format!("user{i}").into()),
             session: None,
+            keys: vec![],
             kind: Kind::Auth(AuthKind::Failure {
                 method: AuthMethod::Password,
                 invalid_user: false,
@@ -123,7 +125,7 @@ pub fn check_state_stays_within_cap(
             raw: raw.clone(),
             pos: SourcePos::default(),
         };
-        d.process(&ev, Roles(Roles::IP | Roles::USER | Roles::NET));
+        d.process(&ev, Roles::ALL);
         if i % 1024 == 1023 {
             d.end_batch();
             d.flush(false);

@@ -19,8 +19,11 @@
 pub mod config;
 pub mod contract;
 mod rules;
+pub mod shard;
 
 pub use contract::{Detector, DetectorSpec, MakeDetector, Placement, Sharding};
+use shard::{ip_key, net_key, user_key};
+pub use shard::{owners, roles_of, Roles};
 
 pub use config::{DetectConfig, RulesConfig};
 pub use rules::{
@@ -44,7 +47,7 @@ pub fn rules_spec(
     DetectorSpec {
         name: "rules",
         rules: Rule::ALL.iter().map(|r| r.info()).collect(),
-        sharding: Sharding::ByKeys,
+        sharding: Sharding::ByKeys(Rules::KEYS),
         make: Box::new(move |p: Placement| {
             let mut det = Rules::new(cfg.clone(), allow.clone(), p.shard, p.shards);
             det.report_closed(p.report_closed);
@@ -85,9 +88,8 @@ impl Detector for Rules {
     }
 }
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
-use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_key, subnet_of, Cidr};
@@ -135,77 +137,6 @@ impl std::ops::AddAssign for DetectStats {
         self.alerts_opened += o.alerts_opened;
         self.alerts_updated += o.alerts_updated;
     }
-}
-
-/// Which shard owns each key of an event: (ip shard, user shard, network shard).
-pub fn owners(ev: &Event, shards: usize) -> [Option<usize>; 3] {
-    if shards <= 1 {
-        // one shard owns every key: no hashing
-        let ip = ev.src_ip.map(|_| 0);
-        return [ip, ev.user.as_ref().map(|_| 0), ip];
-    }
-    let n = shards as u64;
-    let ip = ev.src_ip.map(|ip| (hash_u128(ip_key(ip)) % n) as usize);
-    let user = ev
-        .user
-        .as_deref()
-        .map(|u| (hash_u128(user_key(u)) % n) as usize);
-    let net = ev.src_ip.map(|ip| (hash_u128(net_key(ip)) % n) as usize);
-    [ip, user, net]
-}
-
-/// Which rule families a shard runs for an event: per source IP, per user, per network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Roles(pub u8);
-
-impl Roles {
-    pub const IP: u8 = 1;
-    pub const USER: u8 = 2;
-    pub const NET: u8 = 4;
-
-    /// The roles of `shard` given an event's [`owners`].
-    pub fn of(owners: [Option<usize>; 3], shard: usize) -> Roles {
-        // unrolled: this runs for every event and shard, and the loop over three cost ~100
-        // instructions
-        let [ip, user, net] = owners.map(|o| (o == Some(shard)) as u8);
-        Roles((ip * Self::IP) | (user * Self::USER) | (net * Self::NET))
-    }
-
-    pub fn has(self, bit: u8) -> bool {
-        self.0 & bit != 0
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-fn hash_u128(k: u128) -> u64 {
-    let mut h = FxHasher::default();
-    h.write_u128(k);
-    // mix: FxHash's low bits are weak for modulo
-    let x = h.finish();
-    x ^ (x >> 29)
-}
-
-fn ip_key(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => u32::from(v4) as u128 | (1u128 << 127),
-        IpAddr::V6(v6) => u128::from(v6),
-    }
-}
-
-/// A network's key: its subnet, marked so it never equals an address's key.
-fn net_key(ip: IpAddr) -> u128 {
-    subnet_key(ip) | (1u128 << 126)
-}
-
-fn user_key(u: &str) -> u128 {
-    let mut h = FxHasher::default();
-    h.write(u.as_bytes());
-    let a = h.finish();
-    h.write_u8(0xa5);
-    (a as u128) << 64 | h.finish() as u128
 }
 
 /// Something with a last-seen time, so the least recent can be evicted.
@@ -657,6 +588,9 @@ fn ring_cap(cfg: &DetectConfig) -> usize {
 }
 
 impl Rules {
+    /// The keys the rules keep state on: an address, a user, a network.
+    pub const KEYS: Roles = Roles(Roles::IP | Roles::USER | Roles::NET);
+
     /// Shard `shard` of `shards`. `allow` is the resolved allowlist (config entries plus this
     /// host's own addresses when `ignore_self`).
     pub fn new(cfg: Arc<DetectConfig>, allow: Vec<Cidr>, shard: usize, shards: usize) -> Rules {
@@ -705,7 +639,7 @@ impl Rules {
     /// Teach a (user, network) pair known from earlier runs (the store's first-seen table).
     pub fn learn_source(&mut self, user: &str, ip_or_subnet: IpAddr, first_seen: Timestamp) {
         let key = user_key(user);
-        if (hash_u128(key) % self.shards as u64) as usize != self.shard {
+        if shard::owner(key, self.shards) != self.shard {
             return;
         }
         let st = self.users.entry(key, &mut self.stats.evictions);
@@ -731,8 +665,10 @@ impl Rules {
                 Some(ip) => net_key(ip),
                 None => return,
             },
+            // the rules raise alerts on addresses, users and networks only
+            _ => return,
         };
-        if (hash_u128(key) % self.shards as u64) as usize != self.shard {
+        if shard::owner(key, self.shards) != self.shard {
             return;
         }
         let akey = alert_key(rule, key);
@@ -758,7 +694,7 @@ impl Rules {
 
     /// Run every rule this shard owns on one event.
     pub fn process(&mut self, ev: &Event) {
-        self.process_as(ev, Roles::of(owners(ev, self.shards), self.shard));
+        self.process_as(ev, roles_of(ev, self.shards, self.shard, Rules::KEYS));
     }
 
     /// Run the rule families in `roles` on one event: the router computed them once with
@@ -1410,25 +1346,6 @@ impl std::fmt::Display for Secs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_shard_has_the_roles_whose_keys_it_owns() {
-        let opts = [None, Some(0), Some(1)];
-        for ip in opts {
-            for user in opts {
-                for net in opts {
-                    for shard in 0..2 {
-                        let r = Roles::of([ip, user, net], shard);
-                        assert_eq!(r.has(Roles::IP), ip == Some(shard));
-                        assert_eq!(r.has(Roles::USER), user == Some(shard));
-                        assert_eq!(r.has(Roles::NET), net == Some(shard));
-                        let none = [ip, user, net].iter().all(|o| *o != Some(shard));
-                        assert_eq!(r.is_empty(), none);
-                    }
-                }
-            }
-        }
-    }
 
     /// `Dist::push` skips counting while its bound says the window cannot fire: it must answer
     /// as a count of the whole window every time would, over runs of one address, a few taking

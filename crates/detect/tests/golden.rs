@@ -60,10 +60,10 @@ fn run_case(log: &str, json: bool, shards: usize) -> Vec<String> {
             parser.event(line, Timestamp(0), SourcePos::default())
         };
         if let Some(ev) = ev {
-            let owners = tripline_detect::owners(&ev, shards);
             for (i, d) in dets.iter_mut().enumerate() {
-                if owners.contains(&Some(i)) {
-                    d.process(&ev);
+                let roles = tripline_detect::roles_of(&ev, shards, i, Rules::KEYS);
+                if !roles.is_empty() {
+                    d.process_as(&ev, roles);
                 }
             }
         }

@@ -15,6 +15,7 @@
 
 pub mod catalog;
 pub mod json;
+pub mod key;
 pub mod kind;
 pub mod net;
 pub mod time;
@@ -25,6 +26,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+pub use key::{Entity, Key, KeyRef, KeyType};
 pub use kind::{AccountKind, AuthKind, Family, HoneypotKind, Kind, PrivilegeKind, SessionKind};
 pub use time::Timestamp;
 
@@ -271,6 +273,9 @@ pub struct Event {
     pub user: Option<Text>,
     /// A session key: the daemon's process id for syslog sources, the Cowrie session id.
     pub session: Option<Text>,
+    /// Any other entity keys it is about (an API key's fingerprint, a file, a device): see
+    /// [`Event::key`] for reading any key by type. Empty for most events (no allocation).
+    pub keys: Vec<Key>,
     pub kind: Kind,
     /// How many occurrences this one line stands for (`message repeated 3 times`, `PAM 2 more
     /// authentication failures`, sudo's `3 incorrect password attempts`).
@@ -327,33 +332,6 @@ impl Severity {
 
     pub fn from_rank(rank: u8) -> Option<Severity> {
         Severity::ALL.get(rank as usize).copied()
-    }
-}
-
-/// What an alert is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "type", content = "value", rename_all = "lowercase")]
-pub enum Entity {
-    Ip(IpAddr),
-    User(String),
-    /// A /24 (IPv4) or /64 (IPv6) network, written in CIDR form.
-    Subnet(String),
-}
-
-impl Entity {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Entity::Ip(_) => "ip",
-            Entity::User(_) => "user",
-            Entity::Subnet(_) => "subnet",
-        }
-    }
-
-    pub fn value(&self) -> String {
-        match self {
-            Entity::Ip(ip) => net::IpText::new(*ip).to_string(),
-            Entity::User(u) | Entity::Subnet(u) => u.clone(),
-        }
     }
 }
 
@@ -471,7 +449,7 @@ impl Alert {
         feed(entity.type_name().as_bytes());
         match entity {
             Entity::Ip(ip) => feed(net::IpText::new(*ip).as_bytes()),
-            Entity::User(s) | Entity::Subnet(s) => feed(s.as_bytes()),
+            e => feed(e.text().unwrap_or_default().as_bytes()),
         }
         feed(&first_seen.0.to_le_bytes());
         let second = first_seen.0.div_euclid(1_000_000).clamp(0, u32::MAX as i64) as u64;
@@ -658,15 +636,12 @@ impl Serialize for Lines<'_> {
 impl<'a> AlertView<'a> {
     /// The entity as an owned [`Entity`].
     pub fn entity(&self) -> Entity {
-        let value = self.entity.value;
-        match (self.entity.kind, value) {
-            ("ip", Addr::Ip(ip)) => Entity::Ip(ip),
-            ("ip", Addr::Text(t)) => t
-                .parse()
-                .map(Entity::Ip)
-                .unwrap_or_else(|_| Entity::Subnet(t.into())),
-            ("user", v) => Entity::User(v.to_string()),
-            (_, v) => Entity::Subnet(v.to_string()),
+        let t = KeyType::parse(self.entity.kind).unwrap_or(KeyType::Subnet);
+        match self.entity.value {
+            Addr::Ip(ip) => Entity::Ip(ip),
+            // a stored row that does not read back as its type (a hand-edited database) is
+            // shown as the text it holds
+            Addr::Text(v) => Entity::new(t, v).unwrap_or_else(|| Entity::Subnet(v.into())),
         }
     }
 }
@@ -678,7 +653,7 @@ impl Entity {
             kind: self.type_name(),
             value: match self {
                 Entity::Ip(ip) => Addr::Ip(*ip),
-                Entity::User(s) | Entity::Subnet(s) => Addr::Text(s),
+                e => Addr::Text(e.text().unwrap_or_default()),
             },
         }
     }

@@ -128,6 +128,10 @@ pub struct Engine {
     batch: Vec<Event>,
     /// Per shard: (index in `batch`, roles) of the events it owns a key of.
     picks: Vec<Vec<(u32, Roles)>>,
+    /// The key types the sharded detectors keep state on (the union of theirs).
+    keys: Roles,
+    /// Per shard, the roles of the event being routed (kept to reuse its allocation).
+    roles: Vec<u8>,
     positions: BTreeMap<String, Checkpoint>,
     /// Batches sent since the last checkpoint.
     unflushed: u64,
@@ -204,7 +208,14 @@ impl Engine {
         let report_closed = sinks.finals.is_some();
         let (by_keys, whole): (Vec<_>, Vec<_>) = detectors
             .into_iter()
-            .partition(|d| d.sharding == Sharding::ByKeys);
+            .partition(|d| matches!(d.sharding, Sharding::ByKeys(_)));
+        let keys_of = |d: &DetectorSpec| match d.sharding {
+            Sharding::ByKeys(k) => k,
+            Sharding::Whole => Roles::ALL,
+        };
+        let keys = by_keys
+            .iter()
+            .fold(Roles(0), |k, d| Roles(k.0 | keys_of(d).0));
         for i in 0..n {
             let (tx, rx) = sync_channel::<ShardMsg>(queue_batches);
             let place = Placement {
@@ -212,7 +223,10 @@ impl Engine {
                 shards: n,
                 report_closed,
             };
-            let dets: Vec<Box<dyn Detector>> = by_keys.iter().map(|d| (d.make)(place)).collect();
+            let dets: Vec<(Box<dyn Detector>, Roles)> = by_keys
+                .iter()
+                .map(|d| ((d.make)(place), keys_of(d)))
+                .collect();
             let wtx = writer_tx.clone();
             let done = done_tx.clone();
             let m = metrics.clone();
@@ -236,7 +250,9 @@ impl Engine {
                 let (wtx, done) = (writer_tx.clone(), done_tx.clone());
                 let handle = std::thread::Builder::new()
                     .name(d.name.into())
-                    .spawn(move || detector_loop(vec![det], rx, wtx, done, None, None))
+                    .spawn(move || {
+                        detector_loop(vec![(det, Roles::ALL)], rx, wtx, done, None, None)
+                    })
                     .expect("spawn detector thread");
                 (tx, handle)
             })
@@ -275,6 +291,8 @@ impl Engine {
             done_rx,
             batch: Vec::new(),
             picks: vec![vec![]; n],
+            keys,
+            roles: vec![0; n],
             positions: BTreeMap::new(),
             unflushed: 0,
             warm: false,
@@ -309,12 +327,12 @@ impl Engine {
         }
         self.batch = events;
         let shards = self.picks.len();
+        let roles = &mut self.roles;
         for (idx, ev) in self.batch.iter().enumerate() {
-            let owners = tripline_detect::owners(ev, shards);
-            for (shard, picks) in self.picks.iter_mut().enumerate() {
-                let roles = Roles::of(owners, shard);
-                if !roles.is_empty() {
-                    picks.push((idx as u32, roles));
+            tripline_detect::owners(ev, shards, self.keys, |shard, bit| roles[shard] |= bit);
+            for (picks, r) in self.picks.iter_mut().zip(roles.iter_mut()) {
+                if *r != 0 {
+                    picks.push((idx as u32, Roles(std::mem::take(r))));
                 }
             }
         }
@@ -440,7 +458,7 @@ type DetectionThread = JoinHandle<(DetectStats, usize)>;
 /// One detection thread: a shard's detectors (`shard` is its number, for the metrics), or one
 /// detector that sees every event (`shard` None). It answers the writer for every batch.
 fn detector_loop(
-    mut dets: Vec<Box<dyn Detector>>,
+    mut dets: Vec<(Box<dyn Detector>, Roles)>,
     rx: Receiver<ShardMsg>,
     wtx: SyncSender<WriterMsg>,
     done: std::sync::mpsc::Sender<Arc<Vec<Event>>>,
@@ -448,14 +466,13 @@ fn detector_loop(
     shard: Option<usize>,
 ) -> (DetectStats, usize) {
     let mut reported = DetectStats::default();
-    let sum = |dets: &[Box<dyn Detector>]| {
+    let sum = |dets: &[(Box<dyn Detector>, Roles)]| {
         dets.iter()
-            .fold((DetectStats::default(), 0), |(mut s, t), d| {
+            .fold((DetectStats::default(), 0), |(mut s, t), (d, _)| {
                 s += d.stats();
                 (s, t + d.tracked())
             })
     };
-    let every = Roles(Roles::IP | Roles::USER | Roles::NET);
     while let Ok(ShardMsg::Batch {
         seq,
         events,
@@ -465,40 +482,47 @@ fn detector_loop(
         last,
     }) = rx.recv()
     {
-        for d in dets.iter_mut() {
+        for (d, _) in dets.iter_mut() {
             d.set_warming(warm);
         }
         match (shard, &mut dets[..]) {
-            // the usual shard: one detector, called straight for each event it owns
-            (Some(_), [d]) => {
+            // the usual shard: one detector, its keys all the routed ones, called straight
+            // for each event it owns
+            (Some(_), [(d, _)]) => {
                 for (i, roles) in picks {
                     if let Some(ev) = events.get(i as usize) {
                         d.process(ev, roles);
                     }
                 }
             }
+            // several: each in the roles of its own keys
             (Some(_), dets) => {
                 for (i, roles) in picks {
                     if let Some(ev) = events.get(i as usize) {
-                        dets.iter_mut().for_each(|d| d.process(ev, roles));
+                        for (d, keys) in dets.iter_mut() {
+                            let r = roles.and(*keys);
+                            if !r.is_empty() {
+                                d.process(ev, r);
+                            }
+                        }
                     }
                 }
             }
             (None, dets) => {
                 for ev in events.iter() {
-                    dets.iter_mut().for_each(|d| d.process(ev, every));
+                    dets.iter_mut().for_each(|(d, _)| d.process(ev, Roles::ALL));
                 }
             }
         }
         // evidence gets its own copies before the batch (and its read buffers) can be freed
-        for d in dets.iter_mut() {
+        for (d, _) in dets.iter_mut() {
             d.end_batch();
         }
         // hand the batch back to be freed where it was made; if that is gone, free it here
         let _ = done.send(events);
         let mut outputs = vec![];
         if flush {
-            for d in dets.iter_mut() {
+            for (d, _) in dets.iter_mut() {
                 outputs.extend(d.flush(last));
             }
         }

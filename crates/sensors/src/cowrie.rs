@@ -144,6 +144,7 @@ pub fn parse_in(
         src_name: None,
         user: raw.username.map(|u| truncate_str(&u, 256).into()),
         session: raw.session.map(|s| truncate_str(&s, 64).into()),
+        keys: vec![],
         kind,
         count: 1,
         hostile,

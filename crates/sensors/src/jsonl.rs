@@ -30,7 +30,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tripline_event::AuthKind;
 use tripline_event::{
-    truncate_str, Event, Kind, Line, SensorKind, SourcePos, Text, Timestamp, MAX_RAW_BYTES,
+    truncate_str, Event, Key, KeyType, Kind, Line, SensorKind, SourcePos, Text, Timestamp,
+    MAX_RAW_BYTES,
 };
 
 /// The sensor of a JSON-lines source's events.
@@ -74,6 +75,9 @@ pub struct Fields {
     pub host: String,
     /// How many occurrences the line stands for (a number). Missing: 1.
     pub count: String,
+    /// Other entity keys, by type (`api_key`, `file`, `device`) → field path: what the event
+    /// is about besides its address, user, session and host (which have fields above).
+    pub keys: BTreeMap<String, String>,
 }
 
 impl Default for Fields {
@@ -86,6 +90,7 @@ impl Default for Fields {
             session: "session".into(),
             host: "host".into(),
             count: String::new(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -123,6 +128,34 @@ pub const JSONL: SourceType = SourceType {
                 "{key}.resume_warmup_mib = {}: must be 0..=4096",
                 c.resume_warmup_mib
             ));
+        }
+        for (t, field) in &c.fields.keys {
+            let own = [
+                KeyType::Ip,
+                KeyType::User,
+                KeyType::Subnet,
+                KeyType::Session,
+                KeyType::Host,
+            ];
+            match KeyType::parse(t) {
+                Some(k) if own.contains(&k) => p.push(format!(
+                    "{key}.fields.keys.{t} = {field:?}: a {t} has a field of its own ({key}.fields.{})",
+                    if matches!(k, KeyType::Ip | KeyType::Subnet) { "src_ip" } else { t }
+                )),
+                Some(_) if field.is_empty() => {
+                    p.push(format!("{key}.fields.keys.{t} = \"\": name the field"))
+                }
+                Some(_) => {}
+                None => p.push(format!(
+                    "{key}.fields.keys.{t} = {field:?}: not a key type (one of {})",
+                    KeyType::ALL
+                        .iter()
+                        .filter(|k| !own.contains(k))
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
         }
         for (value, kind) in &c.kinds {
             if Kind::from_name(kind).is_none() {
@@ -186,11 +219,16 @@ pub struct Mapping {
     session: Option<Path>,
     host: Option<Path>,
     count: Option<Path>,
+    keys: Vec<(KeyType, Path)>,
     kinds: BTreeMap<String, Kind>,
 }
 
 fn get<'a>(v: &'a serde_json::Value, p: &Option<Path>) -> Option<&'a serde_json::Value> {
-    p.as_ref()?.iter().try_fold(v, |v, k| v.get(k))
+    get_at(v, p.as_ref()?)
+}
+
+fn get_at<'a>(v: &'a serde_json::Value, p: &[String]) -> Option<&'a serde_json::Value> {
+    p.iter().try_fold(v, |v, k| v.get(k))
 }
 
 /// A string field, or a number as text; cut to 255 bytes.
@@ -213,6 +251,11 @@ impl Mapping {
             session: path(&f.session),
             host: path(&f.host),
             count: path(&f.count),
+            keys: f
+                .keys
+                .iter()
+                .filter_map(|(t, p)| Some((KeyType::parse(t)?, path(p)?)))
+                .collect(),
             kinds: c
                 .kinds
                 .iter()
@@ -293,6 +336,14 @@ impl Mapping {
             src_name,
             user: text(get(&v, &self.user)),
             session: text(get(&v, &self.session)),
+            keys: self
+                .keys
+                .iter()
+                .filter_map(|(kind, p)| {
+                    let value = text(get_at(&v, p))?;
+                    Some(Key { kind: *kind, value })
+                })
+                .collect(),
             kind,
             count,
             hostile,
@@ -325,6 +376,8 @@ mod tests {
         c.fields.time = "ts".into();
         c.fields.src_ip = "client.ip".into();
         c.fields.count = "n".into();
+        c.fields.keys.insert("api_key".into(), "auth.key_id".into());
+        c.fields.keys.insert("device".into(), "dev".into());
         for (v, k) in kinds {
             c.kinds.insert(v.to_string(), k.to_string());
         }
@@ -349,6 +402,15 @@ mod tests {
         assert_eq!(ev.user.as_deref(), Some("root"));
         assert_eq!(ev.session.as_deref(), Some("42"));
         assert_eq!((ev.count, ev.hostile, &*ev.host), (3, true, "me"));
+        // other keys by type, read like the common ones; missing ones are not keys
+        assert!(ev.keys.is_empty());
+        let ev = read(r#"{"event":"login_failed","auth":{"key_id":"k-7f3a"},"dev":9}"#)
+            .unwrap()
+            .unwrap();
+        let key = |t| ev.key(t).map(|k| format!("{k:?}"));
+        assert_eq!(key(KeyType::ApiKey).as_deref(), Some(r#"Text("k-7f3a")"#));
+        assert_eq!(key(KeyType::Device).as_deref(), Some(r#"Text("9")"#));
+        assert_eq!(key(KeyType::File), None);
         // a kind's own name needs no entry; seconds and milliseconds are both times
         let ev = read(
             r#"{"ts":1772618401,"event":"auth.success","client":{"ip":"h.example"},"host":"app1"}"#,
@@ -379,7 +441,7 @@ mod tests {
             assert!(read(junk).is_err(), "{junk}");
         }
         let st = p.stats;
-        assert_eq!((st.lines, st.events, st.unparsed), (9, 4, 5));
+        assert_eq!((st.lines, st.events, st.unparsed), (10, 5, 5));
     }
 
     #[test]
@@ -397,6 +459,27 @@ mod tests {
         );
         assert!(
             p[2].starts_with("sources.myapp.kinds.login_failed = \"auth.fail\": not an event kind"),
+            "{p:?}"
+        );
+        // keys: a type that has a field of its own, one that is no type, and an empty path
+        let table: toml::Value = toml::from_str(
+            "paths = [\"/x\"]\n[fields.keys]\nuser = \"u\"\ngadget = \"g\"\nfile = \"\"\n",
+        )
+        .unwrap();
+        let p = (JSONL.parse)("sources.myapp", table).unwrap_err();
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(
+            p[0].starts_with("sources.myapp.fields.keys.file = \"\": name"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("sources.myapp.fields.keys.gadget = \"g\": not a key type (one of api_key, file, device)"),
+            "{p:?}"
+        );
+        assert!(
+            p[2].contains(
+                "keys.user = \"u\": a user has a field of its own (sources.myapp.fields.user)"
+            ),
             "{p:?}"
         );
         let table: toml::Value = toml::from_str("paths = [\"/x\"]\npathz = 1\n").unwrap();

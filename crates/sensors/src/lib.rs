@@ -263,6 +263,7 @@ pub fn build_event(
         src_name: p.src_name,
         user: p.user,
         session: p.session,
+        keys: vec![],
         kind: p.kind,
         count: p.count,
         hostile: p.hostile,

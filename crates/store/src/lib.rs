@@ -528,7 +528,7 @@ impl Store {
                         entity_ip = IpText::new(*ip);
                         &entity_ip
                     }
-                    Entity::User(s) | Entity::Subnet(s) => s,
+                    e => e.text().unwrap_or_default(),
                 };
                 let src_ip = a.src_ip.map(IpText::new);
                 let detail = a.detail.as_ref().map(|d| d.to_json());
@@ -1241,7 +1241,7 @@ mod tests {
             .map(|a| {
                 let e = match &a.alert.entity {
                     Entity::Ip(ip) => ip.to_string(),
-                    Entity::User(s) | Entity::Subnet(s) => s.to_string(),
+                    e => e.value(),
                 };
                 (
                     a.alert.id.to_string(),
