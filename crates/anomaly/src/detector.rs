@@ -12,7 +12,39 @@ use crate::features::{ClosedWindow, Extractor};
 use crate::Model;
 use std::sync::Arc;
 use tripline_detect::{Detector, DetectorSpec, Output, Placement, Roles, Sharding};
+use tripline_event::catalog::RuleInfo;
 use tripline_event::{Alert, Event, Text};
+
+/// The rule the anomaly detector raises.
+pub const RULE: RuleInfo = RuleInfo {
+    id: "anomaly",
+    techniques: &[],
+    summary: "a behaviour window (an address's or a user's) unlike the trained baseline",
+    base_score: 0.7,
+};
+
+/// The techniques an anomaly alert may carry, indexed by bits: brute force (1, T1110), valid
+/// accounts (2, T1078), abuse of elevation control (4, T1548), a Unix shell (8, T1059.004).
+/// Each union lists its techniques once, in id order. The rule names none of its own: an alert
+/// carries what its most unusual features point at ([`crate::features::technique_bits`]).
+pub const TECHNIQUES: [&[&str]; 16] = [
+    &[],
+    &["T1110"],
+    &["T1078"],
+    &["T1078", "T1110"],
+    &["T1548"],
+    &["T1110", "T1548"],
+    &["T1078", "T1548"],
+    &["T1078", "T1110", "T1548"],
+    &["T1059.004"],
+    &["T1059.004", "T1110"],
+    &["T1059.004", "T1078"],
+    &["T1059.004", "T1078", "T1110"],
+    &["T1059.004", "T1548"],
+    &["T1059.004", "T1110", "T1548"],
+    &["T1059.004", "T1078", "T1548"],
+    &["T1059.004", "T1078", "T1110", "T1548"],
+];
 
 /// The anomaly detector.
 pub struct AnomalyDetector {
@@ -33,7 +65,7 @@ pub fn spec(
 ) -> DetectorSpec {
     DetectorSpec {
         name: "anomaly",
-        rules: tripline_detect::rule_info("anomaly").into_iter().collect(),
+        rules: vec![&RULE],
         sharding: Sharding::Whole,
         make: Box::new(move |_: Placement| {
             Box::new(AnomalyDetector {
@@ -93,9 +125,7 @@ impl AnomalyDetector {
         let x = crate::features::matrix(&closed);
         let mut scores = vec![];
         m.forest.score_into(&x, &mut scores);
-        let Some(rule) = tripline_detect::rule_info("anomaly") else {
-            return vec![];
-        };
+        let rule = &RULE;
         let mut out = vec![];
         for (w, raw) in closed.into_iter().zip(scores) {
             let calibrated = m.calibrated(raw);
@@ -161,8 +191,7 @@ impl AnomalyDetector {
                 sensor: Text::const_new(w.sensor.as_str()),
                 // what the most unusual features point at (the rule itself names none)
                 techniques: tripline_event::Techniques::Borrowed(
-                    tripline_detect::ANOMALY_TECHNIQUES
-                        [crate::features::technique_bits(unusual.iter().map(|c| c.index))],
+                    TECHNIQUES[crate::features::technique_bits(unusual.iter().map(|c| c.index))],
                 ),
                 count: w.events as u64,
                 first_seen: w.first_seen,
@@ -187,6 +216,22 @@ impl AnomalyDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_technique_union_lists_each_of_its_techniques_once_in_order_and_each_is_known() {
+        let bits = [(8, "T1059.004"), (2, "T1078"), (1, "T1110"), (4, "T1548")];
+        for (b, set) in TECHNIQUES.iter().enumerate() {
+            let want: Vec<&str> = bits
+                .iter()
+                .filter(|(bit, _)| b & bit != 0)
+                .map(|(_, t)| *t)
+                .collect();
+            assert_eq!(*set, want.as_slice(), "bits {b}");
+            for t in *set {
+                assert!(tripline_event::catalog::technique_name(t).is_some(), "{t}");
+            }
+        }
+    }
 
     /// The detector contract: under a flood of distinct addresses and users, the open windows
     /// (one per address and one per user) stay within `max_entities` in all.

@@ -73,7 +73,7 @@ pub fn readable(f: usize, v: f32) -> f64 {
 }
 
 /// ATT&CK techniques an unusual feature points at, as bits (the bits of
-/// `tripline_detect::ANOMALY_TECHNIQUES`): brute force (T1110), valid accounts (T1078), abuse of
+/// [`crate::detector::TECHNIQUES`]): brute force (T1110), valid accounts (T1078), abuse of
 /// elevation control (T1548), a Unix shell (T1059.004).
 const T1110: u8 = 1;
 const T1078: u8 = 2;
@@ -88,7 +88,7 @@ const POINTS_AT: [u8; 14] = [
 ];
 
 /// The techniques an anomaly alert's most unusual features (by column) point at, as bits of
-/// `tripline_detect::ANOMALY_TECHNIQUES` (below 16). Columns past [`FEATURES`] point at nothing.
+/// [`crate::detector::TECHNIQUES`] (below 16). Columns past [`FEATURES`] point at nothing.
 pub fn technique_bits(columns: impl IntoIterator<Item = usize>) -> usize {
     columns
         .into_iter()

@@ -25,8 +25,9 @@ fn alert(n: u32, rule: &'static str, severity: Severity, last: i64) -> Alert {
         user: Some("<script>alert(1)</script>".into()),
         host: "web1".into(),
         sensor: "files".into(),
+        // the rule's own (an anomaly alert's are set by the test that makes one)
         techniques: tripline_event::Techniques::Borrowed(
-            tripline_detect::rule_info(rule).unwrap().techniques,
+            tripline_detect::rule_info(rule).map_or(&[], |r| r.techniques),
         ),
         count: 5,
         first_seen: Timestamp::from_secs(last - 60),
@@ -535,7 +536,7 @@ async fn the_openapi_document_covers_every_route_and_matches_the_json() {
         }),
     }));
     // what its unusual features point at, not the rule's (empty) list
-    a.techniques = tripline_event::Techniques::Borrowed(tripline_detect::ANOMALY_TECHNIQUES[1 | 2]);
+    a.techniques = tripline_event::Techniques::Borrowed(&["T1078", "T1110"]);
     Store::open(&r._dir.path().join("t.db"))
         .unwrap()
         .commit(std::slice::from_ref(&a), &[], &[])

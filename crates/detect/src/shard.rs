@@ -66,14 +66,33 @@ impl Roles {
 /// `f(shard, the type's bit)`. One shard owns every key when there is one.
 #[inline]
 pub fn owners(ev: &Event, shards: usize, keys: Roles, mut f: impl FnMut(usize, u8)) {
-    for t in keys.types() {
-        let Some(k) = ev.key(t) else { continue };
-        let shard = if shards <= 1 {
-            0
-        } else {
-            owner(key_of(t, k), shards)
-        };
-        f(shard, t.bit());
+    // the address, its network and the user first, straight from their fields: every event
+    // is routed, and most of them on these alone
+    if let Some(ip) = ev.src_ip {
+        if keys.has(Roles::IP) {
+            f(pick(shards, || ip_key(ip)), Roles::IP);
+        }
+        if keys.has(Roles::NET) {
+            f(pick(shards, || net_key(ip)), Roles::NET);
+        }
+    }
+    if let Some(u) = ev.user.as_deref().filter(|_| keys.has(Roles::USER)) {
+        f(pick(shards, || user_key(u)), Roles::USER);
+    }
+    for t in Roles(keys.0 & !(Roles::IP | Roles::NET | Roles::USER)).types() {
+        if let Some(k) = ev.key(t) {
+            f(pick(shards, || key_of(t, k)), t.bit());
+        }
+    }
+}
+
+/// The owner of a key among `shards`, hashing it only when there are several.
+#[inline(always)]
+fn pick(shards: usize, key: impl FnOnce() -> u128) -> usize {
+    if shards <= 1 {
+        0
+    } else {
+        owner(key(), shards)
     }
 }
 

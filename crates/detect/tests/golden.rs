@@ -1,4 +1,6 @@
-//! Golden tests: each `golden/NAME.log` (syslog lines) or `golden/NAME.jsonl` (events as JSON,
+//! Golden tests: each rule's cases beside it (`src/rules/RULE/NAME.log`) and the cases of the
+//! detector as a whole (`tests/golden/`, the allowlist, thresholds, the JSON-lines mapping).
+//! Each `NAME.log` (syslog lines) or `NAME.jsonl` (events as JSON,
 //! one per line: `time`, `event` (the kind's name), `src_ip`, `user`, `session`, `count`, read
 //! by the JSON-lines source's mapping, so the sources that are not log lines are covered too) is
 //! fed through the real parser and detectors; the alerts must be exactly those in
@@ -116,14 +118,20 @@ fn collect(out: Vec<Output>, alerts: &mut std::collections::BTreeMap<String, Str
 
 #[test]
 fn golden_cases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cases = 0;
     let mut failures = vec![];
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let files = |dir: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut entries = files(&root.join("tests/golden"));
+    for rule in files(&root.join("src/rules")).iter().filter(|p| p.is_dir()) {
+        entries.extend(files(rule));
+    }
     entries.sort();
     for path in entries
         .iter()
@@ -144,13 +152,13 @@ fn golden_cases() {
             if got != expected {
                 failures.push(format!(
                     "{} ({shards} shards)\n  expected:\n    {}\n  got:\n    {}",
-                    path.file_name().unwrap().to_string_lossy(),
+                    path.strip_prefix(root).unwrap().display(),
                     expected.join("\n    "),
                     got.join("\n    ")
                 ));
             }
         }
     }
-    assert!(cases >= 10, "only {cases} golden cases");
+    assert!(cases >= 16, "only {cases} golden cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -653,6 +653,13 @@ impl Config {
         Ok(out)
     }
 
+    /// Every rule any detector raises (whether it runs or not: stored alerts of a detector
+    /// turned off still read back with their names).
+    pub fn catalog() -> tripline_event::catalog::Catalog {
+        let rules = tripline_detect::RULES.iter();
+        tripline_event::catalog::Catalog::new(rules.chain([&tripline_anomaly::detector::RULE]))
+    }
+
     pub fn hostname(&self) -> String {
         if !self.host.is_empty() {
             return self.host.clone();

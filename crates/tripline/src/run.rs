@@ -212,7 +212,7 @@ impl Api {
             )
         };
         let state = tripline_api::ApiState::open(db, token, 2)?
-            .with_catalog(tripline_detect::catalog())
+            .with_catalog(Config::catalog())
             .with_secure_cookies(tls.is_some())
             .with_metrics(move || metrics.render())
             .with_sensors(move || serde_json::to_value(health.snapshot()).unwrap_or_default());

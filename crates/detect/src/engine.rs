@@ -1,0 +1,765 @@
+//! The rules detector: per-entity state (an address's, a user's, a network's), the alerts
+//! being grown, and the dispatch of each event to the rules keyed on its entities.
+//!
+//! Windows use the event's own timestamp, never the wall clock: replaying a log gives the same
+//! alerts as watching it live. Every map is bounded ([`DetectConfig::max_tracked_entities`]); the
+//! least recently seen entries are evicted in bulk and counted, so a million attacking addresses
+//! cost a fixed amount of memory. Windows keep only the last `threshold` timestamps, which is all
+//! a "≥ N within W" test needs.
+//!
+//! One alert exists per (rule, entity) while the attack lasts: later events grow it (count, last
+//! seen, evidence). It closes after `cooldown_seconds` of quiet. Alerts are emitted once per
+//! batch ([`Rules::flush`]), only those that changed.
+
+use crate::rules::{self, Explain, Fire, List, On, Rule, RulesConfig, SECOND};
+use crate::shard::{self, ip_key, net_key, user_key};
+use crate::state::{Aged, Bounded, Ring};
+use crate::{roles_of, DetectConfig, DetectStats, Output, Roles};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::Arc;
+use tripline_event::net::{subnet_of, Cidr};
+use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, Text, Timestamp};
+
+/// An attempt to log in from an address: what its attempts window counts (brute force, slow
+/// brute force, spraying, enumeration, and the failures before a compromise).
+#[inline]
+fn is_attempt(ev: &Event) -> bool {
+    ev.hostile
+        && (ev.kind.is_login_failure()
+            || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
+            || (matches!(
+                ev.kind,
+                Kind::Auth(AuthKind::PreauthClose | AuthKind::ConnectionClose)
+            ) && ev.user.is_some()))
+}
+
+/// An address's state: its attempts window, and each of its rules' own.
+#[derive(Default)]
+pub struct IpState {
+    last: i64,
+    /// Its latest attempts (read by brute force, slow brute force and compromise).
+    pub fails: Ring,
+    pub bruteforce: rules::ssh_bruteforce::State,
+    pub spray: rules::ssh_spray::Tried,
+    pub enumeration: rules::ssh_enumeration::Invalid,
+    pub scan: rules::ssh_scan::Noise,
+}
+
+impl Aged for IpState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+/// A user's state: their login history and each of their rules' own.
+#[derive(Default)]
+pub struct UserState {
+    last: i64,
+    pub login: rules::ssh_new_source_login::History,
+    pub sudo: rules::priv_sudo::Failures,
+    pub su: rules::priv_su_failures::Failures,
+    /// Failures against them, for distributed attacks.
+    pub dist: rules::ssh_distributed::Dist,
+}
+
+impl Aged for UserState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+/// A network's state.
+#[derive(Default)]
+pub struct NetState {
+    last: i64,
+    pub dist: rules::ssh_distributed::Dist,
+}
+
+impl Aged for NetState {
+    fn last(&self) -> i64 {
+        self.last
+    }
+}
+
+/// When each kind of state expires: idle longer than the longest window of the rules keyed on
+/// it (event time), it can no longer make any rule fire.
+#[derive(Debug, Clone, Copy)]
+struct Ttl {
+    ip: i64,
+    user: i64,
+    net: i64,
+    alert: i64,
+}
+
+impl Ttl {
+    fn new(cfg: &DetectConfig) -> Ttl {
+        let longest = |keys: u8| {
+            Rule::ALL
+                .iter()
+                .filter(|r| r.keys().has(keys))
+                .map(|r| r.config(&cfg.rules).window_seconds())
+                .max()
+                .unwrap_or(0) as i64
+                * SECOND
+        };
+        Ttl {
+            ip: longest(Roles::IP),
+            user: longest(Roles::USER),
+            net: longest(Roles::NET),
+            alert: cfg.cooldown_seconds as i64 * SECOND,
+        }
+    }
+}
+
+/// When an alert that has left the alert map ended (its last event, µs), remembered as long as
+/// a window could still hold events it counted.
+#[derive(Default)]
+struct Ended(i64);
+
+impl Aged for Ended {
+    fn last(&self) -> i64 {
+        self.0
+    }
+}
+
+impl Bounded<Ended> {
+    /// Remember when the alert `a`, leaving the alert map, ended.
+    fn record(&mut self, a: &OpenAlert) {
+        if !a.alert.rule.is_empty() {
+            let mut evictions = 0;
+            let e = self.entry(a.key, &mut evictions);
+            e.0 = e.0.max(a.alert.last_seen.0);
+        }
+    }
+}
+
+/// An entity's earlier alerts, as its rules see them at event time `now`.
+pub struct Prior<'a> {
+    alerts: &'a FxHashMap<u128, OpenAlert>,
+    ended: &'a FxHashMap<u128, Ended>,
+    key: u128,
+    now: i64,
+    cooldown: i64,
+}
+
+impl<'a> Prior<'a> {
+    /// The view of entity `key`'s earlier alerts its rules use at `now` (built from the
+    /// detector's fields, so the entity's state may be borrowed beside it).
+    fn new(
+        alerts: &'a Bounded<OpenAlert>,
+        ended: &'a Bounded<Ended>,
+        cfg: &DetectConfig,
+        key: u128,
+        now: i64,
+    ) -> Self {
+        Prior {
+            alerts: &alerts.map,
+            ended: &ended.map,
+            key,
+            now,
+            cooldown: cfg.cooldown_seconds as i64 * SECOND,
+        }
+    }
+
+    /// When the entity's latest alert of `rule` ended (its last event): still in the alert map,
+    /// or remembered in `ended` after leaving it.
+    #[inline]
+    pub fn last(&self, rule: Rule) -> Option<i64> {
+        let akey = alert_key(rule, self.key);
+        self.alerts
+            .get(&akey)
+            .filter(|a| !a.alert.rule.is_empty())
+            .map(|a| a.alert.last_seen.0)
+            .or_else(|| self.ended.get(&akey).map(|e| e.0))
+    }
+
+    /// The alert of `rule` is open (quiet for at most the cooldown): it keeps growing while
+    /// the attack lasts, even when the window was lost (restart) or the rate dipped below the
+    /// threshold.
+    #[inline]
+    pub fn open(&self, rule: Rule) -> bool {
+        let akey = alert_key(rule, self.key);
+        self.alerts.get(&akey).is_some_and(|a| {
+            !a.alert.rule.is_empty() && self.now - a.alert.last_seen.0 <= self.cooldown
+        })
+    }
+
+    /// Where the window of `rule` starts: `window` seconds before `now`; but once the previous
+    /// alert of that rule has closed, after it, so that no event is counted by two alerts.
+    /// While the alert is open its window is not cut: it grows as long as the rule holds.
+    #[inline]
+    pub fn start(&self, rule: Rule, window: u64) -> i64 {
+        let horizon = self.now.saturating_sub(window as i64 * SECOND);
+        match self.last(rule) {
+            Some(p) if self.now - p > self.cooldown => horizon.max(p.saturating_add(1)),
+            _ => horizon,
+        }
+    }
+}
+
+/// An alert being grown.
+struct OpenAlert {
+    /// Its key in the alert map ([`alert_key`]).
+    key: u128,
+    /// Without explanation and evidence: [`OpenAlert::emit`] makes those afresh.
+    alert: Alert,
+    first: Vec<Line>,
+    latest: VecDeque<Line>,
+    /// Some evidence lines are still parts of read buffers ([`Detector::end_batch`] copies them).
+    shared: bool,
+    users: Vec<Text>,
+    sources: Vec<IpAddr>,
+    detail: String,
+    dirty: bool,
+}
+
+impl Aged for OpenAlert {
+    fn last(&self) -> i64 {
+        self.alert.last_seen.0
+    }
+    fn pinned(&self) -> bool {
+        self.dirty
+    }
+}
+
+impl OpenAlert {
+    /// The alert as it stands: evidence, explanation and score filled in; marks it flushed.
+    fn emit(&mut self, rule: Rule, cfg: &RulesConfig) -> Alert {
+        self.dirty = false;
+        let mut a = self.alert.clone();
+        a.evidence = self
+            .first
+            .iter()
+            .chain(self.latest.iter())
+            .map(Line::own)
+            .collect();
+        let x = Explain {
+            alert: &a,
+            who: a.entity.view().value,
+            users: List(&self.users),
+            sources: List(&self.sources),
+            detail: &self.detail,
+        };
+        a.explanation = rule.explain(&x, cfg);
+        a.score = rule.info().score(a.count);
+        a
+    }
+}
+
+thread_local! {
+    /// The host of a placeholder alert: shared, so a placeholder allocates nothing.
+    static NO_HOST: Arc<str> = Arc::from("");
+}
+
+impl Default for OpenAlert {
+    fn default() -> Self {
+        // Only used as a placeholder by `Bounded::entry`, which we never call for alerts
+        // without filling them in.
+        OpenAlert {
+            key: 0,
+            alert: Alert {
+                id: Text::default(),
+                rule: Text::const_new(""),
+                severity: tripline_event::Severity::Info,
+                score: 0.0,
+                entity: Entity::User(String::new()),
+                src_ip: None,
+                user: None,
+                host: NO_HOST.with(Arc::clone),
+                sensor: Text::const_new("files"),
+                techniques: tripline_event::Techniques::Borrowed(&[]),
+                count: 0,
+                first_seen: Timestamp(0),
+                last_seen: Timestamp(0),
+                explanation: String::new(),
+                evidence: vec![],
+                detail: None,
+            },
+            first: vec![],
+            latest: VecDeque::new(),
+            shared: false,
+            users: vec![],
+            sources: vec![],
+            detail: String::new(),
+            dirty: false,
+        }
+    }
+}
+
+/// The log rules of one detection shard (ssh, privilege, account and honeypot rules).
+pub struct Rules {
+    cfg: Arc<DetectConfig>,
+    shard: usize,
+    shards: usize,
+    allow: Vec<Cidr>,
+    ips: Bounded<IpState>,
+    users: Bounded<UserState>,
+    nets: Bounded<NetState>,
+    alerts: Bounded<OpenAlert>,
+    /// Alerts that left `alerts`, by key: where a new alert's window for the same rule and
+    /// entity starts, so that no event is counted by two alerts.
+    ended: Bounded<Ended>,
+    dirty: Vec<(Rule, u128)>,
+    /// Alerts (by key) whose evidence holds parts of this batch's read buffers.
+    to_compact: Vec<u128>,
+    out: Vec<Output>,
+    /// The rules the current event fires; kept between events to reuse its allocation.
+    fire: Vec<Fire>,
+    /// Whether closed alerts are reported ([`Output::Closed`]).
+    report_closed: bool,
+    /// Rebuilding windows from lines already accounted for: rules run, nothing fires.
+    warming: bool,
+    ttl: Ttl,
+    /// The latest event time seen, and when state was last swept for expiry (event time, and
+    /// events processed then).
+    clock: i64,
+    swept: [(i64, u64); 4],
+    pub stats: DetectStats,
+}
+
+/// How many attempts an address's window keeps: what the rules reading it need.
+fn ring_cap(cfg: &DetectConfig) -> usize {
+    let r = &cfg.rules;
+    [
+        r.ssh_bruteforce.threshold,
+        r.ssh_bruteforce_slow.threshold,
+        r.ssh_compromise.threshold,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(1) as usize
+}
+
+impl Rules {
+    /// The keys the rules keep state on: an address, a user, a network.
+    pub const KEYS: Roles = Roles(Roles::IP | Roles::USER | Roles::NET);
+
+    /// Shard `shard` of `shards`. `allow` is the resolved allowlist (config entries plus this
+    /// host's own addresses when `ignore_self`).
+    pub fn new(cfg: Arc<DetectConfig>, allow: Vec<Cidr>, shard: usize, shards: usize) -> Rules {
+        let per_shard = (cfg.max_tracked_entities / shards.max(1)).max(16);
+        Rules {
+            shard,
+            shards: shards.max(1),
+            allow,
+            ips: Bounded::new(per_shard),
+            users: Bounded::new(per_shard),
+            nets: Bounded::new(per_shard),
+            alerts: Bounded::new(per_shard),
+            ended: Bounded::new(per_shard),
+            dirty: vec![],
+            to_compact: vec![],
+            out: vec![],
+            fire: vec![],
+            report_closed: false,
+            warming: false,
+            ttl: Ttl::new(&cfg),
+            clock: i64::MIN,
+            swept: [(i64::MIN, 0); 4],
+            stats: DetectStats::default(),
+            cfg,
+        }
+    }
+
+    /// Report alerts as they close ([`Output::Closed`]), so a scan can print each alert once,
+    /// final, without reading the store back.
+    pub fn report_closed(&mut self, on: bool) {
+        self.report_closed = on;
+    }
+
+    /// While on, events rebuild detection state (windows, connection and login history) but
+    /// open, grow and record nothing: they are lines read before a restart, whose alerts are
+    /// already stored. Windows that straddle the restart then fire as if there had been none.
+    pub fn set_warming(&mut self, on: bool) {
+        self.warming = on;
+    }
+
+    /// Entities currently tracked (IPs + users + networks).
+    pub fn tracked(&self) -> usize {
+        self.ips.map.len() + self.users.map.len() + self.nets.map.len()
+    }
+
+    /// Teach a (user, network) pair known from earlier runs (the store's first-seen table).
+    pub fn learn_source(&mut self, user: &str, ip_or_subnet: IpAddr, first_seen: Timestamp) {
+        let key = user_key(user);
+        if shard::owner(key, self.shards) != self.shard {
+            return;
+        }
+        let st = self.users.entry(key, &mut self.stats.evictions);
+        st.login.learn(ip_or_subnet, first_seen.0);
+        st.last = st.last.max(first_seen.0);
+    }
+
+    /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
+    /// duplicate. Ignored when this shard does not own its entity.
+    pub fn restore_alert(&mut self, alert: Alert) {
+        // only this detector's rules (an anomaly alert is one per window, never grown)
+        let Some(rule) = Rule::ALL
+            .iter()
+            .copied()
+            .find(|r| alert.rule == r.info().id)
+        else {
+            return;
+        };
+        let key = match &alert.entity {
+            Entity::Ip(ip) => ip_key(*ip),
+            Entity::User(u) => user_key(u),
+            Entity::Subnet(s) => match s.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) {
+                Some(ip) => net_key(ip),
+                None => return,
+            },
+            // the rules raise alerts on addresses, users and networks only
+            _ => return,
+        };
+        if shard::owner(key, self.shards) != self.shard {
+            return;
+        }
+        let akey = alert_key(rule, key);
+        let ended = &mut self.ended;
+        let slot = self
+            .alerts
+            .entry_with(akey, &mut self.stats.evictions, |a| ended.record(a));
+        slot.key = akey;
+        if !slot.alert.rule.is_empty() && slot.alert.last_seen >= alert.last_seen {
+            return; // an entity's latest alert is the one that may still be open
+        }
+        let mut alert = alert;
+        let mut lines = std::mem::take(&mut alert.evidence)
+            .into_iter()
+            .map(Line::from);
+        slot.first = lines.by_ref().take(5).collect();
+        slot.latest = lines.collect();
+        // remade by the next emit, from the evidence above and what the alert grows by
+        alert.explanation = String::new();
+        slot.alert = alert;
+        slot.dirty = false;
+    }
+
+    /// Run every rule this shard owns on one event.
+    pub fn process(&mut self, ev: &Event) {
+        self.process_as(ev, roles_of(ev, self.shards, self.shard, Rules::KEYS));
+    }
+
+    /// Run the rule families in `roles` on one event: the router computed them once with
+    /// [`owners`] (each shard need not hash every event again).
+    pub fn process_as(&mut self, ev: &Event, roles: Roles) {
+        self.stats.events += 1;
+        if ev.ts.0 > self.clock {
+            self.clock = ev.ts.0;
+            self.sweep();
+        }
+        if let Some(ip) = ev.src_ip {
+            if self.allow.iter().any(|c| c.contains(ip)) {
+                self.stats.allowlisted += 1;
+                return;
+            }
+        }
+        if roles.has(Roles::IP) {
+            self.ip_rules(ev);
+        }
+        if roles.has(Roles::USER) {
+            self.user_rules(ev);
+        }
+        if roles.has(Roles::NET) {
+            self.net_rules(ev);
+        }
+    }
+
+    /// Forget what can no longer fire, so memory follows the attacks in progress rather than
+    /// every address ever seen. Each kind of state is swept when event time has moved a quarter
+    /// of its lifetime (at least a minute) since its last sweep. Users, networks and alerts
+    /// also wait until a quarter as many events as they hold have come since, so a sweep's
+    /// cost is amortized O(1) per event even over entries a sweep keeps (users' known
+    /// networks); what lingers a little longer cannot fire, its windows being in event time.
+    /// Addresses are swept on time alone: a brute force's "fast rule fired" mark must not
+    /// outlive its window.
+    fn sweep(&mut self) {
+        let now = self.clock;
+        let events = self.stats.events;
+        let t = self.ttl;
+        let due = |swept: &mut (i64, u64), ttl: i64, held: usize| {
+            let go = now.saturating_sub(swept.0) >= (ttl / 4).max(60 * SECOND)
+                && events - swept.1 >= held as u64 / 4;
+            if go {
+                *swept = (now, events);
+            }
+            go
+        };
+        let mut n = 0;
+        if due(&mut self.swept[0], t.ip, 0) {
+            n += self.ips.expire(now, t.ip, |_| false);
+        }
+        if due(&mut self.swept[1], t.user, self.users.map.len()) {
+            // a user's known networks and first login outlive the windows
+            n += self.users.expire(now, t.user, |u| u.login.keeps());
+        }
+        if due(&mut self.swept[2], t.net, self.nets.map.len()) {
+            n += self.nets.expire(now, t.net, |_| false);
+        }
+        if due(&mut self.swept[3], t.alert, self.alerts.map.len()) {
+            // a closed alert is in the store already; only an unflushed one must stay
+            let (report, out, ended) = (self.report_closed, &mut self.out, &mut self.ended);
+            n += self.alerts.expire_with(now, t.alert, Aged::pinned, |a| {
+                if report {
+                    out.push(Output::Closed(a.alert.id.clone()));
+                }
+                ended.record(a);
+            });
+            // an ended alert matters while a window could still reach back to it
+            self.ended
+                .expire(now, t.ip.max(t.user).max(t.net), |_| false);
+        }
+        self.stats.expired += n;
+    }
+
+    /// The end of a batch: evidence lines taken from its events get buffers of their own, so
+    /// that an alert never keeps a whole read buffer (64 KiB) alive for one line.
+    /// Call it after each batch, before its events are freed.
+    pub fn end_batch(&mut self) {
+        for key in self.to_compact.drain(..) {
+            if let Some(open) = self.alerts.map.get_mut(&key) {
+                open.first.iter_mut().for_each(Line::compact);
+                open.latest.iter_mut().for_each(Line::compact);
+                open.shared = false;
+            }
+        }
+    }
+
+    /// Alerts and first-seen records changed since the last flush.
+    pub fn flush(&mut self) -> Vec<Output> {
+        for (rule, key) in std::mem::take(&mut self.dirty) {
+            if let Some(open) = self.alerts.map.get_mut(&alert_key(rule, key)) {
+                if open.dirty {
+                    let a = open.emit(rule, &self.cfg.rules);
+                    self.out.push(Output::Alert(a));
+                }
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// The rules keyed on the event's address, in order.
+    fn ip_rules(&mut self, ev: &Event) {
+        let Some(ip) = ev.src_ip else { return };
+        let now = ev.ts.0;
+        let cap = ring_cap(&self.cfg);
+        let key = ip_key(ip);
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
+        let st = self.ips.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire = std::mem::take(&mut self.fire);
+        let mut on = On {
+            ev,
+            now,
+            st,
+            prior: &prior,
+            cfg: &self.cfg,
+            fire: &mut fire,
+            out: &mut self.out,
+            warming: self.warming,
+        };
+        if is_attempt(ev) {
+            on.st.fails.push(now, ev.count, cap);
+            rules::ssh_bruteforce::on_attempt(&mut on);
+            rules::ssh_spray::on_attempt(&mut on);
+            rules::ssh_enumeration::on_attempt(&mut on);
+        }
+        rules::ssh_scan::on_ip(&mut on);
+        rules::ssh_compromise::on_ip(&mut on);
+        rules::honeypot_touch::on_ip(&mut on);
+        for (rule, detail, n, first) in fire.drain(..) {
+            self.hit(rule, key, || Entity::Ip(ip), ev, detail, n, first);
+        }
+        self.fire = fire;
+    }
+
+    /// The rules keyed on the event's user, in order.
+    fn user_rules(&mut self, ev: &Event) {
+        let Some(user) = ev.user.as_deref() else {
+            return;
+        };
+        let now = ev.ts.0;
+        let key = user_key(user);
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
+        let st = self.users.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire = std::mem::take(&mut self.fire);
+        let mut on = On {
+            ev,
+            now,
+            st,
+            prior: &prior,
+            cfg: &self.cfg,
+            fire: &mut fire,
+            out: &mut self.out,
+            warming: self.warming,
+        };
+        rules::ssh_new_source_login::on_user(&mut on);
+        rules::priv_sudo::on_user(&mut on);
+        rules::priv_su_failures::on_user(&mut on);
+        rules::priv_after_login::on_user(&mut on);
+        rules::account_change::on_user(&mut on);
+        rules::ssh_distributed::on_user(&mut on);
+        for (rule, detail, n, first) in fire.drain(..) {
+            self.hit(
+                rule,
+                key,
+                || Entity::User(user.into()),
+                ev,
+                detail,
+                n,
+                first,
+            );
+        }
+        self.fire = fire;
+    }
+
+    /// The rules keyed on the event's network. A network's state is made only for the events
+    /// its rules count: most events leave none.
+    fn net_rules(&mut self, ev: &Event) {
+        let Some(ip) = ev.src_ip else { return };
+        if !rules::ssh_distributed::counts_network(ev, &self.cfg.rules.ssh_distributed) {
+            return;
+        }
+        let now = ev.ts.0;
+        let key = net_key(ip);
+        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
+        let st = self.nets.entry(key, &mut self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire = std::mem::take(&mut self.fire);
+        let mut on = On {
+            ev,
+            now,
+            st,
+            prior: &prior,
+            cfg: &self.cfg,
+            fire: &mut fire,
+            out: &mut self.out,
+            warming: self.warming,
+        };
+        rules::ssh_distributed::on_net(&mut on);
+        for (rule, detail, n, first) in fire.drain(..) {
+            self.hit(
+                rule,
+                key,
+                || Entity::Subnet(subnet_of(ip)),
+                ev,
+                detail,
+                n,
+                first,
+            );
+        }
+        self.fire = fire;
+    }
+
+    /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
+    /// fire (the window's content) and `first` when the first of them happened; both are used
+    /// when the alert is new, as is `entity` (made only then: most hits grow an open alert).
+    #[allow(clippy::too_many_arguments)]
+    fn hit(
+        &mut self,
+        rule: Rule,
+        key: u128,
+        entity: impl FnOnce() -> Entity,
+        ev: &Event,
+        detail: String,
+        opening_count: u64,
+        first: i64,
+    ) {
+        if self.warming {
+            return;
+        }
+        let info = rule.info();
+        let severity = rule.severity(&self.cfg.rules);
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let akey = alert_key(rule, key);
+        let mut evictions = 0;
+        let (report, out, ended) = (self.report_closed, &mut self.out, &mut self.ended);
+        let slot = self.alerts.entry_with(akey, &mut evictions, |a| {
+            if report {
+                out.push(Output::Closed(a.alert.id.clone()));
+            }
+            ended.record(a);
+        });
+        self.stats.evictions += evictions;
+        let fresh = slot.alert.rule.is_empty() || ev.ts.0 - slot.alert.last_seen.0 > cooldown;
+        if fresh && slot.dirty {
+            // the previous alert closed within this batch: emit its last state before reuse
+            let a = slot.emit(rule, &self.cfg.rules);
+            self.out.push(Output::Alert(a));
+        }
+        if fresh && report && !slot.alert.rule.is_empty() {
+            self.out.push(Output::Closed(slot.alert.id.clone()));
+        }
+        if fresh {
+            let entity = entity();
+            *slot = OpenAlert {
+                key: akey,
+                alert: Alert {
+                    id: Alert::make_id(info.id, &entity, ev.ts),
+                    rule: Text::const_new(info.id),
+                    severity,
+                    score: 0.0,
+                    src_ip: ev.src_ip,
+                    user: ev.user.clone(),
+                    host: ev.host.clone(),
+                    sensor: Text::const_new(ev.sensor.as_str()),
+                    techniques: tripline_event::Techniques::Borrowed(info.techniques),
+                    count: opening_count.saturating_sub(ev.count as u64),
+                    first_seen: Timestamp(first.min(ev.ts.0)),
+                    last_seen: ev.ts,
+                    explanation: String::new(),
+                    evidence: vec![],
+                    detail: None,
+                    entity,
+                },
+                detail,
+                // sized once: evidence fills up to its cap in most alerts
+                first: Vec::with_capacity(tripline_event::MAX_EVIDENCE / 2),
+                ..OpenAlert::default()
+            };
+            self.stats.alerts_opened += 1;
+        } else {
+            self.stats.alerts_updated += 1;
+            if !detail.is_empty() {
+                slot.detail = detail;
+            }
+        }
+        let a = &mut slot.alert;
+        a.count += ev.count as u64;
+        a.last_seen = a.last_seen.max(ev.ts);
+        if ev.raw.is_shared() && !slot.shared {
+            slot.shared = true;
+            self.to_compact.push(akey);
+        }
+        if slot.first.len() < tripline_event::MAX_EVIDENCE / 2 {
+            slot.first.push(ev.raw.clone());
+        } else {
+            if slot.latest.len() >= tripline_event::MAX_EVIDENCE / 2 {
+                slot.latest.pop_front();
+            }
+            slot.latest.push_back(ev.raw.clone());
+        }
+        if let Some(u) = ev.user.as_deref() {
+            if slot.users.len() < 8 && !slot.users.iter().any(|x| &**x == u) {
+                slot.users.push(u.into());
+            }
+        }
+        // an address's own alert has one source, the address: only the others list theirs
+        if let (Some(ip), false) = (ev.src_ip, matches!(slot.alert.entity, Entity::Ip(_))) {
+            if slot.sources.len() < 8 && !slot.sources.contains(&ip) {
+                slot.sources.push(ip);
+            }
+        }
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty.push((rule, key));
+        }
+    }
+}
+
+fn alert_key(rule: Rule, key: u128) -> u128 {
+    key.rotate_left(8) ^ rule as u128
+}

@@ -1,0 +1,52 @@
+//! `account.change`: an account created, added to a privileged group (sudo, wheel, adm, root,
+//! admin), or its password changed by someone else (T1136.001, T1098).
+
+use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use crate::config::{simple, SimpleRule};
+use crate::engine::UserState;
+use crate::Roles;
+use tripline_event::{AccountKind, Kind, Severity};
+
+/// `account.change`.
+pub struct AccountChange;
+
+impl RuleDef for AccountChange {
+    const INFO: RuleInfo = RuleInfo {
+        id: "account.change",
+        techniques: &["T1136.001", "T1098"],
+        summary: "an account created, given admin rights, or its password changed by someone else",
+        base_score: 0.6,
+    };
+    const KEYS: u8 = Roles::USER;
+    type Config = SimpleRule;
+    const DEFAULT: SimpleRule = simple(Severity::Medium);
+
+    fn explain(x: &Explain<'_>, _: &SimpleRule) -> String {
+        format!("account {}: {}", x.who, x.detail)
+    }
+}
+
+/// Groups that make their members administrators.
+const PRIVILEGED: [&str; 5] = ["sudo", "wheel", "adm", "root", "admin"];
+
+#[inline]
+pub fn on_user(on: &mut On<'_, UserState>) {
+    let Kind::Account(k) = &on.ev.kind else {
+        return;
+    };
+    if !on.cfg.rules.account_change.enabled {
+        return;
+    }
+    let user = on.ev.user.as_deref().unwrap_or_default();
+    let detail = match k {
+        AccountKind::Created => "account created".to_string(),
+        AccountKind::GroupMembership { group } if PRIVILEGED.contains(&group.as_str()) => {
+            format!("added to privileged group {group}")
+        }
+        AccountKind::PasswordChange { by: Some(by) } if by.as_str() != user => {
+            format!("password changed by {by}")
+        }
+        _ => return,
+    };
+    on.fire.push((Rule::AccountChange, detail, 1, on.now));
+}

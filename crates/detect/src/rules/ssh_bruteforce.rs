@@ -1,0 +1,93 @@
+//! `ssh.bruteforce` and `ssh.bruteforce.slow`: failed logins from one address, fast (≥ 5 within
+//! 10 min, T1110.001) or spread over hours (≥ 10 within 6 h) without ever tripping the fast
+//! rule. Both count the address's attempts window (`IpState::fails`, filled by the engine).
+
+use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use crate::config::{count, CountRule};
+use crate::engine::IpState;
+use crate::{Roles, Secs};
+use tripline_event::Severity;
+
+/// `ssh.bruteforce`.
+pub struct Bruteforce;
+
+impl RuleDef for Bruteforce {
+    const INFO: RuleInfo = RuleInfo {
+        id: "ssh.bruteforce",
+        techniques: &["T1110.001"],
+        summary: "many failed SSH logins from one address in a short window",
+        base_score: 0.7,
+    };
+    const KEYS: u8 = Roles::IP;
+    type Config = CountRule;
+    const DEFAULT: CountRule = count(5, 600, Severity::High);
+
+    fn explain(x: &Explain<'_>, c: &CountRule) -> String {
+        format!(
+            "{} failed SSH logins from {} (threshold {} within {}); users tried: {}",
+            x.alert.count,
+            x.who,
+            c.threshold,
+            Secs(c.window_seconds),
+            x.users
+        )
+    }
+}
+
+/// `ssh.bruteforce.slow`.
+pub struct Slow;
+
+impl RuleDef for Slow {
+    const INFO: RuleInfo = RuleInfo {
+        id: "ssh.bruteforce.slow",
+        techniques: &["T1110.001"],
+        summary:
+            "failed SSH logins from one address spread over hours, under the fast rule's radar",
+        base_score: 0.6,
+    };
+    const KEYS: u8 = Roles::IP;
+    type Config = CountRule;
+    const DEFAULT: CountRule = count(10, 6 * 3600, Severity::Medium);
+
+    fn explain(x: &Explain<'_>, c: &CountRule) -> String {
+        format!(
+            "{} failed SSH logins from {}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {}",
+            x.alert.count,
+            x.who,
+            c.threshold,
+            Secs(c.window_seconds),
+            x.users
+        )
+    }
+}
+
+/// What the fast rule remembers of an address: it fired (within the address's life in
+/// memory), so the slow rule stays quiet.
+#[derive(Default)]
+pub struct State {
+    fast_fired: bool,
+}
+
+/// Both rules, on an attempt from the address (already in its window).
+#[inline]
+pub fn on_attempt(on: &mut On<'_, IpState>) {
+    let (r, now, prior) = (&on.cfg.rules, on.now, on.prior);
+    let st = &mut *on.st;
+    let bf = &r.ssh_bruteforce;
+    let from = || prior.start(Rule::SshBruteforce, bf.window_seconds);
+    if let Some((n, first)) = st
+        .fails
+        .counting(bf, now, from, || prior.open(Rule::SshBruteforce))
+    {
+        st.bruteforce.fast_fired = true;
+        on.fire.push((Rule::SshBruteforce, String::new(), n, first));
+    }
+    let slow = &r.ssh_bruteforce_slow;
+    let from = || prior.start(Rule::SshBruteforceSlow, slow.window_seconds);
+    if !st.bruteforce.fast_fired {
+        if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
+            on.fire
+                .push((Rule::SshBruteforceSlow, String::new(), n, first));
+        }
+    }
+}

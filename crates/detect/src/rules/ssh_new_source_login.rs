@@ -1,0 +1,103 @@
+//! `ssh.new_source_login`: a login for a user from a network (/24, /64) never seen for them,
+//! once their learning period has passed (T1078). It keeps each user's login history (first
+//! login, networks seen, the latest login from a new one), which `priv.after_login` reads, and
+//! hands every new (user, network) pair to the store so that a restart remembers it.
+
+use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use crate::config::{simple, SimpleRule};
+use crate::engine::UserState;
+use crate::{Output, Roles};
+use std::net::IpAddr;
+use tripline_event::net::{subnet_key, subnet_of};
+use tripline_event::{AuthKind, Kind, Severity};
+
+/// `ssh.new_source_login`.
+pub struct NewSourceLogin;
+
+impl RuleDef for NewSourceLogin {
+    const INFO: RuleInfo = RuleInfo {
+        id: "ssh.new_source_login",
+        techniques: &["T1078"],
+        summary: "a login from a network never seen for this user",
+        base_score: 0.5,
+    };
+    const KEYS: u8 = Roles::USER;
+    type Config = SimpleRule;
+    const DEFAULT: SimpleRule = simple(Severity::Medium);
+
+    fn explain(x: &Explain<'_>, _: &SimpleRule) -> String {
+        format!("{} logged in from {}: {}", x.who, x.sources, x.detail)
+    }
+}
+
+/// Most networks remembered per user (the oldest is forgotten first).
+const MAX_KNOWN: usize = 256;
+
+/// A user's login history.
+#[derive(Default)]
+pub struct History {
+    /// Their first login (µs).
+    first_login: Option<i64>,
+    /// The networks they logged in from (subnet keys).
+    known: Vec<u128>,
+    /// Their latest login from a network new for them, after the learning period.
+    pub new_source_login: Option<(i64, IpAddr)>,
+}
+
+impl History {
+    /// Remember a network (an address in it) they logged in from at `first_seen` (µs): the
+    /// store's first-seen table, read back at start.
+    pub fn learn(&mut self, ip_or_subnet: IpAddr, first_seen: i64) {
+        let net = subnet_key(ip_or_subnet);
+        if !self.known.contains(&net) && self.known.len() < MAX_KNOWN {
+            self.known.push(net);
+        }
+        self.first_login = Some(self.first_login.map_or(first_seen, |f| f.min(first_seen)));
+    }
+
+    /// Worth keeping when the user's windows are idle: it outlives them.
+    pub fn keeps(&self) -> bool {
+        !self.known.is_empty() || self.first_login.is_some()
+    }
+}
+
+#[inline]
+pub fn on_user(on: &mut On<'_, UserState>) {
+    let ev = on.ev;
+    if !matches!(ev.kind, Kind::Auth(AuthKind::Success { .. })) {
+        return;
+    }
+    let (Some(ip), Some(user)) = (ev.src_ip, ev.user.as_deref()) else {
+        return;
+    };
+    let now = on.now;
+    let learning = on.cfg.learning_period_seconds as i64 * SECOND;
+    let h = &mut on.st.login;
+    let first = *h.first_login.get_or_insert(now);
+    let net = subnet_key(ip);
+    if h.known.contains(&net) {
+        return;
+    }
+    if h.known.len() >= MAX_KNOWN {
+        h.known.remove(0);
+    }
+    h.known.push(net);
+    if !on.warming {
+        on.out.push(Output::FirstSeen {
+            user: user.to_string(),
+            subnet: subnet_of(ip),
+            ts: ev.ts,
+        });
+    }
+    if now - first > learning {
+        h.new_source_login = Some((now, ip));
+        if on.cfg.rules.ssh_new_source_login.enabled {
+            on.fire.push((
+                Rule::SshNewSourceLogin,
+                format!("first login from {} for this user", subnet_of(ip)),
+                1,
+                now,
+            ));
+        }
+    }
+}
