@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_of, Cidr};
-use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, Text, Timestamp};
+use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, StateRecord, Text, Timestamp};
 
 /// An attempt to log in from an address: what its attempts window counts (brute force, slow
 /// brute force, spraying, enumeration, and the failures before a compromise).
@@ -381,7 +381,15 @@ impl Rules {
         self.ips.map.len() + self.users.map.len() + self.nets.map.len()
     }
 
-    /// Teach a (user, network) pair known from earlier runs (the store's first-seen table).
+    /// Take back a state record stored by an earlier run ([`Output::State`]): the rule that
+    /// made it reads it. Records of other owners, or that do not read back, are ignored.
+    pub fn restore_state(&mut self, r: &StateRecord) {
+        if let Some((user, ip, ts)) = rules::ssh_new_source_login::read(r) {
+            self.learn_source(user, ip, ts);
+        }
+    }
+
+    /// Teach a (user, network) pair known from earlier runs.
     pub fn learn_source(&mut self, user: &str, ip_or_subnet: IpAddr, first_seen: Timestamp) {
         let key = user_key(user);
         if shard::owner(key, self.shards) != self.shard {

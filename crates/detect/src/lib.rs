@@ -30,12 +30,12 @@ pub fn catalog() -> tripline_event::catalog::Catalog {
 
 /// The log rules as a detector: one [`Rules`] per shard, each running the rules of the keys
 /// its shard owns; `allow` is the resolved allowlist, `restore` the alerts still open from an
-/// earlier run and `known` the stored (user, network, first seen) pairs.
+/// earlier run and `state` the state records the rules stored then ([`Output::State`]).
 pub fn rules_spec(
     cfg: Arc<DetectConfig>,
     allow: Vec<Cidr>,
     restore: Vec<Alert>,
-    known: Vec<(String, String, Timestamp)>,
+    state: Vec<StateRecord>,
 ) -> DetectorSpec {
     DetectorSpec {
         name: "rules",
@@ -44,10 +44,8 @@ pub fn rules_spec(
         make: Box::new(move |p: Placement| {
             let mut det = Rules::new(cfg.clone(), allow.clone(), p.shard, p.shards);
             det.report_closed(p.report_closed);
-            for (user, subnet, ts) in &known {
-                if let Some(ip) = subnet.split('/').next().and_then(|a| a.parse().ok()) {
-                    det.learn_source(user, ip, *ts);
-                }
+            for r in &state {
+                det.restore_state(r);
             }
             for a in &restore {
                 det.restore_alert(a.clone());
@@ -83,7 +81,7 @@ impl Detector for Rules {
 
 use std::sync::Arc;
 use tripline_event::net::Cidr;
-use tripline_event::{Alert, Event, Text, Timestamp};
+use tripline_event::{Alert, Event, StateRecord, Text};
 
 /// What a shard hands to the store.
 // nearly every output is an alert: boxing it would add an allocation per alert emitted
@@ -95,12 +93,8 @@ pub enum Output {
     /// An alert this shard will not grow again (its cooldown passed, or the cap evicted it):
     /// its last emitted state is final. Only reported when asked ([`Rules::report_closed`]).
     Closed(Text),
-    /// A user logged in from a network never seen for them.
-    FirstSeen {
-        user: String,
-        subnet: String,
-        ts: Timestamp,
-    },
+    /// Detector state to keep across restarts (a user's first login from a network).
+    State(StateRecord),
 }
 
 /// Counters of one shard.

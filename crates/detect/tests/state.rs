@@ -41,7 +41,7 @@ impl Rig {
             .into_iter()
             .filter_map(|o| match o {
                 Output::Alert(a) => Some(a),
-                Output::FirstSeen { .. } | Output::Closed(_) => None,
+                Output::State(_) | Output::Closed(_) => None,
             })
             .collect()
     }
@@ -329,4 +329,59 @@ fn the_rules_state_stays_within_its_cap_under_a_flood_of_distinct_entities() {
     // and what went was counted
     assert!(most > 2 * cap, "{most}");
     assert!(stats.evictions > 40_000, "{stats:?}");
+}
+
+/// What the rules keep across a restart goes out as state records, and a detector made from
+/// them knows it: a user's networks are not new to it, another network still is.
+#[test]
+fn state_records_carry_a_users_networks_across_a_restart() {
+    let cfg = DetectConfig {
+        learning_period_seconds: 60,
+        ..Default::default()
+    };
+    let login = |r: &mut Rig, secs: i64, ip: &str| {
+        let ts = Timestamp::from_secs(T0 + secs);
+        let line =
+            format!("{ts} h sshd[{secs}]: Accepted password for alice from {ip} port 22 ssh2");
+        let ev = r
+            .parser
+            .event(&line, Timestamp(0), SourcePos::default())
+            .unwrap();
+        r.det.process(&ev);
+        r.det.flush()
+    };
+    let mut first = Rig::new(cfg.clone());
+    let out = login(&mut first, 0, "198.51.100.7");
+    let state: Vec<_> = out
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::State(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(state.len(), 1, "{state:?}");
+    assert_eq!(state[0].owner, "ssh.new_source_login");
+    // the same network again adds nothing to keep
+    assert!(login(&mut first, 30, "198.51.100.8").is_empty());
+
+    let mut second = Rig::new(cfg);
+    for s in &state {
+        second.det.restore_state(s);
+    }
+    let rules = |out: Vec<Output>| -> Vec<String> {
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Alert(a) => Some(a.rule.to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    // the learning period ran from the stored first login: a new network alerts at once (a
+    // detector without the records would be learning), the known one stays quiet (it would be
+    // new to a detector without them)
+    assert_eq!(
+        rules(login(&mut second, 3600, "203.0.113.5")),
+        vec!["ssh.new_source_login"]
+    );
+    assert!(rules(login(&mut second, 3700, "198.51.100.9")).is_empty());
 }

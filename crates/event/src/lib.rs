@@ -216,6 +216,29 @@ pub struct Checkpoint {
     pub value: String,
 }
 
+/// A piece of a detector's state kept across restarts, as the store keeps it: its owner (a
+/// rule's id or a detector's name), a key and a value only the owner reads, and when. The store
+/// commits records in the same transaction as the alerts and checkpoints of their batch, and
+/// hands them back to their owner at the next start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRecord {
+    pub owner: Text,
+    pub key: String,
+    pub value: String,
+    pub ts: Timestamp,
+    /// Which record stays when one with the same owner and key is stored already.
+    pub keep: Keep,
+}
+
+/// Of two state records with the same owner and key, which one the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The one stored first (a first sighting).
+    First,
+    /// The latest one (a value that moves).
+    Latest,
+}
+
 /// How an SSH client tried to authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

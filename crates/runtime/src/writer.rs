@@ -8,7 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use tripline_detect::Output;
 use tripline_event::Checkpoint;
-use tripline_event::{Alert, Event, Text, Timestamp};
+use tripline_event::{Alert, Event, StateRecord, Text};
 use tripline_store::{AlertStore, Commit, StoreError};
 
 struct Pending {
@@ -26,7 +26,7 @@ struct Pending {
 struct Group {
     alerts: Vec<Alert>,
     index: rustc_hash::FxHashMap<Text, usize>,
-    first_seen: Vec<(String, String, Timestamp)>,
+    state: Vec<StateRecord>,
     /// Alerts closed in these batches (after their last state above, if any).
     closed: Vec<Text>,
     positions: BTreeMap<String, Checkpoint>,
@@ -59,7 +59,7 @@ impl Group {
                         self.alerts.push(a);
                     }
                 },
-                Output::FirstSeen { user, subnet, ts } => self.first_seen.push((user, subnet, ts)),
+                Output::State(r) => self.state.push(r),
                 Output::Closed(id) => self.closed.push(id),
             }
         }
@@ -209,10 +209,7 @@ pub(crate) fn writer_loop(
             continue; // keep draining so the reader never blocks on a dead writer
         }
         let positions: Vec<Checkpoint> = g.positions.into_values().collect();
-        if g.alerts.is_empty()
-            && g.first_seen.is_empty()
-            && positions.is_empty()
-            && g.events.is_empty()
+        if g.alerts.is_empty() && g.state.is_empty() && positions.is_empty() && g.events.is_empty()
         {
             report_closed(sinks, &mut held, &mut moved, &g.closed);
             continue;
@@ -220,7 +217,7 @@ pub(crate) fn writer_loop(
         let t = std::time::Instant::now();
         let commit = Commit {
             alerts: &g.alerts,
-            first_seen: &g.first_seen,
+            state: &g.state,
             checkpoints: &positions,
             events: &g.events,
         };
@@ -324,7 +321,7 @@ fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tripline_event::{Entity, Severity};
+    use tripline_event::{Entity, Severity, Timestamp};
 
     fn alert(id: &str, ip: &str, count: u64) -> Alert {
         Alert {

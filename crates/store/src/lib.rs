@@ -15,14 +15,14 @@ use std::time::Duration;
 use tripline_event::catalog::techniques_of;
 use tripline_event::net::{Cidr, IpText};
 use tripline_event::{
-    Addr, Alert, AlertView, Checkpoint, Detail, DetailRef, Entity, EntityView, Event, Lines,
-    Severity, TechniqueList, Techniques, Text, Timestamp,
+    Addr, Alert, AlertView, Checkpoint, Detail, DetailRef, Entity, EntityView, Event, Keep, Lines,
+    Severity, StateRecord, TechniqueList, Techniques, Text, Timestamp,
 };
 
 /// 2: evidence lines joined by newlines instead of a JSON array; 3: the sensor; 4: the anomaly
 /// detail; 5: a detector's detail of any kind (`detail`, `{key: value}`); 6: sources' checkpoints
 /// are opaque text (`sources.checkpoint`).
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Store errors, each naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -187,8 +187,8 @@ pub const STATES: [&str; 3] = ["open", "acknowledged", "resolved"];
 pub struct Commit<'a> {
     /// New or grown alerts, each in its latest state.
     pub alerts: &'a [Alert],
-    /// Detector state to keep across restarts: the (user, network, first seen) pairs.
-    pub first_seen: &'a [(String, String, Timestamp)],
+    /// Detector state to keep across restarts.
+    pub state: &'a [StateRecord],
     pub checkpoints: &'a [Checkpoint],
     /// Of each `(batch, n)`, the first `n` events that name an entity, for timelines.
     pub events: &'a [(std::sync::Arc<Vec<Event>>, usize)],
@@ -203,7 +203,7 @@ pub trait AlertStore: Send {
 
 impl AlertStore for Store {
     fn commit(&mut self, c: &Commit<'_>) -> Result<Committed, StoreError> {
-        self.commit_with_events(c.alerts, c.first_seen, c.checkpoints, c.events)
+        self.commit_with_events(c.alerts, c.state, c.checkpoints, c.events)
     }
 }
 
@@ -244,6 +244,8 @@ pub trait AlertReader: Send {
     ) -> Result<Vec<AlertCount>, StoreError>;
     /// [`Store::checkpoints`].
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+    /// [`Store::state`].
+    fn state(&self, limit: usize) -> Result<Vec<StateRecord>, StoreError>;
     /// [`Store::for_each_event`].
     fn each_event(
         &self,
@@ -291,6 +293,9 @@ impl AlertReader for Store {
         bucket: i64,
     ) -> Result<Vec<AlertCount>, StoreError> {
         Store::alert_counts(self, since, until, bucket)
+    }
+    fn state(&self, limit: usize) -> Result<Vec<StateRecord>, StoreError> {
+        Store::state(self, limit)
     }
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         Store::checkpoints(self)
@@ -383,9 +388,10 @@ impl Store {
                     name TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
                     offset INTEGER NOT NULL, head_hash INTEGER NOT NULL, cursor TEXT,
                     updated INTEGER NOT NULL, checkpoint TEXT);
-                 CREATE TABLE IF NOT EXISTS entity_first_seen (
-                    user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
-                    PRIMARY KEY (user, subnet));
+                 CREATE TABLE IF NOT EXISTS detector_state (
+                    owner TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                    ts INTEGER NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;
+                 CREATE INDEX IF NOT EXISTS detector_state_ts ON detector_state(owner, ts);
                  CREATE TABLE IF NOT EXISTS events (
                     ts INTEGER NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL,
                     host TEXT NOT NULL, src_ip TEXT, user TEXT, session TEXT,
@@ -414,6 +420,7 @@ impl Store {
                     .map_err(sql)?;
             }
             Some(v) if v.parse::<i64>().ok() == Some(SCHEMA_VERSION) => {}
+            Some(v) if v == "6" => self.migrate_6_to_7()?,
             // 5 → 6: a source's checkpoint is its own text; the old columns are read for rows
             // that have none ([`legacy_checkpoint`])
             Some(v) if v == "5" => {
@@ -425,6 +432,7 @@ impl Store {
                          COMMIT;",
                     )
                     .map_err(sql)?;
+                self.migrate_6_to_7()?;
             }
             // 2 → 3: alerts know their sensor (older ones came from files or the journal);
             // 3 → 4: anomaly alerts carry their detail; 4 → 5: the detail of any detector,
@@ -448,6 +456,7 @@ impl Store {
                         if v == "4" { "" } else { to_4 },
                     ))
                     .map_err(sql)?;
+                self.migrate_6_to_7()?;
             }
             Some(v) => {
                 return Err(StoreError::Version {
@@ -459,13 +468,32 @@ impl Store {
         Ok(())
     }
 
+    /// 6 → 7: detector state is one table of records of any owner; the (user, network, first
+    /// seen) pairs become `ssh.new_source_login`'s records.
+    fn migrate_6_to_7(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS entity_first_seen (
+                    user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
+                    PRIMARY KEY (user, subnet));
+                 INSERT OR IGNORE INTO detector_state (owner, key, value, ts)
+                    SELECT 'ssh.new_source_login', subnet || ' ' || user, '', first_seen
+                    FROM entity_first_seen;
+                 DROP TABLE entity_first_seen;
+                 UPDATE meta SET value = '7' WHERE key = 'schema_version';
+                 COMMIT;",
+            )
+            .map_err(|e| classify(&self.path, e))
+    }
+
     /// Whether an event names an entity, so that a timeline can find it (what
     /// [`Store::commit_with_events`] stores).
     pub fn names_entity(ev: &Event) -> bool {
         ev.src_ip.is_some() || ev.user.is_some() || ev.session.is_some()
     }
 
-    /// Write one batch: alerts, first-seen pairs and source checkpoints, in one transaction.
+    /// Write one batch: alerts, detector state and source checkpoints, in one transaction.
     ///
     /// An alert is upserted by its id when the row there is the same alert (rule and entity);
     /// when a different alert holds the id, it goes to the next id of the same second that is
@@ -474,10 +502,10 @@ impl Store {
     pub fn commit(
         &mut self,
         alerts: &[Alert],
-        first_seen: &[(String, String, Timestamp)],
+        state: &[StateRecord],
         positions: &[Checkpoint],
     ) -> Result<Committed, StoreError> {
-        self.commit_with_events(alerts, first_seen, positions, &[])
+        self.commit_with_events(alerts, state, positions, &[])
     }
 
     /// [`Store::commit`], and in the same transaction, of each `(batch, n)` in `events`, the
@@ -486,7 +514,7 @@ impl Store {
     pub fn commit_with_events(
         &mut self,
         alerts: &[Alert],
-        first_seen: &[(String, String, Timestamp)],
+        state: &[StateRecord],
         positions: &[Checkpoint],
         events: &[(std::sync::Arc<Vec<Event>>, usize)],
     ) -> Result<Committed, StoreError> {
@@ -570,11 +598,21 @@ impl Store {
                     done.moved.push((i, id.as_ref().into()));
                 }
             }
-            let mut fs = tx
-                .prepare_cached("INSERT OR IGNORE INTO entity_first_seen (user, subnet, first_seen) VALUES (?1, ?2, ?3)")
-                .map_err(sql)?;
-            for (user, subnet, ts) in first_seen {
-                fs.execute(params![user, subnet, ts.0]).map_err(sql)?;
+            for r in state {
+                let q = match r.keep {
+                    Keep::First => {
+                        "INSERT OR IGNORE INTO detector_state (owner, key, value, ts)
+                         VALUES (?1, ?2, ?3, ?4)"
+                    }
+                    Keep::Latest => {
+                        "INSERT INTO detector_state (owner, key, value, ts) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(owner, key) DO UPDATE SET value=excluded.value, ts=excluded.ts"
+                    }
+                };
+                tx.prepare_cached(q)
+                    .map_err(sql)?
+                    .execute(params![r.owner.as_str(), r.key, r.value, r.ts.0])
+                    .map_err(sql)?;
             }
             let mut pos = tx
                 .prepare_cached(
@@ -632,19 +670,43 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
-    /// Known (user, subnet, first seen) pairs, newest first, at most `limit`.
-    pub fn first_seen(&self, limit: usize) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+    /// Detector state records, the newest first, at most `limit` of each owner.
+    pub fn state(&self, limit: usize) -> Result<Vec<StateRecord>, StoreError> {
         let sql = |e| classify(&self.path, e);
+        let mut owners = self
+            .conn
+            .prepare("SELECT DISTINCT owner FROM detector_state")
+            .map_err(sql)?;
+        let owners: Vec<String> = owners
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?;
         let mut st = self
             .conn
-            .prepare("SELECT user, subnet, first_seen FROM entity_first_seen ORDER BY first_seen DESC LIMIT ?1")
+            .prepare(
+                "SELECT key, value, ts FROM detector_state WHERE owner = ?1
+                 ORDER BY ts DESC LIMIT ?2",
+            )
             .map_err(sql)?;
-        let rows = st
-            .query_map([limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, Timestamp(r.get(2)?)))
-            })
-            .map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)
+        let mut out = vec![];
+        for owner in owners {
+            let rows = st
+                .query_map(params![owner, limit as i64], |r| {
+                    Ok(StateRecord {
+                        owner: owner.as_str().into(),
+                        key: r.get(0)?,
+                        value: r.get(1)?,
+                        ts: Timestamp(r.get(2)?),
+                        keep: Keep::First,
+                    })
+                })
+                .map_err(sql)?;
+            for r in rows {
+                out.push(r.map_err(sql)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Alerts matching `q`, most recent first.
@@ -1322,12 +1384,21 @@ mod tests {
         let mut s = Store::open(&dir.path().join("t.db")).unwrap();
         let mut low = alert("b", 1, 50);
         low.severity = Severity::Low;
-        s.commit(
-            &[alert("a", 5, 10), low],
-            &[("alice".into(), "10.0.0.0/24".into(), Timestamp(3))],
-            &[],
-        )
-        .unwrap();
+        let rec = |owner: &str, key: &str, value: &str, ts, keep| StateRecord {
+            owner: owner.into(),
+            key: key.into(),
+            value: value.into(),
+            ts: Timestamp(ts),
+            keep,
+        };
+        let first = rec("r1", "10.0.0.0/24 alice", "", 3, Keep::First);
+        let moving = rec("r2", "k", "v1", 4, Keep::Latest);
+        s.commit(&[alert("a", 5, 10), low], &[first.clone(), moving], &[])
+            .unwrap();
+        // a first sighting stays the first; a moving value moves
+        let moved = rec("r2", "k", "v2", 9, Keep::Latest);
+        let again = rec("r1", "10.0.0.0/24 alice", "", 8, Keep::First);
+        s.commit(&[], &[again, moved.clone()], &[]).unwrap();
         let q = AlertQuery {
             min_severity: Some(Severity::Medium),
             ..Default::default()
@@ -1340,10 +1411,26 @@ mod tests {
         assert_eq!(s.alerts(&q).unwrap()[0].alert.id, "b");
         assert_eq!(s.prune(Timestamp(20)).unwrap(), 1);
         assert_eq!(s.alert_count().unwrap(), 1);
-        assert_eq!(
-            s.first_seen(10).unwrap(),
-            vec![("alice".into(), "10.0.0.0/24".into(), Timestamp(3))]
-        );
+        // state outlives the alerts pruned; read back per owner, newest first
+        let mut back = s.state(10).unwrap();
+        back.sort_by(|a, b| a.owner.cmp(&b.owner));
+        let as_read = |r: StateRecord| StateRecord {
+            keep: Keep::First,
+            ..r
+        };
+        assert_eq!(back, vec![as_read(first), as_read(moved)]);
+        let many: Vec<StateRecord> = (0..30)
+            .map(|i| rec("r3", &format!("k{i}"), "", i, Keep::First))
+            .collect();
+        s.commit(&[], &many, &[]).unwrap();
+        let r3: Vec<i64> = s
+            .state(5)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.owner == "r3")
+            .map(|r| r.ts.0)
+            .collect();
+        assert_eq!(r3, vec![29, 28, 27, 26, 25]);
     }
 
     #[test]
@@ -1495,7 +1582,7 @@ mod tests {
         assert!(a.alert.detail.is_none());
         let h = s.alert("h").unwrap().expect("kept");
         assert_eq!(h.alert.sensor, "cowrie");
-        assert_eq!(schema(&s), "6");
+        assert_eq!(schema(&s), "7");
     }
 
     fn schema(s: &Store) -> String {
@@ -1528,7 +1615,7 @@ mod tests {
         }
         let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.alert("a").unwrap().expect("kept").alert.count, 3);
-        assert_eq!(schema(&s), "6");
+        assert_eq!(schema(&s), "7");
         // a detector's detail round-trips under its key
         let mut an = alert("n", 1, 9);
         an.rule = "anomaly".into();
@@ -1583,7 +1670,7 @@ mod tests {
                 .unwrap();
         }
         let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(schema(&s), "6");
+        assert_eq!(schema(&s), "7");
         let file = s.checkpoint("file:/var/log/auth.log").unwrap().unwrap();
         assert_eq!(file.value, "2049 77 1234 99");
         let journal = s.checkpoint("journald").unwrap().unwrap();
@@ -1595,6 +1682,43 @@ mod tests {
         };
         s.commit(&[], &[], std::slice::from_ref(&next)).unwrap();
         assert_eq!(s.checkpoint("journald").unwrap(), Some(next));
+    }
+
+    #[test]
+    fn schema_6_first_seen_pairs_become_the_new_source_rules_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v6.db");
+        {
+            let s = Store::open(&p).unwrap();
+            // what schema 6 wrote: a table of its own for the pairs
+            s.conn
+                .execute_batch(
+                    "DROP TABLE detector_state;
+                     CREATE TABLE entity_first_seen (
+                        user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
+                        PRIMARY KEY (user, subnet));
+                     INSERT INTO entity_first_seen VALUES ('alice', '10.0.0.0/24', 3);
+                     INSERT INTO entity_first_seen VALUES ('dev ops', '2001:db8::/64', 5);
+                     UPDATE meta SET value = '6' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(schema(&s), "7");
+        let got: Vec<(String, String, i64)> = s
+            .state(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.owner.to_string(), r.key, r.ts.0))
+            .collect();
+        let want = |k: &str, ts| ("ssh.new_source_login".to_string(), k.to_string(), ts);
+        assert_eq!(
+            got,
+            vec![
+                want("2001:db8::/64 dev ops", 5),
+                want("10.0.0.0/24 alice", 3)
+            ]
+        );
     }
 
     #[test]
@@ -1620,7 +1744,7 @@ mod tests {
                 .unwrap();
         }
         let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(schema(&s), "6");
+        assert_eq!(schema(&s), "7");
         let d = s
             .alert("n")
             .unwrap()

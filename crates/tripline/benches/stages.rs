@@ -59,7 +59,7 @@ fn detect_all(events: &[Event]) -> Vec<Vec<Alert>> {
                 .into_iter()
                 .filter_map(|o| match o {
                     Output::Alert(a) => Some(a),
-                    Output::FirstSeen { .. } | Output::Closed(_) => None,
+                    Output::State(_) | Output::Closed(_) => None,
                 })
                 .collect(),
         );

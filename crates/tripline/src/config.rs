@@ -629,18 +629,18 @@ impl Config {
     }
 
     /// The detectors this configuration runs: the log rules (continuing `restore`, the alerts
-    /// still open from an earlier run, and knowing `known`, the stored (user, network, first
-    /// seen) pairs), and the anomaly model when there is one.
+    /// still open from an earlier run, from `state`, the detector state stored then), and the
+    /// anomaly model when there is one.
     pub fn detectors(
         &self,
         restore: Vec<tripline_event::Alert>,
-        known: Vec<(String, String, tripline_event::Timestamp)>,
+        state: Vec<tripline_event::StateRecord>,
     ) -> anyhow::Result<Vec<tripline_detect::DetectorSpec>> {
         let mut out = vec![tripline_detect::rules_spec(
             std::sync::Arc::new(self.detect.clone()),
             tripline_runtime::allowlist(&self.detect),
             restore,
-            known,
+            state,
         )];
         if let Some(model) = self.anomaly_model()? {
             out.push(tripline_anomaly::detector::spec(

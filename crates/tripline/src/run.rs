@@ -30,7 +30,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         .into_iter()
         .map(|s| s.alert)
         .collect();
-    let known = reader.first_seen(cfg.detect.max_tracked_entities)?;
+    let state = reader.state(cfg.detect.max_tracked_entities)?;
     let mut sinks = Sinks {
         respond: responders(&cfg)?,
         ..Sinks::default()
@@ -58,7 +58,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
     }
-    let detectors = cfg.detectors(restore, known)?;
+    let detectors = cfg.detectors(restore, state)?;
     let mut pipeline = Pipeline::start_with_health(
         &cfg.settings(),
         Box::new(store),

@@ -9,7 +9,7 @@ use crate::engine::UserState;
 use crate::{Output, Roles};
 use std::net::IpAddr;
 use tripline_event::net::{subnet_key, subnet_of};
-use tripline_event::{AuthKind, Kind, Severity};
+use tripline_event::{AuthKind, Keep, Kind, Severity, StateRecord, Text, Timestamp};
 
 /// `ssh.new_source_login`.
 pub struct NewSourceLogin;
@@ -61,6 +61,29 @@ impl History {
     }
 }
 
+/// The record that keeps "`user` first logged in from `ip`'s network at `ts`" across restarts:
+/// keyed by the network and the user (a network has no space in it), the first one kept.
+pub fn record(user: &str, ip: IpAddr, ts: Timestamp) -> StateRecord {
+    StateRecord {
+        owner: Text::const_new(NewSourceLogin::INFO.id),
+        key: format!("{} {user}", subnet_of(ip)),
+        value: String::new(),
+        ts,
+        keep: Keep::First,
+    }
+}
+
+/// A [`record`] read back: the user, an address of the network, when; None for another owner's
+/// record or one that does not read back.
+pub fn read(r: &StateRecord) -> Option<(&str, IpAddr, Timestamp)> {
+    if r.owner != NewSourceLogin::INFO.id {
+        return None;
+    }
+    let (subnet, user) = r.key.split_once(' ')?;
+    let ip = subnet.split('/').next()?.parse().ok()?;
+    Some((user, ip, r.ts))
+}
+
 #[inline]
 pub fn on_user(on: &mut On<'_, UserState>) {
     let ev = on.ev;
@@ -83,11 +106,7 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     }
     h.known.push(net);
     if !on.warming {
-        on.out.push(Output::FirstSeen {
-            user: user.to_string(),
-            subnet: subnet_of(ip),
-            ts: ev.ts,
-        });
+        on.out.push(Output::State(record(user, ip, ev.ts)));
     }
     if now - first > learning {
         h.new_source_login = Some((now, ip));
@@ -99,5 +118,30 @@ pub fn on_user(on: &mut On<'_, UserState>) {
                 now,
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_as_what_it_keeps_and_others_do_not() {
+        let ip: IpAddr = "2001:db8:1:2::9".parse().unwrap();
+        let r = record("dev ops", ip, Timestamp(7));
+        assert_eq!(r.key, "2001:db8:1:2::/64 dev ops");
+        let (user, back, ts) = read(&r).unwrap();
+        assert_eq!((user, ts), ("dev ops", Timestamp(7)));
+        assert_eq!(subnet_of(back), subnet_of(ip));
+        let other = StateRecord {
+            owner: "anomaly".into(),
+            ..r.clone()
+        };
+        assert_eq!(read(&other), None);
+        let bad = StateRecord {
+            key: "nonsense".into(),
+            ..r
+        };
+        assert_eq!(read(&bad), None);
     }
 }

@@ -130,7 +130,7 @@ pub fn once(
         from_start,
         year,
     )?;
-    let detectors = cfg.detectors(restore, reader.first_seen(cfg.detect.max_tracked_entities)?)?;
+    let detectors = cfg.detectors(restore, reader.state(cfg.detect.max_tracked_entities)?)?;
     let mut pipeline = pipeline::Pipeline::start(
         &cfg.settings(),
         Box::new(store),
