@@ -239,6 +239,8 @@ pub struct Sensor {
     unparsed_lines: u64,
     truncated_lines: u64,
     parse_errors: u64,
+    /// Events a push source (a listener) refused because the pipeline was behind.
+    dropped: u64,
     lines_per_second: f64,
 }
 

@@ -7,6 +7,12 @@
 //! rules it raises (the catalog gathers them), how its instances see events ([`Sharding`]) and
 //! how to make an instance.
 //!
+//! A detector a request path must hear from before it answers (the LLM gateway blocks or
+//! forwards a request on it) is a [`Judge`]: called inline, on the request's own thread or
+//! task, it returns a [`Verdict`] at once; the request path answers on it and pushes the
+//! verdict on into the pipeline as an event ([`Verdict::event`], through a push source), where
+//! it is stored and counted like everything else about its entity.
+//!
 //! A detector sharded [`Sharding::ByKeys`] has one instance per shard, and each sees only the
 //! events whose keys the shard owns, with the roles it owns them in ([`Roles`]): no state is
 //! shared, no lock sits on the hot path. One that needs every event ([`Sharding::Whole`], the
@@ -16,8 +22,7 @@
 
 use crate::{DetectStats, Output, Roles};
 use tripline_event::catalog::RuleInfo;
-use tripline_event::AuthKind;
-use tripline_event::Event;
+use tripline_event::{Action, AuthKind, Event, Kind, VerdictKind};
 
 /// One detector instance.
 pub trait Detector: Send {
@@ -42,6 +47,80 @@ pub trait Detector: Send {
     /// Its counters so far.
     fn stats(&self) -> DetectStats {
         DetectStats::default()
+    }
+}
+
+/// A detector called inline by a request path: it judges one event (the request as an event)
+/// and says what to do with the request. `&self`: many requests are judged at once, so what it
+/// keeps is its own to share (most judges keep nothing).
+pub trait Judge: Send + Sync {
+    /// Stable name (the verdict's `judge`).
+    fn name(&self) -> &'static str;
+    /// The rules its findings name (the catalog gathers them).
+    fn rules(&self) -> Vec<&'static RuleInfo>;
+    /// Judge one request.
+    fn judge(&self, ev: &Event) -> Verdict;
+}
+
+/// What a [`Judge`] decided, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub action: Action,
+    /// 0–1: how sure it is (the strongest finding's score).
+    pub score: f32,
+    /// What it found, the strongest first.
+    pub findings: Vec<Finding>,
+}
+
+/// One thing a judge found: the rule, how strongly, and why in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: &'static RuleInfo,
+    pub score: f32,
+    pub reason: String,
+}
+
+impl Verdict {
+    /// Nothing found: let it through.
+    pub fn allow() -> Verdict {
+        Verdict {
+            action: Action::Allow,
+            score: 0.0,
+            findings: vec![],
+        }
+    }
+
+    /// The verdict of these findings: blocked when the strongest scores at least `block_at`,
+    /// flagged at least `flag_at`, else allowed.
+    pub fn of(mut findings: Vec<Finding>, flag_at: f32, block_at: f32) -> Verdict {
+        findings.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let score = findings.first().map_or(0.0, |f| f.score);
+        let action = if findings.is_empty() || score < flag_at {
+            Action::Allow
+        } else if score >= block_at {
+            Action::Block
+        } else {
+            Action::Flag
+        };
+        Verdict {
+            action,
+            score,
+            findings,
+        }
+    }
+
+    /// The event that carries this verdict of `judge` on through the pipeline: the request
+    /// `ev` (its time, keys and raw text) with the verdict as its kind; evidence against its
+    /// source when it was flagged or blocked.
+    pub fn event(&self, judge: &str, mut ev: Event) -> Event {
+        ev.kind = Kind::Verdict(VerdictKind {
+            judge: judge.into(),
+            action: self.action,
+            score: self.score,
+            rules: self.findings.iter().map(|f| f.rule.id.into()).collect(),
+        });
+        ev.hostile = self.action != Action::Allow;
+        ev
     }
 }
 

@@ -14,7 +14,9 @@ mod rules;
 pub mod shard;
 mod state;
 
-pub use contract::{Detector, DetectorSpec, MakeDetector, Placement, Sharding};
+pub use contract::{
+    Detector, DetectorSpec, Finding, Judge, MakeDetector, Placement, Sharding, Verdict,
+};
 pub use shard::{owners, roles_of, Roles};
 
 pub use config::{DetectConfig, RulesConfig};

@@ -25,6 +25,8 @@ pub enum Kind {
     Session(SessionKind),
     /// What an attacker does on a honeypot.
     Honeypot(HoneypotKind),
+    /// What a detector called inline by a request path decided about the request.
+    Verdict(VerdictKind),
 }
 
 /// The families of [`Kind`], for a detector that looks at some families only.
@@ -35,15 +37,17 @@ pub enum Family {
     Account,
     Session,
     Honeypot,
+    Verdict,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::Auth,
         Family::Privilege,
         Family::Account,
         Family::Session,
         Family::Honeypot,
+        Family::Verdict,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Family {
             Family::Account => "account",
             Family::Session => "session",
             Family::Honeypot => "honeypot",
+            Family::Verdict => "verdict",
         }
     }
 
@@ -64,6 +69,7 @@ impl Family {
             Family::Account => &AccountKind::NAMES,
             Family::Session => &SessionKind::NAMES,
             Family::Honeypot => &HoneypotKind::NAMES,
+            Family::Verdict => &VerdictKind::NAMES,
         }
     }
 }
@@ -354,6 +360,57 @@ impl HoneypotKind {
     }
 }
 
+/// What a detector called inline decided: let the request through, let it through and say so,
+/// or stop it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Allow,
+    Flag,
+    Block,
+}
+
+/// A decision made inline by a request path (the LLM gateway scanning a prompt before it
+/// forwards it), carried on through the pipeline so it is stored, counted and correlated with
+/// everything else about the same entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerdictKind {
+    /// The detector that decided (its name).
+    pub judge: Text,
+    pub action: Action,
+    /// 0–1: how sure it was.
+    pub score: f32,
+    /// The rules its findings name (catalog ids), the strongest first.
+    pub rules: Box<[Text]>,
+}
+
+impl VerdictKind {
+    pub const NAMES: [&'static str; 3] = ["verdict.allowed", "verdict.flagged", "verdict.blocked"];
+
+    pub fn name(&self) -> &'static str {
+        Self::NAMES[match self.action {
+            Action::Allow => 0,
+            Action::Flag => 1,
+            Action::Block => 2,
+        }]
+    }
+
+    /// The kind named `name`, its judge unnamed and its score 0.
+    pub fn from_name(name: &str) -> Option<VerdictKind> {
+        let action = match name {
+            "verdict.allowed" => Action::Allow,
+            "verdict.flagged" => Action::Flag,
+            "verdict.blocked" => Action::Block,
+            _ => return None,
+        };
+        Some(VerdictKind {
+            judge: Text::default(),
+            action,
+            score: 0.0,
+            rules: Box::new([]),
+        })
+    }
+}
+
 impl Kind {
     /// The stable dotted name of this kind.
     pub fn name(&self) -> &'static str {
@@ -363,6 +420,7 @@ impl Kind {
             Kind::Account(k) => k.name(),
             Kind::Session(k) => k.name(),
             Kind::Honeypot(k) => k.name(),
+            Kind::Verdict(k) => k.name(),
         }
     }
 
@@ -373,6 +431,7 @@ impl Kind {
             Kind::Account(_) => Family::Account,
             Kind::Session(_) => Family::Session,
             Kind::Honeypot(_) => Family::Honeypot,
+            Kind::Verdict(_) => Family::Verdict,
         }
     }
 
@@ -387,6 +446,7 @@ impl Kind {
             "account" => AccountKind::from_name(name).map(Kind::Account),
             "session" => SessionKind::from_name(name).map(Kind::Session),
             "honeypot" => HoneypotKind::from_name(name).map(Kind::Honeypot),
+            "verdict" => VerdictKind::from_name(name).map(Kind::Verdict),
             _ => None,
         }
     }

@@ -27,7 +27,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use key::{Entity, Key, KeyRef, KeyType};
-pub use kind::{AccountKind, AuthKind, Family, HoneypotKind, Kind, PrivilegeKind, SessionKind};
+pub use kind::{
+    AccountKind, Action, AuthKind, Family, HoneypotKind, Kind, PrivilegeKind, SessionKind,
+    VerdictKind,
+};
 pub use time::Timestamp;
 
 /// A short string stored inline when it fits (24 bytes: user names, process ids, session ids),

@@ -27,6 +27,7 @@ pub struct SourceCounts {
     pub unparsed: u64,
     pub truncated: u64,
     pub parse_errors: u64,
+    pub dropped: u64,
 }
 
 impl SourceCounts {
@@ -38,6 +39,7 @@ impl SourceCounts {
             unparsed: s.unparsed_lines,
             truncated: s.truncated_lines,
             parse_errors: s.parse_errors,
+            dropped: s.dropped,
         }
     }
 }
@@ -51,6 +53,7 @@ pub struct Metrics {
     unparsed: Family<Labels, Counter>,
     truncated: Family<Labels, Counter>,
     parse_errors: Family<Labels, Counter>,
+    source_dropped: Family<Labels, Counter>,
     pub dropped: Counter,
     pub batches_in_flight: Gauge,
     tracked: Family<Labels, Gauge>,
@@ -85,6 +88,7 @@ impl Metrics {
             unparsed: Family::default(),
             truncated: Family::default(),
             parse_errors: Family::default(),
+            source_dropped: Family::default(),
             dropped: Counter::default(),
             batches_in_flight: Gauge::default(),
             tracked: Family::default(),
@@ -125,6 +129,11 @@ impl Metrics {
             "sensor_parse_errors",
             "Lines that should have parsed and did not (invalid Cowrie JSON)",
             m.parse_errors.clone(),
+        );
+        r.register(
+            "sensor_dropped_events",
+            "Events a push source refused because the pipeline was behind (the request was not held up)",
+            m.source_dropped.clone(),
         );
         r.register(
             "pipeline_events_dropped",
@@ -232,6 +241,7 @@ impl Metrics {
         add(&self.unparsed, before.unparsed, now.unparsed);
         add(&self.truncated, before.truncated, now.truncated);
         add(&self.parse_errors, before.parse_errors, now.parse_errors);
+        add(&self.source_dropped, before.dropped, now.dropped);
     }
 
     /// A shard's state after a batch: entities tracked, and evictions / expiries since the last.

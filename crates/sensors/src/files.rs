@@ -397,6 +397,7 @@ impl Followed {
             unparsed_lines: p.unparsed,
             truncated_lines: p.truncated + self.tail.truncated(),
             parse_errors: self.bad_lines,
+            dropped: 0,
             lines_per_second: p.lines.saturating_sub(before) as f64 / dt,
             bytes: p.bytes,
         }

@@ -17,6 +17,7 @@ pub mod files;
 pub mod fuzz;
 pub mod journald;
 pub mod jsonl;
+pub mod push;
 pub mod source;
 pub mod sshd;
 pub mod syslog;

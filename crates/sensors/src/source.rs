@@ -139,6 +139,9 @@ pub struct SensorState {
     pub unparsed_lines: u64,
     pub truncated_lines: u64,
     pub parse_errors: u64,
+    /// Events a push source refused because the pipeline was behind (the request that made
+    /// them was not held up).
+    pub dropped: u64,
     /// Lines per second over the last interval (about a second).
     pub lines_per_second: f64,
     /// Bytes read (the metrics' `tripline_sensor_read_bytes_total`).

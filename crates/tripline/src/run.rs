@@ -326,6 +326,7 @@ mod tests {
             unparsed_lines: 2,
             truncated_lines: 0,
             parse_errors: 0,
+            dropped: 4,
             lines_per_second: 1.5,
             bytes: 90,
         };
