@@ -20,20 +20,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_of, Cidr};
-use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, StateRecord, Text, Timestamp};
-
-/// An attempt to log in from an address: what its attempts window counts (brute force, slow
-/// brute force, spraying, enumeration, and the failures before a compromise).
-#[inline]
-fn is_attempt(ev: &Event) -> bool {
-    ev.hostile
-        && (ev.kind.is_login_failure()
-            || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
-            || (matches!(
-                ev.kind,
-                Kind::Auth(AuthKind::PreauthClose | AuthKind::ConnectionClose)
-            ) && ev.user.is_some()))
-}
+use tripline_event::{Alert, Entity, Event, Line, StateRecord, Text, Timestamp};
 
 /// An address's state: its attempts window, and each of its rules' own.
 #[derive(Default)]
@@ -568,7 +555,7 @@ impl Rules {
             out: &mut self.out,
             warming: self.warming,
         };
-        if is_attempt(ev) {
+        if rules::attempt(ev) {
             on.st.fails.push(now, ev.count, cap);
             rules::ssh_bruteforce::on_attempt(&mut on);
             rules::ssh_spray::on_attempt(&mut on);

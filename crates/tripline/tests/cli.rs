@@ -150,6 +150,56 @@ fn parse_gives_one_object_per_line_in_order() {
 }
 
 #[test]
+fn explain_lists_the_rules_each_line_moves_as_the_rules_say() {
+    let rules_of = |line: &str| -> Vec<String> {
+        let out = succeed(tripline().args(["explain", line]));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let at = text.find("rules:").expect("a rules line");
+        text[at + 6..]
+            .lines()
+            .map(|l| l.trim().split(' ').next().unwrap_or("").to_string())
+            .filter(|id| !id.is_empty() && id != "none")
+            .collect()
+    };
+    let invalid =
+        rules_of("Mar  4 10:00:00 web1 sshd[42]: Invalid user admin from 203.0.113.5 port 4242");
+    for id in [
+        "ssh.bruteforce",
+        "ssh.spray",
+        "ssh.enumeration",
+        "ssh.distributed",
+    ] {
+        assert!(invalid.contains(&id.to_string()), "{id}: {invalid:?}");
+    }
+    assert!(
+        !invalid.iter().any(|r| r.starts_with("priv.")),
+        "{invalid:?}"
+    );
+    // a valid user's failure is no enumeration
+    let failed = rules_of(
+        "Mar  4 10:00:00 web1 sshd[42]: Failed password for root from 203.0.113.5 port 4242 ssh2",
+    );
+    assert!(
+        !failed.contains(&"ssh.enumeration".to_string()),
+        "{failed:?}"
+    );
+    assert_eq!(
+        rules_of(
+            "Mar  4 10:00:00 web1 sshd[42]: Connection closed by 203.0.113.5 port 4242 [preauth]"
+        ),
+        vec!["ssh.scan"]
+    );
+    assert_eq!(
+        rules_of("Mar  4 10:00:00 web1 su[9]: FAILED SU (to root) carol on pts/3"),
+        vec!["priv.su_failures"]
+    );
+    // a session line moves nothing
+    assert!(
+        rules_of("Mar  4 10:00:00 web1 systemd-logind[1]: New session 4 of user alice.").is_empty()
+    );
+}
+
+#[test]
 fn bad_config_names_every_key_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("tripline.toml");

@@ -5,7 +5,7 @@ use super::{Explain, On, Rule, RuleDef, RuleInfo};
 use crate::config::{simple, SimpleRule};
 use crate::engine::UserState;
 use crate::Roles;
-use tripline_event::{AccountKind, Kind, Severity};
+use tripline_event::{AccountKind, Event, Kind, Severity};
 
 /// `account.change`.
 pub struct AccountChange;
@@ -24,21 +24,18 @@ impl RuleDef for AccountChange {
     fn explain(x: &Explain<'_>, _: &SimpleRule) -> String {
         format!("account {}: {}", x.who, x.detail)
     }
+
+    fn counts(ev: &Event) -> bool {
+        change(ev).is_some()
+    }
 }
 
-/// Groups that make their members administrators.
-const PRIVILEGED: [&str; 5] = ["sudo", "wheel", "adm", "root", "admin"];
-
-#[inline]
-pub fn on_user(on: &mut On<'_, UserState>) {
-    let Kind::Account(k) = &on.ev.kind else {
-        return;
+/// What changed, in words, when the event is a change this rule reports.
+fn change(ev: &Event) -> Option<String> {
+    let (Kind::Account(k), Some(user)) = (&ev.kind, ev.user.as_deref()) else {
+        return None;
     };
-    if !on.cfg.rules.account_change.enabled {
-        return;
-    }
-    let user = on.ev.user.as_deref().unwrap_or_default();
-    let detail = match k {
+    Some(match k {
         AccountKind::Created => "account created".to_string(),
         AccountKind::GroupMembership { group } if PRIVILEGED.contains(&group.as_str()) => {
             format!("added to privileged group {group}")
@@ -46,7 +43,19 @@ pub fn on_user(on: &mut On<'_, UserState>) {
         AccountKind::PasswordChange { by: Some(by) } if by.as_str() != user => {
             format!("password changed by {by}")
         }
-        _ => return,
-    };
-    on.fire.push((Rule::AccountChange, detail, 1, on.now));
+        _ => return None,
+    })
+}
+
+/// Groups that make their members administrators.
+const PRIVILEGED: [&str; 5] = ["sudo", "wheel", "adm", "root", "admin"];
+
+#[inline]
+pub fn on_user(on: &mut On<'_, UserState>) {
+    if !matches!(on.ev.kind, Kind::Account(_)) || !on.cfg.rules.account_change.enabled {
+        return;
+    }
+    if let Some(detail) = change(on.ev) {
+        on.fire.push((Rule::AccountChange, detail, 1, on.now));
+    }
 }

@@ -5,7 +5,7 @@ use super::{Explain, On, Rule, RuleDef, RuleInfo};
 use crate::config::{simple, RuleConfig, SimpleRule};
 use crate::engine::IpState;
 use crate::Roles;
-use tripline_event::{HoneypotKind, Kind, Severity};
+use tripline_event::{Event, HoneypotKind, Kind, Severity};
 
 /// `honeypot.touch`.
 pub struct HoneypotTouch;
@@ -27,21 +27,24 @@ impl RuleDef for HoneypotTouch {
             x.who, x.alert.count, x.users
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        ev.src_ip.is_some()
+            && matches!(
+                ev.kind,
+                Kind::Honeypot(
+                    HoneypotKind::Login { .. }
+                        | HoneypotKind::Command { .. }
+                        | HoneypotKind::Download { .. }
+                )
+            )
+    }
 }
 
 #[inline]
 pub fn on_ip(on: &mut On<'_, IpState>) {
     let ev = on.ev;
-    if on.cfg.rules.honeypot_touch.enabled()
-        && matches!(
-            ev.kind,
-            Kind::Honeypot(
-                HoneypotKind::Login { .. }
-                    | HoneypotKind::Command { .. }
-                    | HoneypotKind::Download { .. }
-            )
-        )
-    {
+    if on.cfg.rules.honeypot_touch.enabled() && HoneypotTouch::counts(ev) {
         on.fire
             .push((Rule::HoneypotTouch, String::new(), ev.count as u64, on.now));
     }

@@ -43,6 +43,24 @@ pub trait RuleDef {
     const DEFAULT: Self::Config;
     /// Why it fired, in words, with the numbers that made it fire.
     fn explain(x: &Explain<'_>, c: &Self::Config) -> String;
+    /// Whether an event moves it (counts in its windows, or may fire it): what `tripline
+    /// explain` lists for a line. The rule's logic looks only at such events.
+    fn counts(ev: &Event) -> bool;
+}
+
+/// An attempt to log in from an address: what its attempts window counts (brute force, slow
+/// brute force, spraying, enumeration, and the failures before a compromise).
+#[inline]
+pub fn attempt(ev: &Event) -> bool {
+    use tripline_event::{AuthKind, Kind};
+    ev.hostile
+        && ev.src_ip.is_some()
+        && (ev.kind.is_login_failure()
+            || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
+            || (matches!(
+                ev.kind,
+                Kind::Auth(AuthKind::PreauthClose | AuthKind::ConnectionClose)
+            ) && ev.user.is_some()))
 }
 
 /// What an explanation is made from: the alert, the entity, the users and sources it saw, and
@@ -133,6 +151,13 @@ macro_rules! rules {
             pub fn severity(self, r: &RulesConfig) -> Severity {
                 match self {
                     $(Rule::$variant => RuleConfig::severity(&r.$field),)*
+                }
+            }
+
+            /// Whether an event moves it ([`RuleDef::counts`]).
+            pub fn counts(self, ev: &Event) -> bool {
+                match self {
+                    $(Rule::$variant => <$def as RuleDef>::counts(ev),)*
                 }
             }
 

@@ -5,7 +5,7 @@ use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::{count, CountRule};
 use crate::engine::UserState;
 use crate::Roles;
-use tripline_event::{Kind, Severity};
+use tripline_event::{Event, Kind, PrivilegeKind, Severity};
 
 /// `priv.after_login`.
 pub struct AfterLogin;
@@ -24,18 +24,24 @@ impl RuleDef for AfterLogin {
     fn explain(x: &Explain<'_>, _: &CountRule) -> String {
         format!("{} became {}", x.who, x.detail)
     }
+
+    /// sudo or su to root (it fires when a login from a new network came just before).
+    fn counts(ev: &Event) -> bool {
+        let Kind::Privilege(p) = &ev.kind else {
+            return false;
+        };
+        ev.user.is_some()
+            && matches!(
+                p,
+                PrivilegeKind::SudoCommand { .. } | PrivilegeKind::SuSuccess { .. }
+            )
+            && p.target() == Some("root")
+    }
 }
 
 #[inline]
 pub fn on_user(on: &mut On<'_, UserState>) {
-    let Kind::Privilege(p) = &on.ev.kind else {
-        return;
-    };
-    let root = matches!(
-        p,
-        tripline_event::PrivilegeKind::SudoCommand { .. }
-            | tripline_event::PrivilegeKind::SuSuccess { .. }
-    ) && p.target() == Some("root");
+    let root = AfterLogin::counts(on.ev);
     let c = &on.cfg.rules.priv_after_login;
     let Some((t, ip)) = on.st.login.new_source_login.filter(|_| root && c.enabled) else {
         return;

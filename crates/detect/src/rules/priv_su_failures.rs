@@ -5,7 +5,7 @@ use crate::config::{count, CountRule};
 use crate::engine::UserState;
 use crate::state::Ring;
 use crate::{Roles, Secs};
-use tripline_event::{Kind, PrivilegeKind, Severity};
+use tripline_event::{Event, Kind, PrivilegeKind, Severity};
 
 /// `priv.su_failures`.
 pub struct SuFailures;
@@ -30,6 +30,10 @@ impl RuleDef for SuFailures {
             Secs(c.window_seconds)
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        ev.user.is_some() && matches!(ev.kind, Kind::Privilege(PrivilegeKind::SuFailure { .. }))
+    }
 }
 
 /// A user's latest su failures.
@@ -39,7 +43,7 @@ pub struct Failures(Ring);
 #[inline]
 pub fn on_user(on: &mut On<'_, UserState>) {
     let ev = on.ev;
-    if !matches!(ev.kind, Kind::Privilege(PrivilegeKind::SuFailure { .. })) {
+    if !SuFailures::counts(ev) {
         return;
     }
     let (c, now, prior) = (&on.cfg.rules.priv_su_failures, on.now, on.prior);

@@ -6,7 +6,7 @@ use crate::config::{count, simple, CountRule, SimpleRule};
 use crate::engine::UserState;
 use crate::state::Ring;
 use crate::{Roles, Secs};
-use tripline_event::{Kind, PrivilegeKind, Severity};
+use tripline_event::{Event, Kind, PrivilegeKind, Severity};
 
 /// `priv.sudo_failures`.
 pub struct SudoFailures;
@@ -31,6 +31,14 @@ impl RuleDef for SudoFailures {
             Secs(c.window_seconds)
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        ev.user.is_some()
+            && matches!(
+                ev.kind,
+                Kind::Privilege(PrivilegeKind::SudoFailure | PrivilegeKind::SudoNotAllowed)
+            )
+    }
 }
 
 /// `priv.not_in_sudoers`.
@@ -52,6 +60,10 @@ impl RuleDef for NotInSudoers {
             "{} is not in sudoers but tried sudo {} time(s)",
             x.who, x.alert.count
         )
+    }
+
+    fn counts(ev: &Event) -> bool {
+        ev.user.is_some() && matches!(ev.kind, Kind::Privilege(PrivilegeKind::SudoNotInSudoers))
     }
 }
 

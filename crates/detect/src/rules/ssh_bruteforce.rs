@@ -6,7 +6,7 @@ use super::{Explain, On, Rule, RuleDef, RuleInfo};
 use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::{Roles, Secs};
-use tripline_event::Severity;
+use tripline_event::{Event, Severity};
 
 /// `ssh.bruteforce`.
 pub struct Bruteforce;
@@ -31,6 +31,10 @@ impl RuleDef for Bruteforce {
             Secs(c.window_seconds),
             x.users
         )
+    }
+
+    fn counts(ev: &Event) -> bool {
+        super::attempt(ev)
     }
 }
 
@@ -58,6 +62,10 @@ impl RuleDef for Slow {
             Secs(c.window_seconds),
             x.users
         )
+    }
+
+    fn counts(ev: &Event) -> bool {
+        super::attempt(ev)
     }
 }
 

@@ -5,7 +5,7 @@ use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::{Roles, Secs};
-use tripline_event::{AuthKind, Kind, Severity};
+use tripline_event::{AuthKind, Event, Kind, Severity};
 
 /// `ssh.compromise`.
 pub struct Compromise;
@@ -28,6 +28,12 @@ impl RuleDef for Compromise {
             x.who,
             x.detail
         )
+    }
+
+    /// A login, and the failures before one (its history).
+    fn counts(ev: &Event) -> bool {
+        ev.src_ip.is_some()
+            && (super::attempt(ev) || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. })))
     }
 }
 

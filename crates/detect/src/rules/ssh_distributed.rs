@@ -84,6 +84,10 @@ impl RuleDef for Distributed {
             x.sources
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        counted(ev)
+    }
 }
 
 /// A failure this rule counts: hostile, a failed login, from an address.

@@ -6,7 +6,7 @@ use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::shard::user_key;
 use crate::{Roles, Secs};
-use tripline_event::{AuthKind, Kind, Severity};
+use tripline_event::{AuthKind, Event, Kind, Severity};
 
 /// `ssh.enumeration`.
 pub struct Enumeration;
@@ -31,6 +31,24 @@ impl RuleDef for Enumeration {
             x.users
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        super::attempt(ev) && ev.user.is_some() && invalid_user(ev)
+    }
+}
+
+/// A login attempt for a user that does not exist.
+fn invalid_user(ev: &Event) -> bool {
+    matches!(
+        ev.kind,
+        Kind::Auth(
+            AuthKind::InvalidUser
+                | AuthKind::Failure {
+                    invalid_user: true,
+                    ..
+                }
+        )
+    )
 }
 
 /// The invalid users an address tried: (user hash, first try, latest try), at most 64.
@@ -40,17 +58,7 @@ pub struct Invalid(Vec<(u64, i64, i64)>);
 /// On an attempt from the address for a user that does not exist.
 #[inline]
 pub fn on_attempt(on: &mut On<'_, IpState>) {
-    let invalid = matches!(
-        on.ev.kind,
-        Kind::Auth(
-            AuthKind::InvalidUser
-                | AuthKind::Failure {
-                    invalid_user: true,
-                    ..
-                }
-        )
-    );
-    let Some(user) = on.ev.user.as_deref().filter(|_| invalid) else {
+    let Some(user) = on.ev.user.as_deref().filter(|_| invalid_user(on.ev)) else {
         return;
     };
     let (en, now, prior) = (&on.cfg.rules.ssh_enumeration, on.now, on.prior);

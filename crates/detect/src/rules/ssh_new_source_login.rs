@@ -9,7 +9,7 @@ use crate::engine::UserState;
 use crate::{Output, Roles};
 use std::net::IpAddr;
 use tripline_event::net::{subnet_key, subnet_of};
-use tripline_event::{AuthKind, Keep, Kind, Severity, StateRecord, Text, Timestamp};
+use tripline_event::{AuthKind, Event, Keep, Kind, Severity, StateRecord, Text, Timestamp};
 
 /// `ssh.new_source_login`.
 pub struct NewSourceLogin;
@@ -27,6 +27,12 @@ impl RuleDef for NewSourceLogin {
 
     fn explain(x: &Explain<'_>, _: &SimpleRule) -> String {
         format!("{} logged in from {}: {}", x.who, x.sources, x.detail)
+    }
+
+    fn counts(ev: &Event) -> bool {
+        ev.src_ip.is_some()
+            && ev.user.is_some()
+            && matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
     }
 }
 
@@ -87,7 +93,7 @@ pub fn read(r: &StateRecord) -> Option<(&str, IpAddr, Timestamp)> {
 #[inline]
 pub fn on_user(on: &mut On<'_, UserState>) {
     let ev = on.ev;
-    if !matches!(ev.kind, Kind::Auth(AuthKind::Success { .. })) {
+    if !NewSourceLogin::counts(ev) {
         return;
     }
     let (Some(ip), Some(user)) = (ev.src_ip, ev.user.as_deref()) else {

@@ -6,7 +6,7 @@ use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::state::Ring;
 use crate::{Roles, Secs};
-use tripline_event::{AuthKind, Kind, Severity};
+use tripline_event::{AuthKind, Event, Kind, Severity};
 
 /// `ssh.scan`.
 pub struct Scan;
@@ -31,6 +31,18 @@ impl RuleDef for Scan {
             Secs(c.window_seconds)
         )
     }
+
+    fn counts(ev: &Event) -> bool {
+        ev.hostile
+            && ev.src_ip.is_some()
+            && ev.user.is_none()
+            && matches!(
+                ev.kind,
+                Kind::Auth(
+                    AuthKind::PreauthNoise | AuthKind::PreauthClose | AuthKind::ConnectionClose
+                )
+            )
+    }
 }
 
 /// The address's latest pre-authentication noise.
@@ -40,13 +52,7 @@ pub struct Noise(Ring);
 #[inline]
 pub fn on_ip(on: &mut On<'_, IpState>) {
     let ev = on.ev;
-    if !(ev.hostile
-        && matches!(
-            ev.kind,
-            Kind::Auth(AuthKind::PreauthNoise | AuthKind::PreauthClose | AuthKind::ConnectionClose)
-        )
-        && ev.user.is_none())
-    {
+    if !Scan::counts(ev) {
         return;
     }
     let (sc, now, prior) = (&on.cfg.rules.ssh_scan, on.now, on.prior);

@@ -7,7 +7,7 @@ use crate::engine::IpState;
 use crate::shard::user_key;
 use crate::{Roles, Secs};
 use serde::{Deserialize, Serialize};
-use tripline_event::Severity;
+use tripline_event::{Event, Severity};
 
 /// `ssh.spray`.
 pub struct Spray;
@@ -69,6 +69,10 @@ impl RuleDef for Spray {
             x.alert.count,
             x.users
         )
+    }
+
+    fn counts(ev: &Event) -> bool {
+        super::attempt(ev) && ev.user.is_some()
     }
 }
 

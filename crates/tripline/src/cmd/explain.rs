@@ -3,7 +3,6 @@
 use crate::cmd::{time_context, Config};
 use anyhow::Result;
 use tripline::output;
-use tripline_event::AuthKind;
 use tripline_event::SensorKind;
 use tripline_sensors::LineParser;
 
@@ -40,49 +39,21 @@ pub fn verb(cfg: &Config, year: Option<i32>, line: &str) -> Result<()> {
             "no"
         }
     );
-    let r = &cfg.detect.rules;
-    let mut moves: Vec<String> = vec![];
-    let k = &p.kind;
-    if p.hostile && p.src_ip.is_some() && k.is_login_failure() {
-        moves.push(format!(
-            "ssh.bruteforce (≥ {} per IP in {})",
-            r.ssh_bruteforce.threshold,
-            tripline_detect::fmt_secs(r.ssh_bruteforce.window_seconds)
-        ));
-        moves.push("ssh.bruteforce.slow".into());
-        moves.push("ssh.compromise (failure history of the IP)".into());
-        moves.push("ssh.distributed (per user and per network)".into());
-        if p.user.is_some() {
-            moves.push("ssh.spray".into());
-        }
-        if matches!(
-            k,
-            tripline_event::Kind::Auth(AuthKind::InvalidUser)
-                | tripline_event::Kind::Auth(AuthKind::Failure {
-                    invalid_user: true,
-                    ..
-                })
-        ) {
-            moves.push("ssh.enumeration".into());
-        }
-    }
-    use tripline_event::{AccountKind as A, AuthKind as Au, Kind as K, PrivilegeKind as P};
-    match k {
-        K::Auth(Au::PreauthNoise | Au::PreauthClose) if p.hostile => moves.push("ssh.scan".into()),
-        K::Auth(Au::Success { .. }) => {
-            moves.extend(["ssh.compromise".into(), "ssh.new_source_login".into()])
-        }
-        K::Privilege(P::SudoFailure | P::SudoNotAllowed) => moves.push("priv.sudo_failures".into()),
-        K::Privilege(P::SudoNotInSudoers) => moves.push("priv.not_in_sudoers".into()),
-        K::Privilege(P::SuFailure { .. }) => moves.push("priv.su_failures".into()),
-        K::Privilege(P::SudoCommand { .. } | P::SuSuccess { .. }) => {
-            moves.push("priv.after_login (if root soon after a login from a new source)".into())
-        }
-        K::Account(A::Created | A::GroupMembership { .. } | A::PasswordChange { .. }) => {
-            moves.push("account.change".into())
-        }
-        _ => {}
-    }
+    // the rules this event moves: each rule says which events it looks at
+    let ev = parser.event(&line, tripline_event::Timestamp::now(), Default::default());
+    let rules = &cfg.detect.rules;
+    let moves: Vec<String> = tripline_detect::Rule::ALL
+        .iter()
+        .filter(|r| ev.as_ref().is_some_and(|ev| r.counts(ev)))
+        .map(|r| {
+            let off = if r.config(rules).enabled() {
+                ""
+            } else {
+                "; turned off"
+            };
+            format!("{} ({}{off})", r.info().id, r.info().summary)
+        })
+        .collect();
     if moves.is_empty() {
         println!("rules:    none");
     } else {
