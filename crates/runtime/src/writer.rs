@@ -270,13 +270,19 @@ pub(crate) fn writer_loop(
                 m.alert_written(&a.rule, a.severity.as_str());
             }
         }
-        write_sinks(sinks, &g.alerts);
         if let Some(f) = sinks.on_commit.as_mut() {
             g.alerts.iter().for_each(&mut *f);
         }
         if sinks.finals.is_some() {
+            // a scan keeps the alerts until they close: the responders get copies
+            if !g.alerts.is_empty() && !sinks.respond.is_empty() {
+                sinks.respond.dispatch(&g.alerts.to_vec().into());
+            }
             held.extend(g.alerts.into_iter().map(|a| (a.id.clone(), a)));
             report_closed(sinks, &mut held, &mut moved, &g.closed);
+        } else if !g.alerts.is_empty() && !sinks.respond.is_empty() {
+            // live: the responders share the alerts themselves (no copy)
+            sinks.respond.dispatch(&g.alerts.into());
         }
     }
     match err {
@@ -308,13 +314,6 @@ fn report_closed(
             }
         }
     }
-}
-
-fn write_sinks(sinks: &mut Sinks, alerts: &[Alert]) {
-    if alerts.is_empty() || sinks.respond.is_empty() {
-        return;
-    }
-    sinks.respond.dispatch(&alerts.to_vec().into());
 }
 
 #[cfg(test)]
