@@ -306,6 +306,36 @@ pub struct Rules {
     pub stats: DetectStats,
 }
 
+/// Run rules on one entity of an event: its state in `$map` (made or found by `$key`), a view
+/// of it for the rules (`$on`, in `$body`), then open or grow the alerts they fired on the
+/// entity (`$entity` makes it, only for a new alert). A macro, not a method: the rules borrow
+/// the entity's state, the alerts and the settings, disjoint fields of the detector, at once.
+macro_rules! on_entity {
+    ($self:ident, $map:ident, $ev:expr, $key:expr, $entity:expr, |$on:ident| $body:block) => {{
+        let (ev, key, now) = ($ev, $key, $ev.ts.0);
+        let prior = Prior::new(&$self.alerts, &$self.ended, &$self.cfg, key, now);
+        let st = $self.$map.entry(key, &mut $self.stats.evictions);
+        st.last = st.last.max(now);
+        let mut fire = std::mem::take(&mut $self.fire);
+        #[allow(unused_mut)]
+        let mut $on = On {
+            ev,
+            now,
+            st,
+            prior: &prior,
+            cfg: &$self.cfg,
+            fire: &mut fire,
+            out: &mut $self.out,
+            warming: $self.warming,
+        };
+        $body
+        for (rule, detail, n, first) in fire.drain(..) {
+            $self.hit(rule, key, $entity, ev, detail, n, first);
+        }
+        $self.fire = fire;
+    }};
+}
+
 /// How many attempts an address's window keeps: what the rules reading it need.
 fn ring_cap(cfg: &DetectConfig) -> usize {
     let r = &cfg.rules;
@@ -538,36 +568,18 @@ impl Rules {
     /// The rules keyed on the event's address, in order.
     fn ip_rules(&mut self, ev: &Event) {
         let Some(ip) = ev.src_ip else { return };
-        let now = ev.ts.0;
         let cap = ring_cap(&self.cfg);
-        let key = ip_key(ip);
-        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
-        let st = self.ips.entry(key, &mut self.stats.evictions);
-        st.last = st.last.max(now);
-        let mut fire = std::mem::take(&mut self.fire);
-        let mut on = On {
-            ev,
-            now,
-            st,
-            prior: &prior,
-            cfg: &self.cfg,
-            fire: &mut fire,
-            out: &mut self.out,
-            warming: self.warming,
-        };
-        if rules::attempt(ev) {
-            on.st.fails.push(now, ev.count, cap);
-            rules::ssh_bruteforce::on_attempt(&mut on);
-            rules::ssh_spray::on_attempt(&mut on);
-            rules::ssh_enumeration::on_attempt(&mut on);
-        }
-        rules::ssh_scan::on_ip(&mut on);
-        rules::ssh_compromise::on_ip(&mut on);
-        rules::honeypot_touch::on_ip(&mut on);
-        for (rule, detail, n, first) in fire.drain(..) {
-            self.hit(rule, key, || Entity::Ip(ip), ev, detail, n, first);
-        }
-        self.fire = fire;
+        on_entity!(self, ips, ev, ip_key(ip), || Entity::Ip(ip), |on| {
+            if rules::attempt(ev) {
+                on.st.fails.push(on.now, ev.count, cap);
+                rules::ssh_bruteforce::on_attempt(&mut on);
+                rules::ssh_spray::on_attempt(&mut on);
+                rules::ssh_enumeration::on_attempt(&mut on);
+            }
+            rules::ssh_scan::on_ip(&mut on);
+            rules::ssh_compromise::on_ip(&mut on);
+            rules::honeypot_touch::on_ip(&mut on);
+        });
     }
 
     /// The rules keyed on the event's user, in order.
@@ -575,40 +587,21 @@ impl Rules {
         let Some(user) = ev.user.as_deref() else {
             return;
         };
-        let now = ev.ts.0;
-        let key = user_key(user);
-        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
-        let st = self.users.entry(key, &mut self.stats.evictions);
-        st.last = st.last.max(now);
-        let mut fire = std::mem::take(&mut self.fire);
-        let mut on = On {
+        on_entity!(
+            self,
+            users,
             ev,
-            now,
-            st,
-            prior: &prior,
-            cfg: &self.cfg,
-            fire: &mut fire,
-            out: &mut self.out,
-            warming: self.warming,
-        };
-        rules::ssh_new_source_login::on_user(&mut on);
-        rules::priv_sudo::on_user(&mut on);
-        rules::priv_su_failures::on_user(&mut on);
-        rules::priv_after_login::on_user(&mut on);
-        rules::account_change::on_user(&mut on);
-        rules::ssh_distributed::on_user(&mut on);
-        for (rule, detail, n, first) in fire.drain(..) {
-            self.hit(
-                rule,
-                key,
-                || Entity::User(user.into()),
-                ev,
-                detail,
-                n,
-                first,
-            );
-        }
-        self.fire = fire;
+            user_key(user),
+            || Entity::User(user.into()),
+            |on| {
+                rules::ssh_new_source_login::on_user(&mut on);
+                rules::priv_sudo::on_user(&mut on);
+                rules::priv_su_failures::on_user(&mut on);
+                rules::priv_after_login::on_user(&mut on);
+                rules::account_change::on_user(&mut on);
+                rules::ssh_distributed::on_user(&mut on);
+            }
+        );
     }
 
     /// The rules keyed on the event's network. A network's state is made only for the events
@@ -618,35 +611,16 @@ impl Rules {
         if !rules::ssh_distributed::counts_network(ev, &self.cfg.rules.ssh_distributed) {
             return;
         }
-        let now = ev.ts.0;
-        let key = net_key(ip);
-        let prior = Prior::new(&self.alerts, &self.ended, &self.cfg, key, now);
-        let st = self.nets.entry(key, &mut self.stats.evictions);
-        st.last = st.last.max(now);
-        let mut fire = std::mem::take(&mut self.fire);
-        let mut on = On {
+        on_entity!(
+            self,
+            nets,
             ev,
-            now,
-            st,
-            prior: &prior,
-            cfg: &self.cfg,
-            fire: &mut fire,
-            out: &mut self.out,
-            warming: self.warming,
-        };
-        rules::ssh_distributed::on_net(&mut on);
-        for (rule, detail, n, first) in fire.drain(..) {
-            self.hit(
-                rule,
-                key,
-                || Entity::Subnet(subnet_of(ip)),
-                ev,
-                detail,
-                n,
-                first,
-            );
-        }
-        self.fire = fire;
+            net_key(ip),
+            || Entity::Subnet(subnet_of(ip)),
+            |on| {
+                rules::ssh_distributed::on_net(&mut on);
+            }
+        );
     }
 
     /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it

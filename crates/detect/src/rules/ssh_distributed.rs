@@ -105,45 +105,32 @@ pub fn counts_network(ev: &Event, d: &DistributedRule) -> bool {
 /// Failures against a user.
 #[inline]
 pub fn on_user(on: &mut On<'_, UserState>) {
-    let ev = on.ev;
-    let d = &on.cfg.rules.ssh_distributed;
-    if !(d.enabled && counted(ev)) {
-        return;
-    }
-    let Some(ip) = ev.src_ip else { return };
-    let (now, prior) = (on.now, on.prior);
-    let dist = &mut on.st.dist;
-    let horizon = now - d.window_seconds as i64 * SECOND;
-    let from = || prior.start(Rule::SshDistributed, d.window_seconds);
-    if dist.push(
-        now,
-        ip_key(ip),
-        ev.count,
-        d.failures,
-        d.sources,
-        horizon,
-        from,
-    ) {
-        let first = dist.win.front().map_or(now, |d| d.0);
-        on.fire.push((
-            Rule::SshDistributed,
-            String::new(),
-            dist.win.len() as u64,
-            first,
-        ));
+    if on.cfg.rules.ssh_distributed.enabled && counted(on.ev) {
+        let (ev, now, prior, d) = (on.ev, on.now, on.prior, &on.cfg.rules.ssh_distributed);
+        count(&mut on.st.dist, ev, now, prior, d, on.fire);
     }
 }
 
 /// Failures from a network ([`counts_network`] said it counts them).
 #[inline]
 pub fn on_net(on: &mut On<'_, NetState>) {
-    let ev = on.ev;
+    let (ev, now, prior, d) = (on.ev, on.now, on.prior, &on.cfg.rules.ssh_distributed);
+    count(&mut on.st.dist, ev, now, prior, d, on.fire);
+}
+
+/// Count a failure from `ev`'s address in an entity's window; fire when it holds enough.
+#[inline]
+fn count(
+    dist: &mut Dist,
+    ev: &Event,
+    now: i64,
+    prior: &crate::engine::Prior<'_>,
+    d: &DistributedRule,
+    fire: &mut Vec<super::Fire>,
+) {
     let Some(ip) = ev.src_ip else { return };
-    let d = &on.cfg.rules.ssh_distributed;
-    let (now, prior) = (on.now, on.prior);
-    let from = || prior.start(Rule::SshDistributed, d.window_seconds);
     let horizon = now - d.window_seconds as i64 * SECOND;
-    let dist = &mut on.st.dist;
+    let from = || prior.start(Rule::SshDistributed, d.window_seconds);
     if dist.push(
         now,
         ip_key(ip),
@@ -153,10 +140,13 @@ pub fn on_net(on: &mut On<'_, NetState>) {
         horizon,
         from,
     ) {
-        let n = dist.win.len() as u64;
         let first = dist.win.front().map_or(now, |d| d.0);
-        on.fire
-            .push((Rule::SshDistributed, String::new(), n, first));
+        fire.push((
+            Rule::SshDistributed,
+            String::new(),
+            dist.win.len() as u64,
+            first,
+        ));
     }
 }
 
