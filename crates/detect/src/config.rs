@@ -43,16 +43,29 @@ pub trait RuleConfig: std::fmt::Debug {
     fn validate(&self, _key: &str, _errs: &mut Vec<String>) {}
 }
 
+/// The [`RuleConfig`] getters of settings that have `enabled` and `severity` fields (and, with
+/// `window`, `window_seconds`), inside their `impl RuleConfig`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! rule_config_fields {
+    () => {
+        fn enabled(&self) -> bool {
+            self.enabled
+        }
+        fn severity(&self) -> tripline_event::Severity {
+            self.severity
+        }
+    };
+    (window) => {
+        $crate::rule_config_fields!();
+        fn window_seconds(&self) -> u64 {
+            self.window_seconds
+        }
+    };
+}
+
 impl RuleConfig for CountRule {
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-    fn severity(&self) -> Severity {
-        self.severity
-    }
-    fn window_seconds(&self) -> u64 {
-        self.window_seconds
-    }
+    crate::rule_config_fields!(window);
     fn validate(&self, key: &str, errs: &mut Vec<String>) {
         if !(1..=1000).contains(&self.threshold) {
             errs.push(format!(
@@ -67,12 +80,7 @@ impl RuleConfig for CountRule {
 }
 
 impl RuleConfig for SimpleRule {
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-    fn severity(&self) -> Severity {
-        self.severity
-    }
+    crate::rule_config_fields!();
 }
 
 /// A counting rule's settings.

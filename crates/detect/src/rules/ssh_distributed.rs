@@ -30,15 +30,7 @@ pub struct DistributedRule {
 }
 
 impl RuleConfig for DistributedRule {
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-    fn severity(&self) -> Severity {
-        self.severity
-    }
-    fn window_seconds(&self) -> u64 {
-        self.window_seconds
-    }
+    crate::rule_config_fields!(window);
     fn validate(&self, key: &str, errs: &mut Vec<String>) {
         if !(1..=1000).contains(&self.failures) {
             errs.push(format!(

@@ -26,15 +26,7 @@ pub struct SprayRule {
 }
 
 impl RuleConfig for SprayRule {
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-    fn severity(&self) -> Severity {
-        self.severity
-    }
-    fn window_seconds(&self) -> u64 {
-        self.window_seconds
-    }
+    crate::rule_config_fields!(window);
     fn validate(&self, key: &str, errs: &mut Vec<String>) {
         if !(1..=1000).contains(&self.users) {
             errs.push(format!("{key}.users = {}: must be 1..=1000", self.users));
