@@ -468,7 +468,7 @@ impl Rules {
     }
 
     /// Run the rule families in `roles` on one event: the router computed them once with
-    /// [`owners`] (each shard need not hash every event again).
+    /// [`owners`](crate::owners) (each shard need not hash every event again).
     pub fn process_as(&mut self, ev: &Event, roles: Roles) {
         self.stats.events += 1;
         if ev.ts.0 > self.clock {

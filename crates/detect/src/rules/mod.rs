@@ -179,7 +179,7 @@ macro_rules! rules {
         #[serde(deny_unknown_fields, default)]
         pub struct RulesConfig {
             $(
-                #[doc = concat!("`", stringify!($field), "`: see [`", stringify!($def), "`].")]
+                #[doc = concat!("`", stringify!($field), "`: the settings of `", stringify!($def), "`.")]
                 pub $field: <$def as RuleDef>::Config,
             )*
         }
