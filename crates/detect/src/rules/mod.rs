@@ -179,7 +179,7 @@ macro_rules! rules {
         #[serde(deny_unknown_fields, default)]
         pub struct RulesConfig {
             $(
-                #[doc = concat!("`", stringify!($field), "`: the settings of `", stringify!($def), "`.")]
+                #[doc = concat!("`[detect.rules.", stringify!($field), "]`: its rule's settings (`rules/`).")]
                 pub $field: <$def as RuleDef>::Config,
             )*
         }
