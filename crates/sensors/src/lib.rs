@@ -148,7 +148,7 @@ impl LineParser {
             msg = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
         }
         let program = h.program.unwrap_or("sshd");
-        let mut p = match program {
+        let p = match program {
             "sshd" | "sshd-session" | "sshd-auth" => {
                 let m = sshd::classify(msg)?;
                 let key = h.pid.map(|pid| {
@@ -158,7 +158,7 @@ impl LineParser {
                     hs.write(pid.as_bytes());
                     hs.finish()
                 });
-                let v = self.conns.judge(m, key)?;
+                let v = self.conns.judge(m, key, repeat)?;
                 let (src_ip, src_name) = match v.src {
                     Some(sshd::OwnedSrc::Ip(ip)) => (Some(ip), None),
                     Some(sshd::OwnedSrc::Name(n)) => (None, Some(n)),
@@ -191,12 +191,11 @@ impl LineParser {
                     src_name: None,
                     user: m.user.map(Into::into),
                     session: h.pid.map(Into::into),
-                    count: m.count,
+                    count: m.count.saturating_mul(repeat),
                     hostile: m.hostile,
                 }
             }
         };
-        p.count = p.count.saturating_mul(repeat);
         Some(p)
     }
 
@@ -429,6 +428,77 @@ mod tests {
         assert_eq!(ev.count, 3);
         assert!(ev.hostile);
         assert_eq!(ev.src_ip, Some("192.0.2.9".parse().unwrap()));
+    }
+
+    /// The attempts the lines of `log` add up to, per address.
+    fn attempts(log: &str) -> std::collections::BTreeMap<String, u32> {
+        let mut p = parser();
+        let mut out = std::collections::BTreeMap::new();
+        for line in log.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if let Some(ev) = p.event(line, Timestamp(0), SourcePos::default()) {
+                if ev.hostile && (ev.kind.is_login_failure() || ev.user.is_some()) {
+                    let ip = ev.src_ip.map(|i| i.to_string()).unwrap_or_default();
+                    *out.entry(ip).or_insert(0) += ev.count;
+                }
+            }
+        }
+        out
+    }
+
+    /// One OpenSSH attempt writes several lines; the connection's attempts count once each.
+    #[test]
+    fn one_attempt_is_one_count_whatever_lines_it_writes() {
+        // the issue's reproduction: a user mistypes three times
+        let typo = "
+            Jan  1 10:00:00 h sshd[100]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.10  user=alice
+            Jan  1 10:00:02 h sshd[100]: Failed password for alice from 192.0.2.10 port 5000 ssh2
+            Jan  1 10:00:05 h sshd[100]: Failed password for alice from 192.0.2.10 port 5000 ssh2
+            Jan  1 10:00:08 h sshd[100]: Failed password for alice from 192.0.2.10 port 5000 ssh2
+            Jan  1 10:00:08 h sshd[100]: Connection closed by authenticating user alice 192.0.2.10 port 5000 [preauth]
+            Jan  1 10:00:08 h sshd[100]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.10  user=alice";
+        assert_eq!(attempts(typo)["192.0.2.10"], 3);
+        // three attempts by an invalid user
+        let invalid = "
+            Jan  1 10:00:00 h sshd[200]: Invalid user admin from 198.51.100.4 port 6000
+            Jan  1 10:00:00 h sshd[200]: pam_unix(sshd:auth): check pass; user unknown
+            Jan  1 10:00:00 h sshd[200]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.4
+            Jan  1 10:00:02 h sshd[200]: Failed password for invalid user admin from 198.51.100.4 port 6000 ssh2
+            Jan  1 10:00:04 h sshd[200]: Failed password for invalid user admin from 198.51.100.4 port 6000 ssh2
+            Jan  1 10:00:06 h sshd[200]: Failed password for invalid user admin from 198.51.100.4 port 6000 ssh2
+            Jan  1 10:00:06 h sshd[200]: Disconnected from invalid user admin 198.51.100.4 port 6000 [preauth]
+            Jan  1 10:00:06 h sshd[200]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.4";
+        assert_eq!(attempts(invalid)["198.51.100.4"], 3);
+        // three connections, one root attempt and its close each
+        let mut closes = String::new();
+        for pid in 300..303 {
+            closes += &format!(
+                "Jan  1 10:00:00 h sshd[{pid}]: Failed password for root from 203.0.113.7 port {pid} ssh2\n\
+                 Jan  1 10:00:00 h sshd[{pid}]: Connection closed by authenticating user root 203.0.113.7 port {pid} [preauth]\n"
+            );
+        }
+        assert_eq!(attempts(&closes)["203.0.113.7"], 3);
+        // an invalid user who disconnects without trying a password made one attempt
+        let probe = "Jan  1 10:00:00 h sshd[400]: Invalid user oracle from 192.0.2.50 port 1\n\
+                     Jan  1 10:00:01 h sshd[400]: Connection closed by invalid user oracle 192.0.2.50 port 1 [preauth]";
+        assert_eq!(attempts(probe)["192.0.2.50"], 1);
+        // lines without a pid stand alone: each one counts
+        let nopid =
+            "Jan  1 10:00:00 h sshd: Failed password for root from 192.0.2.60 port 1 ssh2\n\
+                     Jan  1 10:00:01 h sshd: Failed password for root from 192.0.2.60 port 1 ssh2";
+        assert_eq!(attempts(nopid)["192.0.2.60"], 2);
+        // a pid reused by a later connection starts a count of its own
+        let reused = "Jan  1 10:00:00 h sshd[500]: Failed password for root from 192.0.2.70 port 1 ssh2\n\
+                      Jan  1 10:00:00 h sshd[500]: Failed password for root from 192.0.2.70 port 1 ssh2\n\
+                      Jan  1 10:00:01 h sshd[500]: Connection closed by authenticating user root 192.0.2.70 port 1 [preauth]\n\
+                      Jan  1 11:00:00 h sshd[500]: Invalid user x from 192.0.2.70 port 2\n\
+                      Jan  1 11:00:01 h sshd[500]: Failed password for invalid user x from 192.0.2.70 port 2 ssh2";
+        assert_eq!(attempts(reused)["192.0.2.70"], 3);
+        // a host where sshd logs only through PAM: PAM's first failure and its summary
+        let pam_only = "
+            Jan  1 10:00:00 h sshd[600]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.80  user=root
+            Jan  1 10:00:09 h sshd[600]: Connection closed by authenticating user root 192.0.2.80 port 1 [preauth]
+            Jan  1 10:00:09 h sshd[600]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.80  user=root";
+        assert_eq!(attempts(pam_only)["192.0.2.80"], 3);
     }
 
     #[test]

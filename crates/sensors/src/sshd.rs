@@ -29,6 +29,13 @@ pub(crate) enum Msg<'a> {
         src: Src<'a>,
         count: u32,
     },
+    /// A failure that is an attempt beyond any the connection announced (a change of user on
+    /// one connection).
+    Another {
+        kind: Kind,
+        user: Option<&'a str>,
+        src: Src<'a>,
+    },
     /// A failure without an address: needs the connection's.
     FailNoHost {
         kind: Kind,
@@ -405,7 +412,12 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                 let (who, reason) = split_once_str(r, ": ")?;
                 let (user, src, _) = close_tail(who)?;
                 if reason.starts_with("Change of username or service not allowed") {
-                    return Some(fail(Kind::Auth(AuthKind::Refused), user, src));
+                    // a try with another user on the same connection: an attempt of its own
+                    let kind = Kind::Auth(AuthKind::Failure {
+                        method: AuthMethod::Other,
+                        invalid_user: r.starts_with("invalid user "),
+                    });
+                    return Some(Msg::Another { kind, user, src });
                 }
                 if reason.starts_with("Too many authentication failures") {
                     // always follows `maximum authentication attempts exceeded`: already counted
@@ -634,6 +646,85 @@ struct Conn {
     attempts: u32,
     users: Vec<Text>,
     last_use: u64,
+    /// What was counted on this connection, so that one attempt counts once.
+    tries: Tries,
+    /// The connection closed; it is kept only for PAM's summary line that may follow.
+    closed: bool,
+}
+
+/// The attempts one connection made, as its lines tell them. One OpenSSH attempt writes several
+/// lines (`Invalid user`, PAM's failure, `Failed password`, the preauth close, and at the end
+/// `PAM N more authentication failures`); each says "at least this many attempts" from its own
+/// side (sshd's failure lines, PAM's lines, a line that says there was one), and the
+/// connection made as many as the largest of them. A line counts what it adds to that.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tries {
+    /// sshd's own failure lines (`Failed password`, a `message repeated` counted in full).
+    sshd: u32,
+    /// PAM's failures (its first failure line, then its `N more` summary).
+    pam: u32,
+    /// A line said there was an attempt without being one of the above (`Invalid user`, a
+    /// refusal, a close after authenticating).
+    one: bool,
+    /// Lines that are an attempt beyond all the others say (a change of user).
+    extra: u32,
+    /// Attempts counted so far.
+    counted: u32,
+}
+
+/// Whose count a hostile line adds to.
+enum Side {
+    Sshd(u32),
+    Pam(u32),
+    /// At least one attempt, and `n` more that were never counted (a close that ends tries
+    /// made before the address was known).
+    One(u32),
+    /// Attempts beyond all the others.
+    Extra(u32),
+}
+
+impl Tries {
+    /// Add what a line says; how many attempts it adds.
+    fn add(&mut self, side: Side) -> u32 {
+        match side {
+            Side::Sshd(n) => self.sshd = self.sshd.saturating_add(n),
+            Side::Pam(n) => self.pam = self.pam.saturating_add(n),
+            Side::One(n) => {
+                self.one = true;
+                self.sshd = self.sshd.saturating_add(n);
+            }
+            Side::Extra(n) => self.extra = self.extra.saturating_add(n),
+        }
+        let made = (self.sshd.max(self.pam).max(self.one as u32)).saturating_add(self.extra);
+        let new = made.saturating_sub(self.counted);
+        self.counted = self.counted.max(made);
+        new
+    }
+
+    /// PAM may still report more failures of this connection after it closed.
+    fn awaits_pam(&self) -> bool {
+        self.pam > 0 || self.sshd >= 2
+    }
+}
+
+/// The side a hostile verdict of `count` is on; None for what is no login attempt.
+fn side(kind: &Kind, count: u32) -> Option<Side> {
+    Some(match kind {
+        Kind::Auth(AuthKind::Failure {
+            method: AuthMethod::Pam,
+            ..
+        }) => Side::Pam(count),
+        // sshd's failure lines; `Too many authentication failures` ends tries it never logged
+        // one by one (several keys), and counts them
+        Kind::Auth(AuthKind::Failure { .. } | AuthKind::MaxAttempts) => Side::Sshd(count),
+        Kind::Auth(
+            AuthKind::InvalidUser
+            | AuthKind::Refused
+            | AuthKind::PreauthClose
+            | AuthKind::ConnectionClose,
+        ) => Side::One(count.saturating_sub(1)),
+        _ => return None,
+    })
 }
 
 /// An owned copy of a source, kept across lines.
@@ -695,156 +786,220 @@ impl ConnTracker {
         c
     }
 
-    /// Apply connection context to a classified message. `key` is `None` when the line has no
-    /// pid (then each line stands alone).
-    pub fn judge(&mut self, msg: Msg<'_>, key: Option<u64>) -> Option<Verdict> {
-        // A closed connection's state is reset; dropping it instead keeps the map to the live
-        // connections, which keeps lookups in cache. A second close line finds nothing, as a
-        // reset would leave it.
+    /// Apply connection context to a classified message that stands for `repeat` lines
+    /// (`message repeated N times`). `key` is `None` when the line has no pid (then each line
+    /// stands alone). A hostile verdict's count is the attempts it adds to its connection's
+    /// ([`Tries`]): 0 for a line about an attempt already counted.
+    pub fn judge(&mut self, msg: Msg<'_>, key: Option<u64>, repeat: u32) -> Option<Verdict> {
         let closing = matches!(msg, Msg::Close { .. } | Msg::PreauthClose { .. });
-        let v = self.judge_in(msg, key);
-        if let (true, Some(k)) = (closing, key) {
-            self.conns.remove(&k);
-        }
-        v
-    }
-
-    fn judge_in(&mut self, msg: Msg<'_>, key: Option<u64>) -> Option<Verdict> {
+        let (msg, extra) = match msg {
+            Msg::Another { kind, user, src } => (
+                Msg::Fail {
+                    kind,
+                    user,
+                    src,
+                    count: 1,
+                },
+                true,
+            ),
+            m => (m, false),
+        };
+        let pam_summary = matches!(
+            msg,
+            Msg::Fail {
+                kind: Kind::Auth(AuthKind::Failure {
+                    method: AuthMethod::Pam,
+                    ..
+                }),
+                ..
+            }
+        );
+        // PAM's first failure of an attempt (`pam_unix(sshd:auth): authentication failure`):
+        // an attempt on PAM's side, counted once nothing from sshd counts it (a host where sshd
+        // logs only through PAM) — at the close, or at PAM's summary
+        let pam_attempt = matches!(
+            msg,
+            Msg::Attempt {
+                method: AuthMethod::Pam,
+                ..
+            }
+        );
         let mut scratch = Conn::default();
         let conn = match key {
             Some(k) => self.conn(k),
             None => &mut scratch,
         };
-        let v = |kind, src: Option<OwnedSrc>, user: Option<&str>, count, hostile| Verdict {
+        // a closed connection waits only for PAM's summary; any other line is a new one (its
+        // pid reused)
+        let closed_before = conn.closed;
+        if closed_before && !pam_summary {
+            *conn = Conn {
+                last_use: conn.last_use,
+                ..Conn::default()
+            };
+        }
+        let mut tries = conn.tries;
+        let mut v = judge_conn(conn, msg)?;
+        v.count = v.count.saturating_mul(repeat);
+        if pam_attempt {
+            tries.pam = tries.pam.saturating_add(1);
+            if v.hostile {
+                // several users tried on this connection: what is not counted yet counts now
+                v.count = tries.add(Side::Pam(0));
+            }
+        } else if v.hostile {
+            let side = match extra {
+                true => Some(Side::Extra(v.count)),
+                false => side(&v.kind, v.count),
+            };
+            if let Some(side) = side {
+                v.count = tries.add(side);
+            }
+        }
+        conn.tries = tries;
+        // dropping a closed connection keeps the map to the live ones, which keeps lookups in
+        // cache; one whose PAM summary may follow waits for it
+        let summary_done = closed_before && pam_summary;
+        if closing && tries.awaits_pam() {
+            conn.closed = true;
+        } else if let (true, Some(k)) = (closing || summary_done, key) {
+            self.conns.remove(&k);
+        }
+        Some(v)
+    }
+}
+
+/// Apply one connection's context to a classified message.
+fn judge_conn(conn: &mut Conn, msg: Msg<'_>) -> Option<Verdict> {
+    let v = |kind, src: Option<OwnedSrc>, user: Option<&str>, count, hostile| Verdict {
+        kind,
+        src,
+        user: user.map(Into::into),
+        count,
+        hostile,
+    };
+    Some(match msg {
+        Msg::Fail {
             kind,
+            user,
             src,
-            user: user.map(Into::into),
             count,
-            hostile,
-        };
-        Some(match msg {
-            Msg::Fail {
-                kind,
-                user,
-                src,
-                count,
-            } => {
-                let src = OwnedSrc::from(&src);
-                conn.src = Some(src.clone());
-                let n = count + std::mem::take(&mut conn.pending);
+        } => {
+            let src = OwnedSrc::from(&src);
+            conn.src = Some(src.clone());
+            let n = count + std::mem::take(&mut conn.pending);
+            v(kind, Some(src), user, n, true)
+        }
+        Msg::FailNoHost { kind, user } => match conn.src.clone() {
+            Some(src) => {
+                let n = 1 + std::mem::take(&mut conn.attempts) + std::mem::take(&mut conn.pending);
                 v(kind, Some(src), user, n, true)
             }
-            Msg::FailNoHost { kind, user } => match conn.src.clone() {
-                Some(src) => {
-                    let n =
-                        1 + std::mem::take(&mut conn.attempts) + std::mem::take(&mut conn.pending);
-                    v(kind, Some(src), user, n, true)
-                }
-                None => {
-                    conn.pending += 1;
-                    v(kind, None, user, 1, false)
-                }
-            },
-            Msg::Attempt { method, user, src } => {
-                let src = OwnedSrc::from(&src);
-                conn.src = Some(src.clone());
-                conn.attempts += 1;
-                if !conn.users.iter().any(|u| &**u == user) && conn.users.len() < 8 {
-                    conn.users.push(user.into());
-                }
-                let kind = Kind::Auth(AuthKind::Failure {
-                    method,
-                    invalid_user: false,
-                });
-                if conn.users.len() >= 2 {
-                    // Several accounts tried on one connection: a failure, not a second key.
-                    let n = std::mem::take(&mut conn.attempts);
-                    v(kind, Some(src), Some(user), n, true)
-                } else {
-                    v(kind, Some(src), Some(user), 1, false)
-                }
+            None => {
+                conn.pending += 1;
+                v(kind, None, user, 1, false)
             }
-            Msg::Success { method, user, src } => {
-                let src = OwnedSrc::from(&src);
-                let other_users = conn.users.iter().any(|u| &**u != user);
-                let n = conn.attempts + 1;
-                *conn = Conn {
-                    last_use: conn.last_use,
-                    ..Conn::default()
-                };
-                if other_users {
-                    v(
-                        Kind::Auth(AuthKind::Success { method }),
-                        Some(src),
-                        Some(user),
-                        n,
-                        true,
-                    )
-                } else {
-                    v(
-                        Kind::Auth(AuthKind::Success { method }),
-                        Some(src),
-                        Some(user),
-                        1,
-                        false,
-                    )
-                }
+        },
+        Msg::Attempt { method, user, src } => {
+            let src = OwnedSrc::from(&src);
+            conn.src = Some(src.clone());
+            conn.attempts += 1;
+            if !conn.users.iter().any(|u| &**u == user) && conn.users.len() < 8 {
+                conn.users.push(user.into());
             }
-            Msg::Open { src } => {
-                conn.src = Some(OwnedSrc::from(&src));
+            let kind = Kind::Auth(AuthKind::Failure {
+                method,
+                invalid_user: false,
+            });
+            if conn.users.len() >= 2 {
+                // Several accounts tried on one connection: a failure, not a second key.
+                let n = std::mem::take(&mut conn.attempts);
+                v(kind, Some(src), Some(user), n, true)
+            } else {
+                v(kind, Some(src), Some(user), 1, false)
+            }
+        }
+        Msg::Success { method, user, src } => {
+            let src = OwnedSrc::from(&src);
+            let other_users = conn.users.iter().any(|u| &**u != user);
+            let n = conn.attempts + 1;
+            *conn = Conn {
+                last_use: conn.last_use,
+                ..Conn::default()
+            };
+            if other_users {
                 v(
-                    Kind::Auth(AuthKind::ConnectionOpen),
-                    conn.src.clone(),
-                    None,
+                    Kind::Auth(AuthKind::Success { method }),
+                    Some(src),
+                    Some(user),
+                    n,
+                    true,
+                )
+            } else {
+                v(
+                    Kind::Auth(AuthKind::Success { method }),
+                    Some(src),
+                    Some(user),
                     1,
                     false,
                 )
             }
-            Msg::Close { src, user } => {
-                let src = OwnedSrc::from(&src);
-                let pending = conn.pending;
-                *conn = Conn {
-                    last_use: conn.last_use,
-                    ..Conn::default()
-                };
-                if pending > 0 {
-                    v(
-                        Kind::Auth(AuthKind::ConnectionClose),
-                        Some(src),
-                        user,
-                        pending,
-                        true,
-                    )
-                } else {
-                    v(
-                        Kind::Auth(AuthKind::ConnectionClose),
-                        Some(src),
-                        user,
-                        1,
-                        false,
-                    )
-                }
+        }
+        Msg::Open { src } => {
+            conn.src = Some(OwnedSrc::from(&src));
+            v(
+                Kind::Auth(AuthKind::ConnectionOpen),
+                conn.src.clone(),
+                None,
+                1,
+                false,
+            )
+        }
+        Msg::Close { src, user } => {
+            let src = OwnedSrc::from(&src);
+            let pending = conn.pending;
+            *conn = Conn {
+                last_use: conn.last_use,
+                ..Conn::default()
+            };
+            if pending > 0 {
+                v(
+                    Kind::Auth(AuthKind::ConnectionClose),
+                    Some(src),
+                    user,
+                    pending,
+                    true,
+                )
+            } else {
+                v(
+                    Kind::Auth(AuthKind::ConnectionClose),
+                    Some(src),
+                    user,
+                    1,
+                    false,
+                )
             }
-            Msg::PreauthClose { src, user } => {
-                let src = OwnedSrc::from(&src);
-                let n = (conn.pending + conn.attempts).max(1);
-                *conn = Conn {
-                    last_use: conn.last_use,
-                    ..Conn::default()
-                };
-                v(Kind::Auth(AuthKind::PreauthClose), Some(src), user, n, true)
-            }
-            Msg::Session { open, user } => {
-                let kind = if open {
-                    Kind::Session(SessionKind::Open)
-                } else {
-                    Kind::Session(SessionKind::Close)
-                };
-                v(kind, conn.src.clone(), Some(user), 1, false)
-            }
-            Msg::Ignored => return None,
-        })
-    }
+        }
+        Msg::PreauthClose { src, user } => {
+            let src = OwnedSrc::from(&src);
+            let n = (conn.pending + conn.attempts).max(1);
+            *conn = Conn {
+                last_use: conn.last_use,
+                ..Conn::default()
+            };
+            v(Kind::Auth(AuthKind::PreauthClose), Some(src), user, n, true)
+        }
+        Msg::Session { open, user } => {
+            let kind = if open {
+                Kind::Session(SessionKind::Open)
+            } else {
+                Kind::Session(SessionKind::Close)
+            };
+            v(kind, conn.src.clone(), Some(user), 1, false)
+        }
+        // made a `Fail` by `judge`
+        Msg::Another { .. } | Msg::Ignored => return None,
+    })
 }
 
 #[cfg(test)]
@@ -914,11 +1069,11 @@ mod tests {
         let k = Some(7);
         let a =
             classify("Failed publickey for git from 192.0.2.111 port 57910 ssh2: ECDSA x").unwrap();
-        assert!(!t.judge(a.clone(), k).unwrap().hostile);
-        assert!(!t.judge(a, k).unwrap().hostile);
+        assert!(!t.judge(a.clone(), k, 1).unwrap().hostile);
+        assert!(!t.judge(a, k, 1).unwrap().hostile);
         let d =
             classify("Disconnecting: Too many authentication failures for git [preauth]").unwrap();
-        let v = t.judge(d, k).unwrap();
+        let v = t.judge(d, k, 1).unwrap();
         assert!(v.hostile);
         assert_eq!(v.count, 3);
         assert_eq!(v.src, Some(OwnedSrc::Ip("192.0.2.111".parse().unwrap())));
@@ -931,12 +1086,21 @@ mod tests {
         let p = |u: &str| {
             format!("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser={u} rhost=192.0.2.116")
         };
-        assert!(!t.judge(classify(&p("root")).unwrap(), k).unwrap().hostile);
-        assert!(!t.judge(classify(&p("root")).unwrap(), k).unwrap().hostile);
+        assert!(
+            !t.judge(classify(&p("root")).unwrap(), k, 1)
+                .unwrap()
+                .hostile
+        );
+        assert!(
+            !t.judge(classify(&p("root")).unwrap(), k, 1)
+                .unwrap()
+                .hostile
+        );
         let v = t
             .judge(
                 classify("Accepted password for known from 192.0.2.116 port 52100 ssh2").unwrap(),
                 k,
+                1,
             )
             .unwrap();
         assert!(v.hostile);
@@ -944,11 +1108,12 @@ mod tests {
         // and the same user succeeding is forgiven
         let k = Some(2);
         let line = "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.113  user=rda";
-        assert!(!t.judge(classify(line).unwrap(), k).unwrap().hostile);
+        assert!(!t.judge(classify(line).unwrap(), k, 1).unwrap().hostile);
         let v = t
             .judge(
                 classify("Accepted password for rda from 192.0.2.113 port 52100 ssh2").unwrap(),
                 k,
+                1,
             )
             .unwrap();
         assert!(!v.hostile);
@@ -961,6 +1126,7 @@ mod tests {
             .judge(
                 classify("User root not allowed because account is locked").unwrap(),
                 Some(3),
+                1,
             )
             .unwrap();
         assert!(!v.hostile && v.src.is_none());
@@ -968,12 +1134,17 @@ mod tests {
             .judge(
                 classify("Received disconnect from 1.2.3.4: 11: Bye Bye [preauth]").unwrap(),
                 Some(3),
+                1,
             )
             .unwrap();
         assert!(v.hostile);
         // a different pid does not inherit it
         let v = t
-            .judge(classify("Connection closed by 61.0.0.1").unwrap(), Some(4))
+            .judge(
+                classify("Connection closed by 61.0.0.1").unwrap(),
+                Some(4),
+                1,
+            )
             .unwrap();
         assert!(!v.hostile);
     }
@@ -985,6 +1156,7 @@ mod tests {
             t.judge(
                 classify("Connection from 192.0.2.1 port 1").unwrap(),
                 Some(k),
+                1,
             );
         }
         assert!(t.conns.len() <= 100);

@@ -26,10 +26,13 @@ fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Five attempts from one address (the invalid user's announcement and its first failure are
+/// one attempt).
 const ATTACK: &str = "Mar  4 10:00:01 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
 Mar  4 10:00:20 web1 sshd[100]: Failed password for root from 203.0.113.5 port 40001 ssh2
 Mar  4 10:00:40 web1 sshd[101]: Invalid user admin from 203.0.113.5 port 40002
 Mar  4 10:01:00 web1 sshd[101]: Failed password for invalid user admin from 203.0.113.5 port 40002 ssh2
+Mar  4 10:01:10 web1 sshd[101]: Failed password for invalid user admin from 203.0.113.5 port 40002 ssh2
 Mar  4 10:01:20 web1 sshd[102]: Failed password for root from 203.0.113.5 port 40003 ssh2
 Mar  4 10:01:40 web1 CRON[5]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)
 ";
@@ -138,15 +141,15 @@ fn parse_gives_one_object_per_line_in_order() {
             .arg(&log),
     );
     let rows = json_lines(&out.stdout);
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 8);
     assert_eq!(rows[0]["line"], 1);
     assert_eq!(rows[0]["kind"], "auth.failure");
     assert_eq!(rows[0]["hostile"], true);
     assert_eq!(rows[0]["src_ip"], "203.0.113.5");
     assert_eq!(rows[0]["ts"], "2024-03-04T10:00:01Z");
     assert_eq!(rows[2]["kind"], "auth.invalid_user");
-    assert_eq!(rows[5]["kind"], serde_json::Value::Null);
-    assert_eq!(rows[6]["hostile"], false);
+    assert_eq!(rows[6]["kind"], serde_json::Value::Null);
+    assert_eq!(rows[7]["hostile"], false);
 }
 
 #[test]

@@ -24,7 +24,7 @@ impl RuleDef for Bruteforce {
 
     fn explain(x: &Explain<'_>, c: &CountRule) -> String {
         format!(
-            "{} failed SSH logins from {} (threshold {} within {}); users tried: {}",
+            "{} failed SSH login attempts from {} (threshold {} within {}); users tried: {}",
             x.alert.count,
             x.who,
             c.threshold,
@@ -55,7 +55,7 @@ impl RuleDef for Slow {
 
     fn explain(x: &Explain<'_>, c: &CountRule) -> String {
         format!(
-            "{} failed SSH logins from {}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {}",
+            "{} failed SSH login attempts from {}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {}",
             x.alert.count,
             x.who,
             c.threshold,

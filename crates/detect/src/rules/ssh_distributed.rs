@@ -67,7 +67,7 @@ impl RuleDef for Distributed {
 
     fn explain(x: &Explain<'_>, c: &DistributedRule) -> String {
         format!(
-            "{} failed SSH logins against {} from ≥ {} addresses within {} (threshold {} failures); sources include {}",
+            "{} failed SSH login attempts against {} from ≥ {} addresses within {} (threshold {} attempts); sources include {}",
             x.alert.count,
             x.who,
             c.sources,
