@@ -594,6 +594,8 @@ impl Source for FileSet {
                         busy = true;
                         f.reported = false;
                     }
+                    // a read that ended inside a long line delivers nothing yet: more to read
+                    Ok(Poll::Idle) if f.tail.backlog() => busy = true,
                     Ok(Poll::Missing) if !f.reported && !scan => {
                         tracing::warn!(
                             source = %self.name,

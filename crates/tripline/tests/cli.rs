@@ -152,6 +152,35 @@ fn parse_gives_one_object_per_line_in_order() {
     assert_eq!(rows[7]["hostile"], false);
 }
 
+/// Regression: `once` stopped for good at a line of 256 KiB or more and reported success. A line
+/// of any length is cut to 64 KiB, counted, and reading goes on.
+#[test]
+fn once_reads_on_past_a_line_of_any_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let mut text = format!("Mar  4 10:00:00 web1 sshd[1]: {}\n", "B".repeat(400_000));
+    for i in 0..6 {
+        text += &format!(
+            "Mar  4 10:00:0{} web1 sshd[{}]: Failed password for root from 203.0.113.5 port 4000 ssh2\n",
+            i + 1,
+            10 + i
+        );
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--year", "2024", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&log),
+    );
+    let alerts = json_lines(&out.stdout);
+    let bf = alerts
+        .iter()
+        .find(|a| a["rule"] == "ssh.bruteforce")
+        .unwrap_or_else(|| panic!("no brute force after the long line: {alerts:?}"));
+    assert_eq!(bf["count"], 6);
+}
+
 #[test]
 fn explain_lists_the_rules_each_line_moves_as_the_rules_say() {
     let rules_of = |line: &str| -> Vec<String> {
