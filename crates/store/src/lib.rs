@@ -319,11 +319,38 @@ pub struct Store {
 impl Store {
     /// Open (creating if missing) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        // the store holds copies of root-only logs: a directory made for it is its owner's
+        // alone (0700), and so is a database file made here (0600; SQLite gives its WAL and
+        // shared-memory files the database file's mode)
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            if !dir.exists() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|source| StoreError::Dir {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+            }
+        }
+        if !path.exists() {
+            let made = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+            match made {
+                // another process made it first: it is theirs as made
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(StoreError::Dir {
+                        path: path.to_path_buf(),
+                        source: e,
+                    })
+                }
+                _ => {}
+            }
         }
         let sql = |source| classify(path, source);
         // No per-connection mutex: a `Connection` is never shared between threads (it is not
@@ -1376,6 +1403,30 @@ mod tests {
             })
             .unwrap();
         assert_eq!(all.len(), want.len());
+    }
+
+    /// The store holds copies of root-only logs: what it makes is its owner's alone.
+    #[test]
+    fn a_new_store_and_its_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data/sub");
+        let db = data.join("t.db");
+        let mut s = Store::open(&db).unwrap();
+        s.commit(&[alert("a", 1, 1)], &[], &[]).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&dir.path().join("data")), 0o700);
+        assert_eq!(mode(&db), 0o600);
+        let wal = data.join("t.db-wal");
+        if wal.exists() {
+            assert_eq!(mode(&wal), 0o600);
+        }
+        // an existing database is opened as it is
+        drop(s);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+        Store::open(&db).unwrap();
+        assert_eq!(mode(&db), 0o640);
     }
 
     #[test]

@@ -181,6 +181,25 @@ fn once_reads_on_past_a_line_of_any_length() {
     assert_eq!(bf["count"], 6);
 }
 
+/// Regression: `alerts --db` on a path that does not exist made an empty database there.
+#[test]
+fn alerts_on_a_database_that_does_not_exist_says_so_and_makes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nope.db");
+    let out = tripline()
+        .args(["alerts", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no database at") && err.contains("nope.db"),
+        "{err}"
+    );
+    assert!(!db.exists());
+}
+
 #[test]
 fn explain_lists_the_rules_each_line_moves_as_the_rules_say() {
     let rules_of = |line: &str| -> Vec<String> {

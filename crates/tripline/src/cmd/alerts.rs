@@ -16,7 +16,16 @@ pub fn verb(
     json: bool,
     db: Option<PathBuf>,
 ) -> Result<()> {
-    let store = Store::open(&db.unwrap_or_else(|| cfg.db_path()))?;
+    let path = db.unwrap_or_else(|| cfg.db_path());
+    // a query reads what is there: a database that does not exist is a mistake to name, not
+    // an empty one to make
+    if !path.exists() {
+        anyhow::bail!(
+            "no database at {}: nothing stored there yet (give the path `tripline run` or `once` wrote, or `--db`)",
+            path.display()
+        );
+    }
+    let store = Store::open(&path)?;
     let since = match since {
         Some(s) => Some(
             Timestamp::now()
