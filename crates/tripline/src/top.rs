@@ -303,6 +303,12 @@ fn fetch(conn: &mut Option<HttpConn>, to: &Target, token: &str) -> Snapshot {
 
 /// Run the view against the daemon's API at `addr` until `q`.
 pub fn top(addr: Target, token: String) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "top is a full-screen view and needs a terminal; without one, use `tripline alerts` or the API (/api/v1/alerts, /api/v1/sensors)"
+        );
+    }
     let (tx, rx) = channel::<Snapshot>();
     std::thread::spawn(move || {
         let mut conn = None;
@@ -313,7 +319,7 @@ pub fn top(addr: Target, token: String) -> Result<()> {
             std::thread::sleep(Duration::from_secs(1));
         }
     });
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init()?;
     let result = run_loop(&mut terminal, rx);
     ratatui::restore();
     result

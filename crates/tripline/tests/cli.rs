@@ -200,6 +200,30 @@ fn alerts_on_a_database_that_does_not_exist_says_so_and_makes_none() {
     assert!(!db.exists());
 }
 
+/// Regression: `tripline top` without a terminal panicked in the terminal library.
+#[test]
+fn top_without_a_terminal_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.token"),
+        "0123456789abcdef0123456789abcdef\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\n", dir.path())).unwrap();
+    let out = tripline()
+        .arg("-c")
+        .arg(&cfg)
+        .arg("top")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("needs a terminal"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn explain_lists_the_rules_each_line_moves_as_the_rules_say() {
     let rules_of = |line: &str| -> Vec<String> {
