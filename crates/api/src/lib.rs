@@ -489,7 +489,11 @@ fn alert_query(pairs: &[(String, String)], catalog: &Catalog) -> Result<AlertQue
                     .ok_or_else(|| ApiError::bad(k, "rule: not a rule id"))?;
                 q.rule = Some(r.id.to_string());
             }
-            "entity" if !v.is_empty() && v.len() <= 256 => q.entity = Some(v.clone()),
+            "entity" if !v.is_empty() && v.len() <= 256 => {
+                let (t, value) = typed_entity(v)?;
+                q.entity_type = t.map(|t| t.name().to_string());
+                q.entity = Some(value);
+            }
             "entity" => return Err(ApiError::bad(k, "entity: 1 to 256 bytes")),
             "state" if STATES.contains(&v.as_str()) => q.state = Some(v.clone()),
             "state" => {
@@ -532,7 +536,7 @@ fn json(body: Vec<u8>) -> Response {
         ("until" = Option<String>, Query, description = "last seen before (same forms)"),
         ("severity" = Option<String>, Query, description = "minimum severity: info, low, medium, high, critical"),
         ("rule" = Option<String>, Query, description = "a rule id, e.g. ssh.bruteforce"),
-        ("entity" = Option<String>, Query, description = "an address, user name or network"),
+        ("entity" = Option<String>, Query, description = "an address, user name or network, alone or as TYPE:VALUE (ip:203.0.113.5, user:root, subnet:203.0.113.0/24)"),
         ("state" = Option<String>, Query, description = "open, acknowledged or resolved"),
         ("limit" = Option<u32>, Query, description = "1 to 1000, default 50"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
@@ -925,12 +929,35 @@ async fn sensors(State(st): State<Arc<ApiState>>) -> Result<Response, ApiError> 
 /// Most items one timeline returns.
 const MAX_TIMELINE: usize = 1000;
 
+/// An entity as a query names it: its value alone, or `TYPE:VALUE` as the CLI prints it
+/// (`ip:203.0.113.5`, `user:root`, `subnet:203.0.113.0/24`). An IPv6 address is a value (its
+/// first group is no type); an address of type `ip` that does not parse is a 400.
+fn typed_entity(v: &str) -> Result<(Option<tripline_event::KeyType>, String), ApiError> {
+    use tripline_event::KeyType;
+    let Some((t, value)) = v
+        .split_once(':')
+        .and_then(|(t, rest)| Some((KeyType::parse(t)?, rest)))
+    else {
+        return Ok((None, v.to_string()));
+    };
+    if value.is_empty() {
+        return Err(ApiError::bad("entity", "entity: a value after the type"));
+    }
+    if t == KeyType::Ip {
+        let ip: std::net::IpAddr = value
+            .parse()
+            .map_err(|_| ApiError::bad("entity", "entity: ip:… is not an address"))?;
+        return Ok((Some(t), tripline_event::net::IpText::new(ip).to_string()));
+    }
+    Ok((Some(t), value.to_string()))
+}
+
 /// Every event and alert about an address, a network (CIDR), a user or a session, across all
 /// sensors, oldest first: the latest `limit` stored alerts and the latest `limit` stored events
 /// (events are stored by `tripline run`, not by scans).
 #[utoipa::path(get, path = "/api/v1/timeline",
     params(
-        ("entity" = String, Query, description = "an address, a network in CIDR form, a user name or a session id"),
+        ("entity" = String, Query, description = "an address, a network in CIDR form, a user name or a session id, alone or as TYPE:VALUE"),
         ("limit" = Option<u32>, Query, description = "the latest this many of each (events, alerts), 1 to 1000, default 200"),
     ),
     responses(
@@ -955,7 +982,9 @@ async fn entity_timeline(
         }
     }
     let entity = entity.ok_or_else(|| ApiError::bad("entity", "entity: required"))?;
-    let who = timeline::Who::parse(&entity);
+    // `TYPE:VALUE` as the CLI prints it, or the value alone
+    let (_, value) = typed_entity(&entity)?;
+    let who = timeline::Who::parse(&value);
     let q = AlertQuery {
         about: Some(who.alerts.clone()),
         limit,

@@ -173,6 +173,16 @@ async fn filters_narrow_the_list() {
     let (_, b) = get(&r, "/api/v1/alerts?entity=203.0.113.7").await;
     assert_eq!(count(&b), 1);
     assert_eq!(b["alerts"][0]["src_ip"], "203.0.113.7");
+    // the form the CLI prints (`TYPE:VALUE`) names the same alert; another type names none
+    let (_, b) = get(&r, "/api/v1/alerts?entity=ip:203.0.113.7").await;
+    assert_eq!(count(&b), 1, "{b}");
+    let (_, b) = get(&r, "/api/v1/alerts?entity=user:203.0.113.7").await;
+    assert_eq!(count(&b), 0, "{b}");
+    for bad in ["ip:nope", "ip:"] {
+        let (s, e) = get(&r, &format!("/api/v1/alerts?entity={bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(e["parameter"], "entity", "{bad}");
+    }
     let (_, b) = get(
         &r,
         "/api/v1/alerts?since=1700000050&until=2023-11-14T22:15:00Z",
@@ -922,6 +932,11 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
     );
     let (_, t) = get(&r, "/api/v1/timeline?entity=192.0.2.9").await;
     assert_eq!(t["items"].as_array().unwrap().len(), 1, "{t}");
+    // as the CLI prints it too, and an IPv6 address is a value, not a type
+    let (_, typed) = get(&r, "/api/v1/timeline?entity=ip:203.0.113.7").await;
+    assert_eq!(typed["items"].as_array().unwrap().len(), 3, "{typed}");
+    let (s, _) = get(&r, "/api/v1/timeline?entity=2001:db8::7").await;
+    assert_eq!(s, StatusCode::OK);
     assert_eq!(t["items"][0]["raw"], "kept");
     // the latest `limit` of each
     let (_, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7&limit=1").await;

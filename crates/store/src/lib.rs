@@ -111,6 +111,8 @@ pub struct AlertQuery {
     pub rule: Option<String>,
     /// The entity's value (an address, a user name, a network in CIDR form).
     pub entity: Option<String>,
+    /// The entity's type (`ip`, `user`, `subnet`, …).
+    pub entity_type: Option<String>,
     /// Alerts that involve this value anywhere: as their entity, source address or user (an
     /// address is matched through the source-address index).
     pub about: Option<String>,
@@ -787,6 +789,9 @@ impl Store {
         }
         if let Some(e) = &q.entity {
             cond("entity =", e.clone().into());
+        }
+        if let Some(t) = &q.entity_type {
+            cond("entity_type =", t.clone().into());
         }
         if let Some(a) = &q.about {
             if a.parse::<std::net::IpAddr>().is_ok() {
