@@ -9,10 +9,36 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
     if let Some(v4) = parse_v4(s.as_bytes()) {
         return Some(IpAddr::V4(v4));
     }
-    let s = s
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(s);
+    // `[addr]` and `[addr]:port`
+    let s = match s.strip_prefix('[') {
+        Some(x) => match x.split_once(']') {
+            Some((a, "")) => a,
+            Some((a, port))
+                if port.len() > 1
+                    && port[1..].bytes().all(|b| b.is_ascii_digit())
+                    && port.starts_with(':') =>
+            {
+                a
+            }
+            _ => return None,
+        },
+        None => s,
+    };
+    // an IPv6 scope (`fe80::1%eth0`): the address is what it names across scopes
+    let s = match s.split_once('%') {
+        Some((a, zone))
+            if a.contains(':')
+                && !zone.is_empty()
+                && zone.len() <= 32
+                && zone
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')) =>
+        {
+            a
+        }
+        Some(_) => return None,
+        None => s,
+    };
     if s.is_empty() || s.len() > 45 {
         return None;
     }
@@ -285,6 +311,22 @@ mod tests {
             "leading zeros are ambiguous; not an IP"
         );
         assert_eq!(parse_ip(""), None);
+        // a scope is no part of the address; `[addr]:port`; what is neither is no address
+        let v6 = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(parse_ip("fe80::1%eth0"), v6("fe80::1"));
+        assert_eq!(parse_ip("fe80::1%enp0s3.100"), v6("fe80::1"));
+        assert_eq!(parse_ip("[2001:db8::5]:2222"), v6("2001:db8::5"));
+        assert_eq!(parse_ip("[192.0.2.1]:22"), v6("192.0.2.1"));
+        for bad in [
+            "fe80::1%",
+            "fe80::1%a b",
+            "1.2.3.4%eth0",
+            "[2001:db8::5]:",
+            "[2001:db8::5]x",
+            "[2001:db8::5",
+        ] {
+            assert_eq!(parse_ip(bad), None, "{bad}");
+        }
     }
 
     #[test]

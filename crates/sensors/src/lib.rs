@@ -501,6 +501,40 @@ mod tests {
         assert_eq!(attempts(pam_only)["192.0.2.80"], 3);
     }
 
+    /// Regression: an IPv6 address with a scope, or `[addr]:port`, made the line no event.
+    #[test]
+    fn ipv6_scopes_and_bracketed_ports_are_addresses() {
+        let mut p = parser();
+        for (msg, ip, user) in [
+            (
+                "Failed password for root from fe80::1%eth0 port 22 ssh2",
+                "fe80::1",
+                "root",
+            ),
+            (
+                "Invalid user bob from fe80::2%enp0s3 port 22",
+                "fe80::2",
+                "bob",
+            ),
+            (
+                "Failed password for root from [2001:db8::5]:2222 ssh2",
+                "2001:db8::5",
+                "root",
+            ),
+        ] {
+            let ev = p
+                .event(
+                    &format!("Jan  1 00:00:00 h sshd[9]: {msg}"),
+                    Timestamp(0),
+                    SourcePos::default(),
+                )
+                .unwrap_or_else(|| panic!("{msg}"));
+            assert_eq!(ev.src_ip, ip.parse().ok(), "{msg}");
+            assert_eq!(ev.user.as_deref(), Some(user), "{msg}");
+            assert!(ev.hostile, "{msg}");
+        }
+    }
+
     #[test]
     fn cron_and_unknown_programs_are_not_events() {
         let mut p = parser();
