@@ -535,6 +535,17 @@ mod tests {
         }
     }
 
+    /// Regression: sshd's close after too many failures was read as a connection opening.
+    #[test]
+    fn too_many_failures_closes_the_connection() {
+        let mut p = parser();
+        let ev = p
+            .event("Jan  1 00:00:00 h sshd[9]: Disconnecting invalid user xxx 192.0.2.7 port 49941: Too many authentication failures [preauth]", Timestamp(0), SourcePos::default())
+            .unwrap();
+        assert_eq!(ev.kind.name(), "ssh.connection_close");
+        assert_eq!(ev.src_ip, "192.0.2.7".parse().ok());
+    }
+
     #[test]
     fn cron_and_unknown_programs_are_not_events() {
         let mut p = parser();

@@ -420,8 +420,9 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                     return Some(Msg::Another { kind, user, src });
                 }
                 if reason.starts_with("Too many authentication failures") {
-                    // always follows `maximum authentication attempts exceeded`: already counted
-                    return Some(Msg::Open { src });
+                    // the close that always follows `maximum authentication attempts exceeded`:
+                    // its attempts are counted there (a close, not a connection opening)
+                    return Some(Msg::Close { src, user });
                 }
                 return Some(Msg::Close { src, user });
             }
