@@ -424,7 +424,11 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
                     // its attempts are counted there (a close, not a connection opening)
                     return Some(Msg::Close { src, user });
                 }
-                return Some(Msg::Close { src, user });
+                // naming the user it was authenticating: an attempt ended
+                return Some(match user {
+                    Some(_) => Msg::PreauthClose { src, user },
+                    None => Msg::Close { src, user },
+                });
             }
             if let Some(r) = m.strip_prefix("Did not receive identification string from ") {
                 let (src, _) = src_token(r)?;
@@ -432,13 +436,43 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
             }
             if let Some(r) = m.strip_prefix("Disconnected from ") {
                 let (user, src, preauth) = close_tail(r)?;
-                return Some(if preauth {
+                // `Disconnected from invalid user X addr port N`, with or without `[preauth]`:
+                // an attempt ended; after a login (`user X`, no `[preauth]`) a session ended
+                let during_auth = preauth
+                    || r.starts_with("invalid user ")
+                    || r.starts_with("authenticating user ");
+                return Some(if during_auth {
                     Msg::PreauthClose { src, user }
                 } else {
                     Msg::Close { src, user }
                 });
             }
             None
+        }
+        b'u' => {
+            // `PAM: unknown user X from SRC` (older sshd with PAM): a user that does not exist
+            let r = m.strip_prefix("unknown user ")?;
+            let (user, src) = user_from_src(r)?;
+            Some(fail(Kind::Auth(AuthKind::InvalidUser), Some(user), src))
+        }
+        b'd' => {
+            // OpenSSH ≥ 9.8: `drop connection #N from [ADDR]:PORT on [ADDR]:PORT penalty: WHY`,
+            // a connection refused because its source is penalised (failed authentication, no
+            // authentication, a crash, LoginGraceTime): each one an attempt of its own
+            let r = m.strip_prefix("drop connection #")?;
+            let r = skip_digits(r)?.strip_prefix(" from ")?;
+            let (src, rest) = src_token(r)?;
+            let why = rest.split_once(" penalty: ")?.1;
+            let kind = if why.starts_with("failed authentication") {
+                Kind::Auth(AuthKind::Refused)
+            } else {
+                Kind::Auth(AuthKind::PreauthNoise)
+            };
+            Some(Msg::Another {
+                kind,
+                user: None,
+                src,
+            })
         }
         b'B' => {
             let r = m.strip_prefix("Bad protocol version identification ")?;
@@ -600,11 +634,18 @@ fn pam_auth_failure(r: &str) -> Option<Msg<'_>> {
         Some(i) => &r[..i],
         None => r,
     };
+    let (invalid, r) = match r
+        .strip_prefix("illegal user ")
+        .or_else(|| r.strip_prefix("invalid user "))
+    {
+        Some(x) => (true, x),
+        None => (false, r),
+    };
     let (user, src) = user_from_src(r)?;
     Some(fail(
         Kind::Auth(AuthKind::Failure {
             method: AuthMethod::Pam,
-            invalid_user: false,
+            invalid_user: invalid,
         }),
         Some(user),
         src,
