@@ -19,7 +19,8 @@
 //! A line whose kind field names no kind (an event the rules do not read) is counted as
 //! unparsed; a line that is not a JSON object is counted as a parse error and skipped. Failures
 //! (`auth.failure`, `auth.invalid_user`, `auth.refused`, `auth.max_attempts`,
-//! `ssh.preauth_noise`) are evidence against their source address, as a fail2ban match is.
+//! `ssh.preauth_noise`) and honeypot events but the close are evidence against their source
+//! address, as a fail2ban match is.
 //! Files are followed as syslog files are (rotation, checkpoints, warm-up after a restart).
 
 use crate::files::{Decoder, FileSet};
@@ -28,11 +29,11 @@ use crate::LineParser;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tripline_event::AuthKind;
 use tripline_event::{
     truncate_str, Event, Key, KeyType, Kind, Line, SensorKind, SourcePos, Text, Timestamp,
     MAX_RAW_BYTES,
 };
+use tripline_event::{AuthKind, HoneypotKind};
 
 /// The sensor of a JSON-lines source's events.
 pub const SENSOR: SensorKind = SensorKind::new("jsonl");
@@ -326,7 +327,11 @@ impl Mapping {
         let count = get(&v, &self.count)
             .and_then(|c| c.as_u64())
             .map_or(1, |c| c.clamp(1, 100_000) as u32);
-        let hostile = kind.is_login_failure() || matches!(kind, Kind::Auth(AuthKind::PreauthNoise));
+        // failures, and anything on a honeypot but its close (nobody legitimate is there), are
+        // evidence against their source, as they are from Cowrie's own log
+        let hostile = kind.is_login_failure()
+            || matches!(kind, Kind::Auth(AuthKind::PreauthNoise))
+            || (kind.is_honeypot() && !matches!(kind, Kind::Honeypot(HoneypotKind::Close { .. })));
         Ok(Some(Event {
             ts,
             observed,

@@ -49,14 +49,19 @@ pub trait RuleDef {
 }
 
 /// An attempt to log in from an address: what its attempts window counts (brute force, slow
-/// brute force, spraying, enumeration, and the failures before a compromise).
+/// brute force, spraying, enumeration, and the failures before a compromise). A failed login on
+/// a honeypot is one too: a burst of them is a brute force, whatever the server.
 #[inline]
 pub fn attempt(ev: &Event) -> bool {
-    use tripline_event::{AuthKind, Kind};
+    use tripline_event::{AuthKind, HoneypotKind, Kind};
     ev.hostile
         && ev.src_ip.is_some()
         && (ev.kind.is_login_failure()
-            || matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }))
+            || matches!(
+                ev.kind,
+                Kind::Auth(AuthKind::Success { .. })
+                    | Kind::Honeypot(HoneypotKind::Login { success: false, .. })
+            )
             || (matches!(
                 ev.kind,
                 Kind::Auth(AuthKind::PreauthClose | AuthKind::ConnectionClose)
