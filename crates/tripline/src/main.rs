@@ -306,7 +306,13 @@ fn real_main(cli: Cli) -> Result<()> {
         } => {
             let source = match (cowrie, source) {
                 (true, _) => "cowrie".to_string(),
-                (false, s) => s.unwrap_or_else(|| "files".into()),
+                (false, Some(s)) => s,
+                // no source named: Cowrie's JSON log is recognised by its first line
+                (false, None) if cmd::once::looks_like_cowrie(&files) => {
+                    tracing::info!("the files are Cowrie JSON: reading them as the cowrie source");
+                    "cowrie".into()
+                }
+                (false, None) => "files".into(),
             };
             cmd::once::verb(&cfg, json, db, year, from_start, stats, &source, &files)
         }

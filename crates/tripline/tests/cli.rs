@@ -224,6 +224,54 @@ fn top_without_a_terminal_says_so() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// Regression: a Cowrie log scanned without `--cowrie` gave a bare "no alerts". `once` now
+/// recognises Cowrie's JSON, `parse` reads it too, and both say how much they understood.
+#[test]
+fn once_and_parse_recognise_cowrie_json_and_say_what_they_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cowrie.json");
+    let mut text = String::new();
+    for i in 0..6 {
+        text += &format!(
+            "{{\"eventid\":\"cowrie.login.failed\",\"username\":\"root\",\"password\":\"x\",\"src_ip\":\"203.0.113.9\",\"session\":\"s{i}\",\"timestamp\":\"2024-01-01T00:00:0{i}Z\"}}\n"
+        );
+    }
+    std::fs::write(&log, &text).unwrap();
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&log),
+    );
+    let rules: Vec<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(rules.contains(&"honeypot.touch".to_string()), "{rules:?}");
+    assert!(rules.contains(&"ssh.bruteforce".to_string()), "{rules:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("6 of 6 lines understood"), "{err}");
+    let out = succeed(tripline().args(["parse", "--json"]).arg(&log));
+    let rows = json_lines(&out.stdout);
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0]["kind"], "honeypot.login_failed");
+    assert_eq!(rows[0]["src_ip"], "203.0.113.9");
+    // what no sensor reads is said, with a hint, instead of a bare "no alerts"
+    let junk = dir.path().join("app.log");
+    std::fs::write(&junk, "hello\nworld\n").unwrap();
+    let out = succeed(
+        tripline()
+            .args(["once", "--db"])
+            .arg(dir.path().join("u.db"))
+            .arg(&junk),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0 of 2 lines understood as events: is this a Cowrie log?"),
+        "{err}"
+    );
+}
+
 #[test]
 fn explain_lists_the_rules_each_line_moves_as_the_rules_say() {
     let rules_of = |line: &str| -> Vec<String> {

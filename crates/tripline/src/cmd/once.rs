@@ -35,6 +35,22 @@ pub fn verb(
         Some(printer.sink()),
     )?;
     printer.finish()?;
+    // what was read and how much of it was understood, so that "no alerts" is never a silent
+    // "read nothing you meant"
+    if scan.lines > 0 {
+        let understood = scan.lines - scan.unparsed.min(scan.lines);
+        let hint = match (understood, source) {
+            (0, "files") => {
+                ": is this a Cowrie log? try --cowrie (or --source NAME for a JSON-lines source)"
+            }
+            (0, _) => ": is this the source the files are for?",
+            _ => "",
+        };
+        eprintln!(
+            "{understood} of {} lines understood as events{hint}",
+            scan.lines
+        );
+    }
     if stats {
         let (cpu, rss) = tripline_runtime::process::self_usage();
         eprintln!(
@@ -58,6 +74,33 @@ pub fn verb(
         );
     }
     Ok(())
+}
+
+/// Whether the files are Cowrie's JSON log: the first line that is not blank of the first file
+/// that has one is a JSON object with an `eventid` of `cowrie.…`.
+pub fn looks_like_cowrie(files: &[PathBuf]) -> bool {
+    use std::io::{BufRead, Read};
+    for f in files {
+        let Ok(file) = std::fs::File::open(f) else {
+            continue;
+        };
+        let mut first = String::new();
+        let mut r = std::io::BufReader::new(file.take(64 * 1024));
+        while first.trim().is_empty() {
+            first.clear();
+            match r.read_line(&mut first) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let line = first.trim();
+        if line.is_empty() {
+            continue;
+        }
+        // (the line may be longer than what was read of it: look, do not parse)
+        return line.starts_with('{') && line.contains("\"eventid\"") && line.contains("\"cowrie.");
+    }
+    false
 }
 
 /// Stream the alerts matching `q` to `out`: JSON lines, or a table (header only when there are
