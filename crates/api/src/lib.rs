@@ -997,10 +997,15 @@ async fn entity_timeline(
             items.push((a.first_seen, v));
             true
         })?;
+        // the latest events, newest first: turned around, they are in the order they came, also
+        // within one timestamp
+        let mut events = vec![];
         s.each_event(&who.events, limit, &mut |e| {
-            items.push((e.ts, timeline::event_json(e)))
+            events.push((e.ts, timeline::event_json(e)))
         })?;
-        // stable: an alert sorts before the event that opened it at the same time
+        items.extend(events.into_iter().rev());
+        // stable: an alert sorts before the event that opened it at the same time, and events
+        // of one time keep their order
         items.sort_by_key(|(t, _)| *t);
         Ok(items.into_iter().map(|(_, v)| v).collect::<Vec<_>>())
     })

@@ -893,12 +893,34 @@ async fn timelines_merge_stored_alerts_and_events_in_time_order() {
             .events,
         1
     );
+    // events of one second (one time), stored in the order they came
+    let same = Arc::new(
+        ["one", "two", "three"]
+            .map(|raw| {
+                let mut e = event(1_700_000_400, "192.0.2.44", "", raw);
+                (e.user, e.session) = (None, None);
+                e
+            })
+            .to_vec(),
+    );
+    store
+        .commit_with_events(&[], &[], &[], &[(same, 3)])
+        .unwrap();
     let state = Arc::new(ApiState::open(&db, TOKEN.into(), 1).unwrap());
     let r = Rig {
         _dir: dir,
         state,
         alerts: vec![a],
     };
+    // regression: within one time they came newest first
+    let (_, t) = get(&r, "/api/v1/timeline?entity=192.0.2.44").await;
+    let raws: Vec<_> = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["raw"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(raws, ["one", "two", "three"], "{t}");
     let (s, t) = get(&r, "/api/v1/timeline?entity=203.0.113.7").await;
     assert_eq!(s, StatusCode::OK, "{t}");
     let kinds: Vec<_> = t["items"]

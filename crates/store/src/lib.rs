@@ -995,7 +995,7 @@ impl Store {
         let sql = |e| classify(&self.path, e);
         let (text, arg, filter): (String, rusqlite::types::Value, Option<Cidr>) = match who {
             EventsAbout::Ip(ip) => (
-                format!("SELECT {EVENT_COLUMNS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC LIMIT ?2"),
+                format!("SELECT {EVENT_COLUMNS} FROM events WHERE src_ip = ?1 ORDER BY ts DESC, rowid DESC LIMIT ?2"),
                 IpText::new(*ip).to_string().into(),
                 None,
             ),
@@ -1010,10 +1010,11 @@ impl Store {
             EventsAbout::Name(n) => (
                 format!(
                     "SELECT {EVENT_COLUMNS} FROM (
-                        SELECT {EVENT_COLUMNS} FROM events WHERE user = ?1
+                        SELECT {EVENT_COLUMNS}, rowid AS r FROM events WHERE user = ?1
                         UNION ALL
-                        SELECT {EVENT_COLUMNS} FROM events WHERE session = ?1 AND user IS NOT ?1)
-                     ORDER BY ts DESC LIMIT ?2"
+                        SELECT {EVENT_COLUMNS}, rowid AS r FROM events
+                            WHERE session = ?1 AND user IS NOT ?1)
+                     ORDER BY ts DESC, r DESC LIMIT ?2"
                 ),
                 n.clone().into(),
                 None,
