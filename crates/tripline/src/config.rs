@@ -364,6 +364,49 @@ fn unknown_keys(v: &toml::Value, known: &toml::Value, path: &str, out: &mut Vec<
     }
 }
 
+/// The values given in `v` that `known` has a place for, each with its path: a table's keys
+/// one by one (a table the defaults have as a table), anything else whole.
+fn leaves(
+    v: &toml::Value,
+    known: &toml::Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, toml::Value)>,
+) {
+    match (v, known) {
+        (toml::Value::Table(t), toml::Value::Table(k)) => {
+            for (key, val) in t {
+                if let Some(kv) = k.get(key) {
+                    path.push(key.clone());
+                    leaves(val, kv, path, out);
+                    path.pop();
+                }
+            }
+        }
+        _ => out.push((path.clone(), v.clone())),
+    }
+}
+
+/// Put `v` at `path` in `root` (whose tables along the path exist: they are the defaults').
+fn set_at(root: &mut toml::Value, path: &[String], v: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        *root = v;
+        return;
+    };
+    let mut at = root;
+    for p in parents {
+        match at {
+            toml::Value::Table(t) => match t.get_mut(p) {
+                Some(next) => at = next,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+    if let toml::Value::Table(t) = at {
+        t.insert(last.clone(), v);
+    }
+}
+
 impl Config {
     /// Parse TOML (or JSON, when the text starts with `{`), reporting every problem.
     pub fn parse(text: &str, source_name: &str) -> Result<Config, ConfigError> {
@@ -401,21 +444,38 @@ impl Config {
                 SourcesConfig::default()
             }
         };
-        // type errors: strip unknown keys first so serde reports the typed ones
-        let cfg: Option<Config> = match value.clone().try_into::<Config>() {
-            Ok(c) => Some(Config { sources, ..c }),
-            Err(e) if problems.is_empty() => {
-                problems.push(e.to_string().trim().to_string());
-                None
+        // every value given, over the defaults, one at a time: a table given in part takes the
+        // defaults for the keys it leaves out, and every value of the wrong type is named, not
+        // only the first
+        let mut merged = known.clone();
+        let mut given = vec![];
+        leaves(&value, &known, &mut vec![], &mut given);
+        for (path, leaf) in given {
+            let mut candidate = merged.clone();
+            set_at(&mut candidate, &path, leaf.clone());
+            match candidate.try_into::<Config>() {
+                Ok(_) => set_at(&mut merged, &path, leaf),
+                Err(e) => {
+                    let shown = leaf.to_string();
+                    let why = e.to_string();
+                    let why = why.trim().lines().next().unwrap_or_default();
+                    problems.push(format!(
+                        "{} = {}: {why}",
+                        path.join("."),
+                        tripline_event::truncate_str(&shown, 80)
+                    ));
+                }
             }
-            Err(_) => None,
-        };
-        if let Some(c) = &cfg {
-            problems.extend(c.validate());
         }
-        match cfg {
-            Some(c) if problems.is_empty() => Ok(c),
-            _ => Err(err(problems)),
+        let cfg = merged
+            .try_into::<Config>()
+            .map(|c| Config { sources, ..c })
+            .map_err(|e| err(vec![e.to_string()]))?;
+        // what the values say together (ranges, addresses, time zones), on the values that read
+        problems.extend(cfg.validate());
+        match problems.is_empty() {
+            true => Ok(cfg),
+            false => Err(err(problems)),
         }
     }
 
@@ -694,6 +754,37 @@ mod tests {
             "{all}"
         );
         assert_eq!(e.problems.len(), 3);
+    }
+
+    /// Regression: a rule table given in part was refused (`missing field enabled`), and only
+    /// the first problem of a file was reported.
+    #[test]
+    fn a_partial_table_takes_the_defaults_and_every_problem_is_named_at_once() {
+        let c = Config::parse("[detect.rules.ssh_bruteforce]\nthreshold = 3\n", "t")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let want = tripline_detect::RulesConfig::default().ssh_bruteforce;
+        assert_eq!(c.detect.rules.ssh_bruteforce.threshold, 3);
+        assert_eq!(
+            c.detect.rules.ssh_bruteforce.window_seconds,
+            want.window_seconds
+        );
+        assert_eq!(c.detect.rules.ssh_bruteforce.severity, want.severity);
+        let e = Config::parse(
+            "batch_size = \"many\"\n[detect]\nnope = 1\ncooldown_seconds = \"soon\"\n[detect.rules.ssh_spray]\nusers = 0\n[anomaly]\nanomaly_threshold = 1.5\n",
+            "t",
+        )
+        .unwrap_err();
+        let all = e.problems.join("\n");
+        for want in [
+            "batch_size = \"many\"",
+            "detect.nope = 1: unknown key",
+            "detect.cooldown_seconds = \"soon\"",
+            "detect.rules.ssh_spray.users = 0",
+            "anomaly.anomaly_threshold = 1.5",
+        ] {
+            assert!(all.contains(want), "{want}: {all}");
+        }
+        assert_eq!(e.problems.len(), 5, "{all}");
     }
 
     #[test]
