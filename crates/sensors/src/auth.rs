@@ -115,7 +115,41 @@ pub(crate) fn su(m: &str) -> Option<AuthMsg<'_>> {
             return Some(su_msg(failed, target, user.trim_end()));
         }
     }
+    // the old su's own form: `+ pts/1 bob:root` (success), `- pts/1 bob:root` (failure)
+    if let Some((sign, r)) = m
+        .split_at_checked(2)
+        .filter(|(p, _)| matches!(*p, "+ " | "- "))
+    {
+        let (_tty, who) = split_once_str(r, " ")?;
+        let (user, target) = who.trim_end().split_once(':')?;
+        if user.is_empty() || target.is_empty() {
+            return None;
+        }
+        return Some(su_msg(sign == "- ", target, user));
+    }
+    // PAM's: `pam_unix(su:auth): authentication failure; logname=bob … ruser=bob rhost= user=root`
+    if let Some(r) = m.strip_prefix("pam_unix(su") {
+        let (svc, rest) = split_once_str(r, "): ")?;
+        if matches!(svc, ":auth" | "-l:auth") {
+            return su_pam_failure(rest);
+        }
+    }
     None
+}
+
+/// The body of PAM's su failure (`authentication failure; logname=bob … ruser=bob … user=root`):
+/// the user who ran su and the one they tried to become.
+pub(crate) fn su_pam_failure(rest: &str) -> Option<AuthMsg<'_>> {
+    let fields = rest.strip_prefix("authentication failure;")?;
+    let field = |k: &str| {
+        fields
+            .split(' ')
+            .find_map(|f| f.strip_prefix(k))
+            .filter(|v| !v.is_empty())
+    };
+    let target = field("user=")?;
+    let user = field("ruser=").or_else(|| field("logname="))?;
+    Some(su_msg(true, target, user))
 }
 
 fn su_msg<'a>(failed: bool, target: &str, user: &'a str) -> AuthMsg<'a> {

@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod cowrie;
+mod dropbear;
 pub mod files;
 pub mod fuzz;
 pub mod journald;
@@ -63,6 +64,8 @@ const MAX_CONNECTIONS: usize = 2048;
 pub struct LineParser {
     time: TimeContext,
     conns: sshd::ConnTracker,
+    /// The su process whose PAM failure was the last one seen (its `FAILED SU` follows).
+    su_pam: Option<u64>,
     sensor: SensorKind,
     default_host: Arc<str>,
     last_host: Arc<str>,
@@ -88,6 +91,7 @@ impl LineParser {
         LineParser {
             time,
             conns: sshd::ConnTracker::new(MAX_CONNECTIONS),
+            su_pam: None,
             sensor,
             last_host: host.clone(),
             default_host: host,
@@ -148,16 +152,18 @@ impl LineParser {
             msg = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
         }
         let program = h.program.unwrap_or("sshd");
+        // the old PAM program form (`sshd(pam_unix)[pid]:`, `su(pam_unix)[pid]:`, older RHEL
+        // and Fedora): PAM's message for that service, without its `pam_unix(…)` prefix
+        if let Some(service) = program.strip_suffix("(pam_unix)") {
+            return self.old_pam(h, service, msg, repeat);
+        }
         let p = match program {
-            "sshd" | "sshd-session" | "sshd-auth" => {
-                let m = sshd::classify(msg)?;
-                let key = h.pid.map(|pid| {
-                    let mut hs = FxHasher::default();
-                    hs.write(h.host.unwrap_or("").as_bytes());
-                    hs.write_u8(0);
-                    hs.write(pid.as_bytes());
-                    hs.finish()
-                });
+            "sshd" | "sshd-session" | "sshd-auth" | "dropbear" => {
+                let m = match program {
+                    "dropbear" => dropbear::classify(msg)?,
+                    _ => sshd::classify(msg)?,
+                };
+                let key = h.pid.map(|pid| conn_key(h.host, pid));
                 let v = self.conns.judge(m, key, repeat)?;
                 let (src_ip, src_name) = match v.src {
                     Some(sshd::OwnedSrc::Ip(ip)) => (Some(ip), None),
@@ -178,7 +184,7 @@ impl LineParser {
             _ => {
                 let m = match program {
                     "sudo" => auth::sudo(msg),
-                    "su" => auth::su(msg),
+                    "su" => auth::su(msg).map(|m| self.su_once(h, msg, m)),
                     "useradd" | "usermod" | "groupadd" | "userdel" | "passwd" | "chpasswd"
                     | "gpasswd" => auth::account(program, msg),
                     "systemd-logind" => auth::logind(msg),
@@ -197,6 +203,70 @@ impl LineParser {
             }
         };
         Some(p)
+    }
+
+    /// A line of the old PAM program form, for `service` (`sshd`, `su`).
+    fn old_pam(&mut self, h: &Header<'_>, service: &str, msg: &str, repeat: u32) -> Option<Parsed> {
+        match service {
+            "sshd" => {
+                let m = sshd::old_pam(msg)?;
+                let key = h.pid.map(|pid| conn_key(h.host, pid));
+                let v = self.conns.judge(m, key, repeat)?;
+                let src_ip = match v.src {
+                    Some(sshd::OwnedSrc::Ip(ip)) => Some(ip),
+                    _ => None,
+                };
+                Some(Parsed {
+                    ts: h.ts,
+                    kind: v.kind,
+                    src_ip,
+                    src_name: None,
+                    user: v.user,
+                    session: h.pid.map(Into::into),
+                    count: v.count,
+                    hostile: v.hostile,
+                })
+            }
+            "su" => {
+                let m = auth::su_pam_failure(msg)?;
+                let m = self.su_once(h, "pam_unix(su:auth)", m);
+                Some(Parsed {
+                    ts: h.ts,
+                    kind: m.kind,
+                    src_ip: None,
+                    src_name: None,
+                    user: m.user.map(Into::into),
+                    session: h.pid.map(Into::into),
+                    count: m.count.saturating_mul(repeat),
+                    hostile: m.hostile,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// One failed su writes PAM's failure and then su's own `FAILED SU`: with a pid, the
+    /// second of them counts nothing (it is the same attempt).
+    fn su_once<'m>(
+        &mut self,
+        h: &Header<'_>,
+        msg: &str,
+        mut m: auth::AuthMsg<'m>,
+    ) -> auth::AuthMsg<'m> {
+        let failed = matches!(
+            m.kind,
+            Kind::Privilege(tripline_event::PrivilegeKind::SuFailure { .. })
+        );
+        let Some(pid) = h.pid.filter(|_| failed) else {
+            return m;
+        };
+        let key = conn_key(h.host, pid);
+        if msg.starts_with("pam_unix(") {
+            self.su_pam = Some(key);
+        } else if self.su_pam.take() == Some(key) {
+            m.count = 0;
+        }
+        m
     }
 
     /// Parse a line into a full event; `None` (and a counted `unparsed`) when it is not one.
@@ -243,6 +313,15 @@ impl LineParser {
             }
         }
     }
+}
+
+/// A process's key: a hash of its host and pid.
+fn conn_key(host: Option<&str>, pid: &str) -> u64 {
+    let mut hs = FxHasher::default();
+    hs.write(host.unwrap_or("").as_bytes());
+    hs.write_u8(0);
+    hs.write(pid.as_bytes());
+    hs.finish()
 }
 
 /// Assemble an event from a parsed line.
@@ -544,6 +623,65 @@ mod tests {
             .unwrap();
         assert_eq!(ev.kind.name(), "ssh.connection_close");
         assert_eq!(ev.src_ip, "192.0.2.7".parse().ok());
+    }
+
+    /// Headers real hosts write: each line is a failure from its address, at its time.
+    #[test]
+    fn header_forms_real_hosts_write() {
+        let mut p = parser();
+        let msg = "Failed password for root from 192.0.2.9 port 22 ssh2";
+        for (line, ts, host) in [
+            // ISO date, a space, fractions, +hhmm, two spaces before the host
+            (
+                format!("2024-03-04 10:00:00.123456+0100  web1 sshd[1]: {msg}"),
+                "2024-03-04T09:00:00.123456Z",
+                Some("web1"),
+            ),
+            // journalctl -o short-iso
+            (
+                format!("2024-03-04T10:00:00+0100 web1 sshd[1]: {msg}"),
+                "2024-03-04T09:00:00Z",
+                Some("web1"),
+            ),
+            // BusyBox: a facility after the host
+            (
+                format!("Mar  4 10:00:00 web1 auth.info sshd[1]: {msg}"),
+                "2024-03-04T10:00:00Z",
+                Some("web1"),
+            ),
+            // FreeBSD: `<facility.priority>` before the host
+            (
+                format!("Mar  4 10:00:00 <auth.info> web1 sshd[1]: {msg}"),
+                "2024-03-04T10:00:00Z",
+                Some("web1"),
+            ),
+            // socklog: ISO time, then `facility.priority:`
+            (
+                format!("2024-03-04T10:00:00.5+01:00 auth.info: sshd[1]: {msg}"),
+                "2024-03-04T09:00:00.500Z",
+                None,
+            ),
+            // RFC 5424 without its PRI
+            (
+                format!("1 2024-03-04T10:00:00.003Z web1 sshd 1 - - {msg}"),
+                "2024-03-04T10:00:00.003Z",
+                Some("web1"),
+            ),
+        ] {
+            let ev = p
+                .event(&line, Timestamp(0), SourcePos::default())
+                .unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(ev.src_ip, "192.0.2.9".parse().ok(), "{line}");
+            assert_eq!(
+                ev.ts,
+                ts.parse::<jiff::Timestamp>()
+                    .map(|t| Timestamp(t.as_microsecond()))
+                    .unwrap(),
+                "{line}"
+            );
+            assert_eq!(ev.host.as_ref(), host.unwrap_or("localhost"), "{line}");
+            assert!(ev.hostile, "{line}");
+        }
     }
 
     #[test]

@@ -618,6 +618,22 @@ pub(crate) fn classify(msg: &str) -> Option<Msg<'_>> {
     }
 }
 
+/// The old PAM program form's message (`sshd(pam_unix)[pid]: authentication failure; … rhost=SRC
+/// user=U`): PAM's first failure of an attempt, as `pam_unix(sshd:auth)` says it today.
+pub(crate) fn old_pam(m: &str) -> Option<Msg<'_>> {
+    let fields = m.strip_prefix("authentication failure;")?;
+    let (src, _) = pam_field(fields, "rhost").and_then(src_token)?;
+    let user = pam_field(fields, "user")
+        .filter(|u| !u.is_empty())
+        .or_else(|| pam_field(fields, "ruser"))
+        .unwrap_or("");
+    Some(Msg::Attempt {
+        method: AuthMethod::Pam,
+        user,
+        src,
+    })
+}
+
 /// `root(uid=0) by (uid=0)` → `root`
 fn pam_user(r: &str) -> &str {
     let end = r.find(['(', ' ']).unwrap_or(r.len());

@@ -243,12 +243,15 @@ pub fn parse_rfc3339(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)
             Some(0)
         }
         Some(&sign @ (b'+' | b'-')) => {
-            if b.len() < i + 6 || b[i + 3] != b':' {
+            // `+hh:mm`, or `+hhmm` (journalctl's short-iso, ISO 8601 basic)
+            let colon = b.get(i + 3) == Some(&b':');
+            let len = if colon { 6 } else { 5 };
+            if b.len() < i + len {
                 return None;
             }
             let h = digits(&b[i + 1..i + 3])? as i64;
-            let m = digits(&b[i + 4..i + 6])? as i64;
-            i += 6;
+            let m = digits(&b[i + len - 2..i + len])? as i64;
+            i += len;
             let off = h * 3600 + m * 60;
             Some(if sign == b'-' { -off } else { off })
         }
@@ -395,16 +398,42 @@ fn skip_spaces(s: &str) -> &str {
 
 /// Parse `[host] tag msg` after the timestamp.
 fn host_and_tag(rest: &str) -> (Option<&str>, Option<&str>, Option<&str>, &str) {
-    let rest = skip_spaces(rest);
+    // a facility token may come right after the time (FreeBSD's `<auth.info>`, socklog's
+    // `auth.info:`) or after the host (BusyBox's `auth.info`)
+    let rest = skip_facility(skip_spaces(rest));
     let (first, after) = split_token(rest);
     if let Some((prog, pid)) = parse_tag(first) {
         return (None, Some(prog), pid, after);
     }
+    let after = skip_facility(skip_spaces(after));
     let (second, after2) = split_token(after);
     if let Some((prog, pid)) = parse_tag(second) {
         return (Some(first), Some(prog), pid, after2);
     }
     (None, None, None, rest)
+}
+
+/// `s` past a leading `facility.priority` token (`auth.info`, `<authpriv.notice>`,
+/// `auth.info:`) and the spaces after it; `s` itself when it starts with none.
+fn skip_facility(s: &str) -> &str {
+    const FACILITIES: [&str; 24] = [
+        "auth", "authpriv", "security", "daemon", "user", "kern", "mail", "syslog", "cron", "news",
+        "uucp", "lpr", "ftp", "ntp", "local0", "local1", "local2", "local3", "local4", "local5",
+        "local6", "local7", "audit", "console",
+    ];
+    const PRIORITIES: [&str; 10] = [
+        "emerg", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug",
+    ];
+    let (tok, after) = split_token(s);
+    let t = tok.strip_suffix(':').unwrap_or(tok);
+    let t = t
+        .strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(t);
+    match t.split_once('.') {
+        Some((f, p)) if FACILITIES.contains(&f) && PRIORITIES.contains(&p) => skip_spaces(after),
+        _ => s,
+    }
 }
 
 /// Strip Solaris `[ID 800047 auth.info] ` and kernel-timestamp prefixes from a message.
@@ -440,6 +469,14 @@ pub fn parse_header<'a>(line: &'a str, tc: &mut TimeContext) -> Header<'a> {
                 }
             }
             s = after;
+        }
+    }
+    // RFC 5424 without its PRI (some relays drop it): `1 TS HOST APP PROCID MSGID SD MSG`
+    if let Some(v5424) = s.strip_prefix("1 ") {
+        if v5424.as_bytes().first().is_some_and(|c| c.is_ascii_digit()) {
+            if let Some(h) = parse_5424(v5424, tc) {
+                return h;
+            }
         }
     }
     let b = s.as_bytes();

@@ -156,6 +156,11 @@ fn sshd_log_agrees_with_fail2ban_aggressive_mode() {
 }
 
 #[test]
+fn dropbear_log_agrees_with_fail2ban() {
+    run("dropbear", false, 5);
+}
+
+#[test]
 fn sshd_journal_agrees_with_fail2ban_aggressive_mode() {
     run("sshd-journal", true, 115);
 }
