@@ -398,12 +398,35 @@ fn skip_spaces(s: &str) -> &str {
 
 /// Parse `[host] tag msg` after the timestamp.
 fn host_and_tag(rest: &str) -> (Option<&str>, Option<&str>, Option<&str>, &str) {
-    // a facility token may come right after the time (FreeBSD's `<auth.info>`, socklog's
-    // `auth.info:`) or after the host (BusyBox's `auth.info`)
-    let rest = skip_facility(skip_spaces(rest));
+    let rest = skip_spaces(rest);
     let (first, after) = split_token(rest);
     if let Some((prog, pid)) = parse_tag(first) {
-        return (None, Some(prog), pid, after);
+        // socklog's `auth.info:` after the time is a facility, not a program
+        if !(pid.is_none() && is_facility(prog)) {
+            return (None, Some(prog), pid, after);
+        }
+        return match host_and_tag(after) {
+            (None, None, None, _) => (None, None, None, rest),
+            found => found,
+        };
+    }
+    let (second, after2) = split_token(after);
+    if let Some((prog, pid)) = parse_tag(second) {
+        return (Some(first), Some(prog), pid, after2);
+    }
+    // the rarer forms, tried only when the usual ones fail: a facility token right after the
+    // time (FreeBSD's `<auth.info>`, socklog's `auth.info:`) or after the host (BusyBox's
+    // `auth.info`)
+    let skipped = skip_facility(rest);
+    if skipped.len() != rest.len() {
+        let (first, after) = split_token(skipped);
+        if let Some((prog, pid)) = parse_tag(first) {
+            return (None, Some(prog), pid, after);
+        }
+        let (second, after2) = split_token(after);
+        if let Some((prog, pid)) = parse_tag(second) {
+            return (Some(first), Some(prog), pid, after2);
+        }
     }
     let after = skip_facility(skip_spaces(after));
     let (second, after2) = split_token(after);
@@ -416,6 +439,21 @@ fn host_and_tag(rest: &str) -> (Option<&str>, Option<&str>, Option<&str>, &str) 
 /// `s` past a leading `facility.priority` token (`auth.info`, `<authpriv.notice>`,
 /// `auth.info:`) and the spaces after it; `s` itself when it starts with none.
 fn skip_facility(s: &str) -> &str {
+    let (tok, after) = split_token(s);
+    let t = tok.strip_suffix(':').unwrap_or(tok);
+    let t = t
+        .strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(t);
+    if is_facility(t) {
+        skip_spaces(after)
+    } else {
+        s
+    }
+}
+
+/// `auth.info`, `local7.debug`: a syslog facility and priority.
+fn is_facility(t: &str) -> bool {
     const FACILITIES: [&str; 24] = [
         "auth", "authpriv", "security", "daemon", "user", "kern", "mail", "syslog", "cron", "news",
         "uucp", "lpr", "ftp", "ntp", "local0", "local1", "local2", "local3", "local4", "local5",
@@ -424,16 +462,12 @@ fn skip_facility(s: &str) -> &str {
     const PRIORITIES: [&str; 10] = [
         "emerg", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug",
     ];
-    let (tok, after) = split_token(s);
-    let t = tok.strip_suffix(':').unwrap_or(tok);
-    let t = t
-        .strip_prefix('<')
-        .and_then(|x| x.strip_suffix('>'))
-        .unwrap_or(t);
-    match t.split_once('.') {
-        Some((f, p)) if FACILITIES.contains(&f) && PRIORITIES.contains(&p) => skip_spaces(after),
-        _ => s,
-    }
+    // a byte loop: most tokens are short and have no dot
+    let Some(dot) = t.bytes().position(|b| b == b'.') else {
+        return false;
+    };
+    let (f, p) = (&t[..dot], &t[dot + 1..]);
+    FACILITIES.contains(&f) && PRIORITIES.contains(&p)
 }
 
 /// Strip Solaris `[ID 800047 auth.info] ` and kernel-timestamp prefixes from a message.
