@@ -157,29 +157,13 @@ impl LineParser {
         if let Some(service) = program.strip_suffix("(pam_unix)") {
             return self.old_pam(h, service, msg, repeat);
         }
-        let p = match program {
+        match program {
             "sshd" | "sshd-session" | "sshd-auth" | "dropbear" => {
                 let m = match program {
                     "dropbear" => dropbear::classify(msg)?,
                     _ => sshd::classify(msg)?,
                 };
-                let key = h.pid.map(|pid| conn_key(h.host, pid));
-                let v = self.conns.judge(m, key, repeat)?;
-                let (src_ip, src_name) = match v.src {
-                    Some(sshd::OwnedSrc::Ip(ip)) => (Some(ip), None),
-                    Some(sshd::OwnedSrc::Name(n)) => (None, Some(n)),
-                    None => (None, None),
-                };
-                Parsed {
-                    ts: h.ts,
-                    kind: v.kind,
-                    src_ip,
-                    src_name,
-                    user: v.user,
-                    session: h.pid.map(Into::into),
-                    count: v.count,
-                    hostile: v.hostile,
-                }
+                self.sshd_parsed(h, m, repeat)
             }
             _ => {
                 let m = match program {
@@ -190,56 +174,40 @@ impl LineParser {
                     "systemd-logind" => auth::logind(msg),
                     _ => None,
                 }?;
-                Parsed {
-                    ts: h.ts,
-                    kind: m.kind,
-                    src_ip: None,
-                    src_name: None,
-                    user: m.user.map(Into::into),
-                    session: h.pid.map(Into::into),
-                    count: m.count.saturating_mul(repeat),
-                    hostile: m.hostile,
-                }
+                Some(auth_parsed(h, m, repeat))
             }
+        }
+    }
+
+    /// An sshd (or Dropbear) message judged with its connection's context.
+    fn sshd_parsed(&mut self, h: &Header<'_>, m: sshd::Msg<'_>, repeat: u32) -> Option<Parsed> {
+        let key = h.pid.map(|pid| conn_key(h.host, pid));
+        let v = self.conns.judge(m, key, repeat)?;
+        let (src_ip, src_name) = match v.src {
+            Some(sshd::OwnedSrc::Ip(ip)) => (Some(ip), None),
+            Some(sshd::OwnedSrc::Name(n)) => (None, Some(n)),
+            None => (None, None),
         };
-        Some(p)
+        Some(Parsed {
+            ts: h.ts,
+            kind: v.kind,
+            src_ip,
+            src_name,
+            user: v.user,
+            session: h.pid.map(Into::into),
+            count: v.count,
+            hostile: v.hostile,
+        })
     }
 
     /// A line of the old PAM program form, for `service` (`sshd`, `su`).
     fn old_pam(&mut self, h: &Header<'_>, service: &str, msg: &str, repeat: u32) -> Option<Parsed> {
         match service {
-            "sshd" => {
-                let m = sshd::old_pam(msg)?;
-                let key = h.pid.map(|pid| conn_key(h.host, pid));
-                let v = self.conns.judge(m, key, repeat)?;
-                let src_ip = match v.src {
-                    Some(sshd::OwnedSrc::Ip(ip)) => Some(ip),
-                    _ => None,
-                };
-                Some(Parsed {
-                    ts: h.ts,
-                    kind: v.kind,
-                    src_ip,
-                    src_name: None,
-                    user: v.user,
-                    session: h.pid.map(Into::into),
-                    count: v.count,
-                    hostile: v.hostile,
-                })
-            }
+            "sshd" => self.sshd_parsed(h, sshd::old_pam(msg)?, repeat),
             "su" => {
                 let m = auth::su_pam_failure(msg)?;
                 let m = self.su_once(h, "pam_unix(su:auth)", m);
-                Some(Parsed {
-                    ts: h.ts,
-                    kind: m.kind,
-                    src_ip: None,
-                    src_name: None,
-                    user: m.user.map(Into::into),
-                    session: h.pid.map(Into::into),
-                    count: m.count.saturating_mul(repeat),
-                    hostile: m.hostile,
-                })
+                Some(auth_parsed(h, m, repeat))
             }
             _ => None,
         }
@@ -312,6 +280,20 @@ impl LineParser {
                 self.last_host.clone()
             }
         }
+    }
+}
+
+/// A message of sudo, su, the account tools or logind (no address).
+fn auth_parsed(h: &Header<'_>, m: auth::AuthMsg<'_>, repeat: u32) -> Parsed {
+    Parsed {
+        ts: h.ts,
+        kind: m.kind,
+        src_ip: None,
+        src_name: None,
+        user: m.user.map(Into::into),
+        session: h.pid.map(Into::into),
+        count: m.count.saturating_mul(repeat),
+        hostile: m.hostile,
     }
 }
 

@@ -18,6 +18,20 @@ fn succeed(cmd: &mut Command) -> std::process::Output {
     out
 }
 
+/// `once --json --year 2024` of `log` into the database `db`: the alerts, and stderr.
+fn once_json(db: &std::path::Path, log: &std::path::Path) -> (Vec<serde_json::Value>, String) {
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--year", "2024", "--db"])
+            .arg(db)
+            .arg(log),
+    );
+    (
+        json_lines(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// One JSON value per line.
 fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(bytes)
@@ -42,13 +56,7 @@ fn once_json_reports_the_alert_with_its_fields() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("auth.log");
     std::fs::write(&log, ATTACK).unwrap();
-    let out = succeed(
-        tripline()
-            .args(["once", "--json", "--year", "2024", "--db"])
-            .arg(dir.path().join("t.db"))
-            .arg(&log),
-    );
-    let alerts = json_lines(&out.stdout);
+    let (alerts, _) = once_json(&dir.path().join("t.db"), &log);
     let bf = alerts
         .iter()
         .find(|a| a["rule"] == "ssh.bruteforce")
@@ -167,13 +175,7 @@ fn once_reads_on_past_a_line_of_any_length() {
         );
     }
     std::fs::write(&log, text).unwrap();
-    let out = succeed(
-        tripline()
-            .args(["once", "--json", "--year", "2024", "--db"])
-            .arg(dir.path().join("t.db"))
-            .arg(&log),
-    );
-    let alerts = json_lines(&out.stdout);
+    let (alerts, _) = once_json(&dir.path().join("t.db"), &log);
     let bf = alerts
         .iter()
         .find(|a| a["rule"] == "ssh.bruteforce")
