@@ -433,6 +433,12 @@ fn line_event(
     })
 }
 
+/// The patterns among `paths` that are globs; None when none is.
+fn paths_globs(paths: &[String]) -> Option<Vec<String>> {
+    let globs: Vec<String> = paths.iter().filter(|p| is_glob(p)).cloned().collect();
+    (!globs.is_empty()).then_some(globs)
+}
+
 /// Paths and globs as files: every match of a glob, or the pattern itself when nothing matches
 /// yet (it is watched for).
 pub fn expand(patterns: &[String]) -> Vec<PathBuf> {
@@ -459,6 +465,26 @@ pub struct FileSet {
     batch_size: usize,
     max_batch_size: usize,
     poll: Duration,
+    /// Its globs, expanded again while it follows (a file that matches later is read too).
+    globs: Option<Globs>,
+}
+
+/// What following a file that a glob matches later takes.
+struct Globs {
+    patterns: Vec<String>,
+    decoder: Decoder,
+    time: crate::TimeContext,
+    host: String,
+    /// When they were last expanded.
+    expanded: Instant,
+}
+
+/// How often a set's globs are expanded again while it follows.
+const GLOB_RESCAN: Duration = Duration::from_secs(5);
+
+/// Whether a path is a glob pattern.
+fn is_glob(p: &str) -> bool {
+    p.contains(['*', '?', '['])
 }
 
 impl FileSet {
@@ -478,6 +504,7 @@ impl FileSet {
             source_name: name.to_string(),
             message,
         };
+        let paths_cfg = paths;
         let paths = match &cx.files {
             Some(f) => f.clone(),
             None => expand(paths),
@@ -506,6 +533,16 @@ impl FileSet {
                 }
             }
         }
+        let globs = (cx.files.is_none() && cx.mode == Mode::Follow)
+            .then(|| paths_globs(paths_cfg))
+            .flatten()
+            .map(|patterns| Globs {
+                patterns,
+                decoder: decoder.clone(),
+                time: cx.time.clone(),
+                host: cx.host.clone(),
+                expanded: Instant::now(),
+            });
         Ok(Some(FileSet {
             name: name.to_string(),
             sensor,
@@ -514,7 +551,53 @@ impl FileSet {
             batch_size: cx.batch_size,
             max_batch_size: cx.max_batch_size,
             poll: cx.poll_interval,
+            globs,
         }))
+    }
+
+    /// Expand the globs again (at most every [`GLOB_RESCAN`]): a file that matches now and is not
+    /// followed yet is followed from its start (it was made after the set started), and the
+    /// pattern that stood for its matches while there were none is dropped.
+    fn rescan_globs(&mut self) -> bool {
+        let Some(g) = self.globs.as_mut() else {
+            return false;
+        };
+        if g.expanded.elapsed() < GLOB_RESCAN.min(self.poll.max(Duration::from_millis(100))) {
+            return false;
+        }
+        g.expanded = Instant::now();
+        let mut added = false;
+        for path in expand(&g.patterns) {
+            if self.files.iter().any(|f| f.tail.path() == path) || is_glob(&path.to_string_lossy())
+            {
+                continue;
+            }
+            let id = checkpoint_key(self.sensor, &self.name, &path);
+            match Followed::open(
+                id,
+                &path,
+                g.decoder.clone(),
+                g.time.clone(),
+                &g.host,
+                None,
+                true,
+            ) {
+                Ok(f) => {
+                    tracing::info!(source = %self.name, path = %path.display(), "a new file matches: following it");
+                    self.files.push(f);
+                    added = true;
+                }
+                Err(e) => {
+                    tracing::warn!(source = %self.name, path = %path.display(), error = %e, "cannot read")
+                }
+            }
+        }
+        if added {
+            // a pattern kept as a path while nothing matched it is no file
+            self.files
+                .retain(|f| !is_glob(&f.tail.path().to_string_lossy()) || f.tail.is_open());
+        }
+        added
     }
 
     /// An opened set as a source ([`SourceSpec::open`]'s answer).
@@ -636,8 +719,11 @@ impl Source for FileSet {
             }
             // caught up: commit what a backlog left between checkpoints, then wait
             cx.out.emit(Batch::default());
-            let _ = wake.recv_timeout(self.poll);
+            let _ = wake.recv_timeout(self.poll.min(GLOB_RESCAN));
             while wake.try_recv().is_ok() {}
+            if self.rescan_globs() {
+                self.report(&cx.health);
+            }
         }
         self.report(&cx.health);
         let bad: u64 = self.files.iter().map(|f| f.bad_lines).sum();

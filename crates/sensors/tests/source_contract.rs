@@ -165,3 +165,75 @@ fn a_jsonl_source_resumes_exactly_after_its_checkpoint() {
         r#"{"event":"page_view"}"#,
     );
 }
+
+/// Regression: globs were expanded only at start, so a file that matches later (`g2.log`,
+/// created after the daemon started) was never read. Live, a file source expands its globs
+/// again and follows a new match from its start.
+#[test]
+fn a_file_that_matches_a_glob_after_the_start_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |n: u32| {
+        format!(
+            "Mar  4 10:00:0{n} h sshd[{n}]: Failed password for root from 192.0.2.{n} port 22 ssh2"
+        )
+    };
+    std::fs::write(dir.path().join("g1.log"), "").unwrap();
+    let table = format!("paths = [{:?}]\n", dir.path().join("g*.log"));
+    let spec =
+        (source_type("files").unwrap().parse)("files", toml::from_str(&table).unwrap()).unwrap();
+    let lookup = |_: &str| None;
+    let cx = OpenCx {
+        checkpoint: &lookup,
+        time: TimeContext::utc().with_year(Some(2024)),
+        host: "h".into(),
+        from_start: false,
+        ignore_checkpoints: false,
+        files: None,
+        batch_size: 4,
+        max_batch_size: 4,
+        poll_interval: Duration::from_millis(20),
+        mode: Mode::Follow,
+    };
+    let mut source = spec.open("files", &cx).unwrap().expect("a source");
+    struct Send(std::sync::mpsc::Sender<Vec<String>>);
+    impl Emit for Send {
+        fn emit(&mut self, b: Batch) {
+            let _ = self
+                .0
+                .send(b.events.iter().map(|e| e.raw.to_string()).collect());
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = Stop::new();
+    let board = HealthBoard::default();
+    let (stop2, slot) = (stop.clone(), board.slot(0, "files"));
+    let runner = std::thread::spawn(move || {
+        let mut out = Send(tx);
+        let mut scx = SourceCx {
+            out: &mut out,
+            mode: Mode::Follow,
+            stop: &stop2,
+            health: slot,
+        };
+        source.run(&mut scx).unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    // made after the start: read from its start
+    std::fs::write(
+        dir.path().join("g2.log"),
+        format!("{}\n{}\n", line(1), line(2)),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut got = vec![];
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        if let Ok(lines) = rx.recv_timeout(Duration::from_millis(50)) {
+            got.extend(lines);
+        }
+    }
+    stop.stop();
+    runner.join().unwrap();
+    assert_eq!(got, vec![line(1), line(2)]);
+    let paths: Vec<String> = board.snapshot().into_iter().map(|s| s.path).collect();
+    assert!(paths.iter().any(|p| p.ends_with("g2.log")), "{paths:?}");
+}
