@@ -27,7 +27,8 @@ use tripline_event::{Checkpoint, Event, Line, SensorKind, SourcePos, Timestamp};
 #[serde(deny_unknown_fields, default)]
 pub struct FilesConfig {
     pub enabled: bool,
-    /// Paths or globs. Missing files are reported and watched for.
+    /// Paths or globs. Missing files are reported and watched for; globs are expanded again
+    /// while following, and a file that matches later is read from its start.
     pub paths: Vec<String>,
     /// Read files never seen before from their start instead of their end.
     pub from_start: bool,
