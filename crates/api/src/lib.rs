@@ -943,13 +943,9 @@ fn typed_entity(v: &str) -> Result<(Option<tripline_event::KeyType>, String), Ap
     if value.is_empty() {
         return Err(ApiError::bad("entity", "entity: a value after the type"));
     }
-    if t == KeyType::Ip {
-        let ip: std::net::IpAddr = value
-            .parse()
-            .map_err(|_| ApiError::bad("entity", "entity: ip:… is not an address"))?;
-        return Ok((Some(t), tripline_event::net::IpText::new(ip).to_string()));
-    }
-    Ok((Some(t), value.to_string()))
+    let entity = tripline_event::Entity::new(t, value)
+        .ok_or_else(|| ApiError::bad("entity", "entity: ip:… is not an address"))?;
+    Ok((Some(t), entity.value()))
 }
 
 /// Every event and alert about an address, a network (CIDR), a user or a session, across all

@@ -64,6 +64,15 @@ impl KeyType {
         KeyType::ALL.into_iter().find(|t| t.name() == name)
     }
 
+    /// The types an event has a field of its own for (its address and network, user, session
+    /// and host); the others are in [`Event::keys`].
+    pub fn is_field(self) -> bool {
+        matches!(
+            self,
+            KeyType::Ip | KeyType::User | KeyType::Subnet | KeyType::Session | KeyType::Host
+        )
+    }
+
     /// This type's bit in a set of types.
     pub const fn bit(self) -> u8 {
         1 << self as u8

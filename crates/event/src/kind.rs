@@ -472,6 +472,17 @@ impl Kind {
         )
     }
 
+    /// True for what is evidence against its source by its kind alone, where a sensor knows
+    /// nothing more of it (a mapped JSON record, a honeypot's log): a failed login or
+    /// pre-authentication noise, and anything on a honeypot but its close (nobody legitimate
+    /// is there).
+    pub fn is_evidence(&self) -> bool {
+        match self {
+            Kind::Honeypot(k) => !matches!(k, HoneypotKind::Close { .. }),
+            k => k.is_login_failure() || matches!(k, Kind::Auth(AuthKind::PreauthNoise)),
+        }
+    }
+
     /// True for honeypot events.
     pub fn is_honeypot(&self) -> bool {
         matches!(self, Kind::Honeypot(_))

@@ -134,7 +134,7 @@ pub fn parse_in(
         Some(s) if !s.is_empty() => truncate_str(&s, 255).into(),
         _ => default_host.clone(),
     };
-    let hostile = !matches!(kind, Kind::Honeypot(HoneypotKind::Close { .. }));
+    let hostile = kind.is_evidence();
     Ok(Some(Event {
         ts,
         observed,

@@ -33,7 +33,6 @@ use tripline_event::{
     truncate_str, Event, Key, KeyType, Kind, Line, SensorKind, SourcePos, Text, Timestamp,
     MAX_RAW_BYTES,
 };
-use tripline_event::{AuthKind, HoneypotKind};
 
 /// The sensor of a JSON-lines source's events.
 pub const SENSOR: SensorKind = SensorKind::new("jsonl");
@@ -131,15 +130,8 @@ pub const JSONL: SourceType = SourceType {
             ));
         }
         for (t, field) in &c.fields.keys {
-            let own = [
-                KeyType::Ip,
-                KeyType::User,
-                KeyType::Subnet,
-                KeyType::Session,
-                KeyType::Host,
-            ];
             match KeyType::parse(t) {
-                Some(k) if own.contains(&k) => p.push(format!(
+                Some(k) if k.is_field() => p.push(format!(
                     "{key}.fields.keys.{t} = {field:?}: a {t} has a field of its own ({key}.fields.{})",
                     if matches!(k, KeyType::Ip | KeyType::Subnet) { "src_ip" } else { t }
                 )),
@@ -151,7 +143,7 @@ pub const JSONL: SourceType = SourceType {
                     "{key}.fields.keys.{t} = {field:?}: not a key type (one of {})",
                     KeyType::ALL
                         .iter()
-                        .filter(|k| !own.contains(k))
+                        .filter(|k| !k.is_field())
                         .map(|k| k.name())
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -327,11 +319,7 @@ impl Mapping {
         let count = get(&v, &self.count)
             .and_then(|c| c.as_u64())
             .map_or(1, |c| c.clamp(1, 100_000) as u32);
-        // failures, and anything on a honeypot but its close (nobody legitimate is there), are
-        // evidence against their source, as they are from Cowrie's own log
-        let hostile = kind.is_login_failure()
-            || matches!(kind, Kind::Auth(AuthKind::PreauthNoise))
-            || (kind.is_honeypot() && !matches!(kind, Kind::Honeypot(HoneypotKind::Close { .. })));
+        let hostile = kind.is_evidence();
         Ok(Some(Event {
             ts,
             observed,
