@@ -570,27 +570,16 @@ pub fn matrix(windows: &[ClosedWindow]) -> crate::Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tripline_event::SourcePos;
 
     const MIN: i64 = 60_000_000;
 
     fn ev(t_min: f64, ip: Option<&str>, user: Option<&str>, kind: Kind) -> Event {
         let ts = Timestamp((t_min * MIN as f64) as i64 + 1_700_000_000_000_000 / MIN * MIN);
+        let raw = format!("line at {t_min}").into();
         Event {
-            ts,
-            observed: ts,
-            sensor: SensorKind::Files,
-            host: "h".into(),
             src_ip: ip.map(|i| i.parse().unwrap()),
-            src_name: None,
             user: user.map(Into::into),
-            session: None,
-            keys: vec![],
-            kind,
-            count: 1,
-            hostile: false,
-            raw: format!("line at {t_min}").into(),
-            pos: SourcePos::default(),
+            ..Event::new(ts, SensorKind::Files, "h".into(), kind, raw)
         }
     }
 

@@ -837,25 +837,18 @@ async fn the_dashboard_first_load_is_under_300_kb() {
 }
 
 fn event(ts: i64, ip: &str, user: &str, raw: &str) -> tripline_event::Event {
-    use tripline_event::{AuthMethod, Event, Kind, SensorKind, SourcePos};
+    use tripline_event::{AuthMethod, Event, Kind, SensorKind};
+    let kind = Kind::Auth(AuthKind::Failure {
+        method: AuthMethod::Password,
+        invalid_user: false,
+    });
+    let ts = Timestamp::from_secs(ts);
     Event {
-        ts: Timestamp::from_secs(ts),
-        observed: Timestamp::from_secs(ts),
-        sensor: SensorKind::Files,
-        host: "web1".into(),
         src_ip: ip.parse().ok(),
-        src_name: None,
         user: Some(user.into()),
         session: Some("4242".into()),
-        keys: vec![],
-        kind: Kind::Auth(AuthKind::Failure {
-            method: AuthMethod::Password,
-            invalid_user: false,
-        }),
-        count: 1,
         hostile: true,
-        raw: raw.into(),
-        pos: SourcePos::default(),
+        ..Event::new(ts, SensorKind::Files, "web1".into(), kind, raw.into())
     }
 }
 

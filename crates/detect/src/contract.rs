@@ -178,31 +178,24 @@ pub fn check_state_stays_within_cap(
     cap: usize,
 ) -> Result<(usize, DetectStats), String> {
     use std::sync::Arc;
-    use tripline_event::{AuthMethod, Kind, Line, SensorKind, SourcePos, Timestamp};
+    use tripline_event::{AuthMethod, Kind, Line, SensorKind, Timestamp};
     let mut d = make();
     let host: Arc<str> = "h".into();
     let raw = Line::from("flood");
     let mut most = 0;
     for i in 0..events {
         let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0x6440_0000u32 + i));
+        let kind = Kind::Auth(AuthKind::Failure {
+            method: AuthMethod::Password,
+            invalid_user: false,
+        });
+        let ts = Timestamp::from_secs(1_700_000_000 + i as i64 / 100);
         let ev = Event {
-            ts: Timestamp::from_secs(1_700_000_000 + i as i64 / 100),
             observed: Timestamp::from_secs(1_700_000_000),
-            sensor: SensorKind::Files,
-            host: host.clone(),
             src_ip: Some(ip),
-            src_name: None,
             user: Some(format!("user{i}").into()),
-            session: None,
-            keys: vec![],
-            kind: Kind::Auth(AuthKind::Failure {
-                method: AuthMethod::Password,
-                invalid_user: false,
-            }),
-            count: 1,
             hostile: true,
-            raw: raw.clone(),
-            pos: SourcePos::default(),
+            ..Event::new(ts, SensorKind::Files, host.clone(), kind, raw.clone())
         };
         d.process(&ev, Roles::ALL);
         if i % 1024 == 1023 {

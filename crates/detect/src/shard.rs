@@ -166,18 +166,13 @@ fn text_key(t: KeyType, s: &str) -> u128 {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use tripline_event::{AuthKind, Key, Kind, Line, SensorKind, SourcePos, Timestamp};
+    use tripline_event::{AuthKind, Key, Kind, Line, SensorKind, Timestamp};
 
     fn ev(ip: &str, user: &str, device: Option<&str>) -> Event {
+        let kind = Kind::Auth(AuthKind::InvalidUser);
         Event {
-            ts: Timestamp(0),
-            observed: Timestamp(0),
-            sensor: SensorKind::Files,
-            host: Arc::from("h"),
             src_ip: Some(ip.parse().unwrap()),
-            src_name: None,
             user: Some(user.into()),
-            session: None,
             keys: device
                 .map(|d| {
                     vec![Key {
@@ -186,11 +181,14 @@ mod tests {
                     }]
                 })
                 .unwrap_or_default(),
-            kind: Kind::Auth(AuthKind::InvalidUser),
-            count: 1,
             hostile: true,
-            raw: Line::from("x"),
-            pos: SourcePos::default(),
+            ..Event::new(
+                Timestamp(0),
+                SensorKind::Files,
+                Arc::from("h"),
+                kind,
+                Line::from("x"),
+            )
         }
     }
 

@@ -313,6 +313,30 @@ pub struct Event {
     pub pos: SourcePos,
 }
 
+impl Event {
+    /// An event of `kind` at `ts` (read then too) from `sensor` on `host` with its raw text,
+    /// about nothing yet: no address, user, session or other key, one occurrence, no evidence
+    /// against anyone. Set what it has with struct update syntax (`Event { src_ip, ..base }`).
+    pub fn new(ts: Timestamp, sensor: SensorKind, host: Arc<str>, kind: Kind, raw: Line) -> Event {
+        Event {
+            ts,
+            observed: ts,
+            sensor,
+            host,
+            src_ip: None,
+            src_name: None,
+            user: None,
+            session: None,
+            keys: vec![],
+            kind,
+            count: 1,
+            hostile: false,
+            raw,
+            pos: SourcePos::default(),
+        }
+    }
+}
+
 /// How bad an alert is. Ordered: comparisons follow severity, never string order.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,

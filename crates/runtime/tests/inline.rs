@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tripline_detect::{DetectConfig, Finding, Judge, Verdict};
 use tripline_event::catalog::RuleInfo;
-use tripline_event::{Action, AuthKind, Event, Kind, Line, SensorKind, SourcePos, Timestamp};
+use tripline_event::{Action, AuthKind, Event, Kind, Line, SensorKind, Timestamp};
 use tripline_runtime::{Pipeline, Settings, Sinks};
 use tripline_sensors::push::{push, Refused};
 use tripline_sensors::source::Mode;
@@ -48,22 +48,19 @@ impl Judge for PhraseJudge {
 }
 
 fn request(ip: IpAddr, text: &str, n: i64) -> Event {
+    // what the request is before it is judged; the verdict replaces it
+    let kind = Kind::Auth(AuthKind::ConnectionOpen);
+    let ts = Timestamp::from_secs(1_800_000_000 + n);
     Event {
-        ts: Timestamp::from_secs(1_800_000_000 + n),
         observed: Timestamp::now(),
-        sensor: SensorKind::new("gateway"),
-        host: Arc::from("h"),
         src_ip: Some(ip),
-        src_name: None,
-        user: None,
-        session: None,
-        keys: vec![],
-        // what the request is before it is judged; the verdict replaces it
-        kind: Kind::Auth(AuthKind::ConnectionOpen),
-        count: 1,
-        hostile: false,
-        raw: Line::from(text),
-        pos: SourcePos::default(),
+        ..Event::new(
+            ts,
+            SensorKind::new("gateway"),
+            Arc::from("h"),
+            kind,
+            Line::from(text),
+        )
     }
 }
 
