@@ -1617,29 +1617,37 @@ mod tests {
     #[test]
     fn a_schema_2_store_is_migrated_and_keeps_its_alerts() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v2.db");
-        {
-            let mut s = Store::open(&p).unwrap();
-            let mut hp = alert("h", 1, 5);
-            hp.rule = "honeypot.touch".into();
-            s.commit(&[alert("a", 3, 1), hp], &[], &[]).unwrap();
-            // make it what schema 2 wrote: no sensor column, no detail column
-            s.conn
-                .execute_batch(
-                    "ALTER TABLE alerts DROP COLUMN sensor;
+        // make it what schema 2 wrote: no sensor column, no detail column
+        let s = migrated(
+            dir.path(),
+            |s| {
+                let mut hp = alert("h", 1, 5);
+                hp.rule = "honeypot.touch".into();
+                s.commit(&[alert("a", 3, 1), hp], &[], &[]).unwrap();
+            },
+            "ALTER TABLE alerts DROP COLUMN sensor;
                      ALTER TABLE alerts DROP COLUMN detail;
                      ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-                )
-                .unwrap();
-        }
-        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        );
         let a = s.alert("a").unwrap().expect("kept");
         assert_eq!((a.alert.count, a.alert.sensor.as_str()), (3, "files"));
         assert!(a.alert.detail.is_none());
         let h = s.alert("h").unwrap().expect("kept");
         assert_eq!(h.alert.sensor, "cowrie");
         assert_eq!(schema(&s), "7");
+    }
+
+    /// A store made in `dir`, given what `prepare` writes, then turned by `sql` into what an
+    /// older schema wrote, and opened again (migrated).
+    fn migrated(dir: &Path, prepare: impl FnOnce(&mut Store), sql: &str) -> Store {
+        let p = dir.join("old.db");
+        {
+            let mut s = Store::open(&p).unwrap();
+            prepare(&mut s);
+            s.conn.execute_batch(sql).unwrap();
+        }
+        Store::open(&p).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn schema(s: &Store) -> String {
@@ -1658,19 +1666,15 @@ mod tests {
     #[test]
     fn a_schema_3_store_gains_details_and_keeps_its_alerts() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v3.db");
-        {
-            let mut s = Store::open(&p).unwrap();
-            s.commit(&[alert("a", 3, 1)], &[], &[]).unwrap();
-            s.conn
-                .execute_batch(
-                    "ALTER TABLE alerts DROP COLUMN detail;
+        let mut s = migrated(
+            dir.path(),
+            |s| {
+                s.commit(&[alert("a", 3, 1)], &[], &[]).unwrap();
+            },
+            "ALTER TABLE alerts DROP COLUMN detail;
                      ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE meta SET value = '3' WHERE key = 'schema_version';",
-                )
-                .unwrap();
-        }
-        let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        );
         assert_eq!(s.alert("a").unwrap().expect("kept").alert.count, 3);
         assert_eq!(schema(&s), "7");
         // a detector's detail round-trips under its key
@@ -1713,20 +1717,15 @@ mod tests {
     #[test]
     fn a_schema_5_position_reads_back_as_the_checkpoint_its_source_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v5.db");
-        {
-            let s = Store::open(&p).unwrap();
-            // what schema 5 wrote: typed columns, no checkpoint
-            s.conn
-                .execute_batch(
-                    "ALTER TABLE sources DROP COLUMN checkpoint;
+        // what schema 5 wrote: typed columns, no checkpoint
+        let mut s = migrated(
+            dir.path(),
+            |_| {},
+            "ALTER TABLE sources DROP COLUMN checkpoint;
                      INSERT INTO sources VALUES ('file:/var/log/auth.log', 2049, 77, 1234, 99, NULL, 1);
                      INSERT INTO sources VALUES ('journald', 0, 0, 0, 0, 's=ab;i=9;t=5f', 1);
                      UPDATE meta SET value = '5' WHERE key = 'schema_version';",
-                )
-                .unwrap();
-        }
-        let mut s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        );
         assert_eq!(schema(&s), "7");
         let file = s.checkpoint("file:/var/log/auth.log").unwrap().unwrap();
         assert_eq!(file.value, "2049 77 1234 99");
@@ -1744,23 +1743,18 @@ mod tests {
     #[test]
     fn schema_6_first_seen_pairs_become_the_new_source_rules_state() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v6.db");
-        {
-            let s = Store::open(&p).unwrap();
-            // what schema 6 wrote: a table of its own for the pairs
-            s.conn
-                .execute_batch(
-                    "DROP TABLE detector_state;
+        // what schema 6 wrote: a table of its own for the pairs
+        let s = migrated(
+            dir.path(),
+            |_| {},
+            "DROP TABLE detector_state;
                      CREATE TABLE entity_first_seen (
                         user TEXT NOT NULL, subnet TEXT NOT NULL, first_seen INTEGER NOT NULL,
                         PRIMARY KEY (user, subnet));
                      INSERT INTO entity_first_seen VALUES ('alice', '10.0.0.0/24', 3);
                      INSERT INTO entity_first_seen VALUES ('dev ops', '2001:db8::/64', 5);
                      UPDATE meta SET value = '6' WHERE key = 'schema_version';",
-                )
-                .unwrap();
-        }
-        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        );
         assert_eq!(schema(&s), "7");
         let got: Vec<(String, String, i64)> = s
             .state(10)
@@ -1781,26 +1775,24 @@ mod tests {
     #[test]
     fn a_schema_4_anomaly_detail_reads_back_under_its_key() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v4.db");
-        {
-            let mut s = Store::open(&p).unwrap();
-            let mut an = alert("n", 1, 9);
-            an.rule = "anomaly".into();
-            let mut bad = alert("b", 1, 9);
-            bad.rule = "anomaly".into();
-            s.commit(&[an, bad], &[], &[]).unwrap();
-            // what schema 4 wrote: the anomaly detail's own JSON in `anomaly`, or junk
-            s.conn
-                .execute_batch(&format!(
-                    "ALTER TABLE alerts RENAME COLUMN detail TO anomaly;
+        // what schema 4 wrote: the anomaly detail's own JSON in `anomaly`, or junk
+        let s = migrated(
+            dir.path(),
+            |s| {
+                let mut an = alert("n", 1, 9);
+                an.rule = "anomaly".into();
+                let mut bad = alert("b", 1, 9);
+                bad.rule = "anomaly".into();
+                s.commit(&[an, bad], &[], &[]).unwrap();
+            },
+            &format!(
+                "ALTER TABLE alerts RENAME COLUMN detail TO anomaly;
                      ALTER TABLE sources DROP COLUMN checkpoint;
                      UPDATE alerts SET anomaly = '{ANOMALY_JSON}' WHERE id = 'n';
                      UPDATE alerts SET anomaly = '{{oops' WHERE id = 'b';
                      UPDATE meta SET value = '4' WHERE key = 'schema_version';"
-                ))
-                .unwrap();
-        }
-        let s = Store::open(&p).unwrap_or_else(|e| panic!("{e}"));
+            ),
+        );
         assert_eq!(schema(&s), "7");
         let d = s
             .alert("n")
