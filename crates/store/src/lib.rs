@@ -702,40 +702,28 @@ impl Store {
     /// Detector state records, the newest first, at most `limit` of each owner.
     pub fn state(&self, limit: usize) -> Result<Vec<StateRecord>, StoreError> {
         let sql = |e| classify(&self.path, e);
-        let mut owners = self
-            .conn
-            .prepare("SELECT DISTINCT owner FROM detector_state")
-            .map_err(sql)?;
-        let owners: Vec<String> = owners
-            .query_map([], |r| r.get(0))
-            .map_err(sql)?
-            .collect::<Result<_, _>>()
-            .map_err(sql)?;
         let mut st = self
             .conn
             .prepare(
-                "SELECT key, value, ts FROM detector_state WHERE owner = ?1
-                 ORDER BY ts DESC LIMIT ?2",
+                "SELECT owner, key, value, ts FROM (
+                    SELECT owner, key, value, ts,
+                        row_number() OVER (PARTITION BY owner ORDER BY ts DESC) AS n
+                    FROM detector_state)
+                 WHERE n <= ?1 ORDER BY owner, ts DESC",
             )
             .map_err(sql)?;
-        let mut out = vec![];
-        for owner in owners {
-            let rows = st
-                .query_map(params![owner, limit as i64], |r| {
-                    Ok(StateRecord {
-                        owner: owner.as_str().into(),
-                        key: r.get(0)?,
-                        value: r.get(1)?,
-                        ts: Timestamp(r.get(2)?),
-                        keep: Keep::First,
-                    })
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok(StateRecord {
+                    owner: r.get::<_, String>(0)?.into(),
+                    key: r.get(1)?,
+                    value: r.get(2)?,
+                    ts: Timestamp(r.get(3)?),
+                    keep: Keep::First,
                 })
-                .map_err(sql)?;
-            for r in rows {
-                out.push(r.map_err(sql)?);
-            }
-        }
-        Ok(out)
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)
     }
 
     /// Alerts matching `q`, most recent first.
