@@ -299,6 +299,8 @@ pub struct Rules {
     /// Rebuilding windows from lines already accounted for: rules run, nothing fires.
     warming: bool,
     ttl: Ttl,
+    /// How many attempts an address's window keeps ([`ring_cap`]), worked out once.
+    ring_cap: usize,
     /// The latest event time seen, and when state was last swept for expiry (event time, and
     /// events processed then).
     clock: i64,
@@ -373,6 +375,7 @@ impl Rules {
             report_closed: false,
             warming: false,
             ttl: Ttl::new(&cfg),
+            ring_cap: ring_cap(&cfg),
             clock: i64::MIN,
             swept: [(i64::MIN, 0); 4],
             stats: DetectStats::default(),
@@ -568,7 +571,7 @@ impl Rules {
     /// The rules keyed on the event's address, in order.
     fn ip_rules(&mut self, ev: &Event) {
         let Some(ip) = ev.src_ip else { return };
-        let cap = ring_cap(&self.cfg);
+        let cap = self.ring_cap;
         on_entity!(self, ips, ev, ip_key(ip), || Entity::Ip(ip), |on| {
             if rules::attempt(ev) {
                 on.st.fails.push(on.now, ev.count, cap);
