@@ -292,8 +292,22 @@ impl Tailer {
         }
         match std::fs::metadata(&self.path) {
             Ok(m) if m.ino() != self.state.ino || m.dev() != self.state.dev => {
-                // rename + create: the old file is fully read (we are at its EOF); a last line
-                // without newline in it is still a line
+                // rename + create: the old file may have grown since the read that found its
+                // end (its writer appends its last lines after the rename, before the new file
+                // appears): read it to its end now, then a last line without newline in it is
+                // still a line
+                if let Some(old) = self.file.as_mut() {
+                    loop {
+                        let n = old
+                            .read(&mut self.buf)
+                            .map_err(|e| TailError::from_io(&self.path, e))?;
+                        if n == 0 {
+                            break;
+                        }
+                        self.lines
+                            .feed_shared(&self.buf[..n], &mut self.state.offset, line);
+                    }
+                }
                 let mut off = self.state.offset;
                 self.lines.flush(&mut off, &mut |l, s, _| line(l, s, 0));
                 self.file = None;
