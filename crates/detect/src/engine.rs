@@ -11,7 +11,7 @@
 //! seen, evidence). It closes after `cooldown_seconds` of quiet. Alerts are emitted once per
 //! batch ([`Rules::flush`]), only those that changed.
 
-use crate::rules::{self, Explain, Fire, List, On, Rule, RulesConfig, SECOND};
+use crate::rules::{self, Explain, Fire, List, Names, On, Rule, RulesConfig, SECOND};
 use crate::shard::{self, ip_key, net_key, user_key};
 use crate::state::{Aged, Bounded, Ring};
 use crate::{roles_of, DetectConfig, DetectStats, Output, Roles};
@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_event::net::{subnet_of, Cidr};
-use tripline_event::{Alert, Entity, Event, Line, StateRecord, Text, Timestamp};
+use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, StateRecord, Text, Timestamp};
 
 /// An address's state: its attempts window, and each of its rules' own.
 #[derive(Default)]
@@ -28,6 +28,9 @@ pub struct IpState {
     last: i64,
     /// Its latest attempts (read by brute force, slow brute force and compromise).
     pub fails: Ring,
+    /// The users its latest attempts tried, each with its latest try (µs), at most
+    /// [`RECENT_USERS`]: named by an alert its attempts open.
+    recent_users: Vec<(i64, Text)>,
     pub bruteforce: rules::ssh_bruteforce::State,
     pub spray: rules::ssh_spray::Tried,
     pub enumeration: rules::ssh_enumeration::Invalid,
@@ -186,6 +189,21 @@ impl<'a> Prior<'a> {
     }
 }
 
+/// A user's successful login from a network ([`login_key`]): when, µs.
+#[derive(Default)]
+struct Login(i64);
+
+impl Aged for Login {
+    fn last(&self) -> i64 {
+        self.0
+    }
+}
+
+/// The key of (user, the network of `ip`) among logins.
+fn login_key(user: &str, ip: IpAddr) -> u128 {
+    user_key(user) ^ tripline_event::net::subnet_key(ip).rotate_left(61)
+}
+
 /// An alert being grown.
 struct OpenAlert {
     /// Its key in the alert map ([`alert_key`]).
@@ -197,7 +215,12 @@ struct OpenAlert {
     /// Some evidence lines are still parts of read buffers ([`Detector::end_batch`] copies them).
     shared: bool,
     users: Vec<Text>,
+    /// Hashes of the distinct users beyond `users` (at most [`MAX_MORE_USERS`]).
+    more_users: Vec<u32>,
     sources: Vec<IpAddr>,
+    /// Alerts of rules this one outranks that were open when it opened (rule id, alert id):
+    /// the same story, told first by a less specific rule ([`rules::RuleDef::OUTRANKS`]).
+    folds: Vec<(Text, Text)>,
     detail: String,
     dirty: bool,
 }
@@ -225,14 +248,140 @@ impl OpenAlert {
         let x = Explain {
             alert: &a,
             who: a.entity.view().value,
-            users: List(&self.users),
+            users: Names {
+                names: &self.users,
+                more: self.more_users.len(),
+                capped: self.more_users.len() >= MAX_MORE_USERS,
+            },
             sources: List(&self.sources),
             detail: &self.detail,
         };
         a.explanation = rule.explain(&x, cfg);
         a.score = rule.info().score(a.count);
+        if !self.folds.is_empty() {
+            a.explanation.push_str("; it folds in ");
+            for (i, (r, id)) in self.folds.iter().enumerate() {
+                if i > 0 {
+                    a.explanation.push_str(", ");
+                }
+                a.explanation.push_str(&format!("{r} {id}"));
+            }
+            a.explanation.push_str(" (the same attempts)");
+            let v = self
+                .folds
+                .iter()
+                .map(|(r, id)| serde_json::json!({"rule": r.as_str(), "id": id.as_str()}))
+                .collect();
+            a.detail = Some(Box::new(tripline_event::Detail {
+                key: Text::const_new(FOLDS),
+                value: serde_json::Value::Array(v),
+            }));
+        }
         a
     }
+
+    /// Take back the `folds` of a stored alert's detail.
+    fn read_folds(&mut self) {
+        let Some(d) = self.alert.detail.as_deref().filter(|d| d.key == FOLDS) else {
+            return;
+        };
+        for f in d.value.as_array().into_iter().flatten() {
+            if let (Some(r), Some(id)) = (f["rule"].as_str(), f["id"].as_str()) {
+                if self.folds.len() < MAX_FOLDS {
+                    self.folds.push((r.into(), id.into()));
+                }
+            }
+        }
+    }
+}
+
+/// Most users an address remembers from its latest attempts.
+const RECENT_USERS: usize = 8;
+
+impl IpState {
+    /// Remember that its attempt at `now` tried `user`.
+    fn tried(&mut self, user: &str, now: i64) {
+        let r = &mut self.recent_users;
+        if let Some(u) = r.iter_mut().find(|u| u.1 == user) {
+            u.0 = u.0.max(now);
+        } else if r.len() < RECENT_USERS {
+            r.push((now, user.into()));
+        } else if let Some(oldest) = r.iter_mut().min_by_key(|u| u.0) {
+            *oldest = (now, user.into());
+        }
+    }
+
+    /// Its attempts since `from` (µs) tried a user other than `user`.
+    pub fn tried_others(&self, user: &str, from: i64) -> bool {
+        self.recent_users.iter().any(|u| u.0 >= from && u.1 != user)
+    }
+
+    /// The users its attempts since `from` (µs) tried, oldest first.
+    fn tried_since(&self, from: i64) -> Vec<Text> {
+        let mut v: Vec<&(i64, Text)> = self.recent_users.iter().filter(|u| u.0 >= from).collect();
+        v.sort_by_key(|u| u.0);
+        v.into_iter().map(|u| u.1.clone()).collect()
+    }
+}
+
+/// Most users an alert counts beyond the ones it names.
+const MAX_MORE_USERS: usize = 256;
+/// Most alerts one alert names as folded in.
+const MAX_FOLDS: usize = 8;
+/// The detail key of the alerts an alert folds in.
+const FOLDS: &str = "folds";
+
+/// One attacker, one story ([`rules::RuleDef::OUTRANKS`]): a rule that fires beside a rule
+/// that outranks it gives way to it; one that fires while such a rule's alert is open grows
+/// that alert instead. Either way the story is at least as severe as the hit it took over.
+/// `outranked_by[r]` is the set (bit per rule) of the rules outranking `r`.
+#[inline]
+fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, outranked_by: &[u32], cfg: &RulesConfig) {
+    let mut i = 0;
+    while i < fire.len() {
+        let above = outranked_by[fire[i].rule as usize];
+        if above == 0 {
+            i += 1;
+            continue;
+        }
+        let sev = |f: &Fire| f.severity.unwrap_or_else(|| f.rule.severity(cfg));
+        // the most specific one firing now, else the most specific one open
+        let firing = fire
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| above & (1 << f.rule as u32) != 0)
+            .max_by_key(|(_, f)| f.rule.outranks().len())
+            .map(|(j, _)| j);
+        if let Some(j) = firing {
+            let s = sev(&fire[i]).max(sev(&fire[j]));
+            fire[j].severity = Some(s);
+            fire.remove(i);
+            continue;
+        }
+        let open = Rule::ALL
+            .iter()
+            .copied()
+            .filter(|w| above & (1 << *w as u32) != 0 && prior.open(*w))
+            .max_by_key(|w| w.outranks().len());
+        if let Some(w) = open {
+            let f = &mut fire[i];
+            f.severity = Some(sev(f).max(w.severity(cfg)));
+            f.rule = w;
+            f.detail.clear();
+        }
+        i += 1;
+    }
+}
+
+/// For each rule (by index), the set of rules outranking it (bit per rule).
+fn outranked_by() -> Vec<u32> {
+    let mut v = vec![0u32; Rule::ALL.len()];
+    for w in Rule::ALL {
+        for l in w.outranks() {
+            v[*l as usize] |= 1 << *w as u32;
+        }
+    }
+    v
 }
 
 thread_local! {
@@ -268,7 +417,9 @@ impl Default for OpenAlert {
             latest: VecDeque::new(),
             shared: false,
             users: vec![],
+            more_users: vec![],
             sources: vec![],
+            folds: vec![],
             detail: String::new(),
             dirty: false,
         }
@@ -288,6 +439,10 @@ pub struct Rules {
     /// Alerts that left `alerts`, by key: where a new alert's window for the same rule and
     /// entity starts, so that no event is counted by two alerts.
     ended: Bounded<Ended>,
+    /// Successful logins by (user, network) ([`login_key`]), for the addresses this shard owns
+    /// and every one the store remembers: whether failures before a login look like a typo.
+    /// Never expire; the least recent go when full.
+    logins: Bounded<Login>,
     dirty: Vec<(Rule, u128)>,
     /// Alerts (by key) whose evidence holds parts of this batch's read buffers.
     to_compact: Vec<u128>,
@@ -301,6 +456,8 @@ pub struct Rules {
     ttl: Ttl,
     /// How many attempts an address's window keeps ([`ring_cap`]), worked out once.
     ring_cap: usize,
+    /// For each rule, the rules outranking it ([`outranked_by`]).
+    outranked_by: Vec<u32>,
     /// The latest event time seen, and when state was last swept for expiry (event time, and
     /// events processed then).
     clock: i64,
@@ -329,10 +486,12 @@ macro_rules! on_entity {
             fire: &mut fire,
             out: &mut $self.out,
             warming: $self.warming,
+            known_login: false,
         };
         $body
-        for (rule, detail, n, first) in fire.drain(..) {
-            $self.hit(rule, key, $entity, ev, detail, n, first);
+        fold(&mut fire, &prior, &$self.outranked_by, &$self.cfg.rules);
+        for f in fire.drain(..) {
+            $self.hit(f, key, $entity, ev);
         }
         $self.fire = fire;
     }};
@@ -344,7 +503,9 @@ fn ring_cap(cfg: &DetectConfig) -> usize {
     [
         r.ssh_bruteforce.threshold,
         r.ssh_bruteforce_slow.threshold,
-        r.ssh_compromise.threshold,
+        r.ssh_compromise
+            .threshold
+            .max(r.ssh_compromise.typo_max_failures + 1),
     ]
     .into_iter()
     .max()
@@ -368,6 +529,7 @@ impl Rules {
             nets: Bounded::new(per_shard),
             alerts: Bounded::new(per_shard),
             ended: Bounded::new(per_shard),
+            logins: Bounded::new(per_shard),
             dirty: vec![],
             to_compact: vec![],
             out: vec![],
@@ -376,6 +538,7 @@ impl Rules {
             warming: false,
             ttl: Ttl::new(&cfg),
             ring_cap: ring_cap(&cfg),
+            outranked_by: outranked_by(),
             clock: i64::MIN,
             swept: [(i64::MIN, 0); 4],
             stats: DetectStats::default(),
@@ -406,6 +569,7 @@ impl Rules {
     pub fn restore_state(&mut self, r: &StateRecord) {
         if let Some((user, ip, ts)) = rules::ssh_new_source_login::read(r) {
             self.learn_source(user, ip, ts);
+            self.learn_login(user, ip, ts.0);
         }
     }
 
@@ -420,6 +584,14 @@ impl Rules {
         st.last = st.last.max(first_seen.0);
     }
 
+    /// Remember that `user` logged in successfully from `ip`'s network at `ts` (µs).
+    fn learn_login(&mut self, user: &str, ip: IpAddr, ts: i64) {
+        let mut evictions = 0;
+        let l = self.logins.entry(login_key(user, ip), &mut evictions);
+        l.0 = l.0.max(ts);
+        self.stats.evictions += evictions;
+    }
+
     /// Continue an alert stored by an earlier run, so a restart grows it instead of opening a
     /// duplicate. Ignored when this shard does not own its entity.
     pub fn restore_alert(&mut self, alert: Alert) {
@@ -431,17 +603,18 @@ impl Rules {
         else {
             return;
         };
-        let key = match &alert.entity {
-            Entity::Ip(ip) => ip_key(*ip),
-            Entity::User(u) => user_key(u),
+        // the alert's key, and the key its owner is found by (an address's is its network's)
+        let (key, owner_key) = match &alert.entity {
+            Entity::Ip(ip) => (ip_key(*ip), shard::ip_owner_key(*ip)),
+            Entity::User(u) => (user_key(u), user_key(u)),
             Entity::Subnet(s) => match s.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) {
-                Some(ip) => net_key(ip),
+                Some(ip) => (net_key(ip), net_key(ip)),
                 None => return,
             },
             // the rules raise alerts on addresses, users and networks only
             _ => return,
         };
-        if shard::owner(key, self.shards) != self.shard {
+        if shard::owner(owner_key, self.shards) != self.shard {
             return;
         }
         let akey = alert_key(rule, key);
@@ -462,6 +635,8 @@ impl Rules {
         // remade by the next emit, from the evidence above and what the alert grows by
         alert.explanation = String::new();
         slot.alert = alert;
+        slot.folds.clear();
+        slot.read_folds();
         slot.dirty = false;
     }
 
@@ -572,17 +747,42 @@ impl Rules {
     fn ip_rules(&mut self, ev: &Event) {
         let Some(ip) = ev.src_ip else { return };
         let cap = self.ring_cap;
+        let success = matches!(ev.kind, Kind::Auth(AuthKind::Success { .. }));
+        let known_login = success
+            && ev
+                .user
+                .as_deref()
+                .is_some_and(|u| self.logins.map.contains_key(&login_key(u, ip)));
+        // a login that is a compromise does not make its network known for the user
+        let compromise;
         on_entity!(self, ips, ev, ip_key(ip), || Entity::Ip(ip), |on| {
+            on.known_login = known_login;
             if rules::attempt(ev) {
                 on.st.fails.push(on.now, ev.count, cap);
+                if let Some(u) = ev.user.as_deref() {
+                    on.st.tried(u, on.now);
+                }
                 rules::ssh_bruteforce::on_attempt(&mut on);
                 rules::ssh_spray::on_attempt(&mut on);
                 rules::ssh_enumeration::on_attempt(&mut on);
+                // an alert these attempts open names the users of the attempts before
+                for f in on.fire.iter_mut() {
+                    if !on.prior.open(f.rule) {
+                        f.users = on.st.tried_since(f.first);
+                    }
+                }
             }
             rules::ssh_scan::on_ip(&mut on);
             rules::ssh_compromise::on_ip(&mut on);
             rules::honeypot_touch::on_ip(&mut on);
+            compromise = on
+                .fire
+                .iter()
+                .any(|f| f.rule == Rule::SshCompromise && f.severity.is_none());
         });
+        if let (true, false, Some(u)) = (success, compromise, ev.user.as_deref()) {
+            self.learn_login(u, ip, ev.ts.0);
+        }
     }
 
     /// The rules keyed on the event's user, in order.
@@ -626,25 +826,23 @@ impl Rules {
         );
     }
 
-    /// Open or grow the alert for (rule, entity). `opening_count` is how many events made it
+    /// Open or grow the alert for (rule, entity). The fire's count is how many events made it
     /// fire (the window's content) and `first` when the first of them happened; both are used
     /// when the alert is new, as is `entity` (made only then: most hits grow an open alert).
-    #[allow(clippy::too_many_arguments)]
-    fn hit(
-        &mut self,
-        rule: Rule,
-        key: u128,
-        entity: impl FnOnce() -> Entity,
-        ev: &Event,
-        detail: String,
-        opening_count: u64,
-        first: i64,
-    ) {
+    fn hit(&mut self, f: Fire, key: u128, entity: impl FnOnce() -> Entity, ev: &Event) {
         if self.warming {
             return;
         }
+        let Fire {
+            rule,
+            detail,
+            n: opening_count,
+            first,
+            severity,
+            users,
+        } = f;
         let info = rule.info();
-        let severity = rule.severity(&self.cfg.rules);
+        let severity = severity.unwrap_or_else(|| rule.severity(&self.cfg.rules));
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
         let akey = alert_key(rule, key);
         let mut evictions = 0;
@@ -690,6 +888,7 @@ impl Rules {
                 detail,
                 // sized once: evidence fills up to its cap in most alerts
                 first: Vec::with_capacity(tripline_event::MAX_EVIDENCE / 2),
+                users,
                 ..OpenAlert::default()
             };
             self.stats.alerts_opened += 1;
@@ -698,6 +897,8 @@ impl Rules {
             if !detail.is_empty() {
                 slot.detail = detail;
             }
+            // an alert is as severe as its worst hit
+            slot.alert.severity = slot.alert.severity.max(severity);
         }
         let a = &mut slot.alert;
         a.count += ev.count as u64;
@@ -715,8 +916,16 @@ impl Rules {
             slot.latest.push_back(ev.raw.clone());
         }
         if let Some(u) = ev.user.as_deref() {
-            if slot.users.len() < 8 && !slot.users.iter().any(|x| &**x == u) {
-                slot.users.push(u.into());
+            if !slot.users.iter().any(|x| &**x == u) {
+                if slot.users.len() < 8 {
+                    slot.users.push(u.into());
+                } else if slot.more_users.len() < MAX_MORE_USERS {
+                    // beyond the names kept, counted (a hash collision undercounts by one)
+                    let h = shard::user_key(u) as u32;
+                    if !slot.more_users.contains(&h) {
+                        slot.more_users.push(h);
+                    }
+                }
             }
         }
         // an address's own alert has one source, the address: only the others list theirs
@@ -728,6 +937,28 @@ impl Rules {
         if !slot.dirty {
             slot.dirty = true;
             self.dirty.push((rule, key));
+        }
+        if fresh && !rule.outranks().is_empty() {
+            self.fold_in(rule, key, ev.ts.0);
+        }
+    }
+
+    /// Name in the alert of (`rule`, `key`), just opened at `now`, the alerts of the rules it
+    /// outranks open until now: the same story, told first by a less specific rule.
+    fn fold_in(&mut self, rule: Rule, key: u128, now: i64) {
+        let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
+        let open: Vec<(Text, Text)> = rule
+            .outranks()
+            .iter()
+            .filter_map(|&l| {
+                let o = self.alerts.map.get(&alert_key(l, key))?;
+                (!o.alert.rule.is_empty() && now - o.alert.last_seen.0 <= cooldown)
+                    .then(|| (Text::const_new(l.info().id), o.alert.id.clone()))
+            })
+            .take(MAX_FOLDS)
+            .collect();
+        if let Some(slot) = self.alerts.map.get_mut(&alert_key(rule, key)) {
+            slot.folds = open;
         }
     }
 }

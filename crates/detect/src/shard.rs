@@ -70,7 +70,8 @@ pub fn owners(ev: &Event, shards: usize, keys: Roles, mut f: impl FnMut(usize, u
     // is routed, and most of them on these alone
     if let Some(ip) = ev.src_ip {
         if keys.has(Roles::IP) {
-            f(pick(shards, || ip_key(ip)), Roles::IP);
+            // an address's shard is its network's ([`ip_owner_key`])
+            f(pick(shards, || ip_owner_key(ip)), Roles::IP);
         }
         if keys.has(Roles::NET) {
             f(pick(shards, || net_key(ip)), Roles::NET);
@@ -131,6 +132,13 @@ pub(crate) fn hash_u128(k: u128) -> u64 {
     // mix: FxHash's low bits are weak for modulo
     let x = h.finish();
     x ^ (x >> 29)
+}
+
+/// The key whose owner owns an address: its network's. Every address of a network (/24, /64)
+/// is then on one shard with the network's own state, so what one address of it did (a user's
+/// login) is known when another one of it acts.
+pub(crate) fn ip_owner_key(ip: IpAddr) -> u128 {
+    net_key(ip)
 }
 
 pub(crate) fn ip_key(ip: IpAddr) -> u128 {
@@ -234,11 +242,18 @@ mod tests {
         let k = |t| key_of(t, KeyRef::Text("x"));
         assert_ne!(k(KeyType::User), k(KeyType::Device));
         assert_ne!(k(KeyType::Session), k(KeyType::Device));
-        // a spread: 1000 addresses over 4 shards, none empty or hoarding
+        // an address is owned with its network: every address of a /24 on one shard
+        let owner_of = |ip: &str| {
+            let mut o = None;
+            owners(&ev(ip, "u", None), 4, Roles(Roles::IP), |s, _| o = Some(s));
+            o.unwrap()
+        };
+        assert!((1..255).all(|i| owner_of(&format!("198.51.100.{i}")) == owner_of("198.51.100.0")));
+        // a spread: 1000 networks over 4 shards, none empty or hoarding
         let mut per = [0; 4];
         for i in 0..1000u32 {
-            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i * 7));
-            per[owner(key_of(KeyType::Ip, KeyRef::Ip(ip)), 4)] += 1;
+            let ip = IpAddr::from(std::net::Ipv4Addr::from((0x0a00_0000 + i * 7) << 8));
+            per[owner(ip_owner_key(ip), 4)] += 1;
         }
         assert!(per.iter().all(|n| (150..350).contains(n)), "{per:?}");
     }

@@ -24,6 +24,13 @@ fn run_case(log: &str, json: bool, shards: usize) -> Vec<String> {
         match k.trim() {
             "learning_period_seconds" => cfg.learning_period_seconds = v.trim().parse().unwrap(),
             "cooldown_seconds" => cfg.cooldown_seconds = v.trim().parse().unwrap(),
+            // `rules.RULE.FIELD = VALUE` (VALUE in JSON)
+            other if other.starts_with("rules.") => {
+                let path: Vec<&str> = other.split('.').skip(1).collect();
+                let mut rules = serde_json::to_value(&cfg.rules).unwrap();
+                rules[path[0]][path[1]] = serde_json::from_str(v.trim()).unwrap();
+                cfg.rules = serde_json::from_value(rules).unwrap();
+            }
             other => panic!("unknown override {other}"),
         }
     }

@@ -35,6 +35,17 @@ impl Rig {
         self.det.process(&ev);
     }
 
+    /// The sshd message `msg`, `secs` after T0.
+    fn sshd(&mut self, secs: i64, msg: &str) {
+        let ts = Timestamp::from_secs(T0 + secs);
+        let line = format!("{ts} h sshd[{}]: {msg}", 1000 + secs);
+        let ev = self
+            .parser
+            .event(&line, Timestamp(0), SourcePos::default())
+            .unwrap_or_else(|| panic!("not an event: {line}"));
+        self.det.process(&ev);
+    }
+
     fn alerts(&mut self) -> Vec<Alert> {
         self.det
             .flush()
@@ -384,4 +395,87 @@ fn state_records_carry_a_users_networks_across_a_restart() {
         vec!["ssh.new_source_login"]
     );
     assert!(rules(login(&mut second, 3700, "198.51.100.9")).is_empty());
+}
+
+/// One attacker, one story: the enumeration that follows a brute force from the same address
+/// names the brute force's alert in its explanation and its `folds` detail; the root attempts
+/// after it grow the enumeration, and it lists every user it counted, from before it opened
+/// too (8 by name, then how many more).
+#[test]
+fn a_more_specific_rule_folds_in_the_open_alert_it_outranks_and_counts_every_user() {
+    let mut r = Rig::new(DetectConfig::default());
+    for i in 0..6 {
+        r.fail(i * 10, "203.0.113.77", "root");
+    }
+    let bf = r.alerts();
+    assert_eq!(bf.len(), 1);
+    assert_eq!(bf[0].rule, "ssh.bruteforce");
+    let bf_id = bf[0].id.clone();
+    for i in 0..20 {
+        r.sshd(
+            60 + i * 10,
+            &format!("Invalid user probe{i} from 203.0.113.77 port 4000"),
+        );
+    }
+    for i in 0..3 {
+        r.fail(300 + i * 10, "203.0.113.77", "root");
+    }
+    let all = r.alerts();
+    let bf = all.iter().find(|a| a.rule == "ssh.bruteforce").unwrap();
+    // 6 root attempts, then 4 probes before five names made it an enumeration
+    assert_eq!(bf.count, 10);
+    let en = all.iter().find(|a| a.rule == "ssh.enumeration").unwrap();
+    // the 5 probes that made it fire, the 15 after them, then 3 root attempts
+    assert_eq!(en.count, 5 + 15 + 3, "{}", en.explanation);
+    assert!(
+        en.explanation
+            .contains(&format!("it folds in ssh.bruteforce {bf_id}")),
+        "{}",
+        en.explanation
+    );
+    let d = en.detail.as_ref().expect("folds detail");
+    assert_eq!(d.key, "folds");
+    assert_eq!(d.value[0]["id"], bf_id.as_str());
+    assert_eq!(d.value[0]["rule"], "ssh.bruteforce");
+    // the probes before it opened too: probe0..probe7 by name; probe8..probe19 and root beyond
+    assert!(
+        en.explanation.contains(": probe0, probe1, ") && en.explanation.contains(" and 13 more"),
+        "{}",
+        en.explanation
+    );
+}
+
+/// A network a user logs in from all the time is never "new", however many other networks
+/// they log in from (only the one unused longest is forgotten when their history is full).
+#[test]
+fn a_network_used_all_the_time_stays_known_among_hundreds_of_others() {
+    let mut cfg = DetectConfig::default();
+    cfg.learning_period_seconds = 0;
+    let mut r = Rig::new(cfg);
+    let mut t = 0;
+    for i in 0..2000 {
+        t += 60;
+        r.sshd(
+            t,
+            "Accepted publickey for erin from 192.0.2.10 port 5000 ssh2",
+        );
+        if i % 5 == 0 {
+            // 400 other networks, one each
+            t += 60;
+            let other = format!(
+                "Accepted publickey for erin from 10.{}.{}.1 port 5000 ssh2",
+                i / 250,
+                i % 250
+            );
+            r.sshd(t, &other);
+        }
+    }
+    let alerts = r.alerts();
+    let new = alerts
+        .iter()
+        .find(|a| a.rule == "ssh.new_source_login")
+        .unwrap();
+    // one alert grown by each new network: the 400 others, and never home again
+    assert_eq!(new.count, 400, "{}", new.explanation);
+    assert!(!new.explanation.contains("192.0.2."), "{}", new.explanation);
 }

@@ -420,6 +420,70 @@ fn generated_log_yields_the_injected_attacks() {
     assert!(missed.is_empty(), "missed injected attacks: {missed:?}");
 }
 
+/// One attacker, one story: on a million generated lines every address the generator attacked
+/// raises the alert of its attack and no other (an enumeration is not also a spray and a brute
+/// force), and there are about as many alerts as attacks. (A user is another matter: the many
+/// sprays at alice, bob… together are a distributed attack on each of them.)
+#[test]
+fn a_million_generated_lines_give_one_alert_per_attack() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("gen.log");
+    let truth = dir.path().join("truth.txt");
+    succeed(
+        tripline()
+            .args(["gen", "auth-log", "--lines", "1000000", "--seed", "1"])
+            .args(["--start", "1700000000", "--out"])
+            .arg(&log)
+            .arg("--truth")
+            .arg(&truth),
+    );
+    let out = succeed(
+        tripline()
+            .args(["once", "--json", "--year", "2023", "--db"])
+            .arg(dir.path().join("t.db"))
+            .arg(&log),
+    );
+    let alerts = json_lines(&out.stdout);
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    let attacks: Vec<(&str, &str)> = truth.lines().map(|l| l.split_once(' ').unwrap()).collect();
+    let mut story: std::collections::HashMap<&str, std::collections::HashSet<&str>> =
+        Default::default();
+    for (rule, entity) in &attacks {
+        story.entry(entity).or_default().insert(rule);
+    }
+    let mut off_story = vec![];
+    for a in &alerts {
+        let entity = format!(
+            "{}:{}",
+            a["entity"]["type"].as_str().unwrap(),
+            a["entity"]["value"].as_str().unwrap()
+        );
+        let rule = a["rule"].as_str().unwrap();
+        if let Some(rules) = story
+            .get(entity.as_str())
+            .filter(|_| entity.starts_with("ip:"))
+        {
+            if !rules.contains(rule) {
+                off_story.push(format!("{rule} {entity}"));
+            }
+        }
+    }
+    assert!(attacks.len() > 20_000, "{} attacks", attacks.len());
+    assert!(
+        off_story.is_empty(),
+        "{} alerts beside the story of an attacked entity, e.g. {:?}",
+        off_story.len(),
+        &off_story[..off_story.len().min(5)]
+    );
+    let ratio = alerts.len() as f64 / attacks.len() as f64;
+    eprintln!(
+        "{} alerts for {} attacks ({ratio:.3})",
+        alerts.len(),
+        attacks.len()
+    );
+    assert!((1.0..=1.05).contains(&ratio), "{ratio}");
+}
+
 /// An attack that lasts across many batches and transactions is printed once, in its final
 /// state, the same as the store holds it.
 #[test]

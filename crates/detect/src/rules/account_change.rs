@@ -1,7 +1,7 @@
 //! `account.change`: an account created, added to a privileged group (sudo, wheel, adm, root,
 //! admin), or its password changed by someone else (T1136.001, T1098).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{simple, SimpleRule};
 use crate::engine::UserState;
 use crate::Roles;
@@ -56,6 +56,7 @@ pub fn on_user(on: &mut On<'_, UserState>) {
         return;
     }
     if let Some(detail) = change(on.ev) {
-        on.fire.push((Rule::AccountChange, detail, 1, on.now));
+        on.fire
+            .push(Fire::new(Rule::AccountChange, 1, on.now).detail(detail));
     }
 }

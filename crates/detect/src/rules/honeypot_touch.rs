@@ -1,7 +1,7 @@
 //! `honeypot.touch`: any login attempt, command or download on a honeypot (T1595, T1110,
 //! T1059.004): nobody legitimate is there.
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{simple, RuleConfig, SimpleRule};
 use crate::engine::IpState;
 use crate::Roles;
@@ -46,6 +46,6 @@ pub fn on_ip(on: &mut On<'_, IpState>) {
     let ev = on.ev;
     if on.cfg.rules.honeypot_touch.enabled() && HoneypotTouch::counts(ev) {
         on.fire
-            .push((Rule::HoneypotTouch, String::new(), ev.count as u64, on.now));
+            .push(Fire::new(Rule::HoneypotTouch, ev.count as u64, on.now));
     }
 }

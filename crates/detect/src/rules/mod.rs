@@ -46,6 +46,11 @@ pub trait RuleDef {
     /// Whether an event moves it (counts in its windows, or may fire it): what `tripline
     /// explain` lists for a line. The rule's logic looks only at such events.
     fn counts(ev: &Event) -> bool;
+    /// The rules it tells more specifically about the same attempts on the same entity (one
+    /// attacker, one story): when it fires with one of them, or while its alert is open, they
+    /// do not open or grow alerts of their own; their hits grow this one, and an alert of theirs
+    /// already open is named in this one's `folds`.
+    const OUTRANKS: &'static [Rule] = &[];
 }
 
 /// An attempt to log in from an address: what its attempts window counts (brute force, slow
@@ -73,14 +78,54 @@ pub fn attempt(ev: &Event) -> bool {
 pub struct Explain<'a> {
     pub alert: &'a Alert,
     pub who: Addr<'a>,
-    pub users: List<'a, Text>,
+    pub users: Names<'a>,
     pub sources: List<'a, IpAddr>,
     pub detail: &'a str,
 }
 
-/// A rule that fires on an event: (rule, words for the explanation, how many events its window
-/// counts, event time of the first of them in µs).
-pub type Fire = (Rule, String, u64, i64);
+/// A rule that fires on an event.
+pub struct Fire {
+    pub rule: Rule,
+    /// Words for the explanation (empty: the rule's own words say it all).
+    pub detail: String,
+    /// How many events its window counts.
+    pub n: u64,
+    /// Event time of the first of them, µs.
+    pub first: i64,
+    /// A severity other than the rule's configured one, for this hit (a compromise that looks
+    /// like a typo).
+    pub severity: Option<Severity>,
+    /// The users of the events its window counts before this one, named in the alert it opens
+    /// (an alert's users are otherwise those of the events that grow it).
+    pub users: Vec<Text>,
+}
+
+impl Fire {
+    /// `rule` fires: its window counts `n` events, the first at `first` (µs).
+    pub fn new(rule: Rule, n: u64, first: i64) -> Fire {
+        Fire {
+            rule,
+            detail: String::new(),
+            n,
+            first,
+            severity: None,
+            users: Vec::new(),
+        }
+    }
+
+    /// With words for the explanation.
+    pub fn detail(self, detail: String) -> Fire {
+        Fire { detail, ..self }
+    }
+
+    /// At this severity rather than the configured one.
+    pub fn severity(self, s: Severity) -> Fire {
+        Fire {
+            severity: Some(s),
+            ..self
+        }
+    }
+}
 
 /// What a rule sees of one event on one of its entities: the event, the entity's state `S`,
 /// its earlier alerts, the settings; what fires goes to `fire`.
@@ -96,6 +141,9 @@ pub struct On<'a, S> {
     pub out: &'a mut Vec<Output>,
     /// Rebuilding state from lines already accounted for: record nothing.
     pub warming: bool,
+    /// The event's user has logged in successfully from the event's network before (set for
+    /// the address's rules: a login this shard saw, or one the store remembers).
+    pub known_login: bool,
 }
 
 /// How many µs in a second.
@@ -156,6 +204,13 @@ macro_rules! rules {
             pub fn severity(self, r: &RulesConfig) -> Severity {
                 match self {
                     $(Rule::$variant => RuleConfig::severity(&r.$field),)*
+                }
+            }
+
+            /// The rules it outranks on the same entity ([`RuleDef::OUTRANKS`]).
+            pub fn outranks(self) -> &'static [Rule] {
+                match self {
+                    $(Rule::$variant => <$def as RuleDef>::OUTRANKS,)*
                 }
             }
 
@@ -237,6 +292,27 @@ impl<T: ListItem> std::fmt::Display for List<'_, T> {
     }
 }
 
+/// The users an alert saw: the first few by name, then how many more.
+#[derive(Clone, Copy)]
+pub struct Names<'a> {
+    pub names: &'a [Text],
+    /// Distinct users beyond `names`.
+    pub more: usize,
+    /// `more` stopped counting (there are at least that many).
+    pub capped: bool,
+}
+
+impl std::fmt::Display for Names<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        List(self.names).fmt(f)?;
+        match (self.more, self.capped) {
+            (0, _) => Ok(()),
+            (n, false) => write!(f, " and {n} more"),
+            (n, true) => write!(f, " and over {n} more"),
+        }
+    }
+}
+
 pub trait ListItem {
     fn write(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result;
 }
@@ -298,7 +374,11 @@ mod tests {
             let x = Explain {
                 alert: &a,
                 who: a.entity.view().value,
-                users: List(&[]),
+                users: Names {
+                    names: &[],
+                    more: 0,
+                    capped: false,
+                },
                 sources: List(&[]),
                 detail: "d",
             };

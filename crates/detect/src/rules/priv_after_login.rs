@@ -1,7 +1,7 @@
 //! `priv.after_login`: sudo or su to root within a minute of a login from a network new for the
 //! user (T1548). It reads the login history `ssh.new_source_login` keeps.
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::{count, CountRule};
 use crate::engine::UserState;
 use crate::Roles;
@@ -48,11 +48,10 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     };
     let gap = on.now - t;
     if (0..=c.window_seconds as i64 * SECOND).contains(&gap) {
-        on.fire.push((
-            Rule::PrivAfterLogin,
-            format!("root {} s after a login from new source {ip}", gap / SECOND),
-            1,
-            t,
-        ));
+        on.fire
+            .push(Fire::new(Rule::PrivAfterLogin, 1, t).detail(format!(
+                "root {} s after a login from new source {ip}",
+                gap / SECOND
+            )));
     }
 }

@@ -1,6 +1,6 @@
 //! `priv.su_failures`: repeated failed su (≥ 3 within 10 min; T1548).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{count, CountRule};
 use crate::engine::UserState;
 use crate::state::Ring;
@@ -51,7 +51,6 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     fails.push(now, ev.count, c.threshold as usize);
     let from = || prior.start(Rule::PrivSuFailures, c.window_seconds);
     if let Some((n, first)) = fails.counting(c, now, from, || false) {
-        on.fire
-            .push((Rule::PrivSuFailures, String::new(), n, first));
+        on.fire.push(Fire::new(Rule::PrivSuFailures, n, first));
     }
 }

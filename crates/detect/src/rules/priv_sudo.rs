@@ -1,7 +1,7 @@
 //! `priv.sudo_failures` (≥ 3 wrong sudo passwords within 10 min) and `priv.not_in_sudoers` (a
 //! user without sudo rights tried it): T1548.003.
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{count, simple, CountRule, SimpleRule};
 use crate::engine::UserState;
 use crate::state::Ring;
@@ -81,13 +81,12 @@ pub fn on_user(on: &mut On<'_, UserState>) {
             fails.push(now, ev.count, c.threshold as usize);
             let from = || prior.start(Rule::PrivSudoFailures, c.window_seconds);
             if let Some((n, first)) = fails.counting(c, now, from, || false) {
-                on.fire
-                    .push((Rule::PrivSudoFailures, String::new(), n, first));
+                on.fire.push(Fire::new(Rule::PrivSudoFailures, n, first));
             }
         }
         Kind::Privilege(PrivilegeKind::SudoNotInSudoers) if r.priv_not_in_sudoers.enabled => {
             on.fire
-                .push((Rule::PrivNotInSudoers, String::new(), ev.count as u64, now));
+                .push(Fire::new(Rule::PrivNotInSudoers, ev.count as u64, now));
         }
         _ => {}
     }

@@ -2,7 +2,7 @@
 //! 10 min, T1110.001) or spread over hours (≥ 10 within 6 h) without ever tripping the fast
 //! rule. Both count the address's attempts window (`IpState::fails`, filled by the engine).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::{Roles, Secs};
@@ -36,6 +36,8 @@ impl RuleDef for Bruteforce {
     fn counts(ev: &Event) -> bool {
         super::attempt(ev)
     }
+
+    const OUTRANKS: &'static [Rule] = &[Rule::SshBruteforceSlow];
 }
 
 /// `ssh.bruteforce.slow`.
@@ -88,14 +90,13 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
         .counting(bf, now, from, || prior.open(Rule::SshBruteforce))
     {
         st.bruteforce.fast_fired = true;
-        on.fire.push((Rule::SshBruteforce, String::new(), n, first));
+        on.fire.push(Fire::new(Rule::SshBruteforce, n, first));
     }
     let slow = &r.ssh_bruteforce_slow;
     let from = || prior.start(Rule::SshBruteforceSlow, slow.window_seconds);
     if !st.bruteforce.fast_fired {
         if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
-            on.fire
-                .push((Rule::SshBruteforceSlow, String::new(), n, first));
+            on.fire.push(Fire::new(Rule::SshBruteforceSlow, n, first));
         }
     }
 }

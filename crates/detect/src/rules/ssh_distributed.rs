@@ -1,7 +1,7 @@
 //! `ssh.distributed`: many addresses failing against one account (≥ 20 failures from ≥ 5
 //! addresses within 10 min), and the same per network (/24, /64) when `per_subnet` (T1110).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::RuleConfig;
 use crate::engine::{NetState, UserState};
 use crate::shard::ip_key;
@@ -133,9 +133,8 @@ fn count(
         from,
     ) {
         let first = dist.win.front().map_or(now, |d| d.0);
-        fire.push((
+        fire.push(Fire::new(
             Rule::SshDistributed,
-            String::new(),
             dist.win.len() as u64,
             first,
         ));

@@ -1,7 +1,7 @@
 //! `ssh.enumeration`: one address probing for account names that do not exist (≥ 5 distinct
 //! invalid users within 30 min; T1087, T1110).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::shard::user_key;
@@ -24,10 +24,11 @@ impl RuleDef for Enumeration {
 
     fn explain(x: &Explain<'_>, c: &CountRule) -> String {
         format!(
-            "{} tried ≥ {} account names that do not exist within {}: {}",
+            "{} tried ≥ {} account names that do not exist within {} ({} attempts in all); users tried: {}",
             x.who,
             c.threshold,
             Secs(c.window_seconds),
+            x.alert.count,
             x.users
         )
     }
@@ -35,6 +36,11 @@ impl RuleDef for Enumeration {
     fn counts(ev: &Event) -> bool {
         super::attempt(ev) && ev.user.is_some() && invalid_user(ev)
     }
+
+    /// Probing for names is the story; that the probes also spray and add up to a brute
+    /// force follows from it.
+    const OUTRANKS: &'static [Rule] =
+        &[Rule::SshSpray, Rule::SshBruteforce, Rule::SshBruteforceSlow];
 }
 
 /// A login attempt for a user that does not exist.
@@ -85,6 +91,6 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
             .min()
             .unwrap_or(now);
         on.fire
-            .push((Rule::SshEnumeration, String::new(), n as u64, first));
+            .push(Fire::new(Rule::SshEnumeration, n as u64, first));
     }
 }

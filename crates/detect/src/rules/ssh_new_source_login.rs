@@ -3,7 +3,7 @@
 //! login, networks seen, the latest login from a new one), which `priv.after_login` reads, and
 //! hands every new (user, network) pair to the store so that a restart remembers it.
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::{simple, SimpleRule};
 use crate::engine::UserState;
 use crate::{Output, Roles};
@@ -44,7 +44,7 @@ const MAX_KNOWN: usize = 256;
 pub struct History {
     /// Their first login (µs).
     first_login: Option<i64>,
-    /// The networks they logged in from (subnet keys).
+    /// The networks they logged in from (subnet keys), the most recently used last.
     known: Vec<u128>,
     /// Their latest login from a network new for them, after the learning period.
     pub new_source_login: Option<(i64, IpAddr)>,
@@ -104,7 +104,12 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     let h = &mut on.st.login;
     let first = *h.first_login.get_or_insert(now);
     let net = subnet_key(ip);
-    if h.known.contains(&net) {
+    if let Some(i) = h.known.iter().position(|k| *k == net) {
+        // most recently used last: the network forgotten when full is the one unused longest,
+        // never one the user logs in from all the time
+        if i + 1 < h.known.len() {
+            h.known[i..].rotate_left(1);
+        }
         return;
     }
     if h.known.len() >= MAX_KNOWN {
@@ -117,12 +122,10 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     if now - first > learning {
         h.new_source_login = Some((now, ip));
         if on.cfg.rules.ssh_new_source_login.enabled {
-            on.fire.push((
-                Rule::SshNewSourceLogin,
-                format!("first login from {} for this user", subnet_of(ip)),
-                1,
-                now,
-            ));
+            on.fire.push(
+                Fire::new(Rule::SshNewSourceLogin, 1, now)
+                    .detail(format!("first login from {} for this user", subnet_of(ip))),
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `ssh.scan`: pre-authentication noise from one address (no identification string, bad
 //! banners, kex or cipher failures, closes before any login; ≥ 3 within 10 min; T1595, T1046).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
 use crate::config::{count, CountRule};
 use crate::engine::IpState;
 use crate::state::Ring;
@@ -60,6 +60,6 @@ pub fn on_ip(on: &mut On<'_, IpState>) {
     noise.push(now, ev.count, sc.threshold as usize);
     let from = || prior.start(Rule::SshScan, sc.window_seconds);
     if let Some((n, first)) = noise.counting(sc, now, from, || prior.open(Rule::SshScan)) {
-        on.fire.push((Rule::SshScan, String::new(), n, first));
+        on.fire.push(Fire::new(Rule::SshScan, n, first));
     }
 }

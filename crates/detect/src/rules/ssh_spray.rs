@@ -1,7 +1,7 @@
 //! `ssh.spray`: one address trying many accounts with few passwords each (≥ 5 users, ≤ 2 tries
 //! each, within 30 min; T1110.003).
 
-use super::{Explain, On, Rule, RuleDef, RuleInfo, SECOND};
+use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo, SECOND};
 use crate::config::RuleConfig;
 use crate::engine::IpState;
 use crate::shard::user_key;
@@ -66,6 +66,9 @@ impl RuleDef for Spray {
     fn counts(ev: &Event) -> bool {
         super::attempt(ev) && ev.user.is_some()
     }
+
+    /// Many accounts with few tries each is the story; their sum is a brute force.
+    const OUTRANKS: &'static [Rule] = &[Rule::SshBruteforce, Rule::SshBruteforceSlow];
 }
 
 /// The users an address tried: (user hash, tries, first try, latest try), at most 64.
@@ -114,7 +117,6 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
             .map(|u| if u.2 >= from { u.2 } else { u.3 })
             .min()
             .unwrap_or(now);
-        on.fire
-            .push((Rule::SshSpray, String::new(), n as u64, first));
+        on.fire.push(Fire::new(Rule::SshSpray, n as u64, first));
     }
 }
