@@ -449,9 +449,10 @@ fn a_more_specific_rule_folds_in_the_open_alert_it_outranks_and_counts_every_use
 /// they log in from (only the one unused longest is forgotten when their history is full).
 #[test]
 fn a_network_used_all_the_time_stays_known_among_hundreds_of_others() {
-    let mut cfg = DetectConfig::default();
-    cfg.learning_period_seconds = 0;
-    let mut r = Rig::new(cfg);
+    let mut r = Rig::new(DetectConfig {
+        learning_period_seconds: 0,
+        ..Default::default()
+    });
     let mut t = 0;
     for i in 0..2000 {
         t += 60;
