@@ -231,15 +231,19 @@ pub enum AccountKind {
     /// A password was changed (user in the event's `user`; `by` is who changed it, when the
     /// log says).
     PasswordChange { by: Option<Text> },
+    /// PAM locked the account after consecutive failures (pam_faillock, pam_tally2); `service`
+    /// is the PAM service that counted them (`sshd`, `sudo`, `su`, `login`…).
+    Locked { service: Text },
 }
 
 impl AccountKind {
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "account.created",
         "account.deleted",
         "account.group_created",
         "account.group_membership",
         "account.password_change",
+        "account.locked",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -249,6 +253,7 @@ impl AccountKind {
             AccountKind::GroupCreated => 2,
             AccountKind::GroupMembership { .. } => 3,
             AccountKind::PasswordChange { .. } => 4,
+            AccountKind::Locked { .. } => 5,
         };
         Self::NAMES[i]
     }
@@ -263,6 +268,9 @@ impl AccountKind {
                 group: Text::default(),
             },
             "account.password_change" => AccountKind::PasswordChange { by: None },
+            "account.locked" => AccountKind::Locked {
+                service: Text::default(),
+            },
             _ => return None,
         })
     }

@@ -96,6 +96,72 @@ pub(crate) fn sudo(m: &str) -> Option<AuthMsg<'_>> {
     Some(out)
 }
 
+/// PAM's copy of a sudo failure, `pam_unix(sudo:auth): authentication failure; logname=bob
+/// uid=1000 euid=0 tty=/dev/pts/1 ruser=bob rhost=  user=bob` (`sudo-i` too): one wrong
+/// password of the user who ran sudo. sudo's own summary (`N incorrect password attempts`)
+/// counts the same tries: the parser counts each try once ([`crate::LineParser`]).
+pub(crate) fn sudo_pam_failure(m: &str) -> Option<AuthMsg<'_>> {
+    let r = m.trim_start().strip_prefix("pam_unix(sudo")?;
+    let (svc, rest) = split_once_str(r, "): ")?;
+    if !matches!(svc, ":auth" | "-i:auth") {
+        return None;
+    }
+    let fields = rest.strip_prefix("authentication failure;")?;
+    let field = |k: &str| {
+        fields
+            .split(' ')
+            .find_map(|f| f.strip_prefix(k))
+            .filter(|v| !v.is_empty())
+    };
+    let user = field("ruser=")
+        .or_else(|| field("logname="))
+        .or_else(|| field("user="))?;
+    Some(AuthMsg {
+        kind: Kind::Privilege(PrivilegeKind::SudoFailure),
+        user: Some(user),
+        count: 1,
+        hostile: true,
+    })
+}
+
+/// A PAM lockout, whatever the program: `pam_faillock(sshd:auth): Consecutive login failures
+/// for user root account temporarily locked`, `pam_tally2(sshd:auth): user root (0) tally 4,
+/// deny 3` (and pam_tally's). `None` for other messages, quickly.
+pub(crate) fn pam_lockout(m: &str) -> Option<AuthMsg<'_>> {
+    let r = m.strip_prefix("pam_")?;
+    let (module, r) = split_once_str(r, "(")?;
+    let (svc, rest) = split_once_str(r, "): ")?;
+    let service = svc.split(':').next().filter(|s| !s.is_empty())?;
+    let user = match module {
+        "faillock" => rest
+            .strip_prefix("Consecutive login failures for user ")?
+            .split(' ')
+            .next()?,
+        "tally2" | "tally" => {
+            // `user root (0) tally 4, deny 3`: locked once the tally passes deny
+            let r = rest.strip_prefix("user ")?;
+            let (user, r) = split_once_str(r, " (")?;
+            let (_, r) = split_once_str(r, ") tally ")?;
+            let (tally, deny) = split_once_str(r, ", deny ")?;
+            let tally: u64 = tally.trim().parse().ok()?;
+            let deny: u64 = deny.trim().parse().ok()?;
+            if tally < deny {
+                return None;
+            }
+            user
+        }
+        _ => return None,
+    };
+    (!user.is_empty()).then(|| AuthMsg {
+        kind: Kind::Account(AccountKind::Locked {
+            service: service.into(),
+        }),
+        user: Some(user),
+        count: 1,
+        hostile: true,
+    })
+}
+
 /// su (util-linux and shadow): `FAILED SU (to root) alice on pts/0`, `(to root) alice on pts/0`,
 /// `Successful su for root by alice`, `FAILED su for root by alice`.
 pub(crate) fn su(m: &str) -> Option<AuthMsg<'_>> {
@@ -395,5 +461,60 @@ mod tests {
             logind("Removed session 12.").unwrap().kind,
             Kind::Session(SessionKind::Close)
         );
+    }
+
+    #[test]
+    fn pam_lockouts_name_the_locked_user_and_the_service() {
+        let locked = |m: &str| {
+            pam_lockout(m).map(|a| match a.kind {
+                Kind::Account(AccountKind::Locked { service }) => {
+                    (a.user.unwrap().to_string(), service.to_string())
+                }
+                k => panic!("{k:?}"),
+            })
+        };
+        let pair = |u: &str, s: &str| Some((u.to_string(), s.to_string()));
+        assert_eq!(
+            locked("pam_faillock(sshd:auth): Consecutive login failures for user root account temporarily locked"),
+            pair("root", "sshd")
+        );
+        assert_eq!(
+            locked("pam_faillock(sudo:auth): Consecutive login failures for user bob account temporarily locked"),
+            pair("bob", "sudo")
+        );
+        assert_eq!(
+            locked("pam_tally2(sshd:auth): user root (0) tally 4, deny 3"),
+            pair("root", "sshd")
+        );
+        assert_eq!(
+            locked("pam_tally(login:auth): user eve (1003) tally 5, deny 5"),
+            pair("eve", "login")
+        );
+        // below the limit, and PAM's other messages, are no lockout
+        assert_eq!(
+            locked("pam_tally2(sshd:auth): user root (0) tally 2, deny 3"),
+            None
+        );
+        assert_eq!(locked("pam_faillock(sshd:auth): User unknown"), None);
+        assert_eq!(
+            locked("pam_unix(sshd:auth): authentication failure; user=root"),
+            None
+        );
+        assert_eq!(
+            locked("pam_tally2(sshd:auth): user  (0) tally x, deny 3"),
+            None
+        );
+    }
+
+    #[test]
+    fn sudo_pam_failures_are_the_invoking_users_wrong_passwords() {
+        let m = sudo_pam_failure("pam_unix(sudo:auth): authentication failure; logname=bob uid=1001 euid=0 tty=/dev/pts/1 ruser=bob rhost=  user=bob").unwrap();
+        assert_eq!((m.user, m.count, m.hostile), (Some("bob"), 1, true));
+        assert_eq!(m.kind, Kind::Privilege(PrivilegeKind::SudoFailure));
+        // sudo -i's service; no ruser: the login name
+        let m = sudo_pam_failure("pam_unix(sudo-i:auth): authentication failure; logname=eve uid=1003 euid=0 tty=/dev/pts/0 ruser= rhost=  user=eve").unwrap();
+        assert_eq!(m.user, Some("eve"));
+        assert!(sudo_pam_failure("pam_unix(sudo:auth): conversation failed").is_none());
+        assert!(sudo_pam_failure("pam_unix(sudo:session): session opened for user root").is_none());
     }
 }

@@ -66,6 +66,9 @@ pub struct LineParser {
     conns: sshd::ConnTracker,
     /// The su process whose PAM failure was the last one seen (its `FAILED SU` follows).
     su_pam: Option<u64>,
+    /// sudo's PAM failures counted since that user's last summary: (host and user, how many,
+    /// when the last was, s), at most [`MAX_SUDO_PAM`].
+    sudo_pam: Vec<(u64, u32, i64)>,
     sensor: SensorKind,
     default_host: Arc<str>,
     last_host: Arc<str>,
@@ -92,6 +95,7 @@ impl LineParser {
             time,
             conns: sshd::ConnTracker::new(MAX_CONNECTIONS),
             su_pam: None,
+            sudo_pam: Vec::new(),
             sensor,
             last_host: host.clone(),
             default_host: host,
@@ -152,6 +156,12 @@ impl LineParser {
             msg = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
         }
         let program = h.program.unwrap_or("sshd");
+        // a PAM lockout, whichever program PAM ran in
+        if msg.starts_with("pam_") {
+            if let Some(m) = auth::pam_lockout(msg) {
+                return Some(auth_parsed(h, m, repeat));
+            }
+        }
         // the old PAM program form (`sshd(pam_unix)[pid]:`, `su(pam_unix)[pid]:`, older RHEL
         // and Fedora): PAM's message for that service, without its `pam_unix(…)` prefix
         if let Some(service) = program.strip_suffix("(pam_unix)") {
@@ -167,7 +177,10 @@ impl LineParser {
             }
             _ => {
                 let m = match program {
-                    "sudo" => auth::sudo(msg),
+                    "sudo" => match auth::sudo_pam_failure(msg) {
+                        Some(m) => Some(self.sudo_once(h, m, true)),
+                        None => auth::sudo(msg).map(|m| self.sudo_once(h, m, false)),
+                    },
                     "su" => auth::su(msg).map(|m| self.su_once(h, msg, m)),
                     "useradd" | "usermod" | "groupadd" | "userdel" | "passwd" | "chpasswd"
                     | "gpasswd" => auth::account(program, msg),
@@ -211,6 +224,43 @@ impl LineParser {
             }
             _ => None,
         }
+    }
+
+    /// sudo writes PAM's failure for each wrong password and then, when it gives up, its own
+    /// `N incorrect password attempts`: the summary counts only the tries PAM's lines did not
+    /// (sudo often logs without a pid: keyed by host and user, forgotten after sudo's 5 min
+    /// password timeout).
+    fn sudo_once<'m>(
+        &mut self,
+        h: &Header<'_>,
+        mut m: auth::AuthMsg<'m>,
+        pam: bool,
+    ) -> auth::AuthMsg<'m> {
+        if !matches!(
+            m.kind,
+            Kind::Privilege(tripline_event::PrivilegeKind::SudoFailure)
+        ) {
+            return m;
+        }
+        let Some(user) = m.user else { return m };
+        let key = conn_key(h.host, user);
+        let now = h.ts.map_or(0, |t| t.secs());
+        self.sudo_pam.retain(|e| now - e.2 <= SUDO_PAM_SECONDS);
+        let i = self.sudo_pam.iter().position(|e| e.0 == key);
+        if pam {
+            match i {
+                Some(i) => {
+                    let e = &mut self.sudo_pam[i];
+                    e.1 = e.1.saturating_add(1);
+                    e.2 = now;
+                }
+                None if self.sudo_pam.len() < MAX_SUDO_PAM => self.sudo_pam.push((key, 1, now)),
+                None => {}
+            }
+        } else if let Some(i) = i {
+            m.count = m.count.saturating_sub(self.sudo_pam.swap_remove(i).1);
+        }
+        m
     }
 
     /// One failed su writes PAM's failure and then su's own `FAILED SU`: with a pid, the
@@ -282,6 +332,11 @@ impl LineParser {
         }
     }
 }
+
+/// Most users whose sudo PAM failures wait for sudo's summary.
+const MAX_SUDO_PAM: usize = 64;
+/// How long they wait: sudo's default password timeout.
+const SUDO_PAM_SECONDS: i64 = 300;
 
 /// A message of sudo, su, the account tools or logind (no address).
 fn auth_parsed(h: &Header<'_>, m: auth::AuthMsg<'_>, repeat: u32) -> Parsed {
