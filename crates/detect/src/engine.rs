@@ -35,6 +35,7 @@ pub struct IpState {
     pub spray: rules::ssh_spray::Tried,
     pub enumeration: rules::ssh_enumeration::Invalid,
     pub scan: rules::ssh_scan::Noise,
+    pub honeypot: rules::honeypot_touch::Session,
 }
 
 impl Aged for IpState {
@@ -218,6 +219,8 @@ struct OpenAlert {
     /// Hashes of the distinct users beyond `users` (at most [`MAX_MORE_USERS`]).
     more_users: Vec<u32>,
     sources: Vec<IpAddr>,
+    /// The techniques its hits showed, when they say ([`Fire::techniques`]); else the rule's.
+    techniques: Vec<&'static str>,
     /// Alerts of rules this one outranks that were open when it opened (rule id, alert id):
     /// the same story, told first by a less specific rule ([`rules::RuleDef::OUTRANKS`]).
     folds: Vec<(Text, Text)>,
@@ -245,6 +248,9 @@ impl OpenAlert {
             .chain(self.latest.iter())
             .map(Line::own)
             .collect();
+        if !self.techniques.is_empty() {
+            a.techniques = tripline_event::Techniques::Owned(self.techniques.clone());
+        }
         let x = Explain {
             alert: &a,
             who: a.entity.view().value,
@@ -331,16 +337,61 @@ const MAX_FOLDS: usize = 8;
 /// The detail key of the alerts an alert folds in.
 const FOLDS: &str = "folds";
 
+/// Which rules outrank which ([`rules::RuleDef::OUTRANKS`], made transitive): bit `w` of
+/// `above[r]` says `w` outranks `r`, bit `l` of `below[r]` that `r` outranks `l`.
+struct Ranks {
+    above: Vec<u32>,
+    below: Vec<u32>,
+}
+
+impl Ranks {
+    fn new() -> Ranks {
+        let n = Rule::ALL.len();
+        let mut below: Vec<u32> = Rule::ALL
+            .iter()
+            .map(|w| w.outranks().iter().fold(0, |m, l| m | 1 << *l as u32))
+            .collect();
+        // what a rule outranks, it outranks with all they outrank
+        for _ in 0..n {
+            for r in 0..n {
+                let mut m = below[r];
+                for l in 0..n {
+                    if below[r] & 1 << l != 0 {
+                        m |= below[l];
+                    }
+                }
+                below[r] = m;
+            }
+        }
+        let above = (0..n)
+            .map(|l| {
+                (0..n).fold(0, |m, w| {
+                    if below[w] & 1 << l != 0 {
+                        m | 1 << w
+                    } else {
+                        m
+                    }
+                })
+            })
+            .collect();
+        Ranks { above, below }
+    }
+
+    /// How specific a rule is: how many rules it outranks.
+    fn rank(&self, r: Rule) -> u32 {
+        self.below[r as usize].count_ones()
+    }
+}
+
 /// One attacker, one story ([`rules::RuleDef::OUTRANKS`]): a rule that fires beside a rule
 /// that outranks it gives way to it; one that fires while such a rule's alert is open grows
 /// that alert instead. Either way the story is at least as severe as the hit it took over.
-/// `outranked_by[r]` is the set (bit per rule) of the rules outranking `r`.
 #[inline]
-fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, outranked_by: &[u32], cfg: &RulesConfig) {
+fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, ranks: &Ranks, cfg: &RulesConfig) {
     let mut i = 0;
     while i < fire.len() {
-        let above = outranked_by[fire[i].rule as usize];
-        if above == 0 {
+        let above = ranks.above[fire[i].rule as usize];
+        if above == 0 || !fire[i].foldable {
             i += 1;
             continue;
         }
@@ -350,7 +401,7 @@ fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, outranked_by: &[u32], cfg: &Rul
             .iter()
             .enumerate()
             .filter(|(_, f)| above & (1 << f.rule as u32) != 0)
-            .max_by_key(|(_, f)| f.rule.outranks().len())
+            .max_by_key(|(_, f)| ranks.rank(f.rule))
             .map(|(j, _)| j);
         if let Some(j) = firing {
             let s = sev(&fire[i]).max(sev(&fire[j]));
@@ -362,7 +413,7 @@ fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, outranked_by: &[u32], cfg: &Rul
             .iter()
             .copied()
             .filter(|w| above & (1 << *w as u32) != 0 && prior.open(*w))
-            .max_by_key(|w| w.outranks().len());
+            .max_by_key(|w| ranks.rank(*w));
         if let Some(w) = open {
             let f = &mut fire[i];
             f.severity = Some(sev(f).max(w.severity(cfg)));
@@ -371,17 +422,6 @@ fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, outranked_by: &[u32], cfg: &Rul
         }
         i += 1;
     }
-}
-
-/// For each rule (by index), the set of rules outranking it (bit per rule).
-fn outranked_by() -> Vec<u32> {
-    let mut v = vec![0u32; Rule::ALL.len()];
-    for w in Rule::ALL {
-        for l in w.outranks() {
-            v[*l as usize] |= 1 << *w as u32;
-        }
-    }
-    v
 }
 
 thread_local! {
@@ -419,6 +459,7 @@ impl Default for OpenAlert {
             users: vec![],
             more_users: vec![],
             sources: vec![],
+            techniques: vec![],
             folds: vec![],
             detail: String::new(),
             dirty: false,
@@ -456,8 +497,8 @@ pub struct Rules {
     ttl: Ttl,
     /// How many attempts an address's window keeps ([`ring_cap`]), worked out once.
     ring_cap: usize,
-    /// For each rule, the rules outranking it ([`outranked_by`]).
-    outranked_by: Vec<u32>,
+    /// Which rules outrank which.
+    ranks: Ranks,
     /// The latest event time seen, and when state was last swept for expiry (event time, and
     /// events processed then).
     clock: i64,
@@ -489,7 +530,7 @@ macro_rules! on_entity {
             known_login: false,
         };
         $body
-        fold(&mut fire, &prior, &$self.outranked_by, &$self.cfg.rules);
+        fold(&mut fire, &prior, &$self.ranks, &$self.cfg.rules);
         for f in fire.drain(..) {
             $self.hit(f, key, $entity, ev);
         }
@@ -538,7 +579,7 @@ impl Rules {
             warming: false,
             ttl: Ttl::new(&cfg),
             ring_cap: ring_cap(&cfg),
-            outranked_by: outranked_by(),
+            ranks: Ranks::new(),
             clock: i64::MIN,
             swept: [(i64::MIN, 0); 4],
             stats: DetectStats::default(),
@@ -637,6 +678,11 @@ impl Rules {
         slot.alert = alert;
         slot.folds.clear();
         slot.read_folds();
+        slot.techniques.clear();
+        if rule.info().techniques != &*slot.alert.techniques {
+            // a stored alert that carried only what its hits showed goes on doing so
+            slot.techniques = slot.alert.techniques.to_vec();
+        }
         slot.dirty = false;
     }
 
@@ -773,6 +819,7 @@ impl Rules {
                 }
             }
             rules::ssh_scan::on_ip(&mut on);
+            rules::ssh_refused::on_ip(&mut on);
             rules::ssh_compromise::on_ip(&mut on);
             rules::honeypot_touch::on_ip(&mut on);
             compromise = on
@@ -840,6 +887,8 @@ impl Rules {
             first,
             severity,
             users,
+            techniques,
+            foldable: _,
         } = f;
         let info = rule.info();
         let severity = severity.unwrap_or_else(|| rule.severity(&self.cfg.rules));
@@ -900,6 +949,11 @@ impl Rules {
             // an alert is as severe as its worst hit
             slot.alert.severity = slot.alert.severity.max(severity);
         }
+        for t in techniques {
+            if !slot.techniques.contains(t) {
+                slot.techniques.push(t);
+            }
+        }
         let a = &mut slot.alert;
         a.count += ev.count as u64;
         a.last_seen = a.last_seen.max(ev.ts);
@@ -938,7 +992,7 @@ impl Rules {
             slot.dirty = true;
             self.dirty.push((rule, key));
         }
-        if fresh && !rule.outranks().is_empty() {
+        if fresh && self.ranks.below[rule as usize] != 0 {
             self.fold_in(rule, key, ev.ts.0);
         }
     }
@@ -947,9 +1001,10 @@ impl Rules {
     /// outranks open until now: the same story, told first by a less specific rule.
     fn fold_in(&mut self, rule: Rule, key: u128, now: i64) {
         let cooldown = self.cfg.cooldown_seconds as i64 * SECOND;
-        let open: Vec<(Text, Text)> = rule
-            .outranks()
+        let below = self.ranks.below[rule as usize];
+        let open: Vec<(Text, Text)> = Rule::ALL
             .iter()
+            .filter(|l| below & 1 << **l as u32 != 0)
             .filter_map(|&l| {
                 let o = self.alerts.map.get(&alert_key(l, key))?;
                 (!o.alert.rule.is_empty() && now - o.alert.last_seen.0 <= cooldown)

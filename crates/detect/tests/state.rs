@@ -480,3 +480,66 @@ fn a_network_used_all_the_time_stays_known_among_hundreds_of_others() {
     assert_eq!(new.count, 400, "{}", new.explanation);
     assert!(!new.explanation.contains("192.0.2."), "{}", new.explanation);
 }
+
+/// A Cowrie session's alert carries the techniques of what happened: failed logins alone are
+/// T1110 (no T1059.004 without a command); a login, a command, a failed fetch and a
+/// direct-tcpip request add T1078, T1059.004, T1105 and T1090, and make it critical.
+#[test]
+fn a_honeypot_alert_carries_the_techniques_of_what_happened() {
+    let mut r = Rig::new(DetectConfig::default());
+    let host: Arc<str> = "hp".into();
+    let mut cowrie = |line: &str| {
+        let ev = r
+            .parser
+            .cowrie_event(line, Timestamp(0), SourcePos::default(), &host)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no event: {line}"));
+        r.det.process(&ev);
+    };
+    let at = |s: u32| format!("2024-03-04T10:00:{s:02}Z");
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.login.failed","username":"root","password":"x","timestamp":"{}","src_ip":"203.0.113.20","session":"a"}}"#,
+        at(0)
+    ));
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.login.failed","username":"root","password":"y","timestamp":"{}","src_ip":"203.0.113.20","session":"a"}}"#,
+        at(1)
+    ));
+    let s = "203.0.113.21";
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.login.success","username":"root","password":"z","timestamp":"{}","src_ip":"{s}","session":"b"}}"#,
+        at(2)
+    ));
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.command.input","input":"uname -a","timestamp":"{}","src_ip":"{s}","session":"b"}}"#,
+        at(3)
+    ));
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.session.file_download.failed","url":"http://198.51.100.9/x.sh","timestamp":"{}","src_ip":"{s}","session":"b"}}"#,
+        at(4)
+    ));
+    cowrie(&format!(
+        r#"{{"eventid":"cowrie.direct-tcpip.request","dst_ip":"192.0.2.80","dst_port":25,"timestamp":"{}","src_ip":"{s}","session":"b"}}"#,
+        at(5)
+    ));
+    let alerts = r.alerts();
+    let of = |ip: &str| {
+        alerts
+            .iter()
+            .find(|a| a.src_ip.map(|i| i.to_string()).as_deref() == Some(ip))
+            .unwrap()
+    };
+    let a = of("203.0.113.20");
+    assert_eq!(&*a.techniques, ["T1110"]);
+    assert_eq!(a.severity, tripline_event::Severity::Low);
+    let b = of(s);
+    assert_eq!(&*b.techniques, ["T1078", "T1059.004", "T1105", "T1090"]);
+    assert_eq!(b.severity, tripline_event::Severity::Critical);
+    assert!(
+        b.explanation
+            .contains("logged in, ran commands, transferred files, used it as a proxy")
+            && b.explanation.contains("192.0.2.80:25"),
+        "{}",
+        b.explanation
+    );
+}

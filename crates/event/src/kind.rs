@@ -315,9 +315,16 @@ pub enum HoneypotKind {
     Command {
         input: Box<str>,
     },
+    /// A file fetched or uploaded: its URL, and its SHA-256 when the honeypot has the file
+    /// (empty: the fetch failed or was not made).
     Download {
         url: Box<str>,
         sha256: Box<str>,
+    },
+    /// The attacker asked the honeypot to open a connection elsewhere (`direct-tcpip`: the
+    /// honeypot used as a proxy), to `dst` (`host:port`).
+    Proxy {
+        dst: Box<str>,
     },
     /// The session ended, after `duration` seconds when the honeypot says.
     Close {
@@ -326,13 +333,14 @@ pub enum HoneypotKind {
 }
 
 impl HoneypotKind {
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "honeypot.connect",
         "honeypot.login_failed",
         "honeypot.login_success",
         "honeypot.command",
         "honeypot.download",
         "honeypot.closed",
+        "honeypot.proxy",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -343,6 +351,7 @@ impl HoneypotKind {
             HoneypotKind::Command { .. } => 3,
             HoneypotKind::Download { .. } => 4,
             HoneypotKind::Close { .. } => 5,
+            HoneypotKind::Proxy { .. } => 6,
         };
         Self::NAMES[i]
     }
@@ -363,6 +372,7 @@ impl HoneypotKind {
                 sha256: "".into(),
             },
             "honeypot.closed" => HoneypotKind::Close { duration: None },
+            "honeypot.proxy" => HoneypotKind::Proxy { dst: "".into() },
             _ => return None,
         })
     }

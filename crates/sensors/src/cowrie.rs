@@ -37,6 +37,8 @@ struct RawEvent<'a> {
     sha256: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     duration: Option<Duration<'a>>,
+    dst_ip: Option<std::borrow::Cow<'a, str>>,
+    dst_port: Option<u16>,
 }
 
 /// A session's length in seconds: a number, or a number written as text (older Cowrie).
@@ -107,6 +109,22 @@ pub fn parse_in(
             Kind::Honeypot(HoneypotKind::Download {
                 url: bounded(raw.url, 2048),
                 sha256: bounded(raw.shasum.or(raw.sha256), 128),
+            })
+        }
+        // a fetch the honeypot tried and failed: what was asked for, without a file
+        "cowrie.session.file_download.failed" => Kind::Honeypot(HoneypotKind::Download {
+            url: bounded(raw.url, 2048),
+            sha256: "".into(),
+        }),
+        "cowrie.direct-tcpip.request" => {
+            let host = raw.dst_ip.as_deref().unwrap_or("?");
+            let dst = match raw.dst_port {
+                Some(p) if host.contains(':') => format!("[{host}]:{p}"),
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            };
+            Kind::Honeypot(HoneypotKind::Proxy {
+                dst: bounded(Some(dst.into()), 300),
             })
         }
         "cowrie.session.closed" => Kind::Honeypot(HoneypotKind::Close {
@@ -254,5 +272,40 @@ mod tests {
             Timestamp(0),
             "bad timestamp falls back to observed time"
         );
+    }
+
+    #[test]
+    fn a_failed_fetch_and_a_proxy_request_are_read() {
+        let p = |line: &str| {
+            parse(
+                line,
+                &mut TimeContext::utc(),
+                Timestamp(0),
+                SourcePos::default(),
+                &Arc::from("h"),
+            )
+            .unwrap()
+            .unwrap()
+        };
+        let ev = p(
+            r#"{"eventid":"cowrie.session.file_download.failed","url":"http://x/y.sh","timestamp":"2024-01-02T03:04:05Z","src_ip":"198.51.100.2","session":"s"}"#,
+        );
+        assert_eq!(
+            ev.kind,
+            Kind::Honeypot(HoneypotKind::Download {
+                url: "http://x/y.sh".into(),
+                sha256: "".into()
+            })
+        );
+        let ev = p(
+            r#"{"eventid":"cowrie.direct-tcpip.request","dst_ip":"2001:db8::25","dst_port":25,"src_port":5555,"timestamp":"2024-01-02T03:04:05Z","src_ip":"198.51.100.2","session":"s"}"#,
+        );
+        assert_eq!(
+            ev.kind,
+            Kind::Honeypot(HoneypotKind::Proxy {
+                dst: "[2001:db8::25]:25".into()
+            })
+        );
+        assert!(ev.kind.is_evidence());
     }
 }

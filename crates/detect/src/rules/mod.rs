@@ -27,6 +27,7 @@ pub mod ssh_compromise;
 pub mod ssh_distributed;
 pub mod ssh_enumeration;
 pub mod ssh_new_source_login;
+pub mod ssh_refused;
 pub mod ssh_scan;
 pub mod ssh_spray;
 
@@ -47,9 +48,9 @@ pub trait RuleDef {
     /// explain` lists for a line. The rule's logic looks only at such events.
     fn counts(ev: &Event) -> bool;
     /// The rules it tells more specifically about the same attempts on the same entity (one
-    /// attacker, one story): when it fires with one of them, or while its alert is open, they
-    /// do not open or grow alerts of their own; their hits grow this one, and an alert of theirs
-    /// already open is named in this one's `folds`.
+    /// attacker, one story), and with them all they outrank: when it fires with one of them,
+    /// or while its alert is open, they do not open or grow alerts of their own; their hits
+    /// grow this one, and an alert of theirs already open is named in this one's `folds`.
     const OUTRANKS: &'static [Rule] = &[];
 }
 
@@ -98,6 +99,12 @@ pub struct Fire {
     /// The users of the events its window counts before this one, named in the alert it opens
     /// (an alert's users are otherwise those of the events that grow it).
     pub users: Vec<Text>,
+    /// The techniques this hit shows, when the rule's alerts carry only those their hits showed
+    /// (of the rule's own list) rather than the whole list.
+    pub techniques: &'static [&'static str],
+    /// A rule that outranks this one may take the hit over ([`RuleDef::OUTRANKS`]); `false`
+    /// for a hit that tells something the outranking rules do not.
+    pub foldable: bool,
 }
 
 impl Fire {
@@ -110,6 +117,21 @@ impl Fire {
             first,
             severity: None,
             users: Vec::new(),
+            techniques: &[],
+            foldable: true,
+        }
+    }
+
+    /// Showing these techniques (the alert carries the union of its hits').
+    pub fn techniques(self, techniques: &'static [&'static str]) -> Fire {
+        Fire { techniques, ..self }
+    }
+
+    /// Never taken over by a rule that outranks it.
+    pub fn unfoldable(self) -> Fire {
+        Fire {
+            foldable: false,
+            ..self
         }
     }
 
@@ -261,6 +283,7 @@ rules! {
     SshEnumeration => ssh_enumeration::Enumeration, ssh_enumeration;
     SshDistributed => ssh_distributed::Distributed, ssh_distributed;
     SshScan => ssh_scan::Scan, ssh_scan;
+    SshRefused => ssh_refused::Refused, ssh_refused;
     SshCompromise => ssh_compromise::Compromise, ssh_compromise;
     SshNewSourceLogin => ssh_new_source_login::NewSourceLogin, ssh_new_source_login;
     PrivSudoFailures => priv_sudo::SudoFailures, priv_sudo_failures;

@@ -37,7 +37,11 @@ impl RuleDef for Bruteforce {
         super::attempt(ev)
     }
 
-    const OUTRANKS: &'static [Rule] = &[Rule::SshBruteforceSlow];
+    const OUTRANKS: &'static [Rule] = &[
+        Rule::SshBruteforceSlow,
+        Rule::HoneypotTouch,
+        Rule::SshRefused,
+    ];
 }
 
 /// `ssh.bruteforce.slow`.
@@ -69,6 +73,8 @@ impl RuleDef for Slow {
     fn counts(ev: &Event) -> bool {
         super::attempt(ev)
     }
+
+    const OUTRANKS: &'static [Rule] = &[Rule::HoneypotTouch, Rule::SshRefused];
 }
 
 /// What the fast rule remembers of an address: it fired (within the address's life in

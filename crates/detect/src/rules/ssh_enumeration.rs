@@ -39,8 +39,7 @@ impl RuleDef for Enumeration {
 
     /// Probing for names is the story; that the probes also spray and add up to a brute
     /// force follows from it.
-    const OUTRANKS: &'static [Rule] =
-        &[Rule::SshSpray, Rule::SshBruteforce, Rule::SshBruteforceSlow];
+    const OUTRANKS: &'static [Rule] = &[Rule::SshSpray];
 }
 
 /// A login attempt for a user that does not exist.

@@ -68,7 +68,7 @@ impl RuleDef for Spray {
     }
 
     /// Many accounts with few tries each is the story; their sum is a brute force.
-    const OUTRANKS: &'static [Rule] = &[Rule::SshBruteforce, Rule::SshBruteforceSlow];
+    const OUTRANKS: &'static [Rule] = &[Rule::SshBruteforce];
 }
 
 /// The users an address tried: (user hash, tries, first try, latest try), at most 64.
