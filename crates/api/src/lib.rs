@@ -50,6 +50,8 @@ pub struct ApiState {
     live: tokio::sync::broadcast::Sender<Arc<str>>,
     /// Renders `/metrics` (Prometheus text) when the daemon provides it.
     metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
+    /// Why the pipeline's store refuses writes, while it does (`/readyz`).
+    store_error: Option<Box<dyn Fn() -> Option<String> + Send + Sync>>,
     /// The sources' live state for `/api/v1/sensors`, when the daemon provides it.
     sensors: Option<Box<dyn Fn() -> serde_json::Value + Send + Sync>>,
     /// Dashboard logins.
@@ -81,6 +83,7 @@ impl ApiState {
             ready: AtomicBool::new(false),
             live: tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
             metrics: None,
+            store_error: None,
             sensors: None,
             sessions: dashboard::Sessions::default(),
             secure_cookies: false,
@@ -107,6 +110,16 @@ impl ApiState {
         state: impl Fn() -> serde_json::Value + Send + Sync + 'static,
     ) -> Self {
         self.sensors = Some(Box::new(state));
+        self
+    }
+
+    /// Answer `/readyz` 503 with what `error` returns while it returns something (why the
+    /// pipeline's store refuses its writes).
+    pub fn with_store_health(
+        mut self,
+        error: impl Fn() -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.store_error = Some(Box::new(error));
         self
     }
 
@@ -409,6 +422,12 @@ async fn readyz(State(st): State<Arc<ApiState>>) -> Result<&'static str, ApiErro
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "sensors not started",
+        ));
+    }
+    if let Some(e) = st.store_error.as_ref().and_then(|f| f()) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store not writable: {e}; nothing is stored, reading waits, retrying"),
         ));
     }
     let writable = tokio::task::spawn_blocking(move || {

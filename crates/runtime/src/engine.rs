@@ -113,6 +113,40 @@ pub struct Sinks {
     pub on_commit: Option<AlertSink>,
     /// Counters every stage updates (`/metrics`).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Whether the store takes the writer's transactions (`/readyz`), and when to stop trying.
+    pub store_health: Arc<StoreHealth>,
+}
+
+/// Whether the store takes the writer's transactions. While it does not (read-only, immutable,
+/// disk full), a live writer keeps the batch it could not store and tries again, with backoff,
+/// and reading waits (the queues are bounded): nothing is lost and memory stays bounded; what
+/// was read is stored once the store takes it, and `/readyz` says what is wrong meanwhile.
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    error: std::sync::Mutex<Option<String>>,
+    give_up: std::sync::atomic::AtomicBool,
+}
+
+impl StoreHealth {
+    /// Why the store's latest transaction failed, while it keeps failing.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set(&self, error: Option<String>) {
+        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = error;
+    }
+
+    /// Stop retrying: the pipeline is stopping. What is not stored then is read again after a
+    /// restart (its checkpoint was not stored either).
+    pub fn give_up(&self) {
+        self.give_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn giving_up(&self) -> bool {
+        self.give_up.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 pub struct Engine {

@@ -29,5 +29,5 @@ pub mod process;
 mod topology;
 mod writer;
 
-pub use engine::{allowlist, AlertSink, Engine, Mode, RunStats, Settings, Sinks};
+pub use engine::{allowlist, AlertSink, Engine, Mode, RunStats, Settings, Sinks, StoreHealth};
 pub use topology::{Pipeline, Shared};

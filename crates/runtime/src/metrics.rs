@@ -61,6 +61,8 @@ pub struct Metrics {
     expired: Family<Labels, Counter>,
     alert_writes: Family<Labels, Counter>,
     pub commits: Counter,
+    /// Transactions the store refused (each retry counts).
+    pub commit_failures: Counter,
     pub events_stored: Counter,
     pub events_not_stored: Counter,
     pub commit_seconds: Histogram,
@@ -96,6 +98,7 @@ impl Metrics {
             expired: Family::default(),
             alert_writes: Family::default(),
             commits: Counter::default(),
+            commit_failures: Counter::default(),
             events_stored: Counter::default(),
             events_not_stored: Counter::default(),
             commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
@@ -166,6 +169,11 @@ impl Metrics {
             m.alert_writes.clone(),
         );
         r.register("store_commits", "Store transactions", m.commits.clone());
+        r.register(
+            "store_commit_failures",
+            "Store transactions that failed (the writer retries; reading waits meanwhile)",
+            m.commit_failures.clone(),
+        );
         r.register(
             "store_events",
             "Events stored for entity timelines",

@@ -3,7 +3,7 @@
 //! engine. `once` runs its sources until they have read everything; `run` until it is told to
 //! stop. Both then finish the engine the same way: a last checkpoint, every thread joined.
 
-use crate::engine::{Engine, Mode as EngineMode, RunStats, Settings, Sinks};
+use crate::engine::{Engine, Mode as EngineMode, RunStats, Settings, Sinks, StoreHealth};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tripline_detect::DetectorSpec;
@@ -30,6 +30,7 @@ pub struct Pipeline {
     sources: Vec<(String, JoinHandle<()>)>,
     /// What ended a source (its name and why).
     failed: Arc<Mutex<Vec<String>>>,
+    store_health: Arc<StoreHealth>,
 }
 
 impl Pipeline {
@@ -59,6 +60,7 @@ impl Pipeline {
             Mode::Follow => EngineMode::Live,
             Mode::Scan => EngineMode::Scan,
         };
+        let store_health = sinks.store_health.clone();
         let engine = Engine::start(settings, store, sinks, detectors, engine_mode);
         Pipeline {
             engine: Shared(Arc::new(Mutex::new(engine))),
@@ -67,7 +69,13 @@ impl Pipeline {
             health,
             sources: vec![],
             failed: Default::default(),
+            store_health,
         }
+    }
+
+    /// Whether the store takes the writer's transactions (what `/readyz` reports).
+    pub fn store_health(&self) -> Arc<StoreHealth> {
+        self.store_health.clone()
     }
 
     /// Run `source` on a thread of its own.
@@ -121,6 +129,11 @@ impl Pipeline {
     /// stopped), then finish the engine: a last checkpoint, every thread joined. The error of a
     /// source that failed is returned after the engine is finished (what it read is stored).
     pub fn finish(self) -> Result<(RunStats, Vec<String>), StoreError> {
+        // a writer retrying a store that refuses writes stops trying (a source blocked on the
+        // full queues is then let go): what is not stored is read again after a restart
+        if self.mode == Mode::Follow {
+            self.store_health.give_up();
+        }
         for (_, h) in self.sources {
             let _ = h.join();
         }

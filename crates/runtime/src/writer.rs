@@ -116,6 +116,62 @@ impl EventBudget {
     }
 }
 
+/// Live, a transaction the store refused is tried again, with backoff (0.25 s doubling to
+/// 5 s), until it is stored or the pipeline stops ([`StoreHealth::give_up`]). Meanwhile the
+/// writer takes nothing new, so the bounded queues make reading wait: the unsaved work is
+/// this group and what the queues hold. Said at once in the log and on `/readyz`.
+fn retry(
+    store: &mut dyn AlertStore,
+    commit: &Commit<'_>,
+    first: Result<tripline_store::Committed, StoreError>,
+    sinks: &Sinks,
+) -> Result<tripline_store::Committed, StoreError> {
+    let mut result = first;
+    let mut wait = std::time::Duration::from_millis(250);
+    let mut failures = 0u64;
+    let mut said = std::time::Instant::now();
+    loop {
+        let e = match result {
+            Ok(c) => {
+                if failures > 0 {
+                    sinks.store_health.set(None);
+                    tracing::info!(
+                        failures,
+                        "the store takes writes again; what waited is stored"
+                    );
+                }
+                return Ok(c);
+            }
+            Err(e) => e,
+        };
+        failures += 1;
+        if let Some(m) = &sinks.metrics {
+            m.commit_failures.inc();
+        }
+        if failures == 1 {
+            sinks.store_health.set(Some(e.to_string()));
+            tracing::error!(
+                error = %e,
+                "the store refused a transaction: nothing is stored until it takes writes \
+                 again; reading waits (nothing read is lost), retrying"
+            );
+        } else if said.elapsed() >= std::time::Duration::from_secs(60) {
+            said = std::time::Instant::now();
+            tracing::warn!(error = %e, failures, "the store still refuses writes; retrying");
+        }
+        if sinks.store_health.giving_up() {
+            return Err(e);
+        }
+        // sleep in short steps, so that a stop is seen soon
+        let until = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < until && !sinks.store_health.giving_up() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(5));
+        result = store.commit(commit);
+    }
+}
+
 pub(crate) fn writer_loop(
     store: &mut dyn AlertStore,
     sinks: &mut Sinks,
@@ -221,7 +277,11 @@ pub(crate) fn writer_loop(
             checkpoints: &positions,
             events: &g.events,
         };
-        match store.commit(&commit) {
+        let mut result = store.commit(&commit);
+        if !scan {
+            result = retry(store, &commit, result, sinks);
+        }
+        match result {
             Ok(c) => {
                 if let Some(m) = &sinks.metrics {
                     m.events_stored.inc_by(c.events as u64);

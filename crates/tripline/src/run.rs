@@ -47,8 +47,15 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     // the API binds before anything starts, so a taken port is a clear error, not a half start
     let metrics = Arc::new(tripline_runtime::metrics::Metrics::new());
     let health = tripline_sensors::source::HealthBoard::default();
+    let store_health = sinks.store_health.clone();
     let api = if cfg.api.enabled {
-        Some(Api::start(&cfg, &db, metrics.clone(), health.clone())?)
+        Some(Api::start(
+            &cfg,
+            &db,
+            metrics.clone(),
+            health.clone(),
+            store_health,
+        )?)
     } else {
         None
     };
@@ -197,6 +204,7 @@ impl Api {
         db: &std::path::Path,
         metrics: Arc<tripline_runtime::metrics::Metrics>,
         health: tripline_sensors::source::HealthBoard,
+        store_health: Arc<tripline_runtime::StoreHealth>,
     ) -> Result<Api> {
         let dir = cfg.data_dir();
         let token = tripline_api::token::load_or_create(&dir)
@@ -215,6 +223,7 @@ impl Api {
             .with_catalog(Config::catalog())
             .with_secure_cookies(tls.is_some())
             .with_metrics(move || metrics.render())
+            .with_store_health(move || store_health.error())
             .with_sensors(move || serde_json::to_value(health.snapshot()).unwrap_or_default());
         let state = Arc::new(state);
         let listen = |key: &str, at: &str| -> Result<std::net::TcpListener> {

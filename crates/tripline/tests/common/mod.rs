@@ -15,10 +15,14 @@ pub struct Daemon {
 }
 
 pub fn start(cfg: &Path) -> Daemon {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tripline"))
-        .arg("-c")
-        .arg(cfg)
-        .arg("run")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(cfg).arg("run");
+    start_command(cmd)
+}
+
+/// A daemon started by `cmd` (which runs `tripline run` in the end, wrapped).
+pub fn start_command(mut cmd: Command) -> Daemon {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -53,6 +57,16 @@ pub fn start(cfg: &Path) -> Daemon {
         .recv_timeout(Duration::from_secs(10))
         .expect("daemon never became ready");
     Daemon { child, alerts, api }
+}
+
+/// A daemon a failed test leaves behind is killed.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Daemon {
