@@ -20,7 +20,18 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     let store = Store::open(&db)?;
     let reader = Store::open(&db)?;
     // Alerts that may still be open continue instead of being duplicated after a restart.
-    let restore_since = Timestamp::now().add_secs(-(cfg.detect.cooldown_seconds as i64) - 86_400);
+    // Open is a matter of event time (a log read behind the clock has alerts "older" than the
+    // wall clock says): those last seen within a cooldown and a day of the newest stored one.
+    let newest = reader
+        .alerts(&AlertQuery {
+            limit: 1,
+            ..Default::default()
+        })?
+        .first()
+        .map(|s| s.alert.last_seen);
+    let restore_since = newest
+        .unwrap_or_else(Timestamp::now)
+        .add_secs(-(cfg.detect.cooldown_seconds as i64) - 86_400);
     let restore: Vec<_> = reader
         .alerts(&AlertQuery {
             since: Some(restore_since),

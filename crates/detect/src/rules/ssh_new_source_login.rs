@@ -44,8 +44,9 @@ const MAX_KNOWN: usize = 256;
 pub struct History {
     /// Their first login (µs).
     first_login: Option<i64>,
-    /// The networks they logged in from (subnet keys), the most recently used last.
-    known: Vec<u128>,
+    /// The networks they logged in from (subnet keys, and the first login from each, µs), the
+    /// most recently used last.
+    known: Vec<(u128, i64)>,
     /// Their latest login from a network new for them, after the learning period.
     pub new_source_login: Option<(i64, IpAddr)>,
 }
@@ -55,8 +56,8 @@ impl History {
     /// store's first-seen table, read back at start.
     pub fn learn(&mut self, ip_or_subnet: IpAddr, first_seen: i64) {
         let net = subnet_key(ip_or_subnet);
-        if !self.known.contains(&net) && self.known.len() < MAX_KNOWN {
-            self.known.push(net);
+        if !self.known.iter().any(|k| k.0 == net) && self.known.len() < MAX_KNOWN {
+            self.known.push((net, first_seen));
         }
         self.first_login = Some(self.first_login.map_or(first_seen, |f| f.min(first_seen)));
     }
@@ -104,7 +105,13 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     let h = &mut on.st.login;
     let first = *h.first_login.get_or_insert(now);
     let net = subnet_key(ip);
-    if let Some(i) = h.known.iter().position(|k| *k == net) {
+    if let Some(i) = h.known.iter().position(|k| k.0 == net) {
+        // the very login that taught it (replayed after a restart, its record already
+        // stored): it is still the user's latest login from a new network, which
+        // `priv.after_login` reads
+        if h.known[i].1 == now && now - first > learning {
+            h.new_source_login = Some((now, ip));
+        }
         // most recently used last: the network forgotten when full is the one unused longest,
         // never one the user logs in from all the time
         if i + 1 < h.known.len() {
@@ -115,7 +122,7 @@ pub fn on_user(on: &mut On<'_, UserState>) {
     if h.known.len() >= MAX_KNOWN {
         h.known.remove(0);
     }
-    h.known.push(net);
+    h.known.push((net, now));
     if !on.warming {
         on.out.push(Output::State(record(user, ip, ev.ts)));
     }
