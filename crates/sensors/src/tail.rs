@@ -81,15 +81,24 @@ pub struct Tailer {
     backlog: bool,
 }
 
+/// A hash of the file's first line (of at most its first 256 bytes); 0 while that is not known
+/// yet (empty, or a first line still being written): a hash that cannot change as the file
+/// grows, so a different one means the file was rewritten.
 fn head_hash(file: &mut File) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
     let mut head = [0u8; 256];
-    let pos = file.stream_position()?;
-    file.seek(SeekFrom::Start(0))?;
-    let n = file.read(&mut head)?;
-    file.seek(SeekFrom::Start(pos))?;
+    // read in place: the reading position stays where it is
+    let mut n = 0;
+    while n < head.len() {
+        match file.read_at(&mut head[n..], n as u64)? {
+            0 => break,
+            k => n += k,
+        }
+    }
     let line = match memchr::memchr(b'\n', &head[..n]) {
         Some(i) => &head[..i],
-        None => &head[..n],
+        None if n == head.len() => &head[..n],
+        None => return Ok(0),
     };
     if line.is_empty() {
         return Ok(0);
@@ -233,6 +242,20 @@ impl Tailer {
                     self.file = Some(f);
                 }
                 None => return Ok(Poll::Missing),
+            }
+        }
+        // rewritten in place since the last read (copytruncate, then a write longer than where
+        // we were): its first line is another; read it again from its start
+        if self.state.head_hash != 0 && self.state.offset > 0 {
+            if let Some(f) = self.file.as_mut() {
+                let hh = head_hash(f).map_err(|e| TailError::from_io(&self.path, e))?;
+                if hh != 0 && hh != self.state.head_hash {
+                    f.seek(SeekFrom::Start(0))
+                        .map_err(|e| TailError::from_io(&self.path, e))?;
+                    self.lines.reset();
+                    self.state.offset = 0;
+                    self.state.head_hash = hh;
+                }
             }
         }
         let mut delivered = false;
@@ -530,6 +553,45 @@ mod tests {
         assert_eq!(collect(&mut t, false).len(), 2);
         std::fs::write(&p, "x\n").unwrap(); // truncate + write, same inode
         assert_eq!(collect(&mut t, false), vec![("x".into(), 2)]);
+    }
+
+    /// copytruncate, then one write longer than where the reader was, before it looked again:
+    /// every new line is read (none lost to the old offset), and a restart from the state it
+    /// leaves reads none of them twice.
+    #[test]
+    fn copytruncate_then_a_write_longer_than_the_old_offset_loses_and_doubles_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "one\ntwo\n").unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        assert_eq!(collect(&mut t, false).len(), 2);
+        let new: String = (0..10).map(|i| format!("new line {i}\n")).collect();
+        std::fs::write(&p, &new).unwrap(); // truncate + one long write, same inode
+        let got: Vec<String> = collect(&mut t, false).into_iter().map(|x| x.0).collect();
+        assert_eq!(got.len(), 10, "{got:?}");
+        assert_eq!(got[0], "new line 0");
+        let saved = t.state().clone();
+        assert_eq!(saved.offset, new.len() as u64);
+        drop(t);
+        let mut t = Tailer::open(&p, Some(saved), false).unwrap();
+        assert!(collect(&mut t, false).is_empty());
+    }
+
+    /// A first line still being written is not taken for a rewritten file as it grows.
+    #[test]
+    fn a_first_line_written_in_parts_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        std::fs::write(&p, "first li").unwrap();
+        let mut t = Tailer::open(&p, None, true).unwrap();
+        assert!(collect(&mut t, false).is_empty());
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"ne\nsecond\n").unwrap();
+        let got: Vec<String> = collect(&mut t, false).into_iter().map(|x| x.0).collect();
+        assert_eq!(got, vec!["first line", "second"]);
+        f.write_all(b"third\n").unwrap();
+        let got: Vec<String> = collect(&mut t, false).into_iter().map(|x| x.0).collect();
+        assert_eq!(got, vec!["third"]);
     }
 
     #[test]
