@@ -423,6 +423,7 @@ impl SourceSpec for JournaldConfig {
             queue: cx.max_batch_size.max(16),
             stats: JournalStats::default(),
             running: None,
+            from_start: cx.from_start,
         };
         // started now, before the daemon says it is ready: what is written after that is read
         source.running = source.start(JournalStart::First);
@@ -477,6 +478,9 @@ pub struct JournaldSource {
     stats: JournalStats,
     /// The follower started when the source was opened.
     running: Option<Running>,
+    /// `run --from-start`: without a stored cursor, the whole journal rather than what comes
+    /// from now (as a file without a stored position is then read from its start).
+    from_start: bool,
 }
 
 impl JournaldSource {
@@ -494,7 +498,11 @@ impl JournaldSource {
             directory,
             cursor: cursor.as_deref(),
             warmup_seconds: warmup_minutes * 60,
-            from_start: matches!(how, JournalStart::Appeared),
+            from_start: match how {
+                JournalStart::Appeared => true,
+                JournalStart::First => self.from_start,
+                JournalStart::Restart(_) => false,
+            },
             matches: &j.matches,
         };
         if !available(&follow) {

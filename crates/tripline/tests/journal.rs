@@ -172,6 +172,29 @@ fn run_follows_a_real_journal_resumes_at_its_cursor_and_replays_before_it() {
     assert!(stored.contains(&("198.51.100.4".into(), 7)), "{stored:?}");
 }
 
+/// `run --from-start` reads the entries already in the journal (without a stored cursor), as
+/// it reads a file from its start; a restart then goes on after the stored cursor.
+#[test]
+fn run_from_start_reads_the_entries_already_there() {
+    let (dir, journal) = journal_dir();
+    journal_failures(&journal, "192.0.2.60", 6, 300);
+    let cfg = config(dir.path(), 0);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).args(["run", "--from-start"]);
+    let d = common::start_command(cmd);
+    let a = d.wait_alert("ssh.bruteforce", "192.0.2.60");
+    assert_eq!(a["count"], 6, "{a}");
+    wait_read(&d, dir.path(), 6);
+    d.sigterm();
+    // again with --from-start: the stored cursor wins, nothing is read twice
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).args(["run", "--from-start"]);
+    let d = common::start_command(cmd);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(bruteforce_alerts_soon(&d, "192.0.2.60"), 0);
+    d.sigterm();
+}
+
 #[test]
 fn run_watches_for_a_journal_that_is_not_there_yet() {
     let dir = tempfile::tempdir().unwrap();
