@@ -200,7 +200,8 @@ fn hms(b: &[u8]) -> Option<(u8, u8, u8)> {
 /// at the start of `s`; returns the instant and the bytes consumed.
 pub fn parse_rfc3339(s: &str, tc: &mut TimeContext) -> Option<(Timestamp, usize)> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+    // `T`, a space (journalctl -o short-iso's relatives), or svlogd -tt's `_`
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ' | b'_') {
         return None;
     }
     let year = digits(&b[0..4])? as i32;
@@ -401,10 +402,15 @@ fn host_and_tag(rest: &str) -> (Option<&str>, Option<&str>, Option<&str>, &str) 
     let rest = skip_spaces(rest);
     let (first, after) = split_token(rest);
     if let Some((prog, pid)) = parse_tag(first) {
-        // socklog's `auth.info:` after the time is a facility, not a program
+        // socklog's `auth.info:` after the time is a facility, not a program; the message's
+        // own BSD time may follow it (what the program sent to /dev/log)
         if !(pid.is_none() && is_facility(prog)) {
             return (None, Some(prog), pid, after);
         }
+        let after = match bsd_fixed(after.as_bytes()).or_else(|| bsd_general(after.as_bytes())) {
+            Some(f) => &after[f.6..],
+            None => after,
+        };
         return match host_and_tag(after) {
             (None, None, None, _) => (None, None, None, rest),
             found => found,
@@ -719,6 +725,28 @@ mod tests {
         assert_eq!(h.program, Some("sshd"));
         let (t, _) = parse_rfc3339("2019-07-08T17:40:16-04:00", &mut tc()).unwrap();
         assert_eq!(t.to_string(), "2019-07-08T21:40:16Z");
+    }
+
+    /// socklog under svlogd: its time (`-tt`: `_` between date and time; `-ttt`: `T`), the
+    /// facility, then the program's message with its own BSD time and no host.
+    #[test]
+    fn socklog_lines_with_svlogd_times() {
+        let mut tc = tc();
+        for line in [
+            "2024-03-04_10:00:00.12345 auth.info: Mar  4 10:00:00 sshd[7]: Failed password",
+            "2024-03-04T10:00:00.12345 auth.info: sshd[7]: Failed password",
+        ] {
+            let h = parse_header(line, &mut tc);
+            assert_eq!(
+                (h.program, h.pid, h.host, h.msg),
+                (Some("sshd"), Some("7"), None, "Failed password"),
+                "{line}"
+            );
+            let want = parse_rfc3339("2024-03-04T10:00:00.12345Z", &mut tc)
+                .unwrap()
+                .0;
+            assert_eq!(h.ts, Some(want), "{line}");
+        }
     }
 
     #[test]
