@@ -26,11 +26,13 @@ use tripline_event::{Alert, AuthKind, Entity, Event, Kind, Line, StateRecord, Te
 #[derive(Default)]
 pub struct IpState {
     last: i64,
+    /// The rules that fired on it (bit per rule), while it is remembered.
+    fired: u32,
     /// Its latest attempts (read by brute force, slow brute force and compromise).
     pub fails: Ring,
-    /// The users its latest attempts tried, each with its latest try (µs), at most
-    /// [`RECENT_USERS`]: named by an alert its attempts open.
-    recent_users: Vec<(i64, Text)>,
+    /// The users its latest attempts tried, each with its latest try (µs) and a hash of the
+    /// name, at most [`RECENT_USERS`]: named by an alert its attempts open.
+    recent_users: Vec<(i64, u64, Text)>,
     pub bruteforce: rules::ssh_bruteforce::State,
     pub spray: rules::ssh_spray::Tried,
     pub enumeration: rules::ssh_enumeration::Invalid,
@@ -48,6 +50,7 @@ impl Aged for IpState {
 #[derive(Default)]
 pub struct UserState {
     last: i64,
+    fired: u32,
     pub login: rules::ssh_new_source_login::History,
     pub sudo: rules::priv_sudo::Failures,
     pub su: rules::priv_su_failures::Failures,
@@ -65,6 +68,7 @@ impl Aged for UserState {
 #[derive(Default)]
 pub struct NetState {
     last: i64,
+    fired: u32,
     pub dist: rules::ssh_distributed::Dist,
 }
 
@@ -307,28 +311,56 @@ const RECENT_USERS: usize = 8;
 impl IpState {
     /// Remember that its attempt at `now` tried `user`.
     fn tried(&mut self, user: &str, now: i64) {
+        let h = name_hash(user);
         let r = &mut self.recent_users;
-        if let Some(u) = r.iter_mut().find(|u| u.1 == user) {
+        if let Some(u) = r.iter_mut().find(|u| u.1 == h && u.2 == user) {
             u.0 = u.0.max(now);
         } else if r.len() < RECENT_USERS {
-            r.push((now, user.into()));
+            r.push((now, h, user.into()));
         } else if let Some(oldest) = r.iter_mut().min_by_key(|u| u.0) {
-            *oldest = (now, user.into());
+            *oldest = (now, h, user.into());
         }
     }
 
     /// Its attempts since `from` (µs) tried a user other than `user`.
     pub fn tried_others(&self, user: &str, from: i64) -> bool {
-        self.recent_users.iter().any(|u| u.0 >= from && u.1 != user)
+        self.recent_users.iter().any(|u| u.0 >= from && u.2 != user)
     }
 
     /// The users its attempts since `from` (µs) tried, oldest first.
     fn tried_since(&self, from: i64) -> Vec<Text> {
-        let mut v: Vec<&(i64, Text)> = self.recent_users.iter().filter(|u| u.0 >= from).collect();
+        let mut v: Vec<&(i64, u64, Text)> =
+            self.recent_users.iter().filter(|u| u.0 >= from).collect();
         v.sort_by_key(|u| u.0);
-        v.into_iter().map(|u| u.1.clone()).collect()
+        v.into_iter().map(|u| u.2.clone()).collect()
     }
 }
+
+/// A quick hash of a name (to compare before the names themselves).
+#[inline]
+fn name_hash(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// The rules that fired on an entity's state (bit per rule): only their alerts may be open, so
+/// only they are looked up when a rule they outrank fires.
+trait Fired {
+    fn fired(&mut self) -> &mut u32;
+}
+
+macro_rules! fired {
+    ($($t:ty),*) => {$(
+        impl Fired for $t {
+            fn fired(&mut self) -> &mut u32 {
+                &mut self.fired
+            }
+        }
+    )*};
+}
+fired!(IpState, UserState, NetState);
 
 /// Most users an alert counts beyond the ones it names.
 const MAX_MORE_USERS: usize = 256;
@@ -387,7 +419,7 @@ impl Ranks {
 /// that outranks it gives way to it; one that fires while such a rule's alert is open grows
 /// that alert instead. Either way the story is at least as severe as the hit it took over.
 #[inline]
-fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, ranks: &Ranks, cfg: &RulesConfig) {
+fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, ranks: &Ranks, cfg: &RulesConfig, fired: u32) {
     let mut i = 0;
     while i < fire.len() {
         let above = ranks.above[fire[i].rule as usize];
@@ -409,11 +441,16 @@ fn fold(fire: &mut Vec<Fire>, prior: &Prior<'_>, ranks: &Ranks, cfg: &RulesConfi
             fire.remove(i);
             continue;
         }
-        let open = Rule::ALL
-            .iter()
-            .copied()
-            .filter(|w| above & (1 << *w as u32) != 0 && prior.open(*w))
-            .max_by_key(|w| ranks.rank(*w));
+        let may = above & fired;
+        let open = if may == 0 {
+            None
+        } else {
+            Rule::ALL
+                .iter()
+                .copied()
+                .filter(|w| may & (1 << *w as u32) != 0 && prior.open(*w))
+                .max_by_key(|w| ranks.rank(*w))
+        };
         if let Some(w) = open {
             let f = &mut fire[i];
             f.severity = Some(sev(f).max(w.severity(cfg)));
@@ -521,7 +558,7 @@ macro_rules! on_entity {
         let mut $on = On {
             ev,
             now,
-            st,
+            st: &mut *st,
             prior: &prior,
             cfg: &$self.cfg,
             fire: &mut fire,
@@ -530,7 +567,11 @@ macro_rules! on_entity {
             known_login: false,
         };
         $body
-        fold(&mut fire, &prior, &$self.ranks, &$self.cfg.rules);
+        if !fire.is_empty() {
+            let fired = Fired::fired(st);
+            fold(&mut fire, &prior, &$self.ranks, &$self.cfg.rules, *fired);
+            *fired |= fire.iter().fold(0, |m, f| m | 1 << f.rule as u32);
+        }
         for f in fire.drain(..) {
             $self.hit(f, key, $entity, ev);
         }

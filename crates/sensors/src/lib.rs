@@ -157,7 +157,7 @@ impl LineParser {
         }
         let program = h.program.unwrap_or("sshd");
         // a PAM lockout, whichever program PAM ran in
-        if msg.starts_with("pam_") {
+        if msg.starts_with("pam_faillock(") || msg.starts_with("pam_tally") {
             if let Some(m) = auth::pam_lockout(msg) {
                 return Some(auth_parsed(h, m, repeat));
             }

@@ -290,6 +290,7 @@ type BsdFields = (u8, u8, u8, u8, u8, u32, usize);
 /// The layout nearly every line has, `Mmm dd hh:mm:ss ` or `Mmm  d hh:mm:ss ` (day padded to two
 /// columns, capitalised month, no fraction), read at fixed offsets. Anything else is left to
 /// [`bsd_general`], which gives the same fields for these lines (tested).
+#[inline(always)]
 fn bsd_fixed(b: &[u8]) -> Option<BsdFields> {
     if b.len() < 16
         || b[3] != b' '
