@@ -316,6 +316,10 @@ impl IpState {
         if let Some(u) = r.iter_mut().find(|u| u.1 == h && u.2 == user) {
             u.0 = u.0.max(now);
         } else if r.len() < RECENT_USERS {
+            // most addresses try one user: room for one first (a flood's million addresses)
+            if r.capacity() == 0 {
+                r.reserve_exact(1);
+            }
             r.push((now, h, user.into()));
         } else if let Some(oldest) = r.iter_mut().min_by_key(|u| u.0) {
             *oldest = (now, h, user.into());
@@ -363,7 +367,7 @@ macro_rules! fired {
 fired!(IpState, UserState, NetState);
 
 /// Most users an alert counts beyond the ones it names.
-const MAX_MORE_USERS: usize = 256;
+const MAX_MORE_USERS: usize = 64;
 /// Most alerts one alert names as folded in.
 const MAX_FOLDS: usize = 8;
 /// The detail key of the alerts an alert folds in.
