@@ -1020,7 +1020,7 @@ impl Rules {
                     slot.users.push(u.into());
                 } else if slot.more_users.len() < MAX_MORE_USERS {
                     // beyond the names kept, counted (a hash collision undercounts by one)
-                    let h = shard::user_key(u) as u32;
+                    let h = name_hash(u) as u32;
                     if !slot.more_users.contains(&h) {
                         slot.more_users.push(h);
                     }
