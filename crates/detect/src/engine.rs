@@ -32,7 +32,9 @@ pub struct IpState {
     pub fails: Ring,
     /// The users its latest attempts tried, each with its latest try (µs) and a hash of the
     /// name, at most [`RECENT_USERS`]: named by an alert its attempts open.
-    recent_users: Vec<(i64, u64, Text)>,
+    /// One held inline: most addresses try one user (a flood's 100,000 tracked addresses then
+    /// allocate nothing for it).
+    recent_users: smallvec::SmallVec<[(i64, u64, Text); 1]>,
     pub bruteforce: rules::ssh_bruteforce::State,
     pub spray: rules::ssh_spray::Tried,
     pub enumeration: rules::ssh_enumeration::Invalid,
@@ -316,10 +318,6 @@ impl IpState {
         if let Some(u) = r.iter_mut().find(|u| u.1 == h && u.2 == user) {
             u.0 = u.0.max(now);
         } else if r.len() < RECENT_USERS {
-            // most addresses try one user: room for one first (a flood's million addresses)
-            if r.capacity() == 0 {
-                r.reserve_exact(1);
-            }
             r.push((now, h, user.into()));
         } else if let Some(oldest) = r.iter_mut().min_by_key(|u| u.0) {
             *oldest = (now, h, user.into());
