@@ -67,15 +67,17 @@ macro_rules! rule_config_fields {
 impl RuleConfig for CountRule {
     crate::rule_config_fields!(window);
     fn validate(&self, key: &str, errs: &mut Vec<String>) {
-        if !(1..=1000).contains(&self.threshold) {
-            errs.push(format!(
-                "{key}.threshold = {}: must be 1..=1000",
-                self.threshold
-            ));
-        }
-        if self.window_seconds == 0 {
-            errs.push(format!("{key}.window_seconds = 0: must be positive"));
-        }
+        validate_count(key, self.threshold, self.window_seconds, errs);
+    }
+}
+
+/// The checks of a threshold (1..=1000) and a window (positive), naming `key`'s fields.
+pub fn validate_count(key: &str, threshold: u32, window_seconds: u64, errs: &mut Vec<String>) {
+    if !(1..=1000).contains(&threshold) {
+        errs.push(format!("{key}.threshold = {threshold}: must be 1..=1000"));
+    }
+    if window_seconds == 0 {
+        errs.push(format!("{key}.window_seconds = 0: must be positive"));
     }
 }
 

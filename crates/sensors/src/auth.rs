@@ -106,13 +106,7 @@ pub(crate) fn sudo_pam_failure(m: &str) -> Option<AuthMsg<'_>> {
     if !matches!(svc, ":auth" | "-i:auth") {
         return None;
     }
-    let fields = rest.strip_prefix("authentication failure;")?;
-    let field = |k: &str| {
-        fields
-            .split(' ')
-            .find_map(|f| f.strip_prefix(k))
-            .filter(|v| !v.is_empty())
-    };
+    let field = pam_failure_fields(rest)?;
     let user = field("ruser=")
         .or_else(|| field("logname="))
         .or_else(|| field("user="))?;
@@ -203,16 +197,22 @@ pub(crate) fn su(m: &str) -> Option<AuthMsg<'_>> {
     None
 }
 
-/// The body of PAM's su failure (`authentication failure; logname=bob … ruser=bob … user=root`):
-/// the user who ran su and the one they tried to become.
-pub(crate) fn su_pam_failure(rest: &str) -> Option<AuthMsg<'_>> {
+/// The `key=value` fields of PAM's `authentication failure; logname=… ruser=… user=…`: a
+/// lookup of a field by its `key=` (none when empty); `None` for another message.
+fn pam_failure_fields<'a>(rest: &'a str) -> Option<impl Fn(&str) -> Option<&'a str>> {
     let fields = rest.strip_prefix("authentication failure;")?;
-    let field = |k: &str| {
+    Some(move |k: &str| {
         fields
             .split(' ')
             .find_map(|f| f.strip_prefix(k))
             .filter(|v| !v.is_empty())
-    };
+    })
+}
+
+/// The body of PAM's su failure (`authentication failure; logname=bob … ruser=bob … user=root`):
+/// the user who ran su and the one they tried to become.
+pub(crate) fn su_pam_failure(rest: &str) -> Option<AuthMsg<'_>> {
+    let field = pam_failure_fields(rest)?;
     let target = field("user=")?;
     let user = field("ruser=").or_else(|| field("logname="))?;
     Some(su_msg(true, target, user))

@@ -34,15 +34,7 @@ pub struct CompromiseRule {
 impl RuleConfig for CompromiseRule {
     crate::rule_config_fields!(window);
     fn validate(&self, key: &str, errs: &mut Vec<String>) {
-        if !(1..=1000).contains(&self.threshold) {
-            errs.push(format!(
-                "{key}.threshold = {}: must be 1..=1000",
-                self.threshold
-            ));
-        }
-        if self.window_seconds == 0 {
-            errs.push(format!("{key}.window_seconds = 0: must be positive"));
-        }
+        crate::config::validate_count(key, self.threshold, self.window_seconds, errs);
     }
 }
 
