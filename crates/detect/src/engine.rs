@@ -727,6 +727,27 @@ impl Rules {
             slot.techniques = slot.alert.techniques.to_vec();
         }
         slot.dirty = false;
+        // the rule fired on the entity: a rule it outranks looks for its open alert
+        // (and the entity is as recent as its alert, so it is not swept at once)
+        let (bit, last) = (1 << rule as u32, slot.alert.last_seen.0);
+        let mut evictions = 0;
+        let (fired, seen) = match slot.alert.entity {
+            Entity::Ip(_) => {
+                let st = self.ips.entry(key, &mut evictions);
+                (&mut st.fired, &mut st.last)
+            }
+            Entity::User(_) => {
+                let st = self.users.entry(key, &mut evictions);
+                (&mut st.fired, &mut st.last)
+            }
+            _ => {
+                let st = self.nets.entry(key, &mut evictions);
+                (&mut st.fired, &mut st.last)
+            }
+        };
+        *fired |= bit;
+        *seen = (*seen).max(last);
+        self.stats.evictions += evictions;
     }
 
     /// Run every rule this shard owns on one event.

@@ -543,3 +543,31 @@ fn a_honeypot_alert_carries_the_techniques_of_what_happened() {
         b.explanation
     );
 }
+
+/// After a restart (the alerts restored, no warm-up), an attempt that the brute force would
+/// count grows the restored enumeration that outranks it, not a brute force of its own.
+#[test]
+fn a_restored_alert_still_outranks_after_a_restart() {
+    let mut r = Rig::new(DetectConfig::default());
+    for i in 0..5 {
+        r.sshd(
+            i * 10,
+            &format!("Invalid user probe{i} from 203.0.113.78 port 4000"),
+        );
+    }
+    let first = r.alerts();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].rule, "ssh.enumeration");
+    let mut again = Rig::new(DetectConfig::default());
+    again.det.restore_alert(first[0].clone());
+    for i in 0..6 {
+        again.fail(100 + i * 10, "203.0.113.78", "root");
+    }
+    let after = again.alerts();
+    assert!(
+        after.iter().all(|a| a.rule == "ssh.enumeration"),
+        "{:?}",
+        after.iter().map(|a| (&a.rule, a.count)).collect::<Vec<_>>()
+    );
+    assert_eq!(after[0].count, 5 + 6);
+}
