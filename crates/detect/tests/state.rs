@@ -569,5 +569,6 @@ fn a_restored_alert_still_outranks_after_a_restart() {
         "{:?}",
         after.iter().map(|a| (&a.rule, a.count)).collect::<Vec<_>>()
     );
-    assert_eq!(after[0].count, 5 + 6);
+    // the brute force fires from the fifth root attempt on: those two hits grow it
+    assert_eq!(after[0].count, 5 + 2);
 }
