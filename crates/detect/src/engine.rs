@@ -40,6 +40,8 @@ pub struct IpState {
     pub enumeration: rules::ssh_enumeration::Invalid,
     pub scan: rules::ssh_scan::Noise,
     pub honeypot: rules::honeypot_touch::Session,
+    /// A user logged in successfully from it (while it is remembered).
+    logged_in: bool,
 }
 
 impl Aged for IpState {
@@ -322,6 +324,16 @@ impl IpState {
         } else if let Some(oldest) = r.iter_mut().min_by_key(|u| u.0) {
             *oldest = (now, h, user.into());
         }
+    }
+
+    /// How many users its attempts since `from` (µs) tried (at most [`RECENT_USERS`]).
+    pub fn users_since(&self, from: i64) -> usize {
+        self.recent_users.iter().filter(|u| u.0 >= from).count()
+    }
+
+    /// A user logged in successfully from it.
+    pub fn logged_in(&self) -> bool {
+        self.logged_in
     }
 
     /// Its attempts since `from` (µs) tried a user other than `user`.
@@ -867,6 +879,7 @@ impl Rules {
         let compromise;
         on_entity!(self, ips, ev, ip_key(ip), || Entity::Ip(ip), |on| {
             on.known_login = known_login;
+            on.st.logged_in |= success;
             if rules::attempt(ev) {
                 on.st.fails.push(on.now, ev.count, cap);
                 if let Some(u) = ev.user.as_deref() {

@@ -1,11 +1,12 @@
 //! `ssh.bruteforce` and `ssh.bruteforce.slow`: failed logins from one address, fast (≥ 5 within
-//! 10 min, T1110.001) or spread over hours (≥ 10 within 6 h) without ever tripping the fast
-//! rule. Both count the address's attempts window (`IpState::fails`, filled by the engine).
+//! 10 min, T1110.001) or spread over hours (≥ 10 within 6 h, or ≥ 5 users within 6 h from an
+//! address nobody logged in from) without ever tripping the fast rule. Both count the address's attempts window (`IpState::fails`, filled by the engine).
 
 use super::{Explain, Fire, On, Rule, RuleDef, RuleInfo};
-use crate::config::{count, CountRule};
+use crate::config::{count, CountRule, RuleConfig};
 use crate::engine::IpState;
 use crate::{Roles, Secs};
+use serde::{Deserialize, Serialize};
 use tripline_event::{Event, Severity};
 
 /// `ssh.bruteforce`.
@@ -56,15 +57,22 @@ impl RuleDef for Slow {
         base_score: 0.6,
     };
     const KEYS: u8 = Roles::IP;
-    type Config = CountRule;
-    const DEFAULT: CountRule = count(10, 6 * 3600, Severity::Medium);
+    type Config = SlowRule;
+    const DEFAULT: SlowRule = SlowRule {
+        enabled: true,
+        threshold: 10,
+        users: 5,
+        window_seconds: 6 * 3600,
+        severity: Severity::Medium,
+    };
 
-    fn explain(x: &Explain<'_>, c: &CountRule) -> String {
+    fn explain(x: &Explain<'_>, c: &SlowRule) -> String {
         format!(
-            "{} failed SSH login attempts from {}, slowly (≥ {} within {}, never fast enough for ssh.bruteforce); users tried: {}",
+            "{} failed SSH login attempts from {}, slowly (≥ {} attempts or ≥ {} users within {}, never fast enough for ssh.bruteforce); users tried: {}",
             x.alert.count,
             x.who,
             c.threshold,
+            c.users,
             Secs(c.window_seconds),
             x.users
         )
@@ -75,6 +83,44 @@ impl RuleDef for Slow {
     }
 
     const OUTRANKS: &'static [Rule] = &[Rule::HoneypotTouch, Rule::SshRefused];
+}
+
+/// `[detect.rules.ssh_bruteforce_slow]`: `threshold` attempts, or attempts on `users`
+/// different users from an address nobody logged in from (a slow spray; 0: off), within
+/// `window_seconds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowRule {
+    pub enabled: bool,
+    pub threshold: u32,
+    pub users: u32,
+    pub window_seconds: u64,
+    pub severity: Severity,
+}
+
+impl SlowRule {
+    /// Its attempts count, as a counting rule's.
+    fn attempts(&self) -> CountRule {
+        CountRule {
+            enabled: self.enabled,
+            threshold: self.threshold,
+            window_seconds: self.window_seconds,
+            severity: self.severity,
+        }
+    }
+}
+
+impl RuleConfig for SlowRule {
+    crate::rule_config_fields!(window);
+    fn validate(&self, key: &str, errs: &mut Vec<String>) {
+        crate::config::validate_count(key, self.threshold, self.window_seconds, errs);
+        if self.users > 8 {
+            errs.push(format!(
+                "{key}.users = {}: must be 0..=8 (an address remembers its latest 8 users)",
+                self.users
+            ));
+        }
+    }
 }
 
 /// What the fast rule remembers of an address: it fired (within the address's life in
@@ -101,8 +147,21 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
     let slow = &r.ssh_bruteforce_slow;
     let from = || prior.start(Rule::SshBruteforceSlow, slow.window_seconds);
     if !st.bruteforce.fast_fired {
-        if let Some((n, first)) = st.fails.counting(slow, now, from, || false) {
+        if let Some((n, first)) = st.fails.counting(&slow.attempts(), now, from, || false) {
             on.fire.push(Fire::new(Rule::SshBruteforceSlow, n, first));
+        } else if slow.enabled
+            && slow.users > 0
+            && !st.logged_in()
+            && st.users_since(now - slow.window_seconds as i64 * super::SECOND)
+                >= slow.users as usize
+        {
+            // several users over hours from an address nobody logged in from: a slow spray
+            // (counted after the previous alert, as its attempts are)
+            let from = from();
+            if st.users_since(from) >= slow.users as usize {
+                let (n, first) = st.fails.since(from, now);
+                on.fire.push(Fire::new(Rule::SshBruteforceSlow, n, first));
+            }
         }
     }
 }
