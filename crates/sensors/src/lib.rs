@@ -64,11 +64,10 @@ const MAX_CONNECTIONS: usize = 2048;
 pub struct LineParser {
     time: TimeContext,
     conns: sshd::ConnTracker,
-    /// The su process whose PAM failure was the last one seen (its `FAILED SU` follows).
-    su_pam: Option<u64>,
-    /// sudo's PAM failures counted since that user's last summary: (host and user, how many,
-    /// when the last was, s), at most [`MAX_SUDO_PAM`].
-    sudo_pam: Vec<(u64, u32, i64)>,
+    /// sudo's and su's PAM failures counted since that user's last line of the program's own
+    /// ([`LineParser::pam_once`]): (host, program and user, how many, when the last was, s), at
+    /// most [`MAX_PAM_COUNTED`].
+    pam_counted: Vec<(u64, u32, i64)>,
     sensor: SensorKind,
     default_host: Arc<str>,
     last_host: Arc<str>,
@@ -94,8 +93,7 @@ impl LineParser {
         LineParser {
             time,
             conns: sshd::ConnTracker::new(MAX_CONNECTIONS),
-            su_pam: None,
-            sudo_pam: Vec::new(),
+            pam_counted: Vec::new(),
             sensor,
             last_host: host.clone(),
             default_host: host,
@@ -178,10 +176,13 @@ impl LineParser {
             _ => {
                 let m = match program {
                     "sudo" => match auth::sudo_pam_failure(msg) {
-                        Some(m) => Some(self.sudo_once(h, m, true)),
-                        None => auth::sudo(msg).map(|m| self.sudo_once(h, m, false)),
+                        Some(m) => Some(self.pam_once(h, m, true)),
+                        None => auth::sudo(msg).map(|m| self.pam_once(h, m, false)),
                     },
-                    "su" => auth::su(msg).map(|m| self.su_once(h, msg, m)),
+                    "su" => {
+                        let pam = msg.trim_start().starts_with("pam_unix(");
+                        auth::su(msg).map(|m| self.pam_once(h, m, pam))
+                    }
                     "useradd" | "usermod" | "groupadd" | "userdel" | "passwd" | "chpasswd"
                     | "gpasswd" => auth::account(program, msg),
                     "systemd-logind" => auth::logind(msg),
@@ -219,70 +220,49 @@ impl LineParser {
             "sshd" => self.sshd_parsed(h, sshd::old_pam(msg)?, repeat),
             "su" => {
                 let m = auth::su_pam_failure(msg)?;
-                let m = self.su_once(h, "pam_unix(su:auth)", m);
+                let m = self.pam_once(h, m, true);
                 Some(auth_parsed(h, m, repeat))
             }
             _ => None,
         }
     }
 
-    /// sudo writes PAM's failure for each wrong password and then, when it gives up, its own
-    /// `N incorrect password attempts`: the summary counts only the tries PAM's lines did not
-    /// (sudo often logs without a pid: keyed by host and user, forgotten after sudo's 5 min
-    /// password timeout).
-    fn sudo_once<'m>(
+    /// sudo and su write PAM's failure for each wrong password and then, when they give up,
+    /// their own line (sudo's `N incorrect password attempts`, su's `FAILED SU`): that line
+    /// counts only the tries PAM's lines did not. Keyed by host, program and user (sudo often
+    /// logs without a pid), forgotten after sudo's 5 min password timeout.
+    fn pam_once<'m>(
         &mut self,
         h: &Header<'_>,
         mut m: auth::AuthMsg<'m>,
         pam: bool,
     ) -> auth::AuthMsg<'m> {
-        if !matches!(
-            m.kind,
-            Kind::Privilege(tripline_event::PrivilegeKind::SudoFailure)
-        ) {
-            return m;
-        }
+        use tripline_event::PrivilegeKind::{SuFailure, SudoFailure};
+        let su = match m.kind {
+            Kind::Privilege(SudoFailure) => false,
+            Kind::Privilege(SuFailure { .. }) => true,
+            _ => return m,
+        };
         let Some(user) = m.user else { return m };
-        let key = conn_key(h.host, user);
+        let key = conn_key(h.host, user) ^ su as u64;
         let now = h.ts.map_or(0, |t| t.secs());
-        self.sudo_pam.retain(|e| now - e.2 <= SUDO_PAM_SECONDS);
-        let i = self.sudo_pam.iter().position(|e| e.0 == key);
+        self.pam_counted
+            .retain(|e| now - e.2 <= PAM_COUNTED_SECONDS);
+        let i = self.pam_counted.iter().position(|e| e.0 == key);
         if pam {
             match i {
                 Some(i) => {
-                    let e = &mut self.sudo_pam[i];
-                    e.1 = e.1.saturating_add(1);
+                    let e = &mut self.pam_counted[i];
+                    e.1 = e.1.saturating_add(m.count);
                     e.2 = now;
                 }
-                None if self.sudo_pam.len() < MAX_SUDO_PAM => self.sudo_pam.push((key, 1, now)),
+                None if self.pam_counted.len() < MAX_PAM_COUNTED => {
+                    self.pam_counted.push((key, m.count, now))
+                }
                 None => {}
             }
         } else if let Some(i) = i {
-            m.count = m.count.saturating_sub(self.sudo_pam.swap_remove(i).1);
-        }
-        m
-    }
-
-    /// One failed su writes PAM's failure and then su's own `FAILED SU`: with a pid, the
-    /// second of them counts nothing (it is the same attempt).
-    fn su_once<'m>(
-        &mut self,
-        h: &Header<'_>,
-        msg: &str,
-        mut m: auth::AuthMsg<'m>,
-    ) -> auth::AuthMsg<'m> {
-        let failed = matches!(
-            m.kind,
-            Kind::Privilege(tripline_event::PrivilegeKind::SuFailure { .. })
-        );
-        let Some(pid) = h.pid.filter(|_| failed) else {
-            return m;
-        };
-        let key = conn_key(h.host, pid);
-        if msg.starts_with("pam_unix(") {
-            self.su_pam = Some(key);
-        } else if self.su_pam.take() == Some(key) {
-            m.count = 0;
+            m.count = m.count.saturating_sub(self.pam_counted.swap_remove(i).1);
         }
         m
     }
@@ -333,10 +313,10 @@ impl LineParser {
     }
 }
 
-/// Most users whose sudo PAM failures wait for sudo's summary.
-const MAX_SUDO_PAM: usize = 64;
+/// Most users whose PAM failures wait for sudo's or su's own line.
+const MAX_PAM_COUNTED: usize = 64;
 /// How long they wait: sudo's default password timeout.
-const SUDO_PAM_SECONDS: i64 = 300;
+const PAM_COUNTED_SECONDS: i64 = 300;
 
 /// A message of sudo, su, the account tools or logind (no address).
 fn auth_parsed(h: &Header<'_>, m: auth::AuthMsg<'_>, repeat: u32) -> Parsed {
