@@ -888,12 +888,6 @@ impl Rules {
                 rules::ssh_bruteforce::on_attempt(&mut on);
                 rules::ssh_spray::on_attempt(&mut on);
                 rules::ssh_enumeration::on_attempt(&mut on);
-                // an alert these attempts open names the users of the attempts before
-                for f in on.fire.iter_mut() {
-                    if !on.prior.open(f.rule) {
-                        f.users = on.st.tried_since(f.first);
-                    }
-                }
             }
             rules::ssh_scan::on_ip(&mut on);
             rules::ssh_refused::on_ip(&mut on);
@@ -963,7 +957,6 @@ impl Rules {
             n: opening_count,
             first,
             severity,
-            users,
             techniques,
             foldable: _,
         } = f;
@@ -991,6 +984,16 @@ impl Rules {
         }
         if fresh {
             let entity = entity();
+            // an address's alert opened by an attempt names the users of the attempts before
+            // it (looked up only now: most hits grow an open alert)
+            let users = match (&entity, rules::attempt(ev)) {
+                (Entity::Ip(_), true) => self
+                    .ips
+                    .map
+                    .get(&key)
+                    .map_or_else(Vec::new, |st| st.tried_since(first)),
+                _ => Vec::new(),
+            };
             *slot = OpenAlert {
                 key: akey,
                 alert: Alert {

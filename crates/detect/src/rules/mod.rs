@@ -96,9 +96,6 @@ pub struct Fire {
     /// A severity other than the rule's configured one, for this hit (a compromise that looks
     /// like a typo).
     pub severity: Option<Severity>,
-    /// The users of the events its window counts before this one, named in the alert it opens
-    /// (an alert's users are otherwise those of the events that grow it).
-    pub users: Vec<Text>,
     /// The techniques this hit shows, when the rule's alerts carry only those their hits showed
     /// (of the rule's own list) rather than the whole list.
     pub techniques: &'static [&'static str],
@@ -116,7 +113,6 @@ impl Fire {
             n,
             first,
             severity: None,
-            users: Vec::new(),
             techniques: &[],
             foldable: true,
         }
