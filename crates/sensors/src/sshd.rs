@@ -772,6 +772,12 @@ fn side(kind: &Kind, count: u32) -> Option<Side> {
             method: AuthMethod::Pam,
             ..
         }) => Side::Pam(count),
+        // the client's own `Auth fail` disconnect (JSch): it gave up after at least one attempt,
+        // which the connection's failure line (when there is one) counted already
+        Kind::Auth(AuthKind::Failure {
+            method: AuthMethod::Other,
+            ..
+        }) => Side::One(count.saturating_sub(1)),
         // sshd's failure lines; `Too many authentication failures` ends tries it never logged
         // one by one (several keys), and counts them
         Kind::Auth(AuthKind::Failure { .. } | AuthKind::MaxAttempts) => Side::Sshd(count),

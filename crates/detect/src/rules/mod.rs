@@ -323,6 +323,10 @@ pub struct Names<'a> {
 
 impl std::fmt::Display for Names<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.names.is_empty() && self.more == 0 {
+            // the lines named no user (a client's own disconnect, a scan)
+            return f.write_str("none named");
+        }
         List(self.names).fmt(f)?;
         match (self.more, self.capped) {
             (0, _) => Ok(()),
