@@ -86,15 +86,27 @@ impl<V: Aged + Default> Bounded<V> {
     }
 }
 
+/// Push onto a list that most entities keep one item in: the first allocation holds one, not
+/// four (a flood's 100,000 addresses, each trying one user, then hold 32 bytes each, not 128).
+#[inline]
+pub fn push_lean<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
+}
+
 /// Timestamps of the latest events, at most `cap`.
 #[derive(Default)]
 pub struct Ring(pub VecDeque<i64>);
 
 /// Append `v` `times` times to a window of at most `cap` entries, dropping the oldest.
 pub fn push_capped<T: Copy>(q: &mut VecDeque<T>, v: T, times: u32, cap: usize) {
-    if q.capacity() < cap {
-        // one allocation of the final size instead of growing 4, 8, 16
-        q.reserve_exact(cap - q.len());
+    if q.len() == q.capacity() && q.capacity() < cap {
+        // room for 4 first, then for the cap exactly: most entities see a few events (a
+        // flood's addresses hold 32 bytes each, not the cap's 80), and a window never holds more
+        let want = if q.len() < 4 { 4.min(cap) } else { cap };
+        q.reserve_exact(want - q.len());
     }
     for _ in 0..times.min(cap as u32) {
         if q.len() >= cap {
@@ -158,3 +170,4 @@ impl Ring {
         (n as u64, first)
     }
 }
+

@@ -73,7 +73,7 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
     tried.retain(|u| u.2 >= horizon);
     match tried.iter().position(|u| u.0 == uh) {
         Some(i) => tried[i].2 = now,
-        None if tried.len() < 64 => tried.push((uh, now, now)),
+        None if tried.len() < 64 => crate::state::push_lean(tried, (uh, now, now)),
         None => {}
     }
     let enough = en.enabled && tried.len() >= en.threshold as usize;

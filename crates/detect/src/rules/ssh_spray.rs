@@ -92,7 +92,7 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
             u.1 = u.1.saturating_add(count);
             u.3 = now;
         }
-        None if users.len() < 64 => users.push((uh, count, now, now)),
+        None if users.len() < 64 => crate::state::push_lean(users, (uh, count, now, now)),
         None => {}
     }
     // users tried within the window (retained above), and since the previous spray alert
