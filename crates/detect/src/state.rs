@@ -170,4 +170,3 @@ impl Ring {
         (n as u64, first)
     }
 }
-

@@ -169,7 +169,10 @@ pub fn on_attempt(on: &mut On<'_, IpState>) {
         on.fire.push(Fire::new(Rule::SshBruteforce, n, first));
     }
     if !st.bruteforce.fast_fired {
-        if let Some((n, first)) = st.fails.counting(&slow.attempts(), now, slow_from, || false) {
+        if let Some((n, first)) = st
+            .fails
+            .counting(&slow.attempts(), now, slow_from, || false)
+        {
             on.fire.push(Fire::new(Rule::SshBruteforceSlow, n, first));
         } else if slow.enabled
             && slow.users > 0
