@@ -33,6 +33,12 @@ pub const TECHNIQUES: &[Technique] = &[
         "Abuse Elevation Control Mechanism: Sudo and Sudo Caching",
     ),
     t("T1595", "Active Scanning"),
+    // MITRE ATLAS (attacks on AI systems), for the LLM gateway's rules
+    t("AML.T0034", "Cost Harvesting"),
+    t("AML.T0051", "LLM Prompt Injection"),
+    t("AML.T0054", "LLM Jailbreak"),
+    t("AML.T0056", "Extract LLM System Prompt"),
+    t("AML.T0057", "LLM Data Leakage"),
 ];
 
 const fn t(id: &'static str, name: &'static str) -> Technique {
@@ -51,6 +57,9 @@ pub fn technique_name(id: &str) -> Option<&'static str> {
 
 /// The ATT&CK page of a technique id (`T1110.001` → `…/techniques/T1110/001/`).
 pub fn technique_url(id: &str) -> String {
+    if let Some(atlas) = id.strip_prefix("AML.") {
+        return format!("https://atlas.mitre.org/techniques/AML.{atlas}");
+    }
     format!(
         "https://attack.mitre.org/techniques/{}/",
         id.replace('.', "/")
