@@ -313,6 +313,32 @@ impl AlertReader for Store {
 }
 
 /// The SQLite store.
+/// One finding of the LLM gateway (`firewall_logs`): never the raw prompt unless the gateway
+/// is set to store prompts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FirewallLog {
+    /// µs since the epoch.
+    pub ts: i64,
+    pub route: String,
+    /// `request` or `response`.
+    pub direction: String,
+    pub session: Option<String>,
+    pub user_agent: Option<String>,
+    pub src_ip: String,
+    pub api_key_id: Option<String>,
+    /// SHA-256 of the text scanned.
+    pub input_hash: String,
+    pub score: f64,
+    /// JSON array.
+    pub flags: String,
+    /// JSON object: per scanner, its score and reasons.
+    pub breakdown: String,
+    pub action: String,
+    pub policy: Option<String>,
+    pub latency_ms: f64,
+    pub prompt: Option<String>,
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -427,6 +453,14 @@ impl Store {
                     count INTEGER NOT NULL, hostile INTEGER NOT NULL, raw TEXT NOT NULL);
                  CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip, ts);
                  CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);
+                 CREATE TABLE IF NOT EXISTS firewall_logs (
+                    ts INTEGER NOT NULL, route TEXT NOT NULL, direction TEXT NOT NULL,
+                    session TEXT, user_agent TEXT, src_ip TEXT NOT NULL, api_key_id TEXT,
+                    input_hash TEXT NOT NULL, score REAL NOT NULL, flags TEXT NOT NULL,
+                    breakdown TEXT NOT NULL, action TEXT NOT NULL, policy TEXT,
+                    latency_ms REAL NOT NULL, prompt TEXT);
+                 CREATE INDEX IF NOT EXISTS firewall_logs_ts ON firewall_logs(ts);
+                 CREATE INDEX IF NOT EXISTS firewall_logs_src_ip ON firewall_logs(src_ip, ts);
 ",
             )
             .map_err(sql)?;
@@ -960,11 +994,90 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
-    /// Delete alerts last seen before `cutoff`, and events before it; returns how many alerts.
+    /// Keep the LLM gateway's findings (one transaction).
+    pub fn insert_firewall_logs(&mut self, rows: &[FirewallLog]) -> Result<usize, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO firewall_logs (ts, route, direction, session, user_agent, src_ip,
+                        api_key_id, input_hash, score, flags, breakdown, action, policy,
+                        latency_ms, prompt)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .map_err(sql)?;
+            for r in rows {
+                st.execute(rusqlite::params![
+                    r.ts,
+                    r.route,
+                    r.direction,
+                    r.session,
+                    r.user_agent,
+                    r.src_ip,
+                    r.api_key_id,
+                    r.input_hash,
+                    r.score,
+                    r.flags,
+                    r.breakdown,
+                    r.action,
+                    r.policy,
+                    r.latency_ms,
+                    r.prompt
+                ])
+                .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(rows.len())
+    }
+
+    /// The latest `limit` gateway findings, newest first.
+    pub fn firewall_logs(&self, limit: usize) -> Result<Vec<FirewallLog>, StoreError> {
+        let sql = |e| classify(&self.path, e);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT ts, route, direction, session, user_agent, src_ip, api_key_id, input_hash,
+                    score, flags, breakdown, action, policy, latency_ms, prompt
+                 FROM firewall_logs ORDER BY ts DESC, rowid DESC LIMIT ?1",
+            )
+            .map_err(sql)?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok(FirewallLog {
+                    ts: r.get(0)?,
+                    route: r.get(1)?,
+                    direction: r.get(2)?,
+                    session: r.get(3)?,
+                    user_agent: r.get(4)?,
+                    src_ip: r.get(5)?,
+                    api_key_id: r.get(6)?,
+                    input_hash: r.get(7)?,
+                    score: r.get(8)?,
+                    flags: r.get(9)?,
+                    breakdown: r.get(10)?,
+                    action: r.get(11)?,
+                    policy: r.get(12)?,
+                    latency_ms: r.get(13)?,
+                    prompt: r.get(14)?,
+                })
+            })
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        Ok(rows)
+    }
+
+    /// Delete alerts last seen before `cutoff`, and events and gateway findings before it;
+    /// returns how many alerts.
     pub fn prune(&mut self, cutoff: Timestamp) -> Result<usize, StoreError> {
         let sql = |e| classify(&self.path, e);
         self.conn
             .execute("DELETE FROM events WHERE ts < ?1", [cutoff.0])
+            .map_err(sql)?;
+        self.conn
+            .execute("DELETE FROM firewall_logs WHERE ts < ?1", [cutoff.0])
             .map_err(sql)?;
         self.conn
             .execute("DELETE FROM alerts WHERE last_seen < ?1", [cutoff.0])

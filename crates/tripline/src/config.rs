@@ -39,6 +39,8 @@ pub struct Config {
     pub api: ApiConfig,
     pub detect: DetectConfig,
     pub anomaly: AnomalyConfig,
+    /// The LLM gateway (`[gateway]`): an OpenAI-compatible proxy that scans every prompt.
+    pub gateway: tripline_gateway::config::GatewayConfig,
 }
 
 /// What to watch: `[sources.files]`, `[sources.journald]`, `[sources.cowrie]`, and any
@@ -318,6 +320,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             detect: DetectConfig::default(),
             anomaly: AnomalyConfig::default(),
+            gateway: Default::default(),
         }
     }
 }
@@ -490,6 +493,9 @@ impl Config {
     /// Values serde cannot check.
     pub fn validate(&self) -> Vec<String> {
         let mut p = vec![];
+        if self.gateway.enabled {
+            self.gateway.validate(&mut p);
+        }
         if !(self.poll_interval_seconds > 0.0 && self.poll_interval_seconds <= 3600.0) {
             p.push(format!(
                 "poll_interval_seconds = {}: must be in (0, 3600]",
@@ -702,6 +708,15 @@ impl Config {
             restore,
             state,
         )];
+        if self.gateway.enabled {
+            out.push(tripline_gateway::detector::spec(
+                tripline_gateway::detector::LlmDetectConfig {
+                    cooldown_seconds: self.detect.cooldown_seconds as i64,
+                    max_tracked: self.detect.max_tracked_entities,
+                    ..Default::default()
+                },
+            ));
+        }
         if let Some(model) = self.anomaly_model()? {
             out.push(tripline_anomaly::detector::spec(
                 model,
@@ -717,7 +732,11 @@ impl Config {
     /// turned off still read back with their names).
     pub fn catalog() -> tripline_event::catalog::Catalog {
         let rules = tripline_detect::RULES.iter();
-        tripline_event::catalog::Catalog::new(rules.chain([&tripline_anomaly::detector::RULE]))
+        tripline_event::catalog::Catalog::new(
+            rules
+                .chain([&tripline_anomaly::detector::RULE])
+                .chain(tripline_prompt::rules::all()),
+        )
     }
 
     pub fn hostname(&self) -> String {

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod client;
 pub mod config;
 pub mod eval;
+pub mod gateway;
 pub mod gen;
 pub mod output;
 pub mod run;

@@ -138,7 +138,12 @@ enum Cmd {
     /// events, failures, successes, failure_ratio, distinct_users, auth_methods,
     /// interarrival_mean, interarrival_std, hour_deviation, new_source, priv_uses,
     /// priv_failures, login_to_priv, commands_after_login.
+    ///
+    /// `tripline train prompt FILE.jsonl…` trains the prompt-injection classifier instead.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Train {
+        #[command(subcommand)]
+        what: Option<TrainCmd>,
         /// Logs to learn from (syslog-style: auth.log, secure); the history should be normal.
         #[arg(long = "from", num_args = 1.., required_unless_present = "from_store")]
         from: Vec<PathBuf>,
@@ -158,6 +163,19 @@ enum Cmd {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// An OpenAI-compatible upstream that answers at once, for tests and benchmarks of the
+    /// gateway (the request's `model` picks its behaviour: echo, slow-N, fail, garbage,
+    /// endless, stall, leak, secret). Prints `listening on ADDR`, serves until killed.
+    #[command(hide = true)]
+    StubUpstream {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: String,
+    },
+    /// Scan input with a detector, without the daemon: `scan prompt`.
+    Scan {
+        #[command(subcommand)]
+        cmd: ScanCmd,
+    },
     /// Evaluate a detector on labelled data.
     Eval {
         #[command(subcommand)]
@@ -171,7 +189,58 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum TrainCmd {
+    /// The prompt-injection classifier on `{text, label}` JSON lines (label 1 = injection),
+    /// with the project's own hard negatives mixed in.
+    Prompt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Model file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 12)]
+        epochs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The threshold lets at most this share of the benign training texts through as
+        /// injections.
+        #[arg(long, default_value_t = 0.05)]
+        max_fpr: f32,
+        /// Leave out rows whose field KEY is VALUE (`--skip form=attack`); repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        skip: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScanCmd {
+    /// Scan prompts (injection, jailbreak, secrets, PII, obfuscation): one verdict per text.
+    Prompt {
+        /// One JSON verdict per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// `{text}` JSON lines to scan, one verdict each.
+        #[arg(long, conflicts_with = "text")]
+        file: Option<PathBuf>,
+        /// The text to scan.
+        #[arg(required_unless_present = "file")]
+        text: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvalCmd {
+    /// The prompt scanners on `{text, label[, source]}` JSON lines (label 1 = injection):
+    /// precision, recall, F1, false-positive rate, ROC AUC, per source, latency percentiles.
+    Prompt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// A model file instead of the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// The Isolation Forest on a CSV with feature columns and a `label` column (1 = anomaly):
     /// fit on all rows per seed, ROC AUC and average precision (mean ± std), fit and score time.
     Anomaly {
@@ -362,6 +431,26 @@ fn real_main(cli: Cli) -> Result<()> {
         } => cmd::gen::verb(lines, seed, out, truth, start, attacks, noise),
         Cmd::Demo => cmd::demo::verb(&cfg),
         Cmd::Train {
+            what:
+                Some(TrainCmd::Prompt {
+                    files,
+                    out,
+                    epochs,
+                    seed,
+                    max_fpr,
+                    skip,
+                }),
+            ..
+        } => cmd::prompt::train(files, out, epochs, seed, max_fpr, skip),
+        Cmd::StubUpstream { bind } => cmd::prompt::stub_upstream(&bind),
+        Cmd::Scan {
+            cmd: ScanCmd::Prompt { json, file, text },
+        } => cmd::prompt::scan(json, file, text),
+        Cmd::Eval {
+            cmd: EvalCmd::Prompt { files, json, model },
+        } => cmd::prompt::eval(files, json, model),
+        Cmd::Train {
+            what: None,
             from,
             from_store,
             since,

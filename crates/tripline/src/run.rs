@@ -70,6 +70,20 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     } else {
         None
     };
+    // the gateway binds before anything starts too; its verdicts come in through a push source
+    let (gateway, gateway_source) = if cfg.gateway.enabled {
+        let (pusher, source) = tripline_sensors::push::push(
+            "gateway",
+            tripline_event::SensorKind::new("gateway"),
+            cfg.max_queue_size,
+            cfg.batch_size,
+            Duration::from_millis(20),
+        );
+        let g = crate::gateway::start(&cfg, &db, Some(pusher))?;
+        (Some(g), Some(source))
+    } else {
+        (None, None)
+    };
     metrics.watch_responders(sinks.respond.counts());
     sinks.metrics = Some(metrics.clone());
     if let Some(a) = &api {
@@ -95,6 +109,11 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     for s in sources {
         pipeline.add(s).context("start a source thread")?;
     }
+    if let Some(s) = gateway_source {
+        pipeline
+            .add(Box::new(s))
+            .context("start the gateway's source")?;
+    }
     if let Some(a) = &api {
         a.state.set_ready(true);
     }
@@ -106,6 +125,10 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .as_ref()
             .map(|a| format!("{}://{}", a.scheme, a.addr))
             .unwrap_or_else(|| "off".into()),
+        gateway = %gateway
+            .as_ref()
+            .map(|g| format!("http://{}", g.addr))
+            .unwrap_or_else(|| "off".into()),
         sources = %if names.is_empty() {
             "none".into()
         } else {
@@ -115,6 +138,10 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     );
     // block until SIGTERM or SIGINT
     let _ = signals.forever().next();
+    if let Some(g) = gateway {
+        // the requests in flight finish and their verdicts go in before the sources stop
+        g.stop();
+    }
     stop.stop();
     if let Some(a) = api {
         a.stop();

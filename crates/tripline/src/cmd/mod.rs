@@ -9,6 +9,7 @@ pub mod explain;
 pub mod gen;
 pub mod once;
 pub mod parse;
+pub mod prompt;
 pub mod train;
 
 pub use anyhow::Context;

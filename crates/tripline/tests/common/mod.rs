@@ -21,7 +21,12 @@ pub fn start(cfg: &Path) -> Daemon {
 }
 
 /// A daemon started by `cmd` (which runs `tripline run` in the end, wrapped).
-pub fn start_command(mut cmd: Command) -> Daemon {
+pub fn start_command(cmd: Command) -> Daemon {
+    start_command_with(cmd, "api=http://")
+}
+
+/// [`start_command`], taking `Daemon::api` from the ready line's `what` (`gateway=http://`).
+pub fn start_command_with(mut cmd: Command, what: &'static str) -> Daemon {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -34,7 +39,7 @@ pub fn start_command(mut cmd: Command) -> Daemon {
             eprintln!("daemon: {l}");
             if l.contains(" ready ready_ms=") {
                 let api = l
-                    .split("api=http://")
+                    .split(what)
                     .nth(1)
                     .or_else(|| l.split("api=https://").nth(1))
                     .and_then(|r| r.split(' ').next())
