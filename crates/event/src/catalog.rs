@@ -16,6 +16,12 @@ pub struct Technique {
 /// The ATT&CK techniques tripline's rules carry, by id. A rule that carries a technique adds
 /// it here (a test in every detector crate checks that each technique a rule names is known).
 pub const TECHNIQUES: &[Technique] = &[
+    // MITRE ATLAS (attacks on AI systems), for the LLM gateway's rules; then ATT&CK
+    t("AML.T0034", "Cost Harvesting"),
+    t("AML.T0051", "LLM Prompt Injection"),
+    t("AML.T0054", "LLM Jailbreak"),
+    t("AML.T0056", "Extract LLM System Prompt"),
+    t("AML.T0057", "LLM Data Leakage"),
     t("T1046", "Network Service Discovery"),
     t("T1059.004", "Command and Scripting Interpreter: Unix Shell"),
     t("T1078", "Valid Accounts"),
@@ -33,12 +39,6 @@ pub const TECHNIQUES: &[Technique] = &[
         "Abuse Elevation Control Mechanism: Sudo and Sudo Caching",
     ),
     t("T1595", "Active Scanning"),
-    // MITRE ATLAS (attacks on AI systems), for the LLM gateway's rules
-    t("AML.T0034", "Cost Harvesting"),
-    t("AML.T0051", "LLM Prompt Injection"),
-    t("AML.T0054", "LLM Jailbreak"),
-    t("AML.T0056", "Extract LLM System Prompt"),
-    t("AML.T0057", "LLM Data Leakage"),
 ];
 
 const fn t(id: &'static str, name: &'static str) -> Technique {
@@ -139,6 +139,10 @@ mod tests {
             "https://attack.mitre.org/techniques/T1110/001/"
         );
         assert_eq!(technique_name("T1078"), Some("Valid Accounts"));
+        assert_eq!(
+            technique_url("AML.T0051"),
+            "https://atlas.mitre.org/techniques/AML.T0051"
+        );
         assert_eq!(technique_name("T9999"), None);
         assert_eq!(techniques_of("T1078,T9999,T1548"), ["T1078", "T1548"]);
         assert!(techniques_of("").is_empty());
