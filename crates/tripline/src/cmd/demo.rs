@@ -86,7 +86,7 @@ fn prompts() -> String {
             .any(|f| matches!(*f, "injection" | "jailbreak"))
         {
             "BLOCK "
-        } else if r.flags.iter().any(|f| *f == "secrets") {
+        } else if r.flags.contains(&"secrets") {
             "REDACT"
         } else if r.flagged {
             "LOG   "
