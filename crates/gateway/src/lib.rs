@@ -490,7 +490,7 @@ async fn stats(State(gw): State<Arc<Gateway>>) -> Response {
 
 /// The checks before any scan: deny list, rate limits, body size, JSON. The body and the
 /// client's key fingerprint, or the answer.
-async fn admit(
+pub(crate) async fn admit(
     gw: &Gateway,
     ip: IpAddr,
     req: Request,

@@ -1,5 +1,5 @@
 //! Policy rules: GhostAI's `{id, if, action, reason}` over a scan, with a small, safe
-//! expression language for `if`: numbers, 'strings', true/false, [lists], field names,
+//! expression language for `if`: numbers, 'strings', true/false, `[lists]`, field names,
 //! `== != > >= < <= in`, `and or not`, parentheses and `LIKE(x, 'glob*')`. Nothing in it can
 //! loop, call out or allocate without bound: parsing is limited in depth and length.
 

@@ -38,7 +38,7 @@ impl Route {
 /// One step of a path into the body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Key(&'static str),
+    Key(String),
     Index(usize),
 }
 
@@ -54,207 +54,200 @@ pub struct Text {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadRequest(pub String);
 
-/// The texts of `body` for `route`, at most `max_items` messages or inputs.
+/// Keys whose strings are structure, not text a model reads (ids, types, media payloads).
+const STRUCTURAL: &[&str] = &[
+    "type",
+    "id",
+    "call_id",
+    "tool_call_id",
+    "status",
+    "role",
+    "object",
+    "model",
+    "format",
+    "detail",
+    "mime_type",
+    "media_type",
+    "url",
+    "image_url",
+    "file_data",
+    "file_id",
+    "data",
+    "b64_json",
+    "audio",
+    "input_audio",
+    "encoding_format",
+    "strict",
+];
+
+/// The roles a text is told by; anything else a client writes is `other` (a role is the
+/// client's own text, and it goes into reasons and logs).
+fn role_of(v: &Value) -> &'static str {
+    match v.get("role").and_then(Value::as_str) {
+        Some("system") => "system",
+        Some("developer") => "developer",
+        Some("user") | None => "user",
+        Some("assistant") => "assistant",
+        Some("tool") => "tool",
+        Some("function") => "function",
+        Some(_) => "other",
+    }
+}
+
+/// Gathers texts, at most `max` of them.
+struct Gather {
+    out: Vec<Text>,
+    max: usize,
+}
+
+impl Gather {
+    fn push(&mut self, path: &[Step], role: &str, text: &str) -> Result<(), BadRequest> {
+        if self.out.len() >= self.max {
+            return Err(BadRequest(format!(
+                "more than {} texts in one request",
+                self.max
+            )));
+        }
+        self.out.push(Text {
+            path: path.to_vec(),
+            role: role.to_owned(),
+            text: text.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Every string under `v` (but structural keys' and token ids), as texts of `role`.
+    fn walk(&mut self, v: &Value, path: &mut Vec<Step>, role: &str) -> Result<(), BadRequest> {
+        match v {
+            Value::String(s) => self.push(path, role, s),
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    self.walk(x, path, role)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            Value::Object(o) => {
+                for (k, x) in o {
+                    if STRUCTURAL.contains(&k.as_str()) {
+                        continue;
+                    }
+                    path.push(Step::Key(k.clone()));
+                    self.walk(x, path, role)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn key(k: &str) -> Step {
+    Step::Key(k.to_owned())
+}
+
+/// The texts of `body` for `route`: at most `max_items` messages or inputs, and at most ten
+/// texts for each.
 pub fn texts(route: Route, body: &Value, max_items: usize) -> Result<Vec<Text>, BadRequest> {
     let obj = body
         .as_object()
         .ok_or_else(|| BadRequest("the body must be a JSON object".into()))?;
-    let mut out = vec![];
+    let mut g = Gather {
+        out: vec![],
+        max: max_items.saturating_mul(10).max(16),
+    };
+    let count = |v: Option<&Value>, what: &str| -> Result<(), BadRequest> {
+        match v.and_then(Value::as_array) {
+            Some(a) if a.len() > max_items => Err(BadRequest(format!(
+                "{} {what}: at most {max_items}",
+                a.len()
+            ))),
+            _ => Ok(()),
+        }
+    };
+    // what the model reads besides the messages: tool and function definitions, the
+    // response schema
+    let around = |g: &mut Gather| -> Result<(), BadRequest> {
+        for k in ["tools", "functions", "response_format", "text", "prompt"] {
+            if route == Route::Completions && k == "prompt" {
+                continue;
+            }
+            if let Some(v) = obj.get(k).filter(|v| v.is_object() || v.is_array()) {
+                g.walk(v, &mut vec![key(k)], "tool_schema")?;
+            }
+        }
+        Ok(())
+    };
     match route {
         Route::Chat => {
             let msgs = obj
                 .get("messages")
                 .and_then(Value::as_array)
                 .ok_or_else(|| BadRequest("'messages' must be an array".into()))?;
-            if msgs.len() > max_items {
-                return Err(BadRequest(format!(
-                    "{} messages: at most {max_items}",
-                    msgs.len()
-                )));
-            }
+            count(obj.get("messages"), "messages")?;
             for (i, m) in msgs.iter().enumerate() {
-                let m = m
-                    .as_object()
-                    .ok_or_else(|| BadRequest(format!("messages[{i}] must be an object")))?;
-                let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
-                let base = vec![Step::Key("messages"), Step::Index(i)];
-                content(&base, "content", role, m.get("content"), &mut out)?;
-                if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
-                    for (k, c) in calls.iter().enumerate() {
-                        if let Some(a) = c
-                            .get("function")
-                            .and_then(|f| f.get("arguments"))
-                            .and_then(Value::as_str)
-                        {
-                            let mut p = base.clone();
-                            p.extend([
-                                Step::Key("tool_calls"),
-                                Step::Index(k),
-                                Step::Key("function"),
-                                Step::Key("arguments"),
-                            ]);
-                            out.push(Text {
-                                path: p,
-                                role: "tool_call".into(),
-                                text: a.to_owned(),
-                            });
-                        }
+                if !m.is_object() {
+                    return Err(BadRequest(format!("messages[{i}] must be an object")));
+                }
+                match m.get("content") {
+                    None | Some(Value::Null | Value::String(_) | Value::Array(_)) => {}
+                    Some(_) => {
+                        return Err(BadRequest(format!(
+                            "messages[{i}].content must be a string or an array"
+                        )))
                     }
                 }
-                if let Some(a) = m
-                    .get("function_call")
-                    .and_then(|f| f.get("arguments"))
-                    .and_then(Value::as_str)
-                {
-                    let mut p = base.clone();
-                    p.extend([Step::Key("function_call"), Step::Key("arguments")]);
-                    out.push(Text {
-                        path: p,
-                        role: "tool_call".into(),
-                        text: a.to_owned(),
-                    });
-                }
+                g.walk(m, &mut vec![key("messages"), Step::Index(i)], role_of(m))?;
             }
+            around(&mut g)?;
         }
         Route::Completions => {
-            strings_or_list(obj.get("prompt"), "prompt", "user", max_items, &mut out)?;
+            strings_or_list(obj.get("prompt"), "prompt", max_items, &mut g)?;
             if let Some(s) = obj.get("suffix").and_then(Value::as_str) {
-                out.push(Text {
-                    path: vec![Step::Key("suffix")],
-                    role: "user".into(),
-                    text: s.to_owned(),
-                });
+                g.push(&[key("suffix")], "user", s)?;
             }
         }
         Route::Embeddings => {
-            strings_or_list(obj.get("input"), "input", "user", max_items, &mut out)?;
+            strings_or_list(obj.get("input"), "input", max_items, &mut g)?;
         }
         Route::Responses => {
             if let Some(s) = obj.get("instructions").and_then(Value::as_str) {
-                out.push(Text {
-                    path: vec![Step::Key("instructions")],
-                    role: "system".into(),
-                    text: s.to_owned(),
-                });
+                g.push(&[key("instructions")], "system", s)?;
             }
             match obj.get("input") {
-                Some(Value::String(s)) => out.push(Text {
-                    path: vec![Step::Key("input")],
-                    role: "user".into(),
-                    text: s.clone(),
-                }),
+                Some(Value::String(s)) => g.push(&[key("input")], "user", s)?,
                 Some(Value::Array(items)) => {
-                    if items.len() > max_items {
-                        return Err(BadRequest(format!(
-                            "{} input items: at most {max_items}",
-                            items.len()
-                        )));
-                    }
+                    count(obj.get("input"), "input items")?;
                     for (i, it) in items.iter().enumerate() {
-                        let role = it.get("role").and_then(Value::as_str).unwrap_or(
-                            match it.get("type").and_then(Value::as_str) {
-                                Some("function_call_output") => "tool",
-                                Some("function_call") => "tool_call",
-                                _ => "user",
-                            },
-                        );
-                        let base = vec![Step::Key("input"), Step::Index(i)];
-                        content(&base, "content", role, it.get("content"), &mut out)?;
-                        for key in ["output", "arguments"] {
-                            if let Some(s) = it.get(key).and_then(Value::as_str) {
-                                let mut p = base.clone();
-                                p.push(Step::Key(if key == "output" {
-                                    "output"
-                                } else {
-                                    "arguments"
-                                }));
-                                out.push(Text {
-                                    path: p,
-                                    role: role.to_owned(),
-                                    text: s.to_owned(),
-                                });
-                            }
-                        }
+                        let role = match it.get("type").and_then(Value::as_str) {
+                            Some("function_call_output" | "custom_tool_call_output") => "tool",
+                            Some("function_call" | "custom_tool_call") => "tool_call",
+                            _ => role_of(it),
+                        };
+                        g.walk(it, &mut vec![key("input"), Step::Index(i)], role)?;
                     }
                 }
                 None | Some(Value::Null) => {}
                 Some(_) => return Err(BadRequest("'input' must be a string or an array".into())),
             }
+            around(&mut g)?;
         }
     }
-    Ok(out)
-}
-
-/// A message's `content`: a string, or an array of parts whose text is `text` (chat's
-/// `{"type":"text"}`, responses' `input_text`/`output_text`).
-fn content(
-    base: &[Step],
-    key: &'static str,
-    role: &str,
-    v: Option<&Value>,
-    out: &mut Vec<Text>,
-) -> Result<(), BadRequest> {
-    match v {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::String(s)) => {
-            let mut p = base.to_vec();
-            p.push(Step::Key(key));
-            out.push(Text {
-                path: p,
-                role: role.to_owned(),
-                text: s.clone(),
-            });
-            Ok(())
-        }
-        Some(Value::Array(parts)) => {
-            for (k, part) in parts.iter().enumerate() {
-                let t: Option<(bool, &String)> = match part {
-                    Value::String(s) => Some((false, s)),
-                    Value::Object(o) => match o.get("text") {
-                        Some(Value::String(s)) => Some((true, s)),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                if let Some((field, s)) = t {
-                    let mut p = base.to_vec();
-                    p.extend([Step::Key(key), Step::Index(k)]);
-                    if field {
-                        p.push(Step::Key("text"));
-                    }
-                    out.push(Text {
-                        path: p,
-                        role: role.to_owned(),
-                        text: s.clone(),
-                    });
-                }
-            }
-            Ok(())
-        }
-        Some(_) => Err(BadRequest(format!(
-            "{}: content must be a string or an array",
-            describe(base)
-        ))),
-    }
+    Ok(g.out)
 }
 
 fn strings_or_list(
     v: Option<&Value>,
-    key: &'static str,
-    role: &str,
+    k: &'static str,
     max_items: usize,
-    out: &mut Vec<Text>,
+    g: &mut Gather,
 ) -> Result<(), BadRequest> {
+    let tokens = || BadRequest(format!("'{k}' as token ids cannot be scanned: send text"));
     match v {
         None | Some(Value::Null) => Ok(()),
-        Some(Value::String(s)) => {
-            out.push(Text {
-                path: vec![Step::Key(key)],
-                role: role.into(),
-                text: s.clone(),
-            });
-            Ok(())
-        }
+        Some(Value::String(s)) => g.push(&[key(k)], "user", s),
         Some(Value::Array(a)) => {
             if a.len() > max_items {
                 return Err(BadRequest(format!(
@@ -264,40 +257,15 @@ fn strings_or_list(
             }
             for (i, x) in a.iter().enumerate() {
                 match x {
-                    Value::String(s) => out.push(Text {
-                        path: vec![Step::Key(key), Step::Index(i)],
-                        role: role.into(),
-                        text: s.clone(),
-                    }),
-                    // token ids: nothing a text scanner can read
-                    Value::Number(_) | Value::Array(_) => {}
-                    _ => {
-                        return Err(BadRequest(format!(
-                            "'{key}[{i}]' must be a string or tokens"
-                        )))
-                    }
+                    Value::String(s) => g.push(&[key(k), Step::Index(i)], "user", s)?,
+                    Value::Number(_) | Value::Array(_) => return Err(tokens()),
+                    _ => return Err(BadRequest(format!("'{k}[{i}]' must be a string"))),
                 }
             }
             Ok(())
         }
-        Some(_) => Err(BadRequest(format!("'{key}' must be a string or an array"))),
+        Some(_) => Err(BadRequest(format!("'{k}' must be a string or an array"))),
     }
-}
-
-fn describe(path: &[Step]) -> String {
-    let mut s = String::new();
-    for st in path {
-        match st {
-            Step::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k)
-            }
-            Step::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
 }
 
 /// Replace the string at `path` in `body` with `text`.
@@ -305,7 +273,7 @@ pub fn set(body: &mut Value, path: &[Step], text: String) {
     let mut v = body;
     for st in path {
         v = match (st, v) {
-            (Step::Key(k), Value::Object(o)) => match o.get_mut(*k) {
+            (Step::Key(k), Value::Object(o)) => match o.get_mut(k.as_str()) {
                 Some(x) => x,
                 None => return,
             },
@@ -331,13 +299,21 @@ pub fn insert_canary(route: Route, body: &mut Value, canary: &str) {
                 return;
             };
             for m in msgs.iter_mut() {
-                if m.get("role").and_then(Value::as_str) == Some("system") {
+                if matches!(
+                    m.get("role").and_then(Value::as_str),
+                    Some("system" | "developer")
+                ) {
                     if let Some(Value::String(s)) = m.get_mut("content") {
                         s.push_str(&note);
                         return;
                     }
                 }
             }
+            // no system prompt of text to carry it: one of its own, first
+            msgs.insert(
+                0,
+                serde_json::json!({"role": "system", "content": note.trim_start()}),
+            );
         }
         Route::Responses => {
             if let Some(Value::String(s)) = body.get_mut("instructions") {
@@ -374,12 +350,13 @@ mod tests {
             vec![
                 ("system", "be nice"),
                 ("user", "part one"),
-                ("tool_call", "{\"q\":\"args\"}"),
+                ("assistant", "{\"q\":\"args\"}"),
+                ("assistant", "f"),
                 ("tool", "tool result")
             ]
         );
         set(&mut body, &t[1].path, "[REDACTED]".into());
-        set(&mut body, &t[3].path, "clean".into());
+        set(&mut body, &t[4].path, "clean".into());
         assert_eq!(body["messages"][1]["content"][0]["text"], "[REDACTED]");
         assert_eq!(body["messages"][3]["content"], "clean");
         insert_canary(Route::Chat, &mut body, "tl-c-1");
@@ -394,7 +371,31 @@ mod tests {
         let b = json!({"prompt": ["a", "b"], "model": "m"});
         assert_eq!(texts(Route::Completions, &b, 10).unwrap().len(), 2);
         let b = json!({"input": [[1, 2, 3], "text"]});
-        assert_eq!(texts(Route::Embeddings, &b, 10).unwrap().len(), 1);
+        assert!(texts(Route::Embeddings, &b, 10)
+            .unwrap_err()
+            .0
+            .contains("token ids"));
+        let b = json!({"prompt": [40, 1833, 682]});
+        assert!(texts(Route::Completions, &b, 10).is_err());
+        // tool definitions are read by the model too; a role is the client's text
+        let b = json!({"messages": [{"role": "x".repeat(100_000), "content": "hi"}],
+                       "tools": [{"type": "function", "function": {"name": "f", "description": "desc here"}}]});
+        let t = texts(Route::Chat, &b, 10).unwrap();
+        assert_eq!(t[0].role, "other");
+        assert!(t
+            .iter()
+            .any(|t| t.text == "desc here" && t.role == "tool_schema"));
+        // parts of any type that carry strings
+        let b = json!({"messages": [{"role": "user", "content": [{"type": "refusal", "refusal": "hidden words"}]}]});
+        assert!(texts(Route::Chat, &b, 10)
+            .unwrap()
+            .iter()
+            .any(|t| t.text == "hidden words"));
+        let many = json!({"messages": [{"role": "user", "content": vec![json!("a"); 500]}]});
+        assert!(texts(Route::Chat, &many, 10)
+            .unwrap_err()
+            .0
+            .contains("texts"));
         let b = json!({"instructions": "sys", "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}, {"type": "function_call_output", "output": "out"}]});
         let t = texts(Route::Responses, &b, 10).unwrap();
         assert_eq!(

@@ -43,8 +43,16 @@ fn upstream_failed(gw: &Gateway, e: &reqwest::Error) -> Response {
     }
 }
 
-/// `GET /v1/models`: passed through.
-pub async fn models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+/// `GET /v1/models`: passed through, after the same admission as every route.
+pub async fn models(
+    State(gw): State<Arc<Gateway>>,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    req: axum::extract::Request,
+) -> Response {
+    let headers = match crate::admit(&gw, addr.ip(), req).await {
+        Ok((h, _, _)) => h,
+        Err(r) => return r,
+    };
     let rb = gw
         .client
         .get(format!("{}/v1/models", gw.upstream))
@@ -183,8 +191,16 @@ fn answer_texts(v: &Value) -> Vec<String> {
     let mut out = vec![];
     if let Some(choices) = v.get("choices").and_then(Value::as_array) {
         for c in choices {
-            if let Some(s) = c.pointer("/message/content").and_then(Value::as_str) {
-                out.push(s.to_owned());
+            for ptr in [
+                "/message/content",
+                "/message/refusal",
+                "/message/reasoning_content",
+                "/message/reasoning",
+                "/message/function_call/arguments",
+            ] {
+                if let Some(s) = c.pointer(ptr).and_then(Value::as_str) {
+                    out.push(s.to_owned());
+                }
             }
             if let Some(s) = c.get("text").and_then(Value::as_str) {
                 out.push(s.to_owned());
@@ -200,10 +216,15 @@ fn answer_texts(v: &Value) -> Vec<String> {
     }
     if let Some(items) = v.get("output").and_then(Value::as_array) {
         for it in items {
-            if let Some(parts) = it.get("content").and_then(Value::as_array) {
-                for p in parts {
-                    if let Some(s) = p.get("text").and_then(Value::as_str) {
-                        out.push(s.to_owned());
+            if let Some(s) = it.get("arguments").and_then(Value::as_str) {
+                out.push(s.to_owned());
+            }
+            for k in ["content", "summary"] {
+                if let Some(parts) = it.get(k).and_then(Value::as_array) {
+                    for p in parts {
+                        if let Some(s) = p.get("text").and_then(Value::as_str) {
+                            out.push(s.to_owned());
+                        }
                     }
                 }
             }
@@ -216,7 +237,19 @@ fn answer_texts(v: &Value) -> Vec<String> {
 fn rewrite_answer(v: &mut Value, f: &dyn Fn(&str) -> String) {
     fn walk(v: &mut Value, f: &dyn Fn(&str) -> String, key: Option<&str>) {
         match v {
-            Value::String(s) if matches!(key, Some("content" | "text" | "arguments")) => {
+            Value::String(s)
+                if matches!(
+                    key,
+                    Some(
+                        "content"
+                            | "text"
+                            | "arguments"
+                            | "refusal"
+                            | "reasoning_content"
+                            | "reasoning"
+                    )
+                ) =>
+            {
                 *s = f(s);
             }
             Value::Object(o) => {
@@ -253,7 +286,7 @@ fn check_answer(
     if texts.is_empty() {
         return None;
     }
-    let leaked = gw.cfg.canary && texts.iter().any(|t| t.contains(gw.canary()));
+    let leaked = gw.cfg.canary && texts.iter().any(|t| contains_canary(t, gw.canary()));
     let parts: Vec<Part<'_>> = texts
         .iter()
         .map(|t| Part {
@@ -261,7 +294,14 @@ fn check_answer(
             text: t,
         })
         .collect();
-    let r = gw.scanner.scan(&parts);
+    let Some(r) = safe_scan(gw, &parts) else {
+        return Some(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "FIREWALL_ERROR",
+            "the firewall failed to scan the answer",
+        ));
+    };
     let leak_flags = ["secrets", "pii"];
     let mut d = Decision::Allow;
     let mut redact = vec![];
@@ -333,11 +373,16 @@ fn check_answer(
     }
 }
 
-/// How much of a stream's text is kept to scan across chunk borders.
+/// How much of a stream's text is kept to scan across chunk borders, per choice.
 const TAIL: usize = 4096;
+/// The longest SSE line read; a longer one ends the stream (it could not be scanned).
+const MAX_LINE: usize = 1 << 20;
+/// How long the upstream may go quiet in a stream before it is ended.
+const STREAM_IDLE: Duration = Duration::from_secs(120);
 
-/// Pass a stream through chunk by chunk; scan the text it carries as it goes (the canary,
-/// secrets); on a finding that blocks, end it with an error event.
+/// Pass a stream through line by line as it comes, scanning the text each line carries before
+/// it goes on (the canary, secrets, PII; one tail per choice, so choices interleaved cannot
+/// hide a split secret); on a finding that blocks, end it with an error event.
 fn relay_stream(
     gw: Arc<Gateway>,
     route: Route,
@@ -353,25 +398,32 @@ fn relay_stream(
         headers,
         ip,
         key,
-        line: Vec::new(),
-        tail: String::new(),
+        held: Vec::new(),
+        tails: Vec::new(),
         done: false,
     };
     let s = futures_util::stream::unfold((upstream, state), |(mut up, mut st)| async move {
         if st.done {
             return None;
         }
-        match up.next().await {
-            None => None,
-            Some(Err(_)) => {
+        let next = tokio::time::timeout(STREAM_IDLE, up.next()).await;
+        let out = match next {
+            Ok(Some(Ok(chunk))) => st.pass(&chunk, false),
+            // the end: what is left is scanned, then sent
+            Ok(None) => {
                 st.done = true;
-                Some((Ok(bytes::Bytes::from_static(b"data: {\"error\":{\"message\":\"the upstream's stream broke off\",\"type\":\"api_connection_error\",\"code\":\"UPSTREAM_UNAVAILABLE\"}}\n\n")), (up, st)))
+                let out = st.pass(&[], true);
+                if out.is_empty() {
+                    return None;
+                }
+                out
             }
-            Some(Ok(chunk)) => {
-                let out = st.pass(chunk);
-                Some((Ok::<_, std::io::Error>(out), (up, st)))
+            Ok(Some(Err(_))) | Err(_) => {
+                st.done = true;
+                bytes::Bytes::from_static(b"data: {\"error\":{\"message\":\"the upstream's stream broke off\",\"type\":\"api_connection_error\",\"code\":\"UPSTREAM_UNAVAILABLE\"}}\n\n")
             }
-        }
+        };
+        Some((Ok::<_, std::io::Error>(out), (up, st)))
     });
     let mut r = Response::new(crate::stream_body(s));
     r.headers_mut().insert(
@@ -389,56 +441,94 @@ struct Relay {
     headers: HeaderMap,
     ip: IpAddr,
     key: Option<String>,
-    /// An SSE line not yet complete.
-    line: Vec<u8>,
-    /// The latest text the stream carried.
-    tail: String,
+    /// Bytes received and not yet sent: the line not yet complete.
+    held: Vec<u8>,
+    /// The latest text of each choice (by index; at most 16, more share the last).
+    tails: Vec<String>,
     done: bool,
 }
 
 impl Relay {
-    /// The chunk passes as it came, unless the text so far leaks: then the stream ends here.
-    fn pass(&mut self, chunk: bytes::Bytes) -> bytes::Bytes {
-        let mut grew = false;
-        for &b in chunk.iter() {
-            if b == b'\n' {
-                let line = std::mem::take(&mut self.line);
-                if let Some(t) = delta_text(&line) {
-                    self.tail.push_str(&t);
-                    grew = true;
+    /// Take a chunk; send on every complete line, each scanned first (at the end, what is left
+    /// too). A line that leaks ends the stream with an error event instead.
+    fn pass(&mut self, chunk: &[u8], end: bool) -> bytes::Bytes {
+        self.held.extend_from_slice(chunk);
+        let mut sent = 0;
+        let mut start = 0;
+        let mut i = 0;
+        while i < self.held.len() {
+            let b = self.held[i];
+            if b == b'\n' || b == b'\r' {
+                let line = self.held[start..i].to_vec();
+                if let Some(why) = self.scan_line(&line) {
+                    return self.cut(&why, sent);
                 }
-            } else if self.line.len() < 1 << 20 {
-                self.line.push(b);
+                start = i + 1;
+                sent = start;
             }
+            i += 1;
         }
-        if grew {
-            if self.tail.len() > 2 * TAIL {
-                let mut cut = self.tail.len() - TAIL;
-                while !self.tail.is_char_boundary(cut) {
-                    cut += 1;
-                }
-                self.tail.drain(..cut);
+        if end && start < self.held.len() {
+            let line = self.held[start..].to_vec();
+            if let Some(why) = self.scan_line(&line) {
+                return self.cut(&why, sent);
             }
-            if let Some(why) = self.leak() {
-                self.done = true;
-                self.gw.stats.streams_cut.fetch_add(1, Ordering::Relaxed);
-                let ev = json!({"error": {"message": format!("the answer was cut by the firewall: {why}"), "type": "invalid_request_error", "code": "SECURITY_VIOLATION"}});
-                return bytes::Bytes::from(format!("data: {ev}\n\ndata: [DONE]\n\n"));
-            }
+            sent = self.held.len();
         }
-        chunk
+        if self.held.len() - sent > MAX_LINE {
+            self.gw.stats.streams_cut.fetch_add(1, Ordering::Relaxed);
+            return self.cut("a line of the stream is too long to scan", sent);
+        }
+        let out = bytes::Bytes::copy_from_slice(&self.held[..sent]);
+        self.held.drain(..sent);
+        out
     }
 
-    fn leak(&self) -> Option<String> {
+    /// What was scanned goes; then the error event, and the stream ends.
+    fn cut(&mut self, why: &str, sent: usize) -> bytes::Bytes {
+        self.done = true;
+        self.gw.stats.streams_cut.fetch_add(1, Ordering::Relaxed);
+        let ev = json!({"error": {"message": format!("the answer was cut by the firewall: {why}"), "type": "invalid_request_error", "code": "SECURITY_VIOLATION"}});
+        let mut out = self.held[..sent].to_vec();
+        out.extend_from_slice(format!("\n\ndata: {ev}\n\ndata: [DONE]\n\n").as_bytes());
+        self.held.clear();
+        bytes::Bytes::from(out)
+    }
+
+    /// The text a line adds, into its choice's tail, scanned there.
+    fn scan_line(&mut self, line: &[u8]) -> Option<String> {
+        let (choice, text) = delta_text(line)?;
+        let k = choice.min(15);
+        if self.tails.len() <= k {
+            self.tails.resize(k + 1, String::new());
+        }
+        let tail = &mut self.tails[k];
+        tail.push_str(&text);
+        let why = self.leak(k);
+        let tail = &mut self.tails[k];
+        if tail.len() > 2 * TAIL {
+            let mut cut = tail.len() - TAIL;
+            while !tail.is_char_boundary(cut) {
+                cut += 1;
+            }
+            tail.drain(..cut);
+        }
+        why
+    }
+
+    fn leak(&self, k: usize) -> Option<String> {
         let gw = &self.gw;
-        if gw.cfg.canary && self.tail.contains(gw.canary()) {
+        let tail = &self.tails[k];
+        if gw.cfg.canary && contains_canary(tail, gw.canary()) {
             return Some("it repeats the system prompt".into());
         }
         let parts = [Part {
             role: "response",
-            text: &self.tail,
+            text: tail,
         }];
-        let r = gw.scanner.scan(&parts);
+        let Some(r) = safe_scan(gw, &parts) else {
+            return Some("the firewall failed to scan it".into());
+        };
         let blocking: Vec<&str> = r
             .flags
             .iter()
@@ -466,23 +556,46 @@ impl Relay {
     }
 }
 
-/// The text an SSE `data:` line adds: chat's `choices[].delta.content`, completions'
-/// `choices[].text`, responses' `delta`.
-fn delta_text(line: &[u8]) -> Option<String> {
-    let l = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
+/// The canary in a text, whatever its case (an answer asked to shout it still has it).
+fn contains_canary(text: &str, canary: &str) -> bool {
+    text.to_ascii_lowercase()
+        .contains(&canary.to_ascii_lowercase())
+}
+
+/// A scan of an answer; None when the scanner failed (the answer is then withheld).
+fn safe_scan(gw: &Gateway, parts: &[Part<'_>]) -> Option<tripline_prompt::scan::ScanResult> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gw.scanner.scan(parts)))
+        .map_err(|_| {
+            gw.stats.firewall_errors.fetch_add(1, Ordering::Relaxed);
+        })
+        .ok()
+}
+
+/// The text an SSE `data:` line adds, and its choice: chat's `choices[].delta` (content,
+/// refusal, reasoning, tool call arguments), completions' `choices[].text`, responses' `delta`.
+fn delta_text(line: &[u8]) -> Option<(usize, String)> {
+    let l = std::str::from_utf8(line).ok()?;
     let d = l.strip_prefix("data:")?.trim_start();
     if d == "[DONE]" {
         return None;
     }
     let v: Value = serde_json::from_str(d).ok()?;
     let mut out = String::new();
+    let mut choice = 0;
     if let Some(choices) = v.get("choices").and_then(Value::as_array) {
         for c in choices {
-            if let Some(s) = c.pointer("/delta/content").and_then(Value::as_str) {
-                out.push_str(s);
-            }
-            if let Some(s) = c.get("text").and_then(Value::as_str) {
-                out.push_str(s);
+            choice = c.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+            for ptr in [
+                "/delta/content",
+                "/delta/refusal",
+                "/delta/reasoning_content",
+                "/delta/reasoning",
+                "/text",
+                "/delta/function_call/arguments",
+            ] {
+                if let Some(s) = c.pointer(ptr).and_then(Value::as_str) {
+                    out.push_str(s);
+                }
             }
             if let Some(calls) = c.pointer("/delta/tool_calls").and_then(Value::as_array) {
                 for t in calls {
@@ -494,7 +607,8 @@ fn delta_text(line: &[u8]) -> Option<String> {
         }
     }
     if let Some(s) = v.get("delta").and_then(Value::as_str) {
+        choice = v.get("output_index").and_then(Value::as_u64).unwrap_or(0) as usize;
         out.push_str(s);
     }
-    (!out.is_empty()).then_some(out)
+    (!out.is_empty()).then_some((choice, out))
 }

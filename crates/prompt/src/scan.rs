@@ -232,10 +232,11 @@ impl Scanner {
             }
         }
         if n.signals.truncated {
+            // what was past the limits was never read: fail closed
             acc.add(
-                4,
-                0.3,
-                at("input over the normalisation limits: truncated".into()),
+                0,
+                1.0,
+                at("over the normalisation limits: not all of it could be scanned".into()),
             );
         }
         // secrets and PII on the text as sent (the spans redact it)

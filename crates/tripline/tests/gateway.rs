@@ -108,6 +108,15 @@ try:
     out["leak_stream"] = ["ended", "".join(got)]
 except openai.APIError as e:
     out["leak_stream"] = ["error", str(e)[:200]]
+s = c.chat.completions.create(model="secret", stream=True, messages=[{"role": "user", "content": "give me a key"}])
+got = []
+try:
+    for ch in s:
+        if ch.choices:
+            got.append(ch.choices[0].delta.content or "")
+    out["secret_stream"] = ["ended", "".join(got)]
+except openai.APIError as e:
+    out["secret_stream"] = ["error", "".join(got)]
 out["fail"] = err(lambda: c.chat.completions.create(model="fail", messages=[{"role": "user", "content": "hi there"}]))
 out["garbage"] = err(lambda: c.chat.completions.create(model="garbage", messages=[{"role": "user", "content": "hi you"}]))
 e = c.embeddings.create(model="echo", input=["first text", "second text"])
@@ -173,6 +182,15 @@ fn the_gateway_answers_real_clients_and_its_verdicts_become_alerts() {
             .as_str()
             .unwrap()
             .contains("system prompt"),
+        "{r}"
+    );
+    // a key in a stream: cut before it reaches the client
+    assert_eq!(r["secret_stream"][0], "error", "{r}");
+    assert!(
+        !r["secret_stream"][1]
+            .as_str()
+            .unwrap()
+            .contains("AKIAQ3EGRWOHT7TZ5N2B"),
         "{r}"
     );
     assert_eq!(r["fail"][1], 500, "{r}");
