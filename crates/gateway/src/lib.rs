@@ -424,27 +424,19 @@ fn hash64(parts: &[&[u8]]) -> u64 {
 
 /// The gateway's routes.
 pub fn router(gw: Arc<Gateway>) -> Router {
-    Router::new()
-        .route("/health", get(health))
+    let mut r = Router::new();
+    for route in [
+        Route::Chat,
+        Route::Completions,
+        Route::Responses,
+        Route::Embeddings,
+    ] {
+        r = r.route(route.path(), post(move |s, c, q| proxy(route, s, c, q)));
+    }
+    r.route("/health", get(health))
         .route("/firewall/stats", get(stats))
         .route("/v1/scan", post(scan_only))
         .route("/v1/models", get(upstream::models))
-        .route(
-            "/v1/chat/completions",
-            post(|s, c, r| proxy(Route::Chat, s, c, r)),
-        )
-        .route(
-            "/v1/completions",
-            post(|s, c, r| proxy(Route::Completions, s, c, r)),
-        )
-        .route(
-            "/v1/responses",
-            post(|s, c, r| proxy(Route::Responses, s, c, r)),
-        )
-        .route(
-            "/v1/embeddings",
-            post(|s, c, r| proxy(Route::Embeddings, s, c, r)),
-        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,

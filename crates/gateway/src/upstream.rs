@@ -24,16 +24,22 @@ fn auth(gw: &Gateway, client: &HeaderMap, rb: reqwest::RequestBuilder) -> reqwes
     }
 }
 
-fn upstream_failed(gw: &Gateway, e: &reqwest::Error) -> Response {
+/// 504 `UPSTREAM_TIMEOUT`, counted.
+fn timed_out(gw: &Gateway, what: &str) -> Response {
     gw.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
+    error(
+        StatusCode::GATEWAY_TIMEOUT,
+        "timeout",
+        "UPSTREAM_TIMEOUT",
+        what,
+    )
+}
+
+fn upstream_failed(gw: &Gateway, e: &reqwest::Error) -> Response {
     if e.is_timeout() {
-        error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            "UPSTREAM_TIMEOUT",
-            "the upstream did not answer in time",
-        )
+        timed_out(gw, "the upstream did not answer in time")
     } else {
+        gw.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
         error(
             StatusCode::BAD_GATEWAY,
             "api_connection_error",
@@ -120,15 +126,7 @@ pub async fn forward(
     let timeout = Duration::from_secs_f64(gw.cfg.timeout_seconds);
     // the answer must begin within the timeout; a stream may then last longer
     let resp = match tokio::time::timeout(timeout, rb.send()).await {
-        Err(_) => {
-            gw.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
-            return error(
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout",
-                "UPSTREAM_TIMEOUT",
-                "the upstream did not answer in time",
-            );
-        }
+        Err(_) => return timed_out(&gw, "the upstream did not answer in time"),
         Ok(Err(e)) => return upstream_failed(&gw, &e),
         Ok(Ok(r)) => r,
     };
@@ -144,15 +142,7 @@ pub async fn forward(
     }
     let bytes =
         match tokio::time::timeout(timeout, read_capped(resp, gw.cfg.max_response_bytes)).await {
-            Err(_) => {
-                gw.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
-                return error(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "timeout",
-                    "UPSTREAM_TIMEOUT",
-                    "the upstream's answer did not finish in time",
-                );
-            }
+            Err(_) => return timed_out(&gw, "the upstream's answer did not finish in time"),
             Ok(Err(f)) => return f(&gw),
             Ok(Ok(b)) => b,
         };

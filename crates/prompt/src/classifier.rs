@@ -21,7 +21,7 @@ pub const BITS: u8 = 18;
 pub const WINDOW: usize = 1024;
 /// At most this many windows are scored (a 100 KB prompt: every window of its first 256 KB
 /// of characters; beyond, evenly spaced ones).
-const MAX_WINDOWS: usize = 256;
+pub const MAX_WINDOWS: usize = 256;
 
 const MAGIC: &[u8; 4] = b"TLPM";
 
