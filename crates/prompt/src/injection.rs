@@ -117,7 +117,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "discard",
                 "neglect"
             ],
-            r"\b(?:ignore|disregard|forget|skip|bypass|override|overwrite|drop|abandon|set aside|throw out|discard|neglect)\b[^.!?\n]{0,40}?\b(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|everything)\b[^.!?\n]{0,40}?\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|orders|commands|context|constraints|restrictions|programming|guidance|told|said|above|before)\b"
+            r"\b(?:ignore|disregard|forget|skip|bypass|override|overwrite|drop|abandon|set aside|throw out|discard|neglect)\b[^.!?\n;]{0,40}?\b(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|everything)\b[^.!?\n;]{0,40}?\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|orders|commands|context|constraints|restrictions|programming|guidance|told|said|above|before)\b"
         ),
         p!(
             InstructionOverride,
@@ -157,11 +157,11 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "starting now",
                 "for the rest of this conversation"
             ],
-            r"\b(?:from now on|from this point(?: on| forward)?|henceforth|starting now|for the rest of this conversation)\b[^.!?\n]{0,60}?\b(?:you (?:will|must|are|shall|should|only|always|never)|respond|answer|act|behave|ignore|reply|only)\b"
+            r"\b(?:from now on|from this point(?: on| forward)?|henceforth|starting now|for the rest of this conversation)\b[^.!?\n]{0,60}?\b(?:ignore|disregard|you (?:are|will be) (?:no longer|not|free|now)\b|you (?:will|must|shall) (?:ignore|disregard|obey|not refuse|answer (?:every|all|any))|(?:do not|don't|never) (?:refuse|follow|apply)|(?:answer|respond|reply)\w* without (?:any )?(?:filters?|restrictions?|rules|censorship|limits))"
         ),
         p!(
             InstructionOverride,
-            0.75,
+            0.45,
             "en",
             "says the earlier instructions no longer apply",
             [
@@ -409,7 +409,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "unfiltered mode",
                 "opposite mode"
             ],
-            r"\b(?:do anything now|(?:act|behave|respond|pretend)\b[^.!?\n]{0,30}\bdan\b|\bdan\b[^.!?\n]{0,40}\b(?:mode|prompt|persona|jailbreak|anything now|no (?:rules|restrictions|limits))|developer mode (?:enabled|on|activated|output)|enable developer mode|(?:devmode|god mode|unfiltered mode|opposite mode|jailbreak(?:ed)? mode)|you are (?:now )?(?:jailbroken|in developer mode)|evil confidant|always intelligent and machiavellian|betterdan|anti-dan)\b"
+            r"\b(?:do anything now|(?:act|behave|respond|pretend)\b[^.!?\n]{0,30}\bdan\b|\bdan\b[^.!?\n]{0,40}\b(?:mode|prompt|persona|jailbreak|anything now|no (?:rules|restrictions|limits))|developer mode (?:enabled|activated|output)|(?:you are|act|respond|simulate|pretend)[^.!?\n]{0,30}\bdeveloper mode|(?:devmode|god mode|unfiltered mode|opposite mode|jailbreak(?:ed)? mode)|you are (?:now )?(?:jailbroken|in developer mode)|evil confidant|always intelligent and machiavellian|betterdan|anti-dan)\b"
         ),
         p!(
             Jailbreak,
@@ -497,7 +497,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         ),
         p!(
             Jailbreak,
-            0.7,
+            0.45,
             "en",
             "tells the model to stay in character whatever it is asked",
             [
@@ -816,7 +816,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         // ---- refusal suppression ----
         p!(
             RefusalSuppression,
-            0.7,
+            0.45,
             "en",
             "forbids the model to refuse or warn",
             [
@@ -854,7 +854,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "first part",
                 "s1 + s2"
             ],
-            r"(?:\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s*\+\s*b|x\s*\+\s*y|s1\s*\+\s*s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do|answer|respond|run|obey|perform))"
+            r"(?:\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do|answer|respond|run|obey|perform|act on)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s*\+\s*b|x\s*\+\s*y|s1\s*\+\s*s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do|answer|respond|run|obey|perform))"
         ),
         p!(
             PayloadSplitting,
