@@ -370,7 +370,24 @@ struct Fields<'a> {
     roles: Vec<&'a str>,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
+    fn new(
+        route: &'a str,
+        ip: IpAddr,
+        api_key: Option<&'a str>,
+        bytes: usize,
+        parts: &[Part<'a>],
+    ) -> Fields<'a> {
+        Fields {
+            route,
+            ip,
+            api_key,
+            bytes,
+            messages: parts.len(),
+            roles: parts.iter().map(|p| p.role).collect(),
+        }
+    }
+
     fn get(&self, f: &str, r: &ScanResult) -> PV {
         match f {
             "score" => PV::Num(r.score as f64),
@@ -420,6 +437,17 @@ fn hash64(parts: &[&[u8]]) -> u64 {
     }
     let d = h.finalize();
     u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// The parts a scanner reads, borrowed from the texts found in a body.
+fn parts_of(texts: &[request::Text]) -> Vec<Part<'_>> {
+    texts
+        .iter()
+        .map(|t| Part {
+            role: &t.role,
+            text: &t.text,
+        })
+        .collect()
 }
 
 /// The gateway's routes.
@@ -590,21 +618,8 @@ async fn scan_only(
         },
         _ => return bad_request(&gw, "give \"text\" (a string) or \"messages\" (an array)"),
     };
-    let parts: Vec<Part<'_>> = texts
-        .iter()
-        .map(|t| Part {
-            role: &t.role,
-            text: &t.text,
-        })
-        .collect();
-    let fields = Fields {
-        route: "scan",
-        ip: addr.ip(),
-        api_key: key.as_deref(),
-        bytes: bytes.len(),
-        messages: parts.len(),
-        roles: parts.iter().map(|p| p.role).collect(),
-    };
+    let parts = parts_of(&texts);
+    let fields = Fields::new("scan", addr.ip(), key.as_deref(), bytes.len(), &parts);
     let r = match scan_guarded(&gw, &parts) {
         Ok(r) => r,
         Err(resp) => return *resp,
@@ -779,13 +794,7 @@ async fn proxy(
         Ok(t) => t,
         Err(e) => return bad_request(&gw, e.0),
     };
-    let parts: Vec<Part<'_>> = texts
-        .iter()
-        .map(|t| Part {
-            role: &t.role,
-            text: &t.text,
-        })
-        .collect();
+    let parts = parts_of(&texts);
     let scanned = match scan_guarded(&gw, &parts) {
         Ok(r) => Some(r),
         Err(resp) => {
@@ -797,14 +806,7 @@ async fn proxy(
         }
     };
     if let Some(r) = &scanned {
-        let fields = Fields {
-            route: route.name(),
-            ip,
-            api_key: key.as_deref(),
-            bytes: bytes.len(),
-            messages: parts.len(),
-            roles: parts.iter().map(|p| p.role).collect(),
-        };
+        let fields = Fields::new(route.name(), ip, key.as_deref(), bytes.len(), &parts);
         let (d, redact, policy) = gw.decide(route.name(), r, &fields);
         count_decision(&gw, d);
         gw.record(record(
