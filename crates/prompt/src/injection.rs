@@ -7,7 +7,8 @@
 //! any anchor costs one pass of the automaton.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::Input;
 use std::sync::LazyLock;
 
 /// A family of attacks: its id (the breakdown's key) and how strongly a match says "attack".
@@ -125,7 +126,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             "en",
             "tells the model to forget everything before",
             ["forget", "disregard", "ignore"],
-            r"\b(?:forget|disregard|ignore)\b\s+(?:about\s+)?(?:everything|all(?: of)? (?:that|this|the above)|what (?:you were|i) (?:told|said|wrote))"
+            r"\b(?:forget|disregard|ignore)\b\s{1,16}(?:about\s{1,16})?(?:everything|all(?: of)? (?:that|this|the above)|what (?:you were|i) (?:told|said|wrote))"
         ),
         p!(
             InstructionOverride,
@@ -143,7 +144,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "new objective",
                 "new goal"
             ],
-            r"\b(?:your |the |my )?(?:new|updated|real|actual|true|revised) (?:instructions?|task|rules|directive|objective|goal|prompt)s?\b\s*(?:are|is|:|follow|below)"
+            r"\b(?:your |the |my )?(?:new|updated|real|actual|true|revised) (?:instructions?|task|rules|directive|objective|goal|prompt)s?\b\s{0,16}(?:are|is|:|follow|below)"
         ),
         p!(
             InstructionOverride,
@@ -157,7 +158,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "starting now",
                 "for the rest of this conversation"
             ],
-            r"\b(?:from now on|from this point(?: on| forward)?|henceforth|starting now|for the rest of this conversation)\b[^.!?\n]{0,60}?\b(?:ignore|disregard|you (?:are|will be) (?:no longer|not|free|now)\b|you (?:will|must|shall) (?:ignore|disregard|obey|not refuse|answer (?:every|all|any))|(?:do not|don't|never) (?:refuse|follow|apply)|(?:answer|respond|reply)\w* without (?:any )?(?:filters?|restrictions?|rules|censorship|limits))"
+            r"\b(?:from now on|from this point(?: on| forward)?|henceforth|starting now|for the rest of this conversation)\b[^.!?\n]{0,60}?\b(?:ignore|disregard|you (?:are|will be) (?:no longer|not|free|now)\b|you (?:will|must|shall) (?:ignore|disregard|obey|not refuse|answer (?:every|all|any))|(?:do not|don't|never) (?:refuse|follow|apply)|(?:answer|respond|reply)[a-zà-öø-ÿ]{0,12} without (?:any )?(?:filters?|restrictions?|rules|censorship|limits))"
         ),
         p!(
             InstructionOverride,
@@ -204,7 +205,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "von nun an",
                 "ab sofort"
             ],
-            r"\b(?:neue (?:anweisungen?|aufgabe|regeln)\s*(?::|sind|lautet)|(?:ab jetzt|von nun an|ab sofort)\b[^.!?\n]{0,50}?\b(?:du|sie) (?:bist|wirst|sollst|musst|antwortest|sind))"
+            r"\b(?:neue (?:anweisungen?|aufgabe|regeln)\s{0,16}(?::|sind|lautet)|(?:ab jetzt|von nun an|ab sofort)\b[^.!?\n]{0,50}?\b(?:du|sie) (?:bist|wirst|sollst|musst|antwortest|sind))"
         ),
         p!(
             InstructionOverride,
@@ -232,7 +233,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "désormais",
                 "dorénavant"
             ],
-            r"\b(?:nouvelles? (?:instructions?|tâche|consignes?)\s*(?::|sont|est)|(?:à partir de maintenant|désormais|dorénavant)\b[^.!?\n]{0,50}?\b(?:tu|vous) (?:es|êtes|dois|devez|vas|allez|réponds|répondez))"
+            r"\b(?:nouvelles? (?:instructions?|tâche|consignes?)\s{0,16}(?::|sont|est)|(?:à partir de maintenant|désormais|dorénavant)\b[^.!?\n]{0,50}?\b(?:tu|vous) (?:es|êtes|dois|devez|vas|allez|réponds|répondez))"
         ),
         p!(
             InstructionOverride,
@@ -291,7 +292,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "отбрось",
                 "пренебреги"
             ],
-            r"(?:игнорир\w*|забудь(?:те)?|не обращай(?:те)? внимания на|отбрось(?:те)?|пренебреги)[^.!?\n]{0,50}?(?:инструкц\w*|указани\w*|правил\w*|команд\w*|(?:всё|все),? что (?:было )?(?:сказано|написано) (?:выше|ранее|до этого))"
+            r"(?:игнорир[а-яё]{0,12}|забудь(?:те)?|не обращай(?:те)? внимания на|отбрось(?:те)?|пренебреги)[^.!?\n]{0,50}?(?:инструкц[а-яё]{0,12}|указани[а-яё]{0,12}|правил[а-яё]{0,12}|команд[а-яё]{0,12}|(?:всё|все),? что (?:было )?(?:сказано|написано) (?:выше|ранее|до этого))"
         ),
         p!(
             InstructionOverride,
@@ -366,7 +367,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "### human",
                 "### user"
             ],
-            r"(?m)(?:^|\n|[.!?]\s)\s*(?:#{2,}\s*(?:system|instruction|instructions|assistant|response|human|user)\b\s*:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s*:\s*(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+            r"(?m)(?:^|\n|[.!?]\s)\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
         ),
         p!(
             RoleDelimiter,
@@ -440,7 +441,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "break free",
                 "broken free"
             ],
-            r"\b(?:you (?:have|has|now have)|(?:an? )?(?:ai|assistant|model|chatbot|persona|character|version of you) (?:with|that has|who has)|(?:act|respond|answer|behave|pretend|roleplay|play) (?:as|like)[^.!?\n]{0,40}?(?:with|that has|who has)?|are (?:now )?(?:free from|freed from|not bound by|no longer bound by|released from)|break(?:s|ing)? free (?:of|from)|broken free (?:of|from))[^.!?\n]{0,30}?\b(?:no|without|any|all|the|your|its|typical|usual)?\s*(?:rules|restrictions|limits|limitations|filters|guidelines|boundaries|censorship|ethics|morals|policies|constraints|confines)\b"
+            r"\b(?:you (?:have|has|now have)|(?:an? )?(?:ai|assistant|model|chatbot|persona|character|version of you) (?:with|that has|who has)|(?:act|respond|answer|behave|pretend|roleplay|play) (?:as|like)[^.!?\n]{0,40}?(?:with|that has|who has)?|are (?:now )?(?:free from|freed from|not bound by|no longer bound by|released from)|break(?:s|ing)? free (?:of|from)|broken free (?:of|from))[^.!?\n]{0,30}?\b(?:no|without|any|all|the|your|its|typical|usual)?\s{0,16}(?:rules|restrictions|limits|limitations|filters|guidelines|boundaries|censorship|ethics|morals|policies|constraints|confines)\b"
         ),
         p!(
             Jailbreak,
@@ -667,7 +668,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "developer message",
                 "meta prompt"
             ],
-            r"\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|write (?:out|down)|dump|list|recite|spell out|paste|copy|return|expose|provide)\b[^.!?\n]{0,40}?\b(?:your|the|its|my|all|full|entire|exact|complete|verbatim)?\s*(?:system (?:prompt|message|instructions?)|(?:initial|hidden|original|secret|internal|confidential|first|pre-?|meta|developer) (?:prompt|instructions?|message|rules)|preprompt|instructions (?:you were given|above|you received)|prompt (?:above|you were given))"
+            r"\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|write (?:out|down)|dump|list|recite|spell out|paste|copy|return|expose|provide)\b[^.!?\n]{0,40}?\b(?:your|the|its|my|all|full|entire|exact|complete|verbatim)?\s{0,16}(?:system (?:prompt|message|instructions?)|(?:initial|hidden|original|secret|internal|confidential|first|pre-?|meta|developer) (?:prompt|instructions?|message|rules)|preprompt|instructions (?:you were given|above|you received)|prompt (?:above|you were given))"
         ),
         p!(
             PromptExtraction,
@@ -704,7 +705,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "ursprünglichen anweisungen",
                 "versteckten anweisungen"
             ],
-            r"(?:zeig|gib|verrat|nenn|wiederhol|schreib|sag|ausgeb)\w*[^.!?\n]{0,40}?(?:system-?prompt|systemanweisung\w*|deine (?:anweisungen|instruktionen|regeln)|ursprünglichen anweisungen|versteckten anweisungen)"
+            r"(?:zeig|gib|verrat|nenn|wiederhol|schreib|sag|ausgeb)[a-zà-öø-ÿ]{0,12}[^.!?\n]{0,40}?(?:system-?prompt|systemanweisung[a-zà-öø-ÿ]{0,12}|deine (?:anweisungen|instruktionen|regeln)|ursprünglichen anweisungen|versteckten anweisungen)"
         ),
         p!(
             PromptExtraction,
@@ -720,7 +721,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "instructions cachées",
                 "message système"
             ],
-            r"(?:montre|affiche|révèle|donne|répète|écris|dis|imprime)\w*[^.!?\n]{0,40}?(?:(?:le |ton |votre )?prompt (?:système|initial)|(?:tes|vos) instructions|instructions (?:initiales|cachées|d'origine)|message système)"
+            r"(?:montre|affiche|révèle|donne|répète|écris|dis|imprime)[a-zà-öø-ÿ]{0,12}[^.!?\n]{0,40}?(?:(?:le |ton |votre )?prompt (?:système|initial)|(?:tes|vos) instructions|instructions (?:initiales|cachées|d'origine)|message système)"
         ),
         p!(
             PromptExtraction,
@@ -735,7 +736,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "instrucciones ocultas",
                 "mensaje del sistema"
             ],
-            r"(?:muestra|revela|dime|dame|repite|escribe|imprime)\w*[^.!?\n]{0,40}?(?:prompt (?:del sistema|inicial)|tus instrucciones|instrucciones (?:iniciales|ocultas|originales)|mensaje del sistema)"
+            r"(?:muestra|revela|dime|dame|repite|escribe|imprime)[a-zà-öø-ÿ]{0,12}[^.!?\n]{0,40}?(?:prompt (?:del sistema|inicial)|tus instrucciones|instrucciones (?:iniciales|ocultas|originales)|mensaje del sistema)"
         ),
         p!(
             PromptExtraction,
@@ -750,7 +751,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "instruções ocultas",
                 "mensagem do sistema"
             ],
-            r"(?:mostre|revele|diga|dê|repita|escreva|imprima)\w*[^.!?\n]{0,40}?(?:prompt (?:do sistema|inicial)|suas instruções|instruções (?:iniciais|ocultas|originais)|mensagem do sistema)"
+            r"(?:mostre|revele|diga|dê|repita|escreva|imprima)[a-zà-öø-ÿ]{0,12}[^.!?\n]{0,40}?(?:prompt (?:do sistema|inicial)|suas instruções|instruções (?:iniciais|ocultas|originais)|mensagem do sistema)"
         ),
         p!(
             PromptExtraction,
@@ -765,7 +766,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "istruzioni nascoste",
                 "messaggio di sistema"
             ],
-            r"(?:mostra|rivela|dimmi|dammi|ripeti|scrivi|stampa)\w*[^.!?\n]{0,40}?(?:prompt (?:di sistema|iniziale)|(?:le )?tue istruzioni|istruzioni (?:iniziali|nascoste|originali)|messaggio di sistema)"
+            r"(?:mostra|rivela|dimmi|dammi|ripeti|scrivi|stampa)[a-zà-öø-ÿ]{0,12}[^.!?\n]{0,40}?(?:prompt (?:di sistema|iniziale)|(?:le )?tue istruzioni|istruzioni (?:iniziali|nascoste|originali)|messaggio di sistema)"
         ),
         p!(
             PromptExtraction,
@@ -780,7 +781,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "исходные инструкции",
                 "скрытые инструкции"
             ],
-            r"(?:покажи|выведи|раскрой|напиши|повтори|скажи|дай)\w*[^.!?\n]{0,40}?(?:системн\w+ (?:промпт\w*|инструкц\w*|сообщени\w*)|(?:твои|ваши) инструкц\w*|(?:исходн|скрыт|первоначальн)\w+ инструкц\w*)"
+            r"(?:покажи|выведи|раскрой|напиши|повтори|скажи|дай)[а-яё]{0,12}[^.!?\n]{0,40}?(?:системн[а-яё]{1,12} (?:промпт[а-яё]{0,12}|инструкц[а-яё]{0,12}|сообщени[а-яё]{0,12})|(?:твои|ваши) инструкц[а-яё]{0,12}|(?:исходн|скрыт|первоначальн)[а-яё]{1,12} инструкц[а-яё]{0,12})"
         ),
         p!(
             PromptExtraction,
@@ -854,7 +855,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "first part",
                 "s1 + s2"
             ],
-            r"(?:\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s*=\s*['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do|answer|respond|run|obey|perform|act on)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s*\+\s*b|x\s*\+\s*y|s1\s*\+\s*s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do|answer|respond|run|obey|perform))"
+            r"(?:\b[a-z]\w{0,3}\s{0,16}=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s{0,16}=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform|act on)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s{0,16}\+\s{0,16}b|x\s{0,16}\+\s{0,16}y|s1\s{0,16}\+\s{0,16}s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform))"
         ),
         p!(
             PayloadSplitting,
@@ -869,7 +870,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "rot13",
                 "base64"
             ],
-            r"\b(?:reverse|read (?:it )?backwards|decode|decipher|unscramble|translate from (?:base64|rot13|hex))\b[^.!?\n]{0,60}?\b(?:and|then)\s+(?:follow|execute|do what it says|obey|perform|carry out|act on)"
+            r"\b(?:reverse|read (?:it )?backwards|decode|decipher|unscramble|translate from (?:base64|rot13|hex))\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do what it says|obey|perform|carry out|act on)"
         ),
     ]
 });
@@ -879,7 +880,8 @@ pub struct Families {
     anchors: AhoCorasick,
     /// For each anchor, the pattern it belongs to.
     anchor_pattern: Vec<usize>,
-    patterns: Vec<(Regex, usize)>,
+    /// Each pattern, its index in [`PATTERNS`], and the longest text (bytes) it can match.
+    patterns: Vec<(Regex, usize, Option<usize>)>,
 }
 
 impl Families {
@@ -892,11 +894,15 @@ impl Families {
                 anchors.push(a.to_lowercase());
                 anchor_pattern.push(i);
             }
-            let re = regex::RegexBuilder::new(p.re)
-                .size_limit(8 << 20)
-                .build()
+            let re = Regex::builder()
+                .configure(Regex::config().nfa_size_limit(Some(8 << 20)))
+                .build(p.re)
                 .unwrap_or_else(|e| panic!("injection pattern {} ({}): {e}", i, p.reason));
-            patterns.push((re, i));
+            let longest = regex_syntax::Parser::new()
+                .parse(p.re)
+                .ok()
+                .and_then(|h| h.properties().maximum_len());
+            patterns.push((re, i, longest));
         }
         let anchors = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
@@ -911,37 +917,72 @@ impl Families {
 
     /// The patterns `lower` (lowercased normalised text) can match, by their anchors.
     pub fn candidates(&self, lower: &str) -> Vec<usize> {
-        let mut on = vec![false; self.patterns.len()];
-        for m in self.anchors.find_overlapping_iter(lower) {
-            on[self.anchor_pattern[m.pattern().as_usize()]] = true;
-        }
-        on.iter()
-            .enumerate()
-            .filter_map(|(i, b)| b.then_some(i))
-            .collect()
+        let mut on: Vec<usize> = self
+            .anchors
+            .find_overlapping_iter(lower)
+            .map(|m| self.anchor_pattern[m.pattern().as_usize()])
+            .collect();
+        on.sort_unstable();
+        on.dedup();
+        on
     }
 
     /// Every family that `lower` matches, the strongest pattern of each, and token flooding.
+    ///
+    /// A pattern runs only where one of its anchors was found, and only as far around it as
+    /// the pattern can reach (its longest match): a 100 KB document with a few trigger words
+    /// costs a few short searches, not a pass of every pattern over all of it. Word
+    /// boundaries at the edge of such a span still see the text beyond it.
     pub fn scan(&self, lower: &str) -> Vec<Hit> {
         let mut hits: Vec<Hit> = vec![];
-        for i in self.candidates(lower) {
-            let (re, pi) = &self.patterns[i];
-            let p = &PATTERNS[*pi];
-            if let Some(m) = re.find(lower) {
-                let snippet = snippet(lower, m.start(), m.end());
-                let reason = format!("{} ({}): \u{201c}{snippet}\u{201d}", p.reason, p.lang);
-                match hits.iter_mut().find(|h| h.family == p.family) {
-                    Some(h) if h.score >= p.score => {}
-                    Some(h) => {
-                        h.score = p.score;
-                        h.reason = reason;
+        // (pattern, start, end) of every anchor found, by pattern then position
+        let mut found: Vec<(usize, usize, usize)> = self
+            .anchors
+            .find_overlapping_iter(lower)
+            .map(|m| (self.anchor_pattern[m.pattern().as_usize()], m.start(), m.end()))
+            .collect();
+        found.sort_unstable();
+        let mut k = 0;
+        while k < found.len() {
+            let pi = found[k].0;
+            let n = found[k..].iter().take_while(|f| f.0 == pi).count();
+            let (re, pat, longest) = &self.patterns[pi];
+            let p = &PATTERNS[*pat];
+            // the spans its matches can lie in, one per anchor found, overlapping ones merged
+            let mut m = None;
+            let mut span: Option<(usize, usize)> = None;
+            let spans = found[k..k + n].iter().map(|&(_, s, e)| match longest {
+                Some(l) => (e.saturating_sub(*l), (s + l).min(lower.len())),
+                None => (0, lower.len()),
+            });
+            for (a, b) in spans.chain([(usize::MAX, usize::MAX)]) {
+                match span {
+                    Some((sa, sb)) if a <= sb => span = Some((sa, sb.max(b))),
+                    Some((sa, sb)) => {
+                        m = re.find(Input::new(lower).range(sa..sb));
+                        if m.is_some() {
+                            break;
+                        }
+                        span = Some((a, b));
                     }
-                    None => hits.push(Hit {
-                        family: p.family,
-                        score: p.score,
-                        reason,
-                    }),
+                    None => span = Some((a, b)),
                 }
+            }
+            k += n;
+            let Some(m) = m else { continue };
+            let snippet = snippet(lower, m.start(), m.end());
+            let reason = format!("{} ({}): \u{201c}{snippet}\u{201d}", p.reason, p.lang);
+            match hits.iter_mut().find(|h| h.family == p.family) {
+                Some(h) if h.score >= p.score => {}
+                Some(h) => {
+                    h.score = p.score;
+                    h.reason = reason;
+                }
+                None => hits.push(Hit {
+                    family: p.family,
+                    score: p.score,
+                    reason,
+                }),
             }
         }
         if let Some(h) = flooding(lower) {
@@ -1051,9 +1092,17 @@ mod tests {
     }
 
     #[test]
-    fn every_pattern_compiles() {
+    fn every_pattern_compiles_and_reaches_a_bounded_distance() {
         let f = Families::new();
         assert_eq!(f.patterns.len(), PATTERNS.len());
+        // a pattern searched only around its anchors must have a longest match
+        for (_, i, longest) in &f.patterns {
+            assert!(
+                longest.is_some_and(|l| l <= 4096),
+                "pattern {i} ({}) can match {longest:?} bytes",
+                PATTERNS[*i].reason
+            );
+        }
     }
 
     #[test]
