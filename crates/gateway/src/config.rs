@@ -45,6 +45,10 @@ pub struct GatewayConfig {
     pub max_response_bytes: usize,
     /// Most messages (or input items) in one request.
     pub max_messages: usize,
+    /// Seconds a client has to send its whole request body (408 `REQUEST_TIMEOUT` after).
+    pub body_timeout_seconds: f64,
+    /// Requests handled at once; beyond, 503 `OVERLOADED` (bounds memory under a flood).
+    pub max_concurrent: usize,
     /// On an internal failure, forward unscanned (counted and alerted) instead of 500
     /// `FIREWALL_ERROR`.
     pub fail_open: bool,
@@ -129,6 +133,8 @@ impl Default for GatewayConfig {
             max_body_bytes: 1 << 20,
             max_response_bytes: 8 << 20,
             max_messages: 1000,
+            body_timeout_seconds: 30.0,
+            max_concurrent: 256,
             fail_open: false,
             deny: vec![],
             rate_per_minute_ip: 120,
@@ -174,11 +180,18 @@ impl GatewayConfig {
             ("max_body_bytes", self.max_body_bytes, 1024),
             ("max_response_bytes", self.max_response_bytes, 1024),
             ("max_messages", self.max_messages, 1),
+            ("max_concurrent", self.max_concurrent, 1),
             ("cache_entries", self.cache_entries, 0),
         ] {
             if v < lo {
                 errs.push(format!("gateway.{k} = {v}: must be at least {lo}"));
             }
+        }
+        if !(self.body_timeout_seconds > 0.0 && self.body_timeout_seconds <= 3600.0) {
+            errs.push(format!(
+                "gateway.body_timeout_seconds = {}: must be in (0, 3600]",
+                self.body_timeout_seconds
+            ));
         }
         if self.max_body_bytes > 256 << 20 {
             errs.push(format!(

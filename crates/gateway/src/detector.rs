@@ -71,7 +71,7 @@ pub fn spec(cfg: LlmDetectConfig) -> DetectorSpec {
 
 fn severity(rule: &RuleInfo, blocked: bool) -> Severity {
     match (rule.id, blocked) {
-        ("llm.secret_leak", _) => Severity::High,
+        ("llm.secret_leak" | "llm.unscanned", _) => Severity::High,
         (_, true) => Severity::High,
         ("llm.pii", false) => Severity::Low,
         _ => Severity::Medium,
@@ -144,6 +144,7 @@ fn explain(rule: &RuleInfo, ip: &std::net::IpAddr, n: u64) -> String {
         "llm.jailbreak" => "jailbreak attempts",
         "llm.secret_leak" => "secrets or system-prompt leaks",
         "llm.pii" => "requests or answers with personal data",
+        "llm.unscanned" => "requests forwarded unscanned (the firewall failed; fail_open)",
         _ => "refused requests (rate limit, duplicates)",
     };
     format!("{n} {what} through the LLM gateway from {ip}")
@@ -182,7 +183,7 @@ impl Detector for LlmDetector {
             }
             return;
         }
-        if v.action == Action::Allow {
+        if v.action == Action::Allow && !v.rules.iter().any(|r| &**r == rules::UNSCANNED.id) {
             return;
         }
         let blocked = v.action == Action::Block;
@@ -192,6 +193,7 @@ impl Detector for LlmDetector {
                 "llm.jailbreak" => &rules::JAILBREAK,
                 "llm.secret_leak" => &rules::SECRET_LEAK,
                 "llm.pii" => &rules::PII,
+                "llm.unscanned" => &rules::UNSCANNED,
                 _ => continue,
             };
             self.hit(rule, ev, ip, blocked);
@@ -267,4 +269,48 @@ pub fn verdict_event(
         });
     }
     ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alerts(d: &mut Box<dyn Detector>) -> Vec<Alert> {
+        d.flush(false)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Alert(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unscanned_request_is_an_alert_and_a_clean_one_is_not() {
+        let mut d = (spec(LlmDetectConfig::default()).make)(Placement {
+            shard: 0,
+            shards: 1,
+            report_closed: false,
+        });
+        let ip: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+        let ev = |rules: Vec<Text>| {
+            verdict_event(
+                "h".into(),
+                Timestamp::from_secs(1_700_000_000),
+                ip,
+                None,
+                Action::Allow,
+                0.0,
+                rules,
+                "x",
+            )
+        };
+        d.process(&ev(vec![]), Roles(Roles::IP));
+        assert!(alerts(&mut d).is_empty());
+        d.process(&ev(vec![Text::const_new(rules::UNSCANNED.id)]), Roles(Roles::IP));
+        let a = alerts(&mut d);
+        assert_eq!(a.len(), 1);
+        assert_eq!(&*a[0].rule, "llm.unscanned");
+        assert_eq!(a[0].severity, Severity::High);
+    }
 }

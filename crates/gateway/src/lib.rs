@@ -60,7 +60,8 @@ impl Decision {
 /// `store_prompts`.
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub ts: jiff_like::Micros,
+    /// Microseconds since the epoch.
+    pub ts: i64,
     pub route: &'static str,
     /// `request` or `response`.
     pub direction: &'static str,
@@ -81,15 +82,6 @@ pub struct Record {
 }
 
 /// Microseconds since the epoch (the daemon's event time).
-pub mod jiff_like {
-    pub type Micros = i64;
-    pub fn now() -> Micros {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0)
-    }
-}
 
 /// Where verdicts go (the daemon: the pipeline and `firewall_logs`). Must not block.
 pub trait Sink: Send + Sync {
@@ -97,6 +89,12 @@ pub trait Sink: Send + Sync {
     /// A request refused before any scan (rate limit, duplicate, deny list): `code` is the
     /// answer's code.
     fn refused(&self, _ip: IpAddr, _api_key_id: Option<&str>, _code: &'static str) {}
+    /// A request forwarded without a scan: the scanner failed and `fail_open` is set.
+    fn unscanned(&self, _ip: IpAddr, _api_key_id: Option<&str>) {}
+}
+
+fn now_micros() -> i64 {
+    tripline_event::Timestamp::now().0
 }
 
 /// Counters for `/firewall/stats` and `/metrics`.
@@ -118,6 +116,8 @@ pub struct Stats {
     pub upstream_errors: AtomicU64,
     pub responses_flagged: AtomicU64,
     pub streams_cut: AtomicU64,
+    pub body_timeouts: AtomicU64,
+    pub overloaded: AtomicU64,
     scan_latency: Mutex<Lat>,
 }
 
@@ -171,6 +171,8 @@ impl Stats {
                 "DUPLICATE_REQUEST": g(&self.duplicates),
                 "invalid_request": g(&self.bad_requests),
                 "FIREWALL_ERROR": g(&self.firewall_errors),
+                "REQUEST_TIMEOUT": g(&self.body_timeouts),
+                "OVERLOADED": g(&self.overloaded),
             },
             "failed_open": g(&self.failed_open),
             "upstream_errors": g(&self.upstream_errors),
@@ -202,6 +204,8 @@ pub struct Gateway {
     pub stats: Stats,
     canary: String,
     sink: Option<Arc<dyn Sink>>,
+    /// Requests being handled now (at most `cfg.max_concurrent`).
+    inflight: std::sync::atomic::AtomicUsize,
 }
 
 /// An OpenAI-style error answer: `{"error": {"message", "type", "code"}}`.
@@ -251,7 +255,7 @@ impl Gateway {
                 0
             }),
         });
-        let canary = format!("tl-canary-{:016x}", fastrand_u64());
+        let canary = format!("tl-canary-{:016x}", random_u64()?);
         Ok(Gateway {
             upstream: cfg.upstream.trim_end_matches('/').to_owned(),
             cfg,
@@ -264,6 +268,7 @@ impl Gateway {
             stats: Stats::default(),
             canary,
             sink,
+            inflight: Default::default(),
         })
     }
 
@@ -407,15 +412,53 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn fastrand_u64() -> u64 {
-    // a canary only needs to be unguessable to a prompt, not to the host: time and address
-    // entropy mixed
-    let t = jiff_like::now() as u64;
-    let x = &t as *const u64 as u64;
-    let mut z = t ^ x.rotate_left(32) ^ std::process::id() as u64;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// From the operating system's generator: a canary a prompt cannot guess.
+fn random_u64() -> Result<u64, String> {
+    let mut b = [0u8; 8];
+    getrandom::getrandom(&mut b).map_err(|e| format!("gateway: no randomness for the canary: {e}"))?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// The rate-limit key of an address: IPv6 clients by their /64 (one host gets a whole /64,
+/// so per-address limits would not bind).
+fn client_key(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => hash64(&[&v4.octets()]),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => hash64(&[&v4.octets()]),
+            None => hash64(&[&v6.octets()[..8]]),
+        },
+    }
+}
+
+/// One request being handled; dropping it frees its place.
+struct Inflight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Inflight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Gateway {
+    /// A place for one more request, or 503 when `max_concurrent` are being handled.
+    fn enter(&self) -> Result<Inflight<'_>, Response> {
+        let n = self.inflight.fetch_add(1, Ordering::AcqRel);
+        let guard = Inflight(&self.inflight);
+        if n >= self.cfg.max_concurrent {
+            self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            let mut r = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "OVERLOADED",
+                "the firewall is handling too many requests; retry shortly",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            return Err(r);
+        }
+        Ok(guard)
+    }
 }
 
 /// A fingerprint of a bearer key: the first 12 hex digits of its SHA-256.
@@ -527,10 +570,10 @@ pub(crate) async fn admit(
     }
     let (parts, body) = req.into_parts();
     let key = key_id(&parts.headers);
-    let now_ms = jiff_like::now() as u64 / 1000;
+    let now_ms = now_micros() as u64 / 1000;
     let limited = {
         let mut g = gw.guards();
-        let ip_key = hash64(&[ip.to_string().as_bytes()]);
+        let ip_key = client_key(ip);
         match g.per_ip.hit(ip_key, now_ms) {
             Err(w) => Some((w, "address")),
             Ok(()) => match &key {
@@ -574,9 +617,20 @@ pub(crate) async fn admit(
     if declared.is_some_and(|n| n > cap as u64) {
         return Err(too_large(gw));
     }
-    let bytes = match axum::body::to_bytes(body, cap).await {
-        Ok(b) => b,
-        Err(_) => return Err(too_large(gw)),
+    // a client that sends its body slowly (or never) holds a place: bounded in time
+    let limit = Duration::from_secs_f64(gw.cfg.body_timeout_seconds);
+    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, cap)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return Err(too_large(gw)),
+        Err(_) => {
+            gw.stats.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err(error(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                "REQUEST_TIMEOUT",
+                format!("the request body did not arrive within {} s", gw.cfg.body_timeout_seconds),
+            ));
+        }
     };
     Ok((parts.headers, bytes, key))
 }
@@ -598,6 +652,10 @@ async fn scan_only(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    let _inflight = match gw.enter() {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
     let (headers, bytes, key) = match admit(&gw, addr.ip(), req).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -618,12 +676,13 @@ async fn scan_only(
         },
         _ => return bad_request(&gw, "give \"text\" (a string) or \"messages\" (an array)"),
     };
-    let parts = parts_of(&texts);
-    let fields = Fields::new("scan", addr.ip(), key.as_deref(), bytes.len(), &parts);
-    let r = match scan_guarded(&gw, &parts) {
+    let (texts, scanned) = scan_texts(&gw, texts).await;
+    let r = match scanned {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
+    let parts = parts_of(&texts);
+    let fields = Fields::new("scan", addr.ip(), key.as_deref(), bytes.len(), &parts);
     let (d, _, policy) = gw.decide("chat", &r, &fields);
     count_decision(&gw, d);
     gw.record(record(
@@ -658,19 +717,46 @@ fn count_decision(gw: &Gateway, d: Decision) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Scan, catching a scanner's panic: 500 `FIREWALL_ERROR`, or None to forward unscanned when
-/// `fail_open` (counted).
-fn scan_guarded(gw: &Gateway, parts: &[Part<'_>]) -> Result<Arc<ScanResult>, Box<Response>> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gw.scan(parts))) {
-        Ok(r) => Ok(r),
-        Err(_) => {
+/// Texts up to this many bytes in all are scanned on the connection's own task; longer ones on
+/// the blocking pool, so that a 100 KB document does not hold up the requests behind it.
+const INLINE_SCAN_BYTES: usize = 16 << 10;
+
+/// Scan `texts`, catching a scanner's panic: 500 `FIREWALL_ERROR` (the caller forwards
+/// unscanned instead when `fail_open`, counted and alerted). The texts come back with it.
+async fn scan_texts(
+    gw: &Arc<Gateway>,
+    texts: Vec<request::Text>,
+) -> (Vec<request::Text>, Result<Arc<ScanResult>, Box<Response>>) {
+    let run = |gw: &Gateway, texts: &[request::Text]| {
+        let parts = parts_of(texts);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gw.scan(&parts))).ok()
+    };
+    let bytes: usize = texts.iter().map(|t| t.text.len()).sum();
+    let (texts, r) = if bytes <= INLINE_SCAN_BYTES {
+        let r = run(gw, &texts);
+        (texts, r)
+    } else {
+        let g = gw.clone();
+        tokio::task::spawn_blocking(move || {
+            let r = run(&g, &texts);
+            (texts, r)
+        })
+        .await
+        .unwrap_or_default()
+    };
+    match r {
+        Some(r) => (texts, Ok(r)),
+        None => {
             gw.stats.firewall_errors.fetch_add(1, Ordering::Relaxed);
-            Err(Box::new(error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "FIREWALL_ERROR",
-                "the firewall failed to scan the request",
-            )))
+            (
+                texts,
+                Err(Box::new(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "FIREWALL_ERROR",
+                    "the firewall failed to scan the request",
+                ))),
+            )
         }
     }
 }
@@ -701,7 +787,7 @@ fn record(
             .map(|s| s.chars().take(256).collect::<String>())
     };
     Record {
-        ts: jiff_like::now(),
+        ts: now_micros(),
         route,
         direction,
         session: hv("x-session-id"),
@@ -761,6 +847,10 @@ async fn proxy(
     req: Request,
 ) -> Response {
     let ip = addr.ip();
+    let _inflight = match gw.enter() {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
     let (headers, bytes, key) = match admit(&gw, ip, req).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -794,17 +884,21 @@ async fn proxy(
         Ok(t) => t,
         Err(e) => return bad_request(&gw, e.0),
     };
-    let parts = parts_of(&texts);
-    let scanned = match scan_guarded(&gw, &parts) {
+    let (texts, scanned) = scan_texts(&gw, texts).await;
+    let scanned = match scanned {
         Ok(r) => Some(r),
         Err(resp) => {
             if !gw.cfg.fail_open {
                 return *resp;
             }
             gw.stats.failed_open.fetch_add(1, Ordering::Relaxed);
+            if let Some(s) = &gw.sink {
+                s.unscanned(ip, key.as_deref());
+            }
             None
         }
     };
+    let parts = parts_of(&texts);
     if let Some(r) = &scanned {
         let fields = Fields::new(route.name(), ip, key.as_deref(), bytes.len(), &parts);
         let (d, redact, policy) = gw.decide(route.name(), r, &fields);
@@ -855,4 +949,27 @@ where
     S: futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
 {
     Body::from_stream(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64_and_mapped_v4_as_v4() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(v4), client_key(mapped));
+        assert_ne!(client_key(v4), client_key("192.0.2.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_canary_is_random_each_start() {
+        assert_ne!(random_u64().unwrap(), random_u64().unwrap());
+    }
 }

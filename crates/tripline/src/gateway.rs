@@ -120,6 +120,22 @@ impl Sink for DaemonSink {
             let _ = p.send(ev);
         }
     }
+
+    fn unscanned(&self, ip: IpAddr, api_key_id: Option<&str>) {
+        if let Some(p) = &self.pusher {
+            let ev = detector::verdict_event(
+                self.host.clone(),
+                Timestamp::now(),
+                ip,
+                api_key_id,
+                Action::Allow,
+                0.0,
+                vec![Text::const_new(tripline_prompt::rules::UNSCANNED.id)],
+                "forwarded unscanned: the firewall failed (fail_open)",
+            );
+            let _ = p.send(ev);
+        }
+    }
 }
 
 /// The scanner the configuration asks for.

@@ -330,3 +330,57 @@ fn rate_limits_timeouts_and_a_dead_upstream() {
     drop(up);
     d.sigterm();
 }
+
+#[test]
+fn a_slow_body_times_out_and_holds_its_place_until_then() {
+    let up = stub();
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _log) = common::watch_config(
+        dir.path(),
+        &format!(
+            "[api]\nenabled = false\n[gateway]\nenabled = true\nbind = \"127.0.0.1:0\"\nupstream = \"http://{}\"\nbody_timeout_seconds = 1\nmax_concurrent = 1\nduplicate_window_seconds = 0\n",
+            up.1
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).arg("run");
+    let d = common::start_command_with(cmd, "gateway=http://");
+    let gw = d.api.clone();
+    // a client that promises 100 bytes and sends 10
+    let mut slow = TcpStream::connect(&gw).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(
+        format!("POST /v1/scan HTTP/1.1\r\nHost: {gw}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\": \"")
+            .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // the only place is taken
+    let (st, h, b) = request(&gw, "/v1/scan", br#"{"text": "hello"}"#, "");
+    assert_eq!((st, code_of(&b)), (503, "OVERLOADED".into()), "{h}");
+    assert!(h.to_ascii_lowercase().contains("retry-after:"), "{h}");
+    // the slow one is answered 408 when its time is up
+    let t = std::time::Instant::now();
+    let mut resp = vec![0u8; 4096];
+    let n = slow.read(&mut resp).unwrap();
+    let resp = String::from_utf8_lossy(&resp[..n]).into_owned();
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    assert!(resp.contains("REQUEST_TIMEOUT"), "{resp}");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    drop(slow);
+    // and its place is free again
+    let (st, _, b) = request(&gw, "/v1/scan", br#"{"text": "hello"}"#, "");
+    assert_eq!(st, 200, "{b}");
+    let mut s = TcpStream::connect(&gw).unwrap();
+    s.write_all(format!("GET /firewall/stats HTTP/1.1\r\nHost: {gw}\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut stats = String::new();
+    let _ = s.read_to_string(&mut stats);
+    let body = stats.split_once("\r\n\r\n").unwrap().1;
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["refused"]["REQUEST_TIMEOUT"], 1, "{v}");
+    assert_eq!(v["refused"]["OVERLOADED"], 1, "{v}");
+    drop(up);
+    d.sigterm();
+}
