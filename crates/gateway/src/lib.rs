@@ -81,8 +81,6 @@ pub struct Record {
     pub prompt: Option<String>,
 }
 
-/// Microseconds since the epoch (the daemon's event time).
-
 /// Where verdicts go (the daemon: the pipeline and `firewall_logs`). Must not block.
 pub trait Sink: Send + Sync {
     fn record(&self, r: Record);
@@ -442,7 +440,7 @@ impl Drop for Inflight<'_> {
 
 impl Gateway {
     /// A place for one more request, or 503 when `max_concurrent` are being handled.
-    fn enter(&self) -> Result<Inflight<'_>, Response> {
+    fn enter(&self) -> Result<Inflight<'_>, Box<Response>> {
         let n = self.inflight.fetch_add(1, Ordering::AcqRel);
         let guard = Inflight(&self.inflight);
         if n >= self.cfg.max_concurrent {
@@ -455,7 +453,7 @@ impl Gateway {
             );
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(1));
-            return Err(r);
+            return Err(Box::new(r));
         }
         Ok(guard)
     }
@@ -654,7 +652,7 @@ async fn scan_only(
 ) -> Response {
     let _inflight = match gw.enter() {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (headers, bytes, key) = match admit(&gw, addr.ip(), req).await {
         Ok(x) => x,
@@ -849,7 +847,7 @@ async fn proxy(
     let ip = addr.ip();
     let _inflight = match gw.enter() {
         Ok(g) => g,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (headers, bytes, key) = match admit(&gw, ip, req).await {
         Ok(x) => x,

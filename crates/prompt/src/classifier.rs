@@ -78,7 +78,7 @@ impl Model {
         if !(bias.is_finite() && scale.is_finite() && (0.0..=1.0).contains(&threshold)) {
             return Err("prompt model: bias, scale or threshold out of range".into());
         }
-        if !(scale > 0.0) {
+        if scale.is_nan() || scale <= 0.0 {
             return Err("prompt model: weight scale must be above 0".into());
         }
         let w = b[20..].iter().map(|&q| q as i8).collect();
