@@ -40,15 +40,22 @@ pub struct Model {
     pub scale: f32,
 }
 
-static BUILTIN: LazyLock<Model> = LazyLock::new(|| {
-    Model::from_bytes(include_bytes!("../model/prompt.tlpm"))
-        .expect("the model shipped inside the binary is valid (tests load it)")
+static BUILTIN: LazyLock<std::sync::Arc<Model>> = LazyLock::new(|| {
+    std::sync::Arc::new(
+        Model::from_bytes(include_bytes!("../model/prompt.tlpm"))
+            .expect("the model shipped inside the binary is valid (tests load it)"),
+    )
 });
 
 impl Model {
     /// The model shipped inside the binary.
     pub fn builtin() -> &'static Model {
         &BUILTIN
+    }
+
+    /// The built-in model, shared (not copied).
+    pub fn shared() -> std::sync::Arc<Model> {
+        BUILTIN.clone()
     }
 
     pub fn from_bytes(b: &[u8]) -> Result<Model, String> {
@@ -323,6 +330,7 @@ fn grams(text: &str, bits: u8, g: &mut Grams) {
     cgrams.clear();
     cstart.clear();
     wgrams.clear();
+    chars.reserve(text.len() + 2);
     chars.push(' ' as u32);
     let mut space = true;
     for c in text.chars() {
@@ -345,28 +353,31 @@ fn grams(text: &str, bits: u8, g: &mut Grams) {
         chars.push(' ' as u32);
     }
     let n = chars.len();
-    cgrams.reserve(3 * n);
-    cstart.reserve(n + 1);
+    // every slot written below: 3 character grams per character but the last four
+    cgrams.resize(3 * n, 0);
+    cstart.resize(n + 1, 0);
     let step = |h: u64, c: u32| (h ^ (c & !WORD) as u64).wrapping_mul(PRIME);
     let (mut word, mut word_start, mut prev) = (SEED ^ 0x77, usize::MAX, None::<u64>);
+    let mut k = 0usize;
     for i in 0..n {
-        cstart.push(cgrams.len() as u32);
+        cstart[i] = k as u32;
         if i + 5 <= n {
             let c = &chars[i..i + 5];
             let h3 = step(step(step(SEED, c[0]), c[1]), c[2]);
             let h4 = step(h3, c[3]);
             let h5 = step(h4, c[4]);
-            cgrams.extend([
-                pack(mix(h3 ^ 2), mask),
-                pack(mix(h4 ^ 3), mask),
-                pack(mix(h5 ^ 4), mask),
-            ]);
+            let out = &mut cgrams[k..k + 3];
+            out[0] = pack(mix(h3 ^ 2), mask);
+            out[1] = pack(mix(h4 ^ 3), mask);
+            out[2] = pack(mix(h5 ^ 4), mask);
+            k += 3;
         } else {
             let mut h = SEED;
             for (j, &c) in chars[i..].iter().enumerate() {
                 h = step(h, c);
                 if j >= 2 {
-                    cgrams.push(pack(mix(h ^ j as u64), mask));
+                    cgrams[k] = pack(mix(h ^ j as u64), mask);
+                    k += 1;
                 }
             }
         }
@@ -389,7 +400,8 @@ fn grams(text: &str, bits: u8, g: &mut Grams) {
             word_start = usize::MAX;
         }
     }
-    cstart.push(cgrams.len() as u32);
+    cstart[n] = k as u32;
+    cgrams.truncate(k);
 }
 
 /// The hashed features of `text` (already lowercased): (bucket, weight), one per bucket: the

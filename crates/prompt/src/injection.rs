@@ -8,7 +8,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::Regex;
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 use std::sync::LazyLock;
 
 /// A family of attacks: its id (the breakdown's key) and how strongly a match says "attack".
@@ -367,7 +367,35 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "### human",
                 "### user"
             ],
-            r"(?m)(?:^|\n|[.!?]\s)\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+            r"\A\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+        ),
+        // the same header after a line break or a sentence (apart: each has a finite set of
+        // first literals, or starts the text)
+        p!(
+            RoleDelimiter,
+            0.8,
+            "any",
+            "fakes a system or assistant section header",
+            [
+                "### system",
+                "###system",
+                "## system",
+                "system:",
+                "system prompt:",
+                "[system]",
+                "<system>",
+                "</system>",
+                "### instruction",
+                "### assistant",
+                "assistant:",
+                "### response",
+                "[assistant]",
+                "<assistant>",
+                "human:",
+                "### human",
+                "### user"
+            ],
+            r"(?:\n|[.!?]\s)\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
         ),
         p!(
             RoleDelimiter,
@@ -666,7 +694,11 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "your prompt",
                 "your rules",
                 "developer message",
-                "meta prompt"
+                "meta prompt",
+                "prompt above",
+                "instructions above",
+                "you were given",
+                "you received"
             ],
             r"\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|write (?:out|down)|dump|list|recite|spell out|paste|copy|return|expose|provide)\b[^.!?\n]{0,40}?\b(?:your|the|its|my|all|full|entire|exact|complete|verbatim)?\s{0,16}(?:system (?:prompt|message|instructions?)|(?:initial|hidden|original|secret|internal|confidential|first|pre-?|meta|developer) (?:prompt|instructions?|message|rules)|preprompt|instructions (?:you were given|above|you received)|prompt (?:above|you were given))"
         ),
@@ -855,7 +887,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "first part",
                 "s1 + s2"
             ],
-            r"(?:\b[a-z]\w{0,3}\s{0,16}=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s{0,16}=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform|act on)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s{0,16}\+\s{0,16}b|x\s{0,16}\+\s{0,16}y|s1\s{0,16}\+\s{0,16}s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform))"
+            r"(?:=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b[a-z]\w{0,3}\s{0,16}=\s{0,16}['\x22][^'\x22\n]{1,80}['\x22][\s\S]{0,200}?\b(?:concatenate|combine|join|put together|merge|append|add)\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform|act on)\b|\b(?:concatenate|combine|join)\b[^.!?\n]{0,40}?\b(?:a\s{0,16}\+\s{0,16}b|x\s{0,16}\+\s{0,16}y|s1\s{0,16}\+\s{0,16}s2|part ?1 and part ?2|the (?:strings|parts|variables|fragments|pieces))\b[^.!?\n]{0,60}?\b(?:and|then)\s{1,16}(?:follow|execute|do|answer|respond|run|obey|perform))"
         ),
         p!(
             PayloadSplitting,
@@ -880,8 +912,43 @@ pub struct Families {
     anchors: AhoCorasick,
     /// For each anchor, the pattern it belongs to.
     anchor_pattern: Vec<usize>,
-    /// Each pattern, its index in [`PATTERNS`], and the longest text (bytes) it can match.
-    patterns: Vec<(Regex, usize, Option<usize>)>,
+    /// Each pattern (compiled the first time one of its anchors is seen: most never are, so
+    /// the scanner starts small), its index in [`PATTERNS`], and the longest text (bytes) it
+    /// can match.
+    patterns: Vec<(std::sync::OnceLock<Regex>, usize, Option<usize>)>,
+    /// The literals every match of a pattern begins with (regex-syntax's prefix extraction),
+    /// of the patterns where they are a finite set, in one automaton: such a pattern is tried
+    /// anchored where one of them occurs (a short walk) instead of searched across the text
+    /// (an unanchored search over Unicode classes and bounded gaps builds many lazy DFA
+    /// states, and falls back to the slow engines on non-ASCII text).
+    starts: AhoCorasick,
+    /// For each literal of `starts`, its pattern.
+    start_pattern: Vec<usize>,
+    /// For each pattern, whether it is in `starts`.
+    has_starts: Vec<bool>,
+}
+
+/// The literals every match of `re` begins with; None when they are not a finite set of
+/// non-empty literals.
+fn start_literals(re: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(re).ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// Compiles pattern `i` of [`PATTERNS`] (every one compiles: a test builds them all).
+fn compile(i: usize) -> Regex {
+    Regex::builder()
+        .configure(Regex::config().nfa_size_limit(Some(8 << 20)))
+        .build(PATTERNS[i].re)
+        .unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("the empty class compiles"))
 }
 
 impl Families {
@@ -889,20 +956,23 @@ impl Families {
         let mut anchors = vec![];
         let mut anchor_pattern = vec![];
         let mut patterns = vec![];
+        let (mut starts, mut start_pattern, mut has_starts) = (vec![], vec![], vec![]);
         for (i, p) in PATTERNS.iter().enumerate() {
+            let lits = start_literals(p.re);
+            has_starts.push(lits.is_some());
+            for l in lits.into_iter().flatten() {
+                starts.push(l);
+                start_pattern.push(i);
+            }
             for a in p.anchors {
                 anchors.push(a.to_lowercase());
                 anchor_pattern.push(i);
             }
-            let re = Regex::builder()
-                .configure(Regex::config().nfa_size_limit(Some(8 << 20)))
-                .build(p.re)
-                .unwrap_or_else(|e| panic!("injection pattern {} ({}): {e}", i, p.reason));
             let longest = regex_syntax::Parser::new()
                 .parse(p.re)
                 .ok()
                 .and_then(|h| h.properties().maximum_len());
-            patterns.push((re, i, longest));
+            patterns.push((std::sync::OnceLock::new(), i, longest));
         }
         let anchors = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
@@ -912,6 +982,12 @@ impl Families {
             anchors,
             anchor_pattern,
             patterns,
+            starts: AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&starts)
+                .expect("start literals build"),
+            start_pattern,
+            has_starts,
         }
     }
 
@@ -929,46 +1005,45 @@ impl Families {
 
     /// Every family that `lower` matches, the strongest pattern of each, and token flooding.
     ///
-    /// A pattern runs only where one of its anchors was found, and only as far around it as
-    /// the pattern can reach (its longest match): a 100 KB document with a few trigger words
-    /// costs a few short searches, not a pass of every pattern over all of it. Word
-    /// boundaries at the edge of such a span still see the text beyond it.
+    /// A pattern runs only when one of its anchors is in the text, and then, where its matches
+    /// all begin with one of a few literals, only as an anchored try where one of them occurs:
+    /// the same matches as a search of the whole text (a test holds them to it), at a fraction
+    /// of the cost.
     pub fn scan(&self, lower: &str) -> Vec<Hit> {
         let mut hits: Vec<Hit> = vec![];
-        // (pattern, start, end) of every anchor found, by pattern then position
-        let mut found: Vec<(usize, usize, usize)> = self
-            .anchors
-            .find_overlapping_iter(lower)
-            .map(|m| (self.anchor_pattern[m.pattern().as_usize()], m.start(), m.end()))
-            .collect();
-        found.sort_unstable();
-        let mut k = 0;
-        while k < found.len() {
-            let pi = found[k].0;
-            let n = found[k..].iter().take_while(|f| f.0 == pi).count();
-            let (re, pat, longest) = &self.patterns[pi];
-            let p = &PATTERNS[*pat];
-            // the spans its matches can lie in, one per anchor found, overlapping ones merged
-            let mut m = None;
-            let mut span: Option<(usize, usize)> = None;
-            let spans = found[k..k + n].iter().map(|&(_, s, e)| match longest {
-                Some(l) => (e.saturating_sub(*l), (s + l).min(lower.len())),
-                None => (0, lower.len()),
-            });
-            for (a, b) in spans.chain([(usize::MAX, usize::MAX)]) {
-                match span {
-                    Some((sa, sb)) if a <= sb => span = Some((sa, sb.max(b))),
-                    Some((sa, sb)) => {
-                        m = re.find(Input::new(lower).range(sa..sb));
-                        if m.is_some() {
-                            break;
-                        }
-                        span = Some((a, b));
-                    }
-                    None => span = Some((a, b)),
-                }
+        let candidates = self.candidates(lower);
+        // where each candidate pattern's first literals occur, by pattern then position
+        let mut starts: Vec<(usize, usize)> = vec![];
+        if candidates.iter().any(|&i| self.has_starts[i]) {
+            let mut on = vec![false; self.patterns.len()];
+            for &i in &candidates {
+                on[i] = true;
             }
-            k += n;
+            starts = self
+                .starts
+                .find_overlapping_iter(lower)
+                .map(|m| (self.start_pattern[m.pattern().as_usize()], m.start()))
+                .filter(|&(p, _)| on[p])
+                .collect();
+            starts.sort_unstable();
+            starts.dedup();
+        }
+        for pi in candidates {
+            let (cell, pat, longest) = &self.patterns[pi];
+            let p = &PATTERNS[*pat];
+            let re = cell.get_or_init(|| compile(*pat));
+            let m = if self.has_starts[pi] {
+                let from = starts.partition_point(|s| s.0 < pi);
+                starts[from..]
+                    .iter()
+                    .take_while(|s| s.0 == pi)
+                    .find_map(|&(_, s)| {
+                        let end = longest.map_or(lower.len(), |l| (s + l).min(lower.len()));
+                        re.find(Input::new(lower).range(s..end).anchored(Anchored::Yes))
+                    })
+            } else {
+                re.find(lower)
+            };
             let Some(m) = m else { continue };
             let snippet = snippet(lower, m.start(), m.end());
             let reason = format!("{} ({}): \u{201c}{snippet}\u{201d}", p.reason, p.lang);
@@ -989,6 +1064,33 @@ impl Families {
             hits.push(h);
         }
         hits
+    }
+}
+
+impl Families {
+    /// The families `lower` matches, each pattern with an anchor in the text searched over the
+    /// whole text (no spans, no anchored tries): what [`Families::scan`] must agree with
+    /// (tests compare them).
+    #[doc(hidden)]
+    pub fn scan_whole_text(&self, lower: &str) -> Vec<(Family, f32)> {
+        let mut out: Vec<(Family, f32)> = vec![];
+        for i in self.candidates(lower) {
+            let p = &PATTERNS[i];
+            if compile(i).find(lower).is_some() {
+                match out.iter_mut().find(|h| h.0 == p.family) {
+                    Some(h) => h.1 = h.1.max(p.score),
+                    None => out.push((p.family, p.score)),
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.id().cmp(b.0.id()));
+        out
+    }
+
+    /// How many patterns are tried anchored where their first literals occur.
+    #[doc(hidden)]
+    pub fn anchored_patterns(&self) -> usize {
+        self.has_starts.iter().filter(|l| **l).count()
     }
 }
 
@@ -1095,7 +1197,13 @@ mod tests {
     fn every_pattern_compiles_and_reaches_a_bounded_distance() {
         let f = Families::new();
         assert_eq!(f.patterns.len(), PATTERNS.len());
-        // a pattern searched only around its anchors must have a longest match
+        // every pattern reaches a bounded distance: an anchored try stops there
+        for (i, p) in PATTERNS.iter().enumerate() {
+            Regex::builder()
+                .configure(Regex::config().nfa_size_limit(Some(8 << 20)))
+                .build(p.re)
+                .unwrap_or_else(|e| panic!("injection pattern {i} ({}): {e}", p.reason));
+        }
         for (_, i, longest) in &f.patterns {
             assert!(
                 longest.is_some_and(|l| l <= 4096),

@@ -94,7 +94,7 @@ impl Scanner {
     pub fn new(settings: ScanSettings) -> Scanner {
         Scanner::with(
             settings,
-            Arc::new(Model::builtin().clone()),
+            Model::shared(),
             Secrets::builtin(),
         )
     }

@@ -39,7 +39,7 @@ pub struct SecretRule {
     /// What the rule finds, for listings.
     pub description: String,
     /// The pattern; searched over the whole text.
-    pub regex: Regex,
+    pub regex: LazyRegex,
     /// The capture group holding the secret: 0 for the whole match, or
     /// [`SecretRule::FIRST_GROUP`] for the first group that took part in the match.
     pub secret_group: usize,
@@ -105,6 +105,47 @@ struct Prefilter {
     always: Vec<usize>,
 }
 
+/// A rule's regex: compiled already (a user's rule, checked when the configuration is read),
+/// or a built-in pattern compiled the first time the keyword prefilter sends a text to it. Most
+/// rules never run in a given deployment, so most are never compiled: the scanner starts small.
+/// Clones share the compiled regex.
+#[derive(Debug, Clone)]
+pub struct LazyRegex {
+    pattern: Arc<str>,
+    re: Arc<std::sync::OnceLock<Regex>>,
+}
+
+impl LazyRegex {
+    fn compiled(re: Regex) -> LazyRegex {
+        LazyRegex {
+            pattern: Arc::from(re.as_str()),
+            re: Arc::new(std::sync::OnceLock::from(re)),
+        }
+    }
+
+    /// A built-in pattern (`builtin_rules_all_compile` proves each compiles).
+    fn builtin(pattern: &str) -> LazyRegex {
+        LazyRegex {
+            pattern: Arc::from(pattern),
+            re: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    pub fn get(&self) -> &Regex {
+        self.re.get_or_init(|| {
+            compile_builtin(&self.pattern).unwrap_or_else(|_| {
+                // unreachable for the built-in rules (a test compiles every one); never panic
+                // on a request: a regex that matches nothing
+                Regex::new(r"[^\s\S]").expect("the empty class compiles")
+            })
+        })
+    }
+
+    pub fn is_compiled(&self) -> bool {
+        self.re.get().is_some()
+    }
+}
+
 impl SecretRule {
     /// [`SecretRule::secret_group`] value meaning "the first capture group that took part in the
     /// match, else the whole match" (gitleaks' behaviour when `secretGroup` is not set).
@@ -112,6 +153,10 @@ impl SecretRule {
 
     /// A rule reporting the whole match of `regex`, with no keyword and no filter.
     pub fn new(id: &str, regex: Regex) -> SecretRule {
+        SecretRule::with_regex(id, LazyRegex::compiled(regex))
+    }
+
+    fn with_regex(id: &str, regex: LazyRegex) -> SecretRule {
         SecretRule {
             id: Arc::from(id),
             description: String::new(),
@@ -129,16 +174,16 @@ impl SecretRule {
     /// Appends to `out` the `(start, end)` of every reported secret in `text`.
     fn find(&self, text: &str, out: &mut Vec<(usize, usize)>) {
         let whole_match = self.secret_group == 0
-            || (self.secret_group == Self::FIRST_GROUP && self.regex.captures_len() == 1);
+            || (self.secret_group == Self::FIRST_GROUP && self.regex.get().captures_len() == 1);
         if whole_match {
-            for m in self.regex.find_iter(text) {
+            for m in self.regex.get().find_iter(text) {
                 if self.reports(text, (m.start(), m.end()), (m.start(), m.end())) {
                     out.push((m.start(), m.end()));
                 }
             }
             return;
         }
-        for caps in self.regex.captures_iter(text) {
+        for caps in self.regex.get().captures_iter(text) {
             let Some(whole) = caps.get(0) else { continue };
             let secret = if self.secret_group == Self::FIRST_GROUP {
                 (1..caps.len())
@@ -1266,12 +1311,8 @@ fn defs() -> Vec<Def> {
 fn builtin_rules() -> Vec<SecretRule> {
     let mut rules = Vec::new();
     for def in defs() {
-        // every builtin pattern compiles: `builtin_rules_all_compile` checks it
-        let Ok(regex) = compile_builtin(&def.pattern) else {
-            debug_assert!(false, "builtin rule {} does not compile", def.id);
-            continue;
-        };
-        let mut rule = SecretRule::new(def.id, regex);
+        // compiled when first needed; `builtin_rules_all_compile` checks every one compiles
+        let mut rule = SecretRule::with_regex(def.id, LazyRegex::builtin(&def.pattern));
         rule.description = def.description.to_string();
         rule.secret_group = def.group;
         rule.keywords = def.keywords.iter().map(|k| k.to_string()).collect();
@@ -2060,6 +2101,21 @@ mod tests {
     #[test]
     fn builtin_rules_all_compile() {
         assert_eq!(Secrets::builtin().len(), defs().len());
+        for d in defs() {
+            assert!(compile_builtin(&d.pattern).is_ok(), "{} does not compile", d.id);
+        }
+    }
+
+    #[test]
+    fn a_builtin_rule_is_compiled_only_when_its_keyword_is_seen() {
+        let s = Secrets::new(builtin_rules());
+        let gh = s.rules.iter().position(|r| &*r.id == "github-pat").unwrap();
+        assert!(s.rules.iter().all(|r| !r.regex.is_compiled()));
+        assert!(s.scan("nothing secret here").is_empty());
+        assert!(!s.rules[gh].regex.is_compiled());
+        let found = s.scan("token ghp_abcdefghijklmnopqrstuvwxyz0123456789 ok");
+        assert!(s.rules[gh].regex.is_compiled());
+        assert!(found.iter().any(|f| &*f.id == "github-pat"), "{found:?}");
     }
 
     #[test]

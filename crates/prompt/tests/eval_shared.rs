@@ -46,3 +46,40 @@ fn benign_texts_with_trigger_words_are_not_flagged() {
         &flagged[..flagged.len().min(30)]
     );
 }
+
+/// The phrase families search each pattern only near its anchors (tried anchored where its
+/// first literals occur): on every labelled text of the shared data, normalised, they find
+/// exactly the families a search of each pattern over the whole text finds.
+#[test]
+fn family_search_near_anchors_finds_what_a_whole_text_search_finds() {
+    use tripline_prompt::injection::Families;
+    use tripline_prompt::normalise::{normalise, Limits};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/prompt-injection/train");
+    let f = Families::new();
+    assert!(f.anchored_patterns() >= 40, "{}", f.anchored_patterns());
+    let mut n = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    let mut texts: Vec<String> = tripline_prompt::hard_negatives::texts();
+    for p in &files {
+        texts.extend(read_rows_skipping(p, &[]).unwrap().into_iter().map(|r| r.text));
+    }
+    for t in &texts {
+        let lower = normalise(t, &Limits::default()).text.to_lowercase();
+        let mut fast: Vec<_> = f
+            .scan(&lower)
+            .into_iter()
+            .filter(|h| h.family.id() != "token_flooding")
+            .map(|h| (h.family, h.score))
+            .collect();
+        fast.sort_by(|a, b| a.0.id().cmp(b.0.id()));
+        assert_eq!(fast, f.scan_whole_text(&lower), "{t}");
+        n += 1;
+    }
+    assert!(n > 2900, "{n} texts");
+}

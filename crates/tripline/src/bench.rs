@@ -9,6 +9,8 @@
 //!   right after the transaction).
 //! * `flood`: a brute-force flood from many distinct addresses: peak memory must stay at the
 //!   level set by `max_tracked_entities`, however long the flood.
+//! * `api`: the HTTP API at a fixed rate while the daemon ingests.
+//! * `gateway`: the LLM gateway (see `bench_gateway`).
 //!
 //! Each measured program runs as a child process; CPU time is the child's own (user + system).
 
@@ -207,7 +209,7 @@ pub fn flood(lines: u64, ips: u32, cap: usize) -> Result<()> {
 }
 
 /// Percentile (0–100) of sorted samples.
-fn pct(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -216,7 +218,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// `p50 … ms, p90 … ms, p99 … ms, max … ms` of latency samples in ms (sorted here).
-fn latencies(samples: &mut [f64]) -> String {
+pub(crate) fn latencies(samples: &mut [f64]) -> String {
     samples.sort_by(f64::total_cmp);
     format!(
         "p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -244,9 +246,9 @@ fn stamped_lines(
 
 /// A `tripline run` started for a benchmark: its time-stamped stderr and stdout lines, and what
 /// its ready line said.
-struct Daemon {
+pub(crate) struct Daemon {
     child: std::process::Child,
-    pid: u32,
+    pub(crate) pid: u32,
     spawned: Instant,
     ready_at: Instant,
     ready_line: String,
@@ -255,7 +257,7 @@ struct Daemon {
 
 impl Daemon {
     /// Start `tripline -c cfg run` and wait (10 s at most) for its ready line.
-    fn start(cfg: &Path) -> Result<Daemon> {
+    pub(crate) fn start(cfg: &Path) -> Result<Daemon> {
         let spawned = Instant::now();
         let mut child = Command::new(std::env::current_exe()?)
             .arg("-c")
@@ -288,7 +290,7 @@ impl Daemon {
     }
 
     /// The value after `key` in the ready line, up to `;` or a space.
-    fn ready_field(&self, key: &str) -> Option<&str> {
+    pub(crate) fn ready_field(&self, key: &str) -> Option<&str> {
         self.ready_line
             .split(key)
             .nth(1)
@@ -296,7 +298,7 @@ impl Daemon {
     }
 
     /// SIGTERM, as an operator would; the time it took to exit, or `None` (then killed).
-    fn stop(mut self) -> Result<Option<Duration>> {
+    pub(crate) fn stop(mut self) -> Result<Option<Duration>> {
         let t = Instant::now();
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
@@ -313,7 +315,7 @@ impl Daemon {
 }
 
 /// A daemon configuration for benchmarks: one watched file, the store, the API on a free port.
-fn daemon_config(dir: &Path, log: &Path, db: &Path, extra: &str) -> Result<PathBuf> {
+pub(crate) fn daemon_config(dir: &Path, log: &Path, db: &Path, extra: &str) -> Result<PathBuf> {
     let cfg = dir.join("bench.toml");
     std::fs::write(
         &cfg,
@@ -479,62 +481,25 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
             })
         };
         eprintln!("{rate} requests/s for {seconds} s over {connections} connections …");
-        let per_conn = (rate as f64 / connections.max(1) as f64).max(1.0);
-        let start = Instant::now() + Duration::from_millis(100);
-        let workers: Vec<_> = (0..connections.max(1))
-            .map(|c| {
-                let (addr, token) = (addr.clone(), token.clone());
-                std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
-                    let mut conn =
-                        crate::client::HttpConn::open(&crate::client::Target::plain(&addr))?;
-                    let req = format!(
-                        "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
-                         Authorization: Bearer {token}\r\n\r\n"
-                    );
-                    let mut lat = vec![];
-                    let mut errors = 0;
-                    let total = (per_conn * seconds as f64) as u64;
-                    // stagger connections across one interval
-                    let offset = Duration::from_secs_f64(c as f64 / rate as f64);
-                    for i in 0..total {
-                        let due = start + offset + Duration::from_secs_f64(i as f64 / per_conn);
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
-                        }
-                        match conn.request(&req) {
-                            Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
-                            _ => {
-                                errors += 1;
-                                conn = crate::client::HttpConn::open(
-                                    &crate::client::Target::plain(&addr),
-                                )?;
-                            }
-                        }
-                    }
-                    Ok((lat, errors))
-                })
-            })
-            .collect();
-        let mut lat = vec![];
-        let mut errors = 0;
-        for w in workers {
-            let (l, e) = w
-                .join()
-                .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
-            lat.extend(l);
-            errors += e;
-        }
-        let elapsed = start.elapsed().as_secs_f64();
+        let req = format!(
+            "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {token}\r\n\r\n"
+        );
+        let load = crate::bench_gateway::open_loop(
+            &addr,
+            Arc::new(vec![req]),
+            rate,
+            seconds as f64,
+            connections,
+        )?;
+        let (mut lat, errors) = (load.lat, load.errors);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let fed = feeder
             .join()
             .map_err(|_| anyhow::anyhow!("feeder panicked"))??;
         println!("alerts stored: {alerts}");
         println!("requests: {} ok, {errors} failed", lat.len());
-        println!(
-            "achieved rate: {:.0} requests/s",
-            lat.len() as f64 / elapsed
-        );
+        println!("achieved rate: {:.0} requests/s", load.rate);
         println!("lines ingested meanwhile: {fed}");
         println!(
             "GET /api/v1/alerts?limit=50 latency: {}",

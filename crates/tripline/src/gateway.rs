@@ -146,7 +146,7 @@ pub fn scanner(cfg: &Config) -> Result<Scanner> {
         ..ScanSettings::default()
     };
     let model = if g.model.is_empty() {
-        Arc::new(tripline_prompt::classifier::Model::builtin().clone())
+        tripline_prompt::classifier::Model::shared()
     } else {
         let b =
             std::fs::read(&g.model).with_context(|| format!("gateway.model = {:?}", g.model))?;

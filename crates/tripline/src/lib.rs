@@ -3,6 +3,7 @@
 //! `main.rs` is the command line over these; tests and benchmarks use them directly.
 
 pub mod bench;
+pub mod bench_gateway;
 pub mod client;
 pub mod config;
 pub mod eval;
