@@ -134,10 +134,6 @@ impl Model {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let s = &mut *s;
-            let n = 1usize << self.bits;
-            if s.counts.len() != n {
-                s.counts = vec![0; n];
-            }
             grams(lower, self.bits, &mut s.grams);
             let mut best = 0f32;
             for (a, b) in window_spans(s.grams.len_chars()) {
@@ -147,25 +143,43 @@ impl Model {
         })
     }
 
-    /// The probability of the grams starting in characters `a..b`.
+    /// The probability of the grams starting in characters `a..b`: each bucket's count in a
+    /// small open-addressing table sized to the window (it stays in the cache, where a count
+    /// per bucket would not), then the touched slots read once and emptied.
     fn score_span(&self, s: &mut Scratch, a: usize, b: usize) -> f32 {
         let Scratch {
-            counts,
+            table,
             touched,
             grams,
         } = s;
+        let n = grams.span_len(a, b);
+        let size = (2 * n).next_power_of_two().max(64);
+        if table.len() < size {
+            table.resize(size, (EMPTY, 0));
+        }
+        let shift = 32 - size.trailing_zeros();
+        let mask = size - 1;
         touched.clear();
         for g in grams.span(a, b) {
             let (i, sign) = unpack(g);
-            let c = &mut counts[i as usize];
-            if *c == 0 {
-                touched.push(i);
+            let mut slot = (i.wrapping_mul(0x9e37_79b1) >> shift) as usize;
+            loop {
+                let e = &mut table[slot];
+                if e.0 == i {
+                    e.1 = e.1.saturating_add(sign);
+                    break;
+                }
+                if e.0 == EMPTY {
+                    *e = (i, sign);
+                    touched.push(slot as u32);
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
-            *c = c.saturating_add(sign);
         }
         let (mut dot, mut norm2) = (0f32, 0f32);
-        for &i in touched.iter() {
-            let c = std::mem::take(&mut counts[i as usize]);
+        for &slot in touched.iter() {
+            let (i, c) = std::mem::replace(&mut table[slot as usize], (EMPTY, 0));
             if c != 0 {
                 let d = damp(c);
                 dot += self.w[i as usize] as f32 * d;
@@ -226,7 +240,8 @@ fn mix(h: u64) -> u64 {
 /// Scratch space for scoring, one per thread: a count per bucket (zero between calls), the
 /// buckets touched, and the grams of the text being scored.
 struct Scratch {
-    counts: Vec<i16>,
+    /// (bucket, count) slots, [`EMPTY`] when free
+    table: Vec<(u32, i16)>,
     touched: Vec<u32>,
     grams: Grams,
 }
@@ -234,12 +249,15 @@ struct Scratch {
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = const {
         std::cell::RefCell::new(Scratch {
-            counts: Vec::new(),
+            table: Vec::new(),
             touched: Vec::new(),
             grams: Grams::new(),
         })
     };
 }
+
+/// A free slot of the scratch table (no bucket has this index: buckets are below 2^24).
+const EMPTY: u32 = u32::MAX;
 
 /// 1 + ln c for the small counts (nearly all of them).
 static DAMP: LazyLock<[f32; 64]> = LazyLock::new(|| {
@@ -303,6 +321,11 @@ impl Grams {
 
     fn len_chars(&self) -> usize {
         self.chars.len()
+    }
+
+    /// How many grams start in characters `a..b` (at most).
+    fn span_len(&self, a: usize, b: usize) -> usize {
+        (self.cstart[b] - self.cstart[a]) as usize + self.wgrams.len().min(2 * (b - a))
     }
 
     /// The grams that start in characters `a..b`.
@@ -623,8 +646,8 @@ mod tests {
             let fast = m.score(t);
             assert!((slow - fast).abs() < 1e-5, "{t:?}: {slow} vs {fast}");
         }
-        // the scratch counts are all zero again after use
-        SCRATCH.with(|s| assert!(s.borrow().counts.iter().all(|&c| c == 0)));
+        // the scratch table is empty again after use
+        SCRATCH.with(|s| assert!(s.borrow().table.iter().all(|&e| e == (EMPTY, 0))));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::Duration;
 use tripline_event::{Action, Text, Timestamp};
@@ -199,8 +199,11 @@ pub fn start(cfg: &Config, db: &Path, pusher: Option<Pusher>) -> Result<Handle> 
     let thread = std::thread::Builder::new()
         .name("gateway".into())
         .spawn(move || {
+            // scans of long texts go to the blocking pool: at most one thread per core (each
+            // keeps its scratch space)
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
+                .max_blocking_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
                 .thread_name("gateway-worker")
                 .enable_all()
                 .build()
@@ -245,16 +248,10 @@ fn write_logs(db: &Path, rx: Receiver<FirewallLog>) {
     };
     let mut batch = Vec::with_capacity(256);
     while let Ok(first) = rx.recv() {
+        // what else comes within 50 ms, gathered while this thread sleeps (no wake-up per row)
         batch.push(first);
-        let deadline = std::time::Instant::now() + Duration::from_millis(200);
-        while batch.len() < 256 {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(r) => batch.push(r),
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        }
+        std::thread::sleep(Duration::from_millis(50));
+        batch.extend(rx.try_iter().take(4095));
         if let Err(e) = store.insert_firewall_logs(&batch) {
             tracing::warn!(error = %e, rows = batch.len(), "gateway: firewall_logs not written");
         }
