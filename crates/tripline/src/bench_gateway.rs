@@ -37,6 +37,17 @@ pub fn open_loop(
     seconds: f64,
     connections: usize,
 ) -> Result<Load> {
+    open_loop_with(addr, requests, (rate, seconds, connections), false)
+}
+
+/// [`open_loop`], with `fresh`: a new connection for every request (a server that closes
+/// after each answer, as Flask's development server does).
+fn open_loop_with(
+    addr: &str,
+    requests: Arc<Vec<String>>,
+    (rate, seconds, connections): (u64, f64, usize),
+    fresh: bool,
+) -> Result<Load> {
     let connections = connections.max(1);
     let per_conn = (rate as f64 / connections as f64).max(1.0);
     let start = Instant::now() + Duration::from_millis(100);
@@ -57,6 +68,9 @@ pub fn open_loop(
                         std::thread::sleep(wait);
                     }
                     let req = &requests[(c + i as usize * connections) % requests.len()];
+                    if fresh {
+                        conn = HttpConn::open(&target)?;
+                    }
                     match conn.request(req) {
                         Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
                         Ok(_) => errors += 1,
@@ -90,6 +104,12 @@ fn post(addr: &str, path: &str, body: &str) -> String {
          Authorization: Bearer sk-bench\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// A request to a server that closes after each answer (HTTP/1.0 style, Flask's development
+/// server): it is sent on a connection of its own.
+fn post_close(addr: &str, path: &str, body: &str) -> String {
+    post(addr, path, body).replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
 }
 
 /// Prompts of at most 4 KB, and whether each is benign: the rows of `files` (JSON lines,
@@ -176,12 +196,15 @@ fn report(what: &str, l: &mut Load, planned: u64) {
     );
 }
 
-/// One request at a time, `n` times: latencies in ms.
-fn serial(addr: &str, req: &str, n: usize) -> Result<Vec<f64>> {
+/// One request at a time, `n` times (each on a new connection when `fresh`): latencies in ms.
+fn serial(addr: &str, req: &str, n: usize, fresh: bool) -> Result<Vec<f64>> {
     let mut conn = HttpConn::open(&Target::plain(addr))?;
     let mut lat = vec![];
     for _ in 0..n {
         let t = Instant::now();
+        if fresh {
+            conn = HttpConn::open(&Target::plain(addr))?;
+        }
         let (st, body) = conn.request(req)?;
         if st != 200 {
             bail!("{st}: {}", String::from_utf8_lossy(&body));
@@ -282,7 +305,7 @@ fn run(
         );
         let doc = long_document();
         let big = post(&gw, "/v1/scan", &format!("{{\"text\": {}}}", json_str(&doc)));
-        let mut lat = serial(&gw, &big, 30)?;
+        let mut lat = serial(&gw, &big, 30, false)?;
         println!(
             "tripline POST /v1/scan (100 KB, one at a time): {}",
             latencies(&mut lat)
@@ -343,7 +366,6 @@ fn run(
 const GHOSTAI: &str = r#"
 import json, sys, time, urllib.request
 from flask import Flask, request, jsonify
-from werkzeug.serving import WSGIRequestHandler
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -375,7 +397,6 @@ def chat():
     with urllib.request.urlopen(req, timeout=60) as r:
         return app.response_class(r.read(), status=r.status, mimetype="application/json")
 
-WSGIRequestHandler.protocol_version = "HTTP/1.1"
 app.run(host="127.0.0.1", port=port, threaded=True)
 "#;
 
@@ -419,21 +440,24 @@ fn ghostai(
     let scans: Arc<Vec<String>> = Arc::new(
         prompts
             .iter()
-            .map(|p| post(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(p))))
+            .map(|p| post_close(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(p))))
             .collect(),
     );
-    open_loop(&addr, scans.clone(), 100, 1.0, connections)?;
+    let py = |reqs: Arc<Vec<String>>, rate: u64, secs: f64| {
+        open_loop_with(&addr, reqs, (rate, secs, connections), true)
+    };
+    py(scans.clone(), 100, 1.0)?;
     // it cannot take the gateway's rate: at that rate its queue only grows
     let cpu0 = cpu_seconds(child.0.id());
-    let mut l = open_loop(&addr, scans.clone(), py_rate, seconds, connections)?;
+    let mut l = py(scans.clone(), py_rate, seconds)?;
     let cpu = cpu_seconds(child.0.id()) - cpu0;
     report("GhostAI-style POST /v1/scan (≤ 4 KB)", &mut l, py_rate);
     println!(
         "GhostAI-style cpu per /v1/scan request: {:.0} µs",
         cpu * 1e6 / l.lat.len().max(1) as f64
     );
-    let big = post(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(doc)));
-    let mut lat = serial(&addr, &big, 10)?;
+    let big = post_close(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(doc)));
+    let mut lat = serial(&addr, &big, 10, true)?;
     println!(
         "GhostAI-style POST /v1/scan (100 KB, one at a time): {}",
         latencies(&mut lat)
@@ -443,7 +467,7 @@ fn ghostai(
             .iter()
             .take(2000)
             .map(|p| {
-                post(
+                post_close(
                     &addr,
                     "/v1/chat/completions",
                     &format!(
@@ -454,7 +478,7 @@ fn ghostai(
             })
             .collect(),
     );
-    let mut through = open_loop(&addr, chats, py_rate.min(proxy_rate), seconds, connections)?;
+    let mut through = py(chats, py_rate.min(proxy_rate), seconds)?;
     report(
         "chat completions through the GhostAI-style proxy",
         &mut through,
