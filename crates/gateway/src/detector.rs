@@ -307,7 +307,10 @@ mod tests {
         };
         d.process(&ev(vec![]), Roles(Roles::IP));
         assert!(alerts(&mut d).is_empty());
-        d.process(&ev(vec![Text::const_new(rules::UNSCANNED.id)]), Roles(Roles::IP));
+        d.process(
+            &ev(vec![Text::const_new(rules::UNSCANNED.id)]),
+            Roles(Roles::IP),
+        );
         let a = alerts(&mut d);
         assert_eq!(a.len(), 1);
         assert_eq!(&*a[0].rule, "llm.unscanned");

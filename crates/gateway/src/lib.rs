@@ -413,7 +413,8 @@ impl<'a> Fields<'a> {
 /// From the operating system's generator: a canary a prompt cannot guess.
 fn random_u64() -> Result<u64, String> {
     let mut b = [0u8; 8];
-    getrandom::getrandom(&mut b).map_err(|e| format!("gateway: no randomness for the canary: {e}"))?;
+    getrandom::getrandom(&mut b)
+        .map_err(|e| format!("gateway: no randomness for the canary: {e}"))?;
     Ok(u64::from_le_bytes(b))
 }
 
@@ -626,7 +627,10 @@ pub(crate) async fn admit(
                 StatusCode::REQUEST_TIMEOUT,
                 "invalid_request_error",
                 "REQUEST_TIMEOUT",
-                format!("the request body did not arrive within {} s", gw.cfg.body_timeout_seconds),
+                format!(
+                    "the request body did not arrive within {} s",
+                    gw.cfg.body_timeout_seconds
+                ),
             ));
         }
     };

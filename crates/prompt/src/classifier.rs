@@ -118,8 +118,7 @@ impl Model {
             bits,
             bias,
             threshold: 0.5,
-            w: w
-                .iter()
+            w: w.iter()
                 .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8)
                 .collect(),
             scale,
@@ -277,7 +276,11 @@ fn damp(c: i16) -> f32 {
     } else {
         1.0 + (a as f32).ln()
     };
-    if c < 0 { -d } else { d }
+    if c < 0 {
+        -d
+    } else {
+        d
+    }
 }
 
 /// A gram as one word: the bucket, and the sign in the top bit.
@@ -333,7 +336,9 @@ impl Grams {
         let c = &self.cgrams[self.cstart[a] as usize..self.cstart[b] as usize];
         let lo = self.wgrams.partition_point(|w| (w.0 as usize) < a);
         let hi = self.wgrams.partition_point(|w| (w.0 as usize) < b);
-        c.iter().copied().chain(self.wgrams[lo..hi].iter().map(|w| w.1))
+        c.iter()
+            .copied()
+            .chain(self.wgrams[lo..hi].iter().map(|w| w.1))
     }
 }
 
@@ -659,7 +664,10 @@ mod tests {
         assert!(w.windows(2).all(|p| p[1].0 == p[0].0 + WINDOW / 2));
         assert_eq!(window_spans(1_000_000).len(), MAX_WINDOWS);
         assert_eq!(window_spans(5), vec![(0, 5)]);
-        assert_eq!(window_spans(WINDOW + 1), vec![(0, WINDOW), (WINDOW / 2, WINDOW + 1)]);
+        assert_eq!(
+            window_spans(WINDOW + 1),
+            vec![(0, WINDOW), (WINDOW / 2, WINDOW + 1)]
+        );
     }
 
     #[test]
@@ -670,8 +678,11 @@ mod tests {
         assert_eq!(g.len_chars(), 7);
         assert_eq!(g.cgrams.len(), 5 + 4 + 3);
         // two words and one pair
-        assert_eq!(g.wgrams.iter().map(|w| w.0).collect::<Vec<_>>(), vec![1, 4, 4]);
+        assert_eq!(
+            g.wgrams.iter().map(|w| w.0).collect::<Vec<_>>(),
+            vec![1, 4, 4]
+        );
         assert_eq!(g.span(0, 7).count(), 15);
         assert_eq!(g.span(4, 7).count(), 1 + 2);
-}
+    }
 }

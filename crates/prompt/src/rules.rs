@@ -40,13 +40,21 @@ pub static ABUSE: RuleInfo = RuleInfo {
 pub static UNSCANNED: RuleInfo = RuleInfo {
     id: "llm.unscanned",
     techniques: &["AML.T0051"],
-    summary: "a request forwarded to the model without a scan: the firewall failed and fail_open is set",
+    summary:
+        "a request forwarded to the model without a scan: the firewall failed and fail_open is set",
     base_score: 0.7,
 };
 
 /// Every rule, for the catalog.
 pub fn all() -> Vec<&'static RuleInfo> {
-    vec![&INJECTION, &JAILBREAK, &SECRET_LEAK, &PII, &ABUSE, &UNSCANNED]
+    vec![
+        &INJECTION,
+        &JAILBREAK,
+        &SECRET_LEAK,
+        &PII,
+        &ABUSE,
+        &UNSCANNED,
+    ]
 }
 
 /// The rule a flagged scanner raises (`obfuscation` alone raises none: it lifts the others).

@@ -92,11 +92,7 @@ pub struct Scanner {
 impl Scanner {
     /// The built-in model and rules.
     pub fn new(settings: ScanSettings) -> Scanner {
-        Scanner::with(
-            settings,
-            Model::shared(),
-            Secrets::builtin(),
-        )
+        Scanner::with(settings, Model::shared(), Secrets::builtin())
     }
 
     pub fn with(settings: ScanSettings, model: Arc<Model>, secrets: Secrets) -> Scanner {

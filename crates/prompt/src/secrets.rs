@@ -2102,7 +2102,11 @@ mod tests {
     fn builtin_rules_all_compile() {
         assert_eq!(Secrets::builtin().len(), defs().len());
         for d in defs() {
-            assert!(compile_builtin(&d.pattern).is_ok(), "{} does not compile", d.id);
+            assert!(
+                compile_builtin(&d.pattern).is_ok(),
+                "{} does not compile",
+                d.id
+            );
         }
     }
 

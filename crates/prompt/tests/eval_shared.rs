@@ -67,7 +67,12 @@ fn family_search_near_anchors_finds_what_a_whole_text_search_finds() {
     files.sort();
     let mut texts: Vec<String> = tripline_prompt::hard_negatives::texts();
     for p in &files {
-        texts.extend(read_rows_skipping(p, &[]).unwrap().into_iter().map(|r| r.text));
+        texts.extend(
+            read_rows_skipping(p, &[])
+                .unwrap()
+                .into_iter()
+                .map(|r| r.text),
+        );
     }
     for t in &texts {
         let lower = normalise(t, &Limits::default()).text.to_lowercase();

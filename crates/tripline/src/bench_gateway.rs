@@ -304,7 +304,11 @@ fn run(
             cpu * 1e6 / l.lat.len().max(1) as f64
         );
         let doc = long_document();
-        let big = post(&gw, "/v1/scan", &format!("{{\"text\": {}}}", json_str(&doc)));
+        let big = post(
+            &gw,
+            "/v1/scan",
+            &format!("{{\"text\": {}}}", json_str(&doc)),
+        );
         let mut lat = serial(&gw, &big, 30, false)?;
         println!(
             "tripline POST /v1/scan (100 KB, one at a time): {}",
@@ -332,8 +336,16 @@ fn run(
         let mut direct = open_loop(&up, chats(&up), proxy_rate, seconds, connections)?;
         open_loop(&gw, chats(&gw), 200, 1.0, connections)?;
         let mut through = open_loop(&gw, chats(&gw), proxy_rate, seconds, connections)?;
-        report("chat completions straight to the upstream", &mut direct, proxy_rate);
-        report("chat completions through the gateway", &mut through, proxy_rate);
+        report(
+            "chat completions straight to the upstream",
+            &mut direct,
+            proxy_rate,
+        );
+        report(
+            "chat completions through the gateway",
+            &mut through,
+            proxy_rate,
+        );
         let p = |v: &[f64], q: f64| crate::bench::pct(v, q);
         println!(
             "gateway overhead: p50 +{:.2} ms, p99 +{:.2} ms",
@@ -412,7 +424,9 @@ fn ghostai(
     let train = train.context("--python needs --train (deepset's JSON lines)")?;
     let script = dir.join("ghostai_style.py");
     std::fs::write(&script, GHOSTAI)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let child = Child2(
         Command::new(python)
@@ -456,7 +470,11 @@ fn ghostai(
         "GhostAI-style cpu per /v1/scan request: {:.0} µs",
         cpu * 1e6 / l.lat.len().max(1) as f64
     );
-    let big = post_close(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(doc)));
+    let big = post_close(
+        &addr,
+        "/v1/scan",
+        &format!("{{\"text\": {}}}", json_str(doc)),
+    );
     let mut lat = serial(&addr, &big, 10, true)?;
     println!(
         "GhostAI-style POST /v1/scan (100 KB, one at a time): {}",

@@ -373,8 +373,11 @@ fn a_slow_body_times_out_and_holds_its_place_until_then() {
     let (st, _, b) = request(&gw, "/v1/scan", br#"{"text": "hello"}"#, "");
     assert_eq!(st, 200, "{b}");
     let mut s = TcpStream::connect(&gw).unwrap();
-    s.write_all(format!("GET /firewall/stats HTTP/1.1\r\nHost: {gw}\r\nConnection: close\r\n\r\n").as_bytes())
-        .unwrap();
+    s.write_all(
+        format!("GET /firewall/stats HTTP/1.1\r\nHost: {gw}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
     let mut stats = String::new();
     let _ = s.read_to_string(&mut stats);
     let body = stats.split_once("\r\n\r\n").unwrap().1;
