@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod detector;
+pub mod fuzz;
 pub mod guard;
 pub mod policy;
 pub mod request;
