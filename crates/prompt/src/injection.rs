@@ -84,16 +84,41 @@ struct Pattern {
 
 macro_rules! p {
     ($fam:ident, $score:expr, $lang:expr, $reason:expr, [$($a:expr),+ $(,)?], $re:expr) => {
+        p!($fam, $score, $lang, $reason, &[$($a),+], $re)
+    };
+    ($fam:ident, $score:expr, $lang:expr, $reason:expr, $anchors:expr, $re:expr) => {
         Pattern {
             family: Family::$fam,
             score: $score,
             lang: $lang,
             reason: $reason,
-            anchors: &[$($a),+],
+            anchors: $anchors,
             re: $re,
         }
     };
 }
+
+/// The anchors of the fake role headers (two patterns: at the start of the text, and after a
+/// line or a sentence).
+const ROLE_HEADER: &[&str] = &[
+    "### system",
+    "###system",
+    "## system",
+    "system:",
+    "system prompt:",
+    "[system]",
+    "<system>",
+    "</system>",
+    "### instruction",
+    "### assistant",
+    "assistant:",
+    "### response",
+    "[assistant]",
+    "<assistant>",
+    "human:",
+    "### human",
+    "### user",
+];
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     vec![
@@ -348,25 +373,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             0.8,
             "any",
             "fakes a system or assistant section header",
-            [
-                "### system",
-                "###system",
-                "## system",
-                "system:",
-                "system prompt:",
-                "[system]",
-                "<system>",
-                "</system>",
-                "### instruction",
-                "### assistant",
-                "assistant:",
-                "### response",
-                "[assistant]",
-                "<assistant>",
-                "human:",
-                "### human",
-                "### user"
-            ],
+            ROLE_HEADER,
             r"\A\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
         ),
         // the same header after a line break or a sentence (apart: each has a finite set of
@@ -376,25 +383,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             0.8,
             "any",
             "fakes a system or assistant section header",
-            [
-                "### system",
-                "###system",
-                "## system",
-                "system:",
-                "system prompt:",
-                "[system]",
-                "<system>",
-                "</system>",
-                "### instruction",
-                "### assistant",
-                "assistant:",
-                "### response",
-                "[assistant]",
-                "<assistant>",
-                "human:",
-                "### human",
-                "### user"
-            ],
+            ROLE_HEADER,
             r"(?:\n|[.!?]\s)\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
         ),
         p!(

@@ -57,3 +57,51 @@ fn split_alike(data: &[u8]) {
     }
     assert_eq!(want, got);
 }
+
+/// The seed files (`seed-*`) of a cargo-fuzz corpus directory, sorted.
+pub fn seed_corpus(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("seed-"))
+                })
+                .filter_map(|p| std::fs::read(p).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Mutates `b` as a fuzzer would, deterministically from `rng`: one to five of a byte replaced,
+/// dropped, or one of `specials` inserted, a splice with the tail of another of `pool`, or a
+/// piece of it repeated up to 50 times.
+pub fn mutate(rng: &mut fastrand::Rng, pool: &[&[u8]], specials: &[u8], b: &mut Vec<u8>) {
+    for _ in 0..rng.usize(1..6) {
+        if b.is_empty() {
+            b.push(rng.u8(..));
+            continue;
+        }
+        let i = rng.usize(..b.len());
+        match rng.u8(0..5) {
+            0 => b[i] = rng.u8(..),
+            1 => {
+                b.remove(i);
+            }
+            2 => b.insert(i, specials[rng.usize(..specials.len())]),
+            3 => {
+                let other = pool[rng.usize(..pool.len())];
+                let j = rng.usize(..=other.len());
+                b.truncate(i);
+                b.extend_from_slice(&other[j..]);
+            }
+            _ => {
+                let n = rng.usize(1..64);
+                let piece = b[i..(i + n).min(b.len())].to_vec();
+                b.splice(i..i, piece.into_iter().cycle().take(n * rng.usize(1..50)));
+            }
+        }
+    }
+}

@@ -106,32 +106,46 @@ impl Sink for DaemonSink {
     }
 
     fn refused(&self, ip: IpAddr, api_key_id: Option<&str>, code: &'static str) {
-        if let Some(p) = &self.pusher {
-            let ev = detector::verdict_event(
-                self.host.clone(),
-                Timestamp::now(),
-                ip,
-                api_key_id,
-                Action::Block,
-                0.0,
-                vec![Text::const_new(detector::REFUSED)],
-                &format!("refused: {code}"),
-            );
-            let _ = p.send(ev);
-        }
+        self.push_now(
+            ip,
+            api_key_id,
+            Action::Block,
+            detector::REFUSED,
+            &format!("refused: {code}"),
+        );
     }
 
     fn unscanned(&self, ip: IpAddr, api_key_id: Option<&str>) {
+        self.push_now(
+            ip,
+            api_key_id,
+            Action::Allow,
+            tripline_prompt::rules::UNSCANNED.id,
+            "forwarded unscanned: the firewall failed (fail_open)",
+        );
+    }
+}
+
+impl DaemonSink {
+    /// A verdict of the gateway's own (no scan) about `ip`, now, into the pipeline.
+    fn push_now(
+        &self,
+        ip: IpAddr,
+        api_key_id: Option<&str>,
+        action: Action,
+        rule: &'static str,
+        summary: &str,
+    ) {
         if let Some(p) = &self.pusher {
             let ev = detector::verdict_event(
                 self.host.clone(),
                 Timestamp::now(),
                 ip,
                 api_key_id,
-                Action::Allow,
+                action,
                 0.0,
-                vec![Text::const_new(tripline_prompt::rules::UNSCANNED.id)],
-                "forwarded unscanned: the firewall failed (fail_open)",
+                vec![Text::const_new(rule)],
+                summary,
             );
             let _ = p.send(ev);
         }
