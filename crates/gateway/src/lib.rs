@@ -282,23 +282,26 @@ impl Gateway {
 
     /// Scan parts, through the cache.
     fn scan(&self, parts: &[Part<'_>]) -> Arc<ScanResult> {
-        let mut h = Sha256::new();
-        for p in parts {
-            h.update(p.role.as_bytes());
-            h.update([0]);
-            h.update(p.text.as_bytes());
-            h.update([0xff]);
-        }
-        let key: [u8; 32] = h.finalize().into();
-        if self.cfg.cache_enabled {
-            if let Some(r) = self.guards().cache.get(&key) {
+        // the cache's key: hashed only when there is a cache
+        let key: Option<[u8; 32]> = self.cfg.cache_enabled.then(|| {
+            let mut h = Sha256::new();
+            for p in parts {
+                h.update(p.role.as_bytes());
+                h.update([0]);
+                h.update(p.text.as_bytes());
+                h.update([0xff]);
+            }
+            h.finalize().into()
+        });
+        if let Some(key) = &key {
+            if let Some(r) = self.guards().cache.get(key) {
                 return r;
             }
         }
         let r = Arc::new(self.scanner.scan(parts));
         self.stats.scanned.fetch_add(1, Ordering::Relaxed);
         self.stats.add_latency(r.latency_ms);
-        if self.cfg.cache_enabled {
+        if let Some(key) = key {
             self.guards().cache.put(key, r.clone());
         }
         r

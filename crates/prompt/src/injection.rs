@@ -98,6 +98,14 @@ macro_rules! p {
     };
 }
 
+/// A fake role header (`### System:`, `[assistant]`, `<system>`, `system: you …`) after what
+/// starts it (the text's start, or a line or a sentence).
+macro_rules! role_header {
+    () => {
+        r"\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+    };
+}
+
 /// The anchors of the fake role headers (two patterns: at the start of the text, and after a
 /// line or a sentence).
 const ROLE_HEADER: &[&str] = &[
@@ -374,7 +382,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             "any",
             "fakes a system or assistant section header",
             ROLE_HEADER,
-            r"\A\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+            concat!(r"\A", role_header!())
         ),
         // the same header after a line break or a sentence (apart: each has a finite set of
         // first literals, or starts the text)
@@ -384,7 +392,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             "any",
             "fakes a system or assistant section header",
             ROLE_HEADER,
-            r"(?:\n|[.!?]\s)\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+            concat!(r"(?:\n|[.!?]\s)", role_header!())
         ),
         p!(
             RoleDelimiter,
