@@ -102,7 +102,7 @@ macro_rules! p {
 /// starts it (the text's start, or a line or a sentence).
 macro_rules! role_header {
     () => {
-        r"\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\b\s{0,16}:?|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget))"
+        r"\s{0,16}(?:#{2,8}\s{0,16}(?:system|instruction|instructions|assistant|response|human|user)\s{0,16}(?::|\n|$)|\[(?:system|assistant)\]|</?(?:system|assistant|instructions?)>|(?:system|system prompt|assistant)\s{0,16}:\s{0,16}(?:you|ignore|new|from now|the user|i am|override|disregard|forget|focus|only|print|output|say|respond|reply|instead|always|never|do not|don't))"
     };
 }
 
@@ -151,7 +151,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "discard",
                 "neglect"
             ],
-            r"\b(?:ignore|disregard|forget|skip|bypass|override|overwrite|drop|abandon|set aside|throw out|discard|neglect)\b[^.!?\n;]{0,40}?\b(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|everything)\b[^.!?\n;]{0,40}?\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|orders|commands|context|constraints|restrictions|programming|guidance|told|said|above|before)\b"
+            r"\b(?:ignore|disregard|forget|skip|bypass|override|overwrite|drop|abandon|set aside|throw out|discard|neglect)\b[^.!?\n;]{0,40}?\b(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|everything)\b[^.!?\n;]{0,40}?\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|orders|commands|context|constraints|restrictions|programming|guidance|above|before)\b"
         ),
         p!(
             InstructionOverride,
@@ -159,7 +159,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             "en",
             "tells the model to forget everything before",
             ["forget", "disregard", "ignore"],
-            r"\b(?:forget|disregard|ignore)\b\s{1,16}(?:about\s{1,16})?(?:everything|all(?: of)? (?:that|this|the above)|what (?:you were|i) (?:told|said|wrote))"
+            r"\b(?:forget|disregard|ignore)\b\s{1,16}(?:about\s{1,16})?(?:everything(?:\s{0,16}(?:[.,;:!\x22'`]|$|and\b|now\b|above|before|prior|previous|earlier|so far|up to (?:now|here|this)|you(?:'ve| have)? (?:were|been|know|learned|learnt|read)|(?:i|we) (?:said|told|wrote|asked)|(?:that|which) (?:came|was|you were|i)))|all(?: of)? (?:that|this|the above)|what (?:you were|i) (?:told|said|wrote))"
         ),
         p!(
             InstructionOverride,
@@ -213,6 +213,68 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         ),
         p!(
             InstructionOverride,
+            0.85,
+            "en",
+            "tells the model to ignore the rest of what it was given",
+            ["ignore", "disregard", "forget"],
+            r"\b(?:ignore|disregard|forget)\b\s{1,16}(?:(?:all|any|the|every|each)\s{1,16})?(?:(?:of\s{1,16})?(?:the\s{1,16})?(?:previous|prior|above|earlier|preceding|other|remaining|rest of the|original)\s{1,16})?(?:info|information|text|content|input|tasks?|documents?|data|messages?|snippets?|context|conversation)\b[^.!?\n]{0,30}?\b(?:and|except|but|instead)\b|\b(?:ignore|disregard|forget) (?:them|it|that|this|those|these) (?:all )?(?:and )?(?:instead|only|just|and (?:focus|concentrate|do|say|print|output|answer))\b"
+        ),
+        p!(
+            InstructionOverride,
+            0.85,
+            "en",
+            "tells the model to clear its earlier tasks from memory",
+            [
+                "remove",
+                "clear",
+                "erase",
+                "delete",
+                "wipe",
+                "flush",
+                "put aside",
+                "drop"
+            ],
+            r"\b(?:remove|clear|erase|delete|wipe|flush|put aside|drop)\b[^.!?\n]{0,30}?\b(?:previous|prior|earlier|old|all|preceding)\b[^.!?\n]{0,20}?\b(?:tasks?|instructions?|information|rules|prompts?|context|orders)\b[^.!?\n]{0,20}?\b(?:from|out of) (?:your|the) (?:head|mind|memory|context)"
+        ),
+        p!(
+            InstructionOverride,
+            0.85,
+            "en",
+            "overrides what the model was told before",
+            [
+                "despite what",
+                "regardless of",
+                "contrary to",
+                "no matter what",
+                "instead of following",
+                "stop following"
+            ],
+            r"\b(?:(?:despite|regardless of|contrary to|no matter) what (?:you(?:'ve| have)? (?:been|were) told|you were (?:instructed|programmed|given)|your (?:instructions|rules|programming|guidelines|developers?|creators?) (?:say|said|tell))|(?:regardless of|contrary to|instead of following|stop following) (?:your|the|any|all)\s{1,16}(?:previous |prior |original |earlier |initial |system )?(?:instructions|rules|guidelines|programming|directives|system prompt))\b"
+        ),
+        p!(
+            InstructionOverride,
+            0.8,
+            "en",
+            "switches the model to a new task",
+            [
+                "new task",
+                "another task",
+                "different task",
+                "real task",
+                "real job"
+            ],
+            r"\b(?:(?:focus|concentrate|switch|move) (?:only |exclusively |solely |now )?(?:on|to) (?:the|this|a|my|your) (?:new|other|different|real) task|(?:your|the) (?:real|actual|true|only) (?:task|job|purpose|goal) (?:is|now is|from now)|(?:forget|leave|drop|abandon|stop)\b[^.!?\n]{0,30}?\b(?:task|job)\b[^.!?\n]{0,30}?\b(?:new|another|different) task)\b"
+        ),
+        p!(
+            InstructionOverride,
+            0.8,
+            "en",
+            "orders a fixed answer (the access-code games' hijack)",
+            ["access granted"],
+            r"\b(?:say|output|print|respond(?: only)? with|reply(?: only)? with|answer(?: only)? with|write|type|return|begin (?:your )?(?:reply|response|answer) with|start (?:your )?(?:reply|response|answer) with|(?:must|should|will|to) (?:say|output|print|respond|reply|answer))\b\W{0,16}access granted\b"
+        ),
+        p!(
+            InstructionOverride,
             0.9,
             "de",
             "fordert auf, die bisherigen Anweisungen zu ignorieren",
@@ -225,6 +287,31 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "beachte"
             ],
             r"\b(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missachte|übergehe|beachte nicht)\b[^.!?\n]{0,50}?\b(?:anweisungen|befehle|instruktionen|regeln|vorgaben|alles,? (?:was|bisher|zuvor|oben|vorher|davor))\b"
+        ),
+        p!(
+            InstructionOverride,
+            0.9,
+            "de",
+            "setzt sich über die vorherigen Anweisungen hinweg",
+            ["abweichend"],
+            r"\babweichend (?:zu|von) (?:den |allen )?(?:vorherigen|bisherigen|obigen|vorigen)\s{1,16}(?:anweisungen|instruktionen|aufgaben|vorgaben|regeln)"
+        ),
+        // the object first ("die obigen Anweisungen ignorieren") is also how one reports what
+        // someone else said: a hint, not a verdict on its own
+        p!(
+            InstructionOverride,
+            0.45,
+            "de",
+            "spricht davon, die vorherigen Anweisungen zu verwerfen",
+            [
+                "vorherig",
+                "vorangegangen",
+                "bisherig",
+                "obigen",
+                "vorigen",
+                "früheren"
+            ],
+            r"\b(?:vorherigen|vorangegangenen|bisherigen|obigen|vorigen|früheren)\s{1,16}(?:anweisungen|aufgaben|instruktionen|informationen|ausführungen|befehle|regeln|vorgaben|eingaben)\b[^.!?\n]{0,60}?\b(?:ignorieren|vergessen|streichen|außer acht|nicht (?:beachten|befolgen)|missachten|verwerfen|löschen|nicht mehr gelten|sind (?:nicht|ungültig|hinfällig|aufgehoben))"
         ),
         p!(
             InstructionOverride,
@@ -252,7 +339,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "fais abstraction",
                 "ne tiens pas compte"
             ],
-            r"\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?|fai(?:s|tes) abstraction d|ne tien(?:s|nez) pas compte d)\b[^.!?\n]{0,50}?\b(?:instructions?|consignes|règles|ordres|directives|(?:tout )?ce qui précède)\b"
+            r"(?:\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?)\s{1,16}(?:toute?s?\s{1,16}|tous\s{1,16})?(?:les|tes|vos|ces|mes|nos|la|le|l'|ce)|\b(?:fai(?:s|tes) abstraction|ne tien(?:s|nez) pas compte)\s{1,16}(?:des|de|du|d'))[^.!?\n]{0,50}?\b(?:instructions?|consignes|règles|ordres|directives|(?:tout )?ce qui précède)\b"
         ),
         p!(
             InstructionOverride,
@@ -275,13 +362,16 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             "pide ignorar las instrucciones anteriores",
             [
                 "ignora",
+                "ignore",
                 "olvida",
+                "olvide",
                 "descarta",
+                "descarte",
                 "omite",
                 "haz caso omiso",
                 "no hagas caso"
             ],
-            r"\b(?:ignora[rd]?|olvida[rd]?|descarta[rd]?|omite|haz caso omiso|no hagas caso)\b[^.!?\n]{0,50}?\b(?:instrucciones|indicaciones|reglas|órdenes|directrices|lo anterior|todo lo (?:anterior|que te dije))\b"
+            r"\b(?:ignor[ae][rd]?|olvid[ae][rd]?|descart[ae][rd]?|omite|haz caso omiso|no hagas caso)\b[^.!?\n]{0,50}?\b(?:instrucciones|indicaciones|reglas|órdenes|directrices|lo anterior|todo,? lo (?:anterior|que te dije)|todo,? (?:lo )?que (?:te )?(?:he )?(?:dije|digo|dicho))\b"
         ),
         p!(
             InstructionOverride,
@@ -408,9 +498,36 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "begin new instructions",
                 "user input ends",
                 "---end",
-                "=== end"
+                "=== end",
+                "end of session",
+                "end of the session",
+                "end of conversation",
+                "end of the conversation",
+                "end of instructions",
+                "end of the instructions",
+                "end of system prompt",
+                "end of the system prompt",
+                "end of transcript",
+                "end of the input",
+                "end of the user",
+                "end of the prompt",
+                "end of the document",
+                "end of the context",
+                "end of the message",
+                "end of message",
+                "end of document",
+                "new session",
+                "new conversation",
+                "mode on",
+                "mode enabled",
+                "mode activated",
+                "mode unlocked",
+                "[admin",
+                "[system",
+                "[developer",
+                "[root"
             ],
-            r"\b(?:end of (?:user )?(?:input|prompt|context|message|document)|user input ends|begin (?:system|new instructions|admin))\b"
+            r"\b(?:end of (?:the )?(?:user )?(?:input|prompt|context|message|document|session|conversation|instructions|system prompt|transcript)|user input ends|begin (?:system|new instructions|admin)|(?:new|start of (?:a )?new) (?:session|conversation) (?:begins|starts|started)|(?:admin|developer|debug|god|maintenance) mode (?:is )?(?:on|enabled|activated|unlocked)\s{0,8}(?:[.!:\]\n]|$)|\[(?:admin|system|developer|root) (?:mode|override|access)\])"
         ),
         // ---- jailbreak personas ----
         p!(
@@ -551,7 +668,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "uneingeschränkt",
                 "unzensiert"
             ],
-            r"(?:\bhast (?:jetzt |nun |ab sofort )?keine (?:regeln|einschränkungen|grenzen|filter)|\bbist (?:du )?(?:jetzt |nun |ab sofort )?dan\b|ohne (?:jegliche )?(?:einschränkungen|regeln|filter|zensur)|entwicklermodus|(?:uneingeschränkte|unzensierte)[rsn]? (?:ki|assistent|modell|version))"
+            r"(?:\bhast (?:jetzt |nun |ab sofort )?keine (?:regeln|einschränkungen|grenzen|filter)|\bbist (?:du )?(?:jetzt |nun |ab sofort )?dan\b|(?:antworte|antworten sie|agiere|agieren sie|handle|bist|sei|seien sie|ki|assistent|modell|chatbot)\b[^.!?\n]{0,40}?ohne (?:jegliche |alle |irgendwelche )?(?:einschränkungen|regeln|filter|zensur)|entwicklermodus (?:ist )?(?:aktiviert|eingeschaltet|aktiv)\b|(?:bist|befindest dich|antworte|agiere)\b[^.!?\n]{0,20}?im entwicklermodus|(?:uneingeschränkte|unzensierte)[rsn]? (?:ki|assistent|modell|version))"
         ),
         p!(
             Jailbreak,
@@ -568,7 +685,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "mode développeur",
                 "non censuré"
             ],
-            r"(?:tu n'as (?:plus )?aucune (?:règle|restriction|limite)|sans (?:aucune )?(?:restrictions?|règles?|limites?|filtres?|censure)|mode développeur|ia (?:non censurée|sans filtre))"
+            r"(?:tu n'as (?:plus )?aucune (?:règle|restriction|limite)|(?:réponds|répondez|agis|agissez|tu es|vous êtes|ia|assistant|modèle)\b[^.!?\n]{0,40}?sans (?:aucune )?(?:restrictions?|règles?|limites?|filtres?|censure)|mode développeur (?:est )?(?:activé|actif)|(?:tu es|vous êtes|passe|passez|réponds|répondez)\b[^.!?\n]{0,20}?en mode développeur|ia (?:non censurée|sans filtre))"
         ),
         p!(
             Jailbreak,
@@ -584,7 +701,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "modo desarrollador",
                 "no tienes reglas"
             ],
-            r"(?:no tienes (?:ninguna )?(?:reglas|restricciones|límites)|sin (?:ninguna )?(?:restricciones|reglas|límites|filtros|censura)|modo desarrollador)"
+            r"(?:no tienes (?:ninguna )?(?:reglas|restricciones|límites)|(?:responde|contesta|actúa|actua|eres|serás|una ia|asistente|modelo)\b[^.!?\n]{0,40}?sin (?:ninguna )?(?:restricciones|reglas|límites|filtros|censura)|modo desarrollador (?:está )?(?:activado|habilitado|activo)|(?:estás|eres|responde|actúa|entra)\b[^.!?\n]{0,20}?en modo desarrollador)"
         ),
         p!(
             Jailbreak,
@@ -600,7 +717,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "sem censura",
                 "modo desenvolvedor"
             ],
-            r"(?:você não tem (?:nenhuma )?(?:regras?|restrições|limites)|sem (?:nenhuma )?(?:restrições|restricoes|regras|limites|filtros|censura)|modo desenvolvedor)"
+            r"(?:você não tem (?:nenhuma )?(?:regras?|restrições|limites)|(?:responda|responde|aja|atue|você é|és|uma ia|assistente|modelo)\b[^.!?\n]{0,40}?sem (?:nenhuma )?(?:restrições|restricoes|regras|limites|filtros|censura)|modo desenvolvedor (?:está )?(?:ativado|habilitado|ativo)|(?:está|esteja|responda|entre)\b[^.!?\n]{0,20}?em modo desenvolvedor)"
         ),
         p!(
             Jailbreak,
@@ -616,7 +733,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "modalità sviluppatore",
                 "non hai regole"
             ],
-            r"(?:non hai (?:nessuna |alcuna )?(?:regol[ae]|restrizion[ie]|limit[ie])|senza (?:alcuna )?(?:restrizioni|regole|limiti|filtri|censura)|modalità sviluppatore)"
+            r"(?:non hai (?:nessuna |alcuna )?(?:regol[ae]|restrizion[ie]|limit[ie])|(?:rispondi|agisci|sei|un'ia|assistente|modello)\b[^.!?\n]{0,40}?senza (?:alcuna )?(?:restrizioni|regole|limiti|filtri|censura)|modalità sviluppatore (?:è )?(?:attivata|abilitata|attiva)|(?:sei|entra|rispondi)\b[^.!?\n]{0,20}?in modalità sviluppatore)"
         ),
         p!(
             Jailbreak,
@@ -632,7 +749,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "нет правил",
                 "нет ограничений"
             ],
-            r"(?:у тебя (?:больше )?нет (?:никаких )?(?:правил|ограничений)|без (?:каких-либо |всяких )?(?:ограничений|правил|цензуры|фильтров)|режим разработчика)"
+            r"(?:у тебя (?:больше )?нет (?:никаких )?(?:правил|ограничений)|(?:отвечай|отвечайте|действуй|действуйте|ты|ии|ассистент|модель)[^.!?\n]{0,40}?без (?:каких-либо |всяких )?(?:ограничений|правил|цензуры|фильтров)|режим разработчика (?:включ[а-яё]{0,4}|активирован[а-яё]{0,2})|(?:ты|вы) (?:теперь |сейчас )?в режиме разработчика)"
         ),
         p!(
             Jailbreak,
@@ -649,7 +766,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "不受任何",
                 "越狱"
             ],
-            r"(?:没有任何?(?:限制|规则|约束|审查)|不受(?:任何)?(?:限制|约束|规则)|开发者模式|无限制(?:的)?(?:ai|模式|版本|助手)|越狱模式|你已经?越狱)"
+            r"(?:你(?:现在)?没有任何?(?:限制|规则|约束|审查)|你(?:现在)?不受(?:任何)?(?:限制|约束|规则)|你(?:现在)?(?:处于|已进入|进入了)开发者模式|开发者模式已(?:启用|开启|激活)|无限制(?:的)?(?:ai|模式|版本|助手)|越狱模式|你已经?越狱)"
         ),
         p!(
             Jailbreak,
@@ -666,7 +783,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "制限を受けない",
                 "脱獄"
             ],
-            r"(?:制限(?:が)?(?:なし|ない|のない|を受けない)|ルール(?:は|が)?(?:ない|なし|のない)|開発者モード|検閲(?:なし|のない)|脱獄モード)"
+            r"(?:(?:あなた|君|お前)(?:は|には)[^。！？\n]{0,10}?(?:制限|ルール)(?:は|が)?(?:なし|ない|のない|を受けない)|(?:あなた|君|お前)(?:は|には)?[^。！？\n]{0,10}?開発者モード|開発者モードが?(?:有効|オン)になりました|検閲(?:なし|のない)|脱獄モード)"
         ),
         // ---- system prompt extraction ----
         p!(
@@ -842,6 +959,26 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "システムメッセージ"
             ],
             r"(?:システムプロンプト|初期プロンプト|元の指示|隠された指示|あなたの指示|システムメッセージ)[^。！？\n]{0,12}?(?:を)?(?:教えて|表示|出力|見せて|繰り返|書いて|開示)"
+        ),
+        p!(
+            PromptExtraction,
+            0.75,
+            "en",
+            "asks for the model's own instructions or the secret it guards",
+            [
+                "your instructions",
+                "your prompt",
+                "your rules",
+                "your guidelines",
+                "your directives",
+                "password",
+                "passphrase",
+                "access code",
+                "secret word",
+                "secret key",
+                "secret code"
+            ],
+            r"\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|dump|list|recite|spell(?: out)?|paste|copy|write|translate|summari[sz]e|encode|put)\b(?: me| us| back)?(?: all| each| every one)?(?: of)? (?:your (?:instructions|prompt|rules|guidelines|directives)\b(?:\s{0,16}(?:[.!?\x22'`]|$|verbatim|word for word|exactly|in full|in (?:a )?code ?block|into|in (?:french|german|spanish|english|python|json|base64)|above|so far|from the (?:start|beginning)))|(?:the|your) (?:secret |hidden |real )?(?:password|passphrase|access code|secret (?:word|key|code))\b(?:\s{0,16}(?:[.!?\x22'`]|$|letter by letter|backwards|in reverse|one (?:letter|character) at a time|with (?:spaces|dashes)|to me|you (?:are|were) (?:protecting|guarding|given|told))))"
         ),
         // ---- refusal suppression ----
         p!(
