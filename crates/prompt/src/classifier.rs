@@ -611,7 +611,7 @@ impl Default for TrainParams {
         TrainParams {
             epochs: 12,
             learning_rate: 0.5,
-            l2: 1e-6,
+            l2: 1e-4,
             seed: 1,
             max_fpr: 0.05,
         }

@@ -17,8 +17,11 @@ fn deepset_test_split_holds_its_numbers() {
     let r = evaluate(&Scanner::new(ScanSettings::default()), &rows);
     let q = &r.overall;
     eprintln!("{q:?}");
-    // measured when the model shipped: recall 0.633, FPR 0.000, AUC 0.926
-    assert!(q.recall >= 0.55, "recall {}", q.recall);
+    // measured when the model shipped: recall 0.533, FPR 0.000, AUC 0.911 (the model of the
+    // eleventh session: 0.633; its threshold now holds benign text to 3 % out of fold, and
+    // the held-out set of eval_unseen.rs went from recall 0.61 at 8.7 % false positives to
+    // 0.76 at 1.2 %)
+    assert!(q.recall >= 0.48, "recall {}", q.recall);
     assert!(q.fpr <= 0.05, "false-positive rate {}", q.fpr);
     assert!(q.roc_auc.unwrap() >= 0.88, "ROC AUC {:?}", q.roc_auc);
 }

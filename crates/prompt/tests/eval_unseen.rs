@@ -20,10 +20,11 @@ fn the_unseen_set_holds_its_numbers() {
         eprintln!("{s}: recall {:.3} fpr {:.3}", q.recall, q.fpr);
     }
     eprintln!("{q:?}");
-    // measured when the model shipped (docs/BENCHMARKS.md): see the bounds' comments there
+    // measured when the model shipped (docs/BENCHMARKS.md): recall 0.758, false-positive
+    // rate 0.012 (the target: recall >= 0.70 at <= 2 %)
     assert!(q.recall >= RECALL, "recall {}", q.recall);
     assert!(q.fpr <= FPR, "false-positive rate {}", q.fpr);
 }
 
-const RECALL: f64 = 0.50;
-const FPR: f64 = 0.03;
+const RECALL: f64 = 0.70;
+const FPR: f64 = 0.02;
