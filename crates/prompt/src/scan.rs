@@ -199,7 +199,13 @@ impl Scanner {
             acc.add(slot, h.score, at(format!("{}{decoded}", h.reason)));
             family_best[slot] = family_best[slot].max(h.score);
         }
-        let thr = self.model.threshold;
+        // a few words carry little evidence for n-grams: alone, the classifier needs to be
+        // sure of them ("say hello to ada" shares its first word with "say access granted");
+        // the phrase families are what reads short attacks
+        let thr = match lowered[0].chars().count() < SHORT_TEXT {
+            true => self.model.threshold.max(SHORT_THRESHOLD),
+            false => self.model.threshold,
+        };
         let s_model = if p_model >= thr {
             0.5 + 0.5 * (p_model - thr) / (1.0 - thr).max(1e-3)
         } else {
@@ -295,6 +301,11 @@ impl Scanner {
             .collect()
     }
 }
+
+/// Texts of fewer characters than this are short: the classifier alone flags them only from
+/// [`SHORT_THRESHOLD`].
+const SHORT_TEXT: usize = 40;
+const SHORT_THRESHOLD: f32 = 0.9;
 
 /// From this many bytes of text, the classifier scores on a thread of its own beside the
 /// phrase families (a 100 KB prompt: about 6 ms and 3 ms, so the scan takes the longer).
