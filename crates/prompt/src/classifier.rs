@@ -23,6 +23,11 @@ pub const WINDOW: usize = 1024;
 /// of characters; beyond, evenly spaced ones).
 pub const MAX_WINDOWS: usize = 256;
 
+/// Texts of fewer characters than this are short (see [`Model::threshold_for`]).
+pub const SHORT_TEXT: usize = 40;
+/// The classifier's threshold for a short text.
+pub const SHORT_THRESHOLD: f32 = 0.9;
+
 const MAGIC: &[u8; 4] = b"TLPM";
 /// Version 3: grams hashed by prefix, finished with one multiply (version 2 with splitmix,
 /// version 1 each length on its own).
@@ -141,14 +146,7 @@ impl Model {
             let half = WINDOW / 2;
             if spans.len() == 1 || spans.len() < len.div_ceil(half) - 1 {
                 // one window, or windows spread over a very long text: each on its own
-                let mut best = 0f32;
-                for (x, y) in spans {
-                    a.fill(grams.span(x, y), grams.span_len(x, y));
-                    let (dot, n2) = a.sums(&self.w);
-                    a.clear();
-                    best = best.max(self.prob_of(dot, n2));
-                }
-                return best;
+                return self.each_window(a, grams, spans);
             }
             // every window: blocks k and k + 1, for k in 0..blocks - 1
             let blocks = len.div_ceil(half);
@@ -174,6 +172,18 @@ impl Model {
         })
     }
 
+    /// The highest probability of `spans`, each window summed on its own.
+    fn each_window(&self, counts: &mut Counts, grams: &Grams, spans: Vec<(usize, usize)>) -> f32 {
+        let mut best = 0f32;
+        for (x, y) in spans {
+            counts.fill(grams.span(x, y), grams.span_len(x, y));
+            let (dot, n2) = counts.sums(&self.w);
+            counts.clear();
+            best = best.max(self.prob_of(dot, n2));
+        }
+        best
+    }
+
     /// [`Model::score`] with every window summed on its own (what the blocks must agree with).
     #[cfg(test)]
     fn score_per_window(&self, lower: &str) -> f32 {
@@ -181,15 +191,19 @@ impl Model {
             let mut s = s.borrow_mut();
             let Scratch { a, grams, .. } = &mut *s;
             self::grams(lower, self.bits, grams);
-            let mut best = 0f32;
-            for (x, y) in window_spans(grams.len_chars()) {
-                a.fill(grams.span(x, y), grams.span_len(x, y));
-                let (dot, n2) = a.sums(&self.w);
-                a.clear();
-                best = best.max(self.prob_of(dot, n2));
-            }
-            best
+            self.each_window(a, grams, window_spans(grams.len_chars()))
         })
+    }
+
+    /// The score at or above which `lower` is an injection on the classifier's word alone: the
+    /// model's threshold, or [`SHORT_THRESHOLD`] for a text of fewer than [`SHORT_TEXT`]
+    /// characters (a few words carry little evidence for n-grams: "say hello to ada" shares
+    /// its first word with "say access granted"; the phrase families read short attacks).
+    pub fn threshold_for(&self, lower: &str) -> f32 {
+        match lower.chars().nth(SHORT_TEXT - 1) {
+            None => self.threshold.max(SHORT_THRESHOLD),
+            Some(_) => self.threshold,
+        }
     }
 
     /// The probability from a window's dot product with the (unscaled) weights and its

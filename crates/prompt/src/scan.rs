@@ -152,6 +152,15 @@ impl Scanner {
         }
     }
 
+    /// The family hits of each lowered text (0: the text, then what was decoded from it).
+    fn family_hits(&self, lowered: &[String]) -> Vec<(usize, crate::injection::Hit)> {
+        lowered
+            .iter()
+            .enumerate()
+            .flat_map(|(k, l)| self.families.scan(l).into_iter().map(move |h| (k, h)))
+            .collect()
+    }
+
     fn scan_part(&self, i: usize, p: &Part<'_>, many: bool, acc: &mut Acc) {
         let text = p.text;
         if text.is_empty() {
@@ -199,13 +208,7 @@ impl Scanner {
             acc.add(slot, h.score, at(format!("{}{decoded}", h.reason)));
             family_best[slot] = family_best[slot].max(h.score);
         }
-        // a few words carry little evidence for n-grams: alone, the classifier needs to be
-        // sure of them ("say hello to ada" shares its first word with "say access granted");
-        // the phrase families are what reads short attacks
-        let thr = match lowered[0].chars().count() < SHORT_TEXT {
-            true => self.model.threshold.max(SHORT_THRESHOLD),
-            false => self.model.threshold,
-        };
+        let thr = self.model.threshold_for(&lowered[0]);
         let s_model = if p_model >= thr {
             0.5 + 0.5 * (p_model - thr) / (1.0 - thr).max(1e-3)
         } else {
@@ -290,22 +293,6 @@ impl Scanner {
         }
     }
 }
-
-impl Scanner {
-    /// The family hits of each lowered text (0: the text, then what was decoded from it).
-    fn family_hits(&self, lowered: &[String]) -> Vec<(usize, crate::injection::Hit)> {
-        lowered
-            .iter()
-            .enumerate()
-            .flat_map(|(k, l)| self.families.scan(l).into_iter().map(move |h| (k, h)))
-            .collect()
-    }
-}
-
-/// Texts of fewer characters than this are short: the classifier alone flags them only from
-/// [`SHORT_THRESHOLD`].
-const SHORT_TEXT: usize = 40;
-const SHORT_THRESHOLD: f32 = 0.9;
 
 /// From this many bytes of text, the classifier scores on a thread of its own beside the
 /// phrase families (a 100 KB prompt: about 6 ms and 3 ms, so the scan takes the longer).

@@ -111,6 +111,16 @@ impl PushSource {
     }
 }
 
+/// `first`, then what else arrives on `rx` within `wait` (at most `max` in all), gathered
+/// while the calling thread sleeps: senders never wake a consumer one item at a time (at
+/// thousands of requests a second those wake-ups cost more than the items).
+pub fn gather<T>(rx: &Receiver<T>, first: T, wait: Duration, max: usize) -> Vec<T> {
+    let mut out = vec![first];
+    std::thread::sleep(wait);
+    out.extend(rx.try_iter().take(max.saturating_sub(1)));
+    out
+}
+
 impl Source for PushSource {
     fn name(&self) -> &str {
         &self.name
@@ -123,17 +133,10 @@ impl Source for PushSource {
         let mut reported = Instant::now();
         cx.health.set(vec![self.health("receiving")]);
         loop {
-            // the first event, then what else comes within `max_wait`, gathered while this
-            // thread sleeps: senders never wake it one event at a time (at thousands of requests
-            // a second those wake-ups cost more than the events)
             let mut events = vec![];
             let mut gone = false;
             match self.rx.recv_timeout(tick) {
-                Ok(ev) => {
-                    events.push(ev);
-                    std::thread::sleep(self.max_wait);
-                    events.extend(self.rx.try_iter().take(self.batch_size - 1));
-                }
+                Ok(ev) => events = gather(&self.rx, ev, self.max_wait, self.batch_size),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => gone = true,
             }

@@ -14,6 +14,7 @@
 //!
 //! Each measured program runs as a child process; CPU time is the child's own (user + system).
 
+use crate::client::{HttpConn, Target};
 use crate::gen;
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
@@ -485,7 +486,7 @@ pub fn api(alerts: u64, rate: u64, seconds: u64, connections: usize) -> Result<(
             "GET /api/v1/alerts?limit=50 HTTP/1.1\r\nHost: {addr}\r\n\
              Authorization: Bearer {token}\r\n\r\n"
         );
-        let load = crate::bench_gateway::open_loop(
+        let load = open_loop(
             &addr,
             Arc::new(vec![req]),
             rate,
@@ -557,4 +558,82 @@ fn fill_store(db: &Path, n: u64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a fixed-rate load measured.
+pub struct Load {
+    pub lat: Vec<f64>,
+    pub errors: u64,
+    pub rate: f64,
+}
+
+/// `requests` (whole HTTP/1.1 requests) sent round-robin at `rate` per second for `seconds`
+/// over `connections` keep-alive connections to `addr`, open loop. A request that fails or is
+/// not answered 200 is an error (and its connection is opened again).
+pub fn open_loop(
+    addr: &str,
+    requests: Arc<Vec<String>>,
+    rate: u64,
+    seconds: f64,
+    connections: usize,
+) -> Result<Load> {
+    open_loop_with(addr, requests, (rate, seconds, connections), false)
+}
+
+/// [`open_loop`], with `fresh`: a new connection for every request (a server that closes
+/// after each answer, as Flask's development server does).
+pub(crate) fn open_loop_with(
+    addr: &str,
+    requests: Arc<Vec<String>>,
+    (rate, seconds, connections): (u64, f64, usize),
+    fresh: bool,
+) -> Result<Load> {
+    let connections = connections.max(1);
+    let per_conn = (rate as f64 / connections as f64).max(1.0);
+    let start = Instant::now() + Duration::from_millis(100);
+    let workers: Vec<_> = (0..connections)
+        .map(|c| {
+            let (addr, requests) = (addr.to_owned(), requests.clone());
+            std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
+                let target = Target::plain(&addr);
+                let mut conn = HttpConn::open(&target)?;
+                let mut lat = vec![];
+                let mut errors = 0;
+                let total = (per_conn * seconds) as u64;
+                // connections staggered across one interval
+                let offset = Duration::from_secs_f64(c as f64 / rate.max(1) as f64);
+                for i in 0..total {
+                    let due = start + offset + Duration::from_secs_f64(i as f64 / per_conn);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let req = &requests[(c + i as usize * connections) % requests.len()];
+                    if fresh {
+                        conn = HttpConn::open(&target)?;
+                    }
+                    match conn.request(req) {
+                        Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
+                        Ok(_) => errors += 1,
+                        Err(_) => {
+                            errors += 1;
+                            conn = HttpConn::open(&target)?;
+                        }
+                    }
+                }
+                Ok((lat, errors))
+            })
+        })
+        .collect();
+    let mut lat = vec![];
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w
+            .join()
+            .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
+        lat.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let rate = lat.len() as f64 / elapsed;
+    Ok(Load { lat, errors, rate })
 }

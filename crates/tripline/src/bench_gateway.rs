@@ -11,7 +11,9 @@
 //!
 //! The Python side runs when `--python` names an interpreter with flask and scikit-learn.
 
-use crate::bench::{latencies, stat_seconds, status_kb, temp_dir, Daemon};
+use crate::bench::{
+    latencies, open_loop, open_loop_with, stat_seconds, status_kb, temp_dir, Daemon, Load,
+};
 use crate::client::{HttpConn, Target};
 use anyhow::{bail, Context, Result};
 use std::io::BufRead;
@@ -19,84 +21,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What a fixed-rate load measured.
-pub struct Load {
-    pub lat: Vec<f64>,
-    pub errors: u64,
-    pub rate: f64,
-}
-
-/// `requests` (whole HTTP/1.1 requests) sent round-robin at `rate` per second for `seconds`
-/// over `connections` keep-alive connections to `addr`, open loop. A request that fails or is
-/// not answered 200 is an error (and its connection is opened again).
-pub fn open_loop(
-    addr: &str,
-    requests: Arc<Vec<String>>,
-    rate: u64,
-    seconds: f64,
-    connections: usize,
-) -> Result<Load> {
-    open_loop_with(addr, requests, (rate, seconds, connections), false)
-}
-
-/// [`open_loop`], with `fresh`: a new connection for every request (a server that closes
-/// after each answer, as Flask's development server does).
-fn open_loop_with(
-    addr: &str,
-    requests: Arc<Vec<String>>,
-    (rate, seconds, connections): (u64, f64, usize),
-    fresh: bool,
-) -> Result<Load> {
-    let connections = connections.max(1);
-    let per_conn = (rate as f64 / connections as f64).max(1.0);
-    let start = Instant::now() + Duration::from_millis(100);
-    let workers: Vec<_> = (0..connections)
-        .map(|c| {
-            let (addr, requests) = (addr.to_owned(), requests.clone());
-            std::thread::spawn(move || -> Result<(Vec<f64>, u64)> {
-                let target = Target::plain(&addr);
-                let mut conn = HttpConn::open(&target)?;
-                let mut lat = vec![];
-                let mut errors = 0;
-                let total = (per_conn * seconds) as u64;
-                // connections staggered across one interval
-                let offset = Duration::from_secs_f64(c as f64 / rate.max(1) as f64);
-                for i in 0..total {
-                    let due = start + offset + Duration::from_secs_f64(i as f64 / per_conn);
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    let req = &requests[(c + i as usize * connections) % requests.len()];
-                    if fresh {
-                        conn = HttpConn::open(&target)?;
-                    }
-                    match conn.request(req) {
-                        Ok((200, _)) => lat.push(due.elapsed().as_secs_f64() * 1000.0),
-                        Ok(_) => errors += 1,
-                        Err(_) => {
-                            errors += 1;
-                            conn = HttpConn::open(&target)?;
-                        }
-                    }
-                }
-                Ok((lat, errors))
-            })
-        })
-        .collect();
-    let mut lat = vec![];
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w
-            .join()
-            .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
-        lat.extend(l);
-        errors += e;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let rate = lat.len() as f64 / elapsed;
-    Ok(Load { lat, errors, rate })
-}
 
 fn post(addr: &str, path: &str, body: &str) -> String {
     format!(
@@ -214,37 +138,60 @@ fn serial(addr: &str, req: &str, n: usize, fresh: bool) -> Result<Vec<f64>> {
     Ok(lat)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn gateway(
-    files: Vec<PathBuf>,
-    rate: u64,
-    seconds: f64,
-    connections: usize,
-    proxy_rate: u64,
-    python: Option<PathBuf>,
-    py_rate: u64,
-    train: Option<PathBuf>,
-) -> Result<()> {
+/// `tripline bench gateway`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// Prompts (`{text, label}` JSON lines); default: the project's own benign texts
+    pub files: Vec<PathBuf>,
+    /// `/v1/scan` requests per second, planned (open loop)
+    #[arg(long, default_value_t = 5000)]
+    pub rate: u64,
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
+    /// Chat completions per second, planned, straight and through the gateway
+    #[arg(long, default_value_t = 500)]
+    pub proxy_rate: u64,
+    /// A Python with flask and scikit-learn: also measure the GhostAI-style firewall
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Its `/v1/scan` requests per second (it cannot take the gateway's)
+    #[arg(long, default_value_t = 200)]
+    pub python_rate: u64,
+    /// Its training data (deepset's JSON lines; rows of split "train")
+    #[arg(long)]
+    pub train: Option<PathBuf>,
+}
+
+pub fn gateway(o: &Options) -> Result<()> {
     let dir = temp_dir("gateway")?;
-    let result = run(
-        &dir,
-        &files,
-        (rate, seconds, connections, proxy_rate),
-        python.as_deref().map(|p| (p, py_rate)),
-        train.as_deref(),
-    );
+    let result = run(&dir, o);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn run(
-    dir: &Path,
-    files: &[PathBuf],
-    (rate, seconds, connections, proxy_rate): (u64, f64, usize, u64),
-    python: Option<(&Path, u64)>,
-    train: Option<&Path>,
-) -> Result<()> {
-    let rows = prompts(files)?;
+/// A `/v1/scan` body, and a chat completions body with one user message.
+fn scan_body(text: &str) -> String {
+    format!("{{\"text\": {}}}", json_str(text))
+}
+
+fn chat_body(text: &str) -> String {
+    format!(
+        "{{\"model\": \"echo\", \"messages\": [{{\"role\": \"user\", \"content\": {}}}]}}",
+        json_str(text)
+    )
+}
+
+fn run(dir: &Path, o: &Options) -> Result<()> {
+    let Options {
+        rate,
+        seconds,
+        connections,
+        proxy_rate,
+        ..
+    } = *o;
+    let rows = prompts(&o.files)?;
     let prompts: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     // the proxied requests are benign ones: a blocked prompt never reaches the upstream
     let benign: Vec<String> = rows.iter().filter(|r| r.1).map(|r| r.0.clone()).collect();
@@ -290,7 +237,7 @@ fn run(
         let scans: Arc<Vec<String>> = Arc::new(
             prompts
                 .iter()
-                .map(|p| post(&gw, "/v1/scan", &format!("{{\"text\": {}}}", json_str(p))))
+                .map(|p| post(&gw, "/v1/scan", &scan_body(p)))
                 .collect(),
         );
         // warm the connections and the scanner
@@ -304,11 +251,7 @@ fn run(
             cpu * 1e6 / l.lat.len().max(1) as f64
         );
         let doc = long_document();
-        let big = post(
-            &gw,
-            "/v1/scan",
-            &format!("{{\"text\": {}}}", json_str(&doc)),
-        );
+        let big = post(&gw, "/v1/scan", &scan_body(&doc));
         let mut lat = serial(&gw, &big, 30, false)?;
         println!(
             "tripline POST /v1/scan (100 KB, one at a time): {}",
@@ -319,16 +262,7 @@ fn run(
                 benign
                     .iter()
                     .take(2000)
-                    .map(|p| {
-                        post(
-                            addr,
-                            "/v1/chat/completions",
-                            &format!(
-                                "{{\"model\": \"echo\", \"messages\": [{{\"role\": \"user\", \"content\": {}}}]}}",
-                                json_str(p)
-                            ),
-                        )
-                    })
+                    .map(|p| post(addr, "/v1/chat/completions", &chat_body(p)))
                     .collect(),
             )
         };
@@ -356,16 +290,8 @@ fn run(
             "rss after the load: {:.1} MB",
             status_kb(&d.pid.to_string(), "VmRSS") as f64 / 1024.0
         );
-        if let Some((py, py_rate)) = python {
-            ghostai(
-                dir,
-                py,
-                train,
-                &up,
-                (&prompts, &benign),
-                &doc,
-                (py_rate, seconds, connections, proxy_rate),
-            )?;
+        if let Some(py) = &o.python {
+            ghostai(dir, py, o, &up, (&prompts, &benign), &doc)?;
         }
         Ok(())
     })();
@@ -415,13 +341,22 @@ app.run(host="127.0.0.1", port=port, threaded=True)
 fn ghostai(
     dir: &Path,
     python: &Path,
-    train: Option<&Path>,
+    o: &Options,
     up: &str,
     (prompts, benign): (&[String], &[String]),
     doc: &str,
-    (py_rate, seconds, connections, proxy_rate): (u64, f64, usize, u64),
 ) -> Result<()> {
-    let train = train.context("--python needs --train (deepset's JSON lines)")?;
+    let Options {
+        seconds,
+        connections,
+        proxy_rate,
+        python_rate: py_rate,
+        ..
+    } = *o;
+    let train = o
+        .train
+        .as_deref()
+        .context("--python needs --train (deepset's JSON lines)")?;
     let script = dir.join("ghostai_style.py");
     std::fs::write(&script, GHOSTAI)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -454,7 +389,7 @@ fn ghostai(
     let scans: Arc<Vec<String>> = Arc::new(
         prompts
             .iter()
-            .map(|p| post_close(&addr, "/v1/scan", &format!("{{\"text\": {}}}", json_str(p))))
+            .map(|p| post_close(&addr, "/v1/scan", &scan_body(p)))
             .collect(),
     );
     let py = |reqs: Arc<Vec<String>>, rate: u64, secs: f64| {
@@ -470,11 +405,7 @@ fn ghostai(
         "GhostAI-style cpu per /v1/scan request: {:.0} µs",
         cpu * 1e6 / l.lat.len().max(1) as f64
     );
-    let big = post_close(
-        &addr,
-        "/v1/scan",
-        &format!("{{\"text\": {}}}", json_str(doc)),
-    );
+    let big = post_close(&addr, "/v1/scan", &scan_body(doc));
     let mut lat = serial(&addr, &big, 10, true)?;
     println!(
         "GhostAI-style POST /v1/scan (100 KB, one at a time): {}",
@@ -484,16 +415,7 @@ fn ghostai(
         benign
             .iter()
             .take(2000)
-            .map(|p| {
-                post_close(
-                    &addr,
-                    "/v1/chat/completions",
-                    &format!(
-                        "{{\"model\": \"echo\", \"messages\": [{{\"role\": \"user\", \"content\": {}}}]}}",
-                        json_str(p)
-                    ),
-                )
-            })
+            .map(|p| post_close(&addr, "/v1/chat/completions", &chat_body(p)))
             .collect(),
     );
     let mut through = py(chats, py_rate.min(proxy_rate), seconds)?;

@@ -260,15 +260,10 @@ fn write_logs(db: &Path, rx: Receiver<FirewallLog>) {
             return;
         }
     };
-    let mut batch = Vec::with_capacity(256);
     while let Ok(first) = rx.recv() {
-        // what else comes within 50 ms, gathered while this thread sleeps (no wake-up per row)
-        batch.push(first);
-        std::thread::sleep(Duration::from_millis(50));
-        batch.extend(rx.try_iter().take(4095));
+        let batch = tripline_sensors::push::gather(&rx, first, Duration::from_millis(50), 4096);
         if let Err(e) = store.insert_firewall_logs(&batch) {
             tracing::warn!(error = %e, rows = batch.len(), "gateway: firewall_logs not written");
         }
-        batch.clear();
     }
 }

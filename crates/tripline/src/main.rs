@@ -306,29 +306,7 @@ enum BenchCmd {
     /// 4 KB and on a 100 KB document, and what it adds to chat completions over an upstream
     /// that answers at once; with `--python`, a GhostAI-style Flask + scikit-learn firewall
     /// measured the same way
-    Gateway {
-        /// Prompts (`{text, label}` JSON lines); default: the project's own benign texts
-        files: Vec<PathBuf>,
-        /// `/v1/scan` requests per second, planned (open loop)
-        #[arg(long, default_value_t = 5000)]
-        rate: u64,
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-        #[arg(long, default_value_t = 16)]
-        connections: usize,
-        /// Chat completions per second, planned, straight and through the gateway
-        #[arg(long, default_value_t = 500)]
-        proxy_rate: u64,
-        /// A Python with flask and scikit-learn: also measure the GhostAI-style firewall
-        #[arg(long)]
-        python: Option<PathBuf>,
-        /// Its `/v1/scan` requests per second (it cannot take the gateway's)
-        #[arg(long, default_value_t = 200)]
-        python_rate: u64,
-        /// Its training data (deepset's JSON lines; rows of split "train")
-        #[arg(long)]
-        train: Option<PathBuf>,
-    },
+    Gateway(bench_gateway::Options),
 }
 
 #[derive(Subcommand)]
@@ -515,25 +493,7 @@ fn real_main(cli: Cli) -> Result<()> {
                 seconds,
                 connections,
             } => bench::api(alerts, rate, seconds, connections),
-            BenchCmd::Gateway {
-                files,
-                rate,
-                seconds,
-                connections,
-                proxy_rate,
-                python,
-                python_rate,
-                train,
-            } => bench_gateway::gateway(
-                files,
-                rate,
-                seconds,
-                connections,
-                proxy_rate,
-                python,
-                python_rate,
-                train,
-            ),
+            BenchCmd::Gateway(o) => bench_gateway::gateway(&o),
         },
     }
 }

@@ -44,6 +44,23 @@ fn stub() -> Stub {
     Stub(c, addr)
 }
 
+/// `tripline run` with the gateway in front of `up` and the API off, `extra` appended to the
+/// `[gateway]` table: the daemon and the gateway's address.
+fn gateway_daemon(dir: &std::path::Path, up: &Stub, extra: &str) -> (common::Daemon, String) {
+    let (cfg, _log) = common::watch_config(
+        dir,
+        &format!(
+            "[api]\nenabled = false\n[gateway]\nenabled = true\nbind = \"127.0.0.1:0\"\nupstream = \"http://{}\"\n{extra}",
+            up.1
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).arg("run");
+    let d = common::start_command_with(cmd, "gateway=http://");
+    let gw = d.api.clone();
+    (d, gw)
+}
+
 /// One request with a body on a real socket: (status, headers, body).
 fn request(addr: &str, path: &str, body: &[u8], extra: &str) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -141,17 +158,7 @@ fn the_gateway_answers_real_clients_and_its_verdicts_become_alerts() {
     );
     let up = stub();
     let dir = tempfile::tempdir().unwrap();
-    let (cfg, _log) = common::watch_config(
-        dir.path(),
-        &format!(
-            "[api]\nenabled = false\n[gateway]\nenabled = true\nbind = \"127.0.0.1:0\"\nupstream = \"http://{}\"\nrate_per_minute_ip = 100000\nrate_per_minute_key = 100000\nduplicate_window_seconds = 2\nmax_body_bytes = 200000\n[output]\nstdout_json = true\n",
-            up.1
-        ),
-    );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
-    cmd.arg("-c").arg(&cfg).arg("run");
-    let d = common::start_command_with(cmd, "gateway=http://");
-    let gw = d.api.clone();
+    let (d, gw) = gateway_daemon(dir.path(), &up, "rate_per_minute_ip = 100000\nrate_per_minute_key = 100000\nduplicate_window_seconds = 2\nmax_body_bytes = 200000\n[output]\nstdout_json = true\n");
 
     let out = Command::new(python())
         .args(["-c", CLIENT, &format!("http://{gw}")])
@@ -299,17 +306,11 @@ fn the_gateway_answers_real_clients_and_its_verdicts_become_alerts() {
 fn rate_limits_timeouts_and_a_dead_upstream() {
     let up = stub();
     let dir = tempfile::tempdir().unwrap();
-    let (cfg, _log) = common::watch_config(
+    let (d, gw) = gateway_daemon(
         dir.path(),
-        &format!(
-            "[api]\nenabled = false\n[gateway]\nenabled = true\nbind = \"127.0.0.1:0\"\nupstream = \"http://{}\"\nrate_per_minute_ip = 5\ntimeout_seconds = 1\nduplicate_window_seconds = 0\n",
-            up.1
-        ),
+        &up,
+        "rate_per_minute_ip = 5\ntimeout_seconds = 1\nduplicate_window_seconds = 0\n",
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
-    cmd.arg("-c").arg(&cfg).arg("run");
-    let d = common::start_command_with(cmd, "gateway=http://");
-    let gw = d.api.clone();
     let slow =
         br#"{"model": "slow-5", "messages": [{"role": "user", "content": "take your time"}]}"#;
     let t = std::time::Instant::now();
@@ -335,17 +336,11 @@ fn rate_limits_timeouts_and_a_dead_upstream() {
 fn a_slow_body_times_out_and_holds_its_place_until_then() {
     let up = stub();
     let dir = tempfile::tempdir().unwrap();
-    let (cfg, _log) = common::watch_config(
+    let (d, gw) = gateway_daemon(
         dir.path(),
-        &format!(
-            "[api]\nenabled = false\n[gateway]\nenabled = true\nbind = \"127.0.0.1:0\"\nupstream = \"http://{}\"\nbody_timeout_seconds = 1\nmax_concurrent = 1\nduplicate_window_seconds = 0\n",
-            up.1
-        ),
+        &up,
+        "body_timeout_seconds = 1\nmax_concurrent = 1\nduplicate_window_seconds = 0\n",
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
-    cmd.arg("-c").arg(&cfg).arg("run");
-    let d = common::start_command_with(cmd, "gateway=http://");
-    let gw = d.api.clone();
     // a client that promises 100 bytes and sends 10
     let mut slow = TcpStream::connect(&gw).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
