@@ -62,7 +62,30 @@ impl Drop for Driver {
     }
 }
 
+/// A chromium session. Chromium on a loaded machine sometimes dies before it reports its
+/// DevTools port ("DevToolsActivePort file doesn't exist"): that start, and only that, is tried
+/// again (three times at most, each with a fresh profile).
 async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let mut last = None;
+    for attempt in 0..3 {
+        let dir = profile.join(format!("attempt-{attempt}"));
+        match session(driver, &dir).await {
+            Ok(c) => return c,
+            Err(fantoccini::error::NewSessionError::SessionNotCreated(e)) => {
+                eprintln!("chromium did not start (attempt {attempt}): {e}");
+                last = Some(e);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!("a chromium session: {e:?}"),
+        }
+    }
+    panic!("a chromium session: {last:?}")
+}
+
+async fn session(
+    driver: &Driver,
+    profile: &Path,
+) -> Result<Client, fantoccini::error::NewSessionError> {
     let caps = serde_json::json!({
         "browserName": "chrome",
         // an alert() the page might run stays open, so the test can see it
@@ -84,7 +107,6 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .expect("a chromium session")
 }
 
 /// Poll `f` every 20 ms until it yields a value; panic naming `what` after `within`.
