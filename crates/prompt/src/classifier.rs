@@ -23,6 +23,10 @@ pub const WINDOW: usize = 1024;
 /// of characters; beyond, evenly spaced ones).
 pub const MAX_WINDOWS: usize = 256;
 
+/// Blocks per run that a thread takes at a time when two score one text (a 100 KB prompt has
+/// about 200 blocks: nine runs, each reading one block more than its windows need).
+const RUN: usize = 24;
+
 /// Texts of fewer characters than this are short (see [`Model::threshold_for`]).
 pub const SHORT_TEXT: usize = 40;
 /// The classifier's threshold for a short text.
@@ -137,45 +141,130 @@ impl Model {
     /// summed once, and each window (two neighbouring blocks) is scored from its two blocks'
     /// sums and the buckets they share, so no gram is counted twice.
     pub fn score(&self, lower: &str) -> f32 {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let Scratch { a, b, grams } = &mut *s;
-            self::grams(lower, self.bits, grams);
-            let len = grams.len_chars();
-            let spans = window_spans(len);
-            let half = WINDOW / 2;
-            if spans.len() == 1 || spans.len() < len.div_ceil(half) - 1 {
-                // one window, or windows spread over a very long text: each on its own
-                return self.each_window(a, grams, spans);
-            }
-            // every window: blocks k and k + 1, for k in 0..blocks - 1
-            let blocks = len.div_ceil(half);
-            let mut best = 0f32;
-            let (mut prev, mut cur) = (a, b);
-            let mut prev_sums = (0f32, 0f32);
-            for k in 0..blocks {
-                let (x, y) = (k * half, ((k + 1) * half).min(len));
-                cur.fill(grams.span(x, y), grams.span_len(x, y));
-                let sums = cur.sums(&self.w);
-                if k > 0 {
-                    let (cd, cn) = cur.overlap(prev, &self.w);
-                    let dot = prev_sums.0 + sums.0 + cd;
-                    let n2 = prev_sums.1 + sums.1 + cn;
-                    best = best.max(self.prob_of(dot, n2));
+        self.score_beside(lower, usize::MAX, || ()).0
+    }
+
+    /// [`Model::score`], and `beside` run on this thread meanwhile: from `parallel_from`
+    /// bytes, a helper thread makes the grams while `beside` runs, and then the two share the
+    /// windows, a run of blocks at a time (a 100 KB prompt: the phrase families and the
+    /// classifier share the two cores). A panic on the helper is raised again here.
+    pub fn score_beside<R>(
+        &self,
+        lower: &str,
+        parallel_from: usize,
+        beside: impl FnOnce() -> R,
+    ) -> (f32, R) {
+        // the grams leave the scratch while `beside` runs (it may score other texts here)
+        let mut g = SCRATCH.with(|s| std::mem::take(&mut s.borrow_mut().grams));
+        let with_scratch = |f: &mut dyn FnMut(&mut Counts, &mut Counts) -> f32| {
+            SCRATCH.with(|s| {
+                let mut s = s.borrow_mut();
+                let Scratch { a, b, .. } = &mut *s;
+                f(a, b)
+            })
+        };
+        let (p, r) = if lower.len() < parallel_from {
+            let r = beside();
+            self::grams(lower, self.bits, &mut g);
+            (with_scratch(&mut |a, b| self.windows(a, b, &g, None)), r)
+        } else {
+            let ready = std::sync::OnceLock::new();
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let shared =
+                |a: &mut Counts, b: &mut Counts, g: &Grams| self.windows(a, b, g, Some(&next));
+            let make = |mut g: Grams| {
+                self::grams(lower, self.bits, &mut g);
+                g
+            };
+            let (p, r) = std::thread::scope(|sc| {
+                let helper = std::thread::Builder::new()
+                    .name("prompt-classifier".into())
+                    .spawn_scoped(sc, || {
+                        let g = ready.get_or_init(|| make(g));
+                        shared(&mut Counts::new(), &mut Counts::new(), g)
+                    });
+                let r = beside();
+                // the helper's grams (waiting while it makes them), or, when it has not begun
+                // (or could not start, or failed), made here
+                let g = ready.get_or_init(|| make(Grams::new()));
+                let mine = with_scratch(&mut |a, b| shared(a, b, g));
+                match helper.map(|h| h.join()) {
+                    Ok(Ok(theirs)) => (mine.max(theirs), r),
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                    Err(_) => (mine, r),
                 }
-                prev.clear();
-                std::mem::swap(&mut prev, &mut cur);
-                prev_sums = sums;
+            });
+            g = ready.into_inner().unwrap_or_default();
+            (p, r)
+        };
+        SCRATCH.with(|s| s.borrow_mut().grams = g);
+        (p, r)
+    }
+
+    /// The highest probability of the windows of the text `g` holds: each window on its own
+    /// when it has one or they are spread over a very long text, else from half-window
+    /// blocks. With `next`, only the runs of blocks not yet taken (by another thread).
+    fn windows(
+        &self,
+        a: &mut Counts,
+        b: &mut Counts,
+        g: &Grams,
+        next: Option<&std::sync::atomic::AtomicUsize>,
+    ) -> f32 {
+        let len = g.len_chars();
+        let spans = window_spans(len);
+        let blocks = len.div_ceil(WINDOW / 2);
+        if spans.len() == 1 || spans.len() < blocks - 1 {
+            // one thread reads these: the first to come
+            return match next.map(|n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                None | Some(0) => self.each_window(a, g, &spans),
+                Some(_) => 0.0,
+            };
+        }
+        let Some(next) = next else {
+            return self.blocks(a, b, g, 0, blocks);
+        };
+        let runs = blocks.div_ceil(RUN);
+        let mut best = 0f32;
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if k >= runs {
+                return best;
+            }
+            // run k: the windows ending in its blocks, so from the block before it
+            let from = (k * RUN).saturating_sub(1);
+            best = best.max(self.blocks(a, b, g, from, ((k + 1) * RUN).min(blocks)));
+        }
+    }
+
+    /// The highest probability of the windows ending in blocks `from + 1..to` (window k is
+    /// blocks k - 1 and k), each block summed once. `a` and `b` are empty again after.
+    fn blocks(&self, a: &mut Counts, b: &mut Counts, g: &Grams, from: usize, to: usize) -> f32 {
+        let (half, len) = (WINDOW / 2, g.len_chars());
+        let mut best = 0f32;
+        let (mut prev, mut cur) = (a, b);
+        let mut prev_sums = (0f32, 0f32);
+        for k in from..to {
+            let (x, y) = (k * half, ((k + 1) * half).min(len));
+            cur.fill(g.span(x, y), g.span_len(x, y));
+            let (sums, (cd, cn)) = cur.sums_and_overlap((k > from).then_some(&*prev), &self.w);
+            if k > from {
+                let dot = prev_sums.0 + sums.0 + cd;
+                let n2 = prev_sums.1 + sums.1 + cn;
+                best = best.max(self.prob_of(dot, n2));
             }
             prev.clear();
-            best
-        })
+            std::mem::swap(&mut prev, &mut cur);
+            prev_sums = sums;
+        }
+        prev.clear();
+        best
     }
 
     /// The highest probability of `spans`, each window summed on its own.
-    fn each_window(&self, counts: &mut Counts, grams: &Grams, spans: Vec<(usize, usize)>) -> f32 {
+    fn each_window(&self, counts: &mut Counts, grams: &Grams, spans: &[(usize, usize)]) -> f32 {
         let mut best = 0f32;
-        for (x, y) in spans {
+        for &(x, y) in spans {
             counts.fill(grams.span(x, y), grams.span_len(x, y));
             let (dot, n2) = counts.sums(&self.w);
             counts.clear();
@@ -191,7 +280,7 @@ impl Model {
             let mut s = s.borrow_mut();
             let Scratch { a, grams, .. } = &mut *s;
             self::grams(lower, self.bits, grams);
-            self.each_window(a, grams, window_spans(grams.len_chars()))
+            self.each_window(a, grams, &window_spans(grams.len_chars()))
         })
     }
 
@@ -363,23 +452,31 @@ impl Counts {
         (dot, norm2)
     }
 
-    /// What the buckets in both `self` and `other` add to the sums of the two together
-    /// beyond each one's own: their counts are summed before damping.
-    fn overlap(&self, other: &Counts, w: &[i8]) -> (f32, f32) {
-        let (mut dot, mut norm2) = (0f32, 0f32);
+    /// [`Counts::sums`], and what the buckets in both `self` and `other` add to the sums of
+    /// the two together beyond each one's own (their counts are summed before damping), in
+    /// one pass.
+    fn sums_and_overlap(&self, other: Option<&Counts>, w: &[i8]) -> ((f32, f32), (f32, f32)) {
+        let Some(other) = other else {
+            return (self.sums(w), (0.0, 0.0));
+        };
+        let (mut dot, mut norm2, mut odot, mut onorm2) = (0f32, 0f32, 0f32, 0f32);
         for &slot in &self.touched {
             let (i, c) = self.table[slot as usize];
             if c == 0 {
                 continue;
             }
+            let wi = w[i as usize] as f32;
+            let d1 = damp(c);
+            dot += wi * d1;
+            norm2 += d1 * d1;
             let o = other.get(i);
             if o != 0 {
-                let (d1, d2, d) = (damp(c), damp(o), damp(c.saturating_add(o)));
-                dot += w[i as usize] as f32 * (d - d1 - d2);
-                norm2 += d * d - d1 * d1 - d2 * d2;
+                let (d2, d) = (damp(o), damp(c.saturating_add(o)));
+                odot += wi * (d - d1 - d2);
+                onorm2 += d * d - d1 * d1 - d2 * d2;
             }
         }
-        (dot, norm2)
+        ((dot, norm2), (odot, onorm2))
     }
 
     /// Empties the slots in use.
@@ -438,6 +535,7 @@ fn unpack(g: u32) -> (u32, i16) {
 /// character 3-, 4- and 5-grams starting there, and for each word (a run of letters, digits
 /// and apostrophes) the word and the pair it ends with the previous one, at the word's first
 /// character. Each gram is hashed into the buckets with a hashed sign (the hashing trick).
+#[derive(Default)]
 struct Grams {
     chars: Vec<u32>,
     /// character grams, in order of their first character
@@ -820,7 +918,16 @@ mod tests {
             let t: String = doc.chars().take(n).collect();
             let (fast, each) = (m.score(&t), m.score_per_window(&t));
             assert!((fast - each).abs() < 1e-4, "{n}: {fast} vs {each}");
+            // two threads taking runs of blocks: the same best window, and `beside` ran (it
+            // scores another text on this thread meanwhile)
+            let (shared, beside) = m.score_beside(&t, 0, || m.score("ignore previous orders"));
+            assert!((shared - each).abs() < 1e-4, "{n}: {shared} vs {each}");
+            assert_eq!(beside, m.score("ignore previous orders"));
         }
+        // more windows than are scored: spread over the text, read by one of the threads
+        let long = doc.repeat(1 + 200 * WINDOW / doc.len());
+        let (shared, ()) = m.score_beside(&long, 0, || ());
+        assert!((shared - m.score_per_window(&long)).abs() < 1e-4);
     }
 
     #[test]
