@@ -1244,10 +1244,10 @@ fn flooding(lower: &str) -> Option<Hit> {
             reason: format!("one character repeated {best} times in a row"),
         });
     }
-    let mut counts: rustc_hash_lite::Counts = Default::default();
+    let mut counts = rustc_hash::FxHashSet::<&str>::default();
     let mut words = 0usize;
     for w in lower.split_whitespace().take(20_000) {
-        counts.add(w);
+        counts.insert(w);
         words += 1;
     }
     if words >= 400 {
@@ -1261,29 +1261,6 @@ fn flooding(lower: &str) -> Option<Hit> {
         }
     }
     None
-}
-
-/// A tiny counter of distinct words (no extra dependency).
-mod rustc_hash_lite {
-    use std::collections::HashSet;
-
-    #[derive(Default)]
-    pub struct Counts(HashSet<u64>);
-
-    impl Counts {
-        pub fn add(&mut self, w: &str) {
-            // FNV-1a: distinct words, not a security boundary
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in w.bytes() {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-            self.0.insert(h);
-        }
-        pub fn len(&self) -> usize {
-            self.0.len()
-        }
-    }
 }
 
 #[cfg(test)]
