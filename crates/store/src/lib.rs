@@ -312,7 +312,6 @@ impl AlertReader for Store {
     }
 }
 
-/// The SQLite store.
 /// One finding of the LLM gateway (`firewall_logs`): never the raw prompt unless the gateway
 /// is set to store prompts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -339,6 +338,7 @@ pub struct FirewallLog {
     pub prompt: Option<String>,
 }
 
+/// The SQLite store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
