@@ -330,10 +330,19 @@ pub enum HoneypotKind {
     Close {
         duration: Option<f32>,
     },
+    /// A request to an HTTP decoy: its method and target (path and query, capped), what it
+    /// was taken for (`credential`, `exploit`, `scanner`, `crawler`, `other`) and the exploit's
+    /// CVE or family when the request says (`CVE-2021-41773`, `path-traversal`).
+    Request {
+        method: Box<str>,
+        target: Box<str>,
+        class: Box<str>,
+        detail: Box<str>,
+    },
 }
 
 impl HoneypotKind {
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "honeypot.connect",
         "honeypot.login_failed",
         "honeypot.login_success",
@@ -341,6 +350,7 @@ impl HoneypotKind {
         "honeypot.download",
         "honeypot.closed",
         "honeypot.proxy",
+        "honeypot.request",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -352,6 +362,7 @@ impl HoneypotKind {
             HoneypotKind::Download { .. } => 4,
             HoneypotKind::Close { .. } => 5,
             HoneypotKind::Proxy { .. } => 6,
+            HoneypotKind::Request { .. } => 7,
         };
         Self::NAMES[i]
     }
@@ -373,6 +384,12 @@ impl HoneypotKind {
             },
             "honeypot.closed" => HoneypotKind::Close { duration: None },
             "honeypot.proxy" => HoneypotKind::Proxy { dst: "".into() },
+            "honeypot.request" => HoneypotKind::Request {
+                method: "".into(),
+                target: "".into(),
+                class: "".into(),
+                detail: "".into(),
+            },
             _ => return None,
         })
     }

@@ -33,6 +33,10 @@ struct RawEvent<'a> {
     password: Option<std::borrow::Cow<'a, str>>,
     input: Option<std::borrow::Cow<'a, str>>,
     url: Option<std::borrow::Cow<'a, str>>,
+    filename: Option<std::borrow::Cow<'a, str>>,
+    method: Option<std::borrow::Cow<'a, str>>,
+    class: Option<std::borrow::Cow<'a, str>>,
+    detail: Option<std::borrow::Cow<'a, str>>,
     shasum: Option<std::borrow::Cow<'a, str>>,
     sha256: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
@@ -102,12 +106,18 @@ pub fn parse_in(
             success: false,
             password: bounded(raw.password, 256),
         }),
+        // a public key offered for a user: a login attempt (sshd counts it as one), no password
+        "cowrie.client.fingerprint" => Kind::Honeypot(HoneypotKind::Login {
+            success: false,
+            password: "".into(),
+        }),
         "cowrie.command.input" | "cowrie.command.failed" => Kind::Honeypot(HoneypotKind::Command {
             input: bounded(raw.input, 4096),
         }),
         "cowrie.session.file_download" | "cowrie.session.file_upload" => {
             Kind::Honeypot(HoneypotKind::Download {
-                url: bounded(raw.url, 2048),
+                // an upload has no URL: its file name says what came
+                url: bounded(raw.url.or(raw.filename), 2048),
                 sha256: bounded(raw.shasum.or(raw.sha256), 128),
             })
         }
@@ -127,6 +137,13 @@ pub fn parse_in(
                 dst: bounded(Some(dst.into()), 300),
             })
         }
+        // tripline's HTTP decoy (its own event id: Cowrie has no web decoy)
+        "tripline.http.request" => Kind::Honeypot(HoneypotKind::Request {
+            method: bounded(raw.method, 16),
+            target: bounded(raw.url, 2048),
+            class: bounded(raw.class, 32),
+            detail: bounded(raw.detail, 128),
+        }),
         "cowrie.session.closed" => Kind::Honeypot(HoneypotKind::Close {
             duration: raw.duration.and_then(Duration::seconds),
         }),
@@ -183,6 +200,39 @@ mod tests {
             SourcePos::default(),
             &Arc::from("hp"),
         )
+    }
+
+    #[test]
+    fn a_public_key_offered_is_a_failed_login_and_an_upload_names_its_file() {
+        let k = p(r#"{"eventid":"cowrie.client.fingerprint","username":"root","fingerprint":"SHA256:abc","src_ip":"203.0.113.7","session":"s1"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(k.kind.name(), "honeypot.login_failed");
+        assert_eq!(k.user.as_deref(), Some("root"));
+        let u = p(r#"{"eventid":"cowrie.session.file_upload","filename":"/tmp/x.sh","shasum":"ab12","src_ip":"203.0.113.7","session":"s1"}"#)
+            .unwrap()
+            .unwrap();
+        match u.kind {
+            Kind::Honeypot(HoneypotKind::Download { url, sha256 }) => {
+                assert_eq!((&*url, &*sha256), ("/tmp/x.sh", "ab12"));
+            }
+            k => panic!("{k:?}"),
+        }
+    }
+
+    #[test]
+    fn an_http_decoy_request_keeps_what_it_was_taken_for() {
+        let r = p(r#"{"eventid":"tripline.http.request","method":"GET","url":"/cgi-bin/.%2e/.%2e/bin/sh","class":"exploit","detail":"CVE-2021-41773","src_ip":"198.51.100.4","session":"h1"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.kind.name(), "honeypot.request");
+        assert!(r.hostile);
+        match r.kind {
+            Kind::Honeypot(HoneypotKind::Request { class, detail, .. }) => {
+                assert_eq!((&*class, &*detail), ("exploit", "CVE-2021-41773"));
+            }
+            k => panic!("{k:?}"),
+        }
     }
 
     #[test]

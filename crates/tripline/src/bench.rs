@@ -233,7 +233,7 @@ pub(crate) fn latencies(samples: &mut [f64]) -> String {
 pub use tripline_runtime::process::{self_usage, stat_seconds, status_kb};
 
 /// Lines of a child's pipe, each with the instant it arrived.
-fn stamped_lines(
+pub(crate) fn stamped_lines(
     pipe: impl std::io::Read + Send + 'static,
 ) -> std::sync::mpsc::Receiver<(Instant, String)> {
     let (tx, rx) = std::sync::mpsc::channel();

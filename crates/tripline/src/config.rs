@@ -41,6 +41,8 @@ pub struct Config {
     pub anomaly: AnomalyConfig,
     /// The LLM gateway (`[gateway]`): an OpenAI-compatible proxy that scans every prompt.
     pub gateway: tripline_gateway::config::GatewayConfig,
+    /// The honeypots (`[honeypot]`): decoys attackers connect to.
+    pub honeypot: tripline_honeypot::config::HoneypotConfig,
 }
 
 /// What to watch: `[sources.files]`, `[sources.journald]`, `[sources.cowrie]`, and any
@@ -321,6 +323,7 @@ impl Default for Config {
             detect: DetectConfig::default(),
             anomaly: AnomalyConfig::default(),
             gateway: Default::default(),
+            honeypot: Default::default(),
         }
     }
 }
@@ -496,6 +499,7 @@ impl Config {
         if self.gateway.enabled {
             self.gateway.validate(&mut p);
         }
+        self.honeypot.validate(&mut p);
         if !(self.poll_interval_seconds > 0.0 && self.poll_interval_seconds <= 3600.0) {
             p.push(format!(
                 "poll_interval_seconds = {}: must be in (0, 3600]",
@@ -708,6 +712,14 @@ impl Config {
             restore,
             state,
         )];
+        // the tripwires read honeypot sessions from tripline's decoys and from Cowrie's logs
+        out.push(tripline_honeypot::detector::spec(
+            tripline_honeypot::detector::HoneypotDetectConfig {
+                cooldown_seconds: self.detect.cooldown_seconds as i64,
+                max_sessions: self.detect.max_tracked_entities.min(100_000),
+                ..Default::default()
+            },
+        ));
         if self.gateway.enabled {
             out.push(tripline_gateway::detector::spec(
                 tripline_gateway::detector::LlmDetectConfig {
@@ -735,6 +747,10 @@ impl Config {
         tripline_event::catalog::Catalog::new(
             rules
                 .chain([&tripline_anomaly::detector::RULE])
+                .chain([
+                    &tripline_honeypot::detector::SESSION,
+                    &tripline_honeypot::detector::EXPLOIT,
+                ])
                 .chain(tripline_prompt::rules::all()),
         )
     }

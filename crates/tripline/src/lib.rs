@@ -4,11 +4,13 @@
 
 pub mod bench;
 pub mod bench_gateway;
+pub mod bench_honeypot;
 pub mod client;
 pub mod config;
 pub mod eval;
 pub mod gateway;
 pub mod gen;
+pub mod honeypot;
 pub mod output;
 pub mod run;
 pub mod top;

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use cmd::Config;
 use std::path::PathBuf;
-use tripline::{bench, bench_gateway, config, gen, run};
+use tripline::{bench, bench_gateway, bench_honeypot, config, gen, run};
 
 /// Watch a Linux host's authentication logs and honeypots, catch attackers, explain why.
 ///
@@ -307,6 +307,9 @@ enum BenchCmd {
     /// that answers at once; with `--python`, a GhostAI-style Flask + scikit-learn firewall
     /// measured the same way
     Gateway(bench_gateway::Options),
+    /// The SSH honeypot: handshakes + failed logins per second, the fake shell's command
+    /// latency, a failed login to its alert, and memory with thousands of sessions held
+    Honeypot(bench_honeypot::Options),
 }
 
 #[derive(Subcommand)]
@@ -494,6 +497,7 @@ fn real_main(cli: Cli) -> Result<()> {
                 connections,
             } => bench::api(alerts, rate, seconds, connections),
             BenchCmd::Gateway(o) => bench_gateway::gateway(&o),
+            BenchCmd::Honeypot(o) => bench_honeypot::honeypot(&o),
         },
     }
 }

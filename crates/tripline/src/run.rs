@@ -84,6 +84,21 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     } else {
         (None, None)
     };
+    // the honeypots too: their events come in through a push source of their own
+    let honeypot_on = cfg.honeypot.any();
+    let (honeypot, honeypot_source) = if honeypot_on {
+        let (pusher, source) = tripline_sensors::push::push(
+            "honeypot",
+            tripline_event::SensorKind::new("honeypot"),
+            cfg.max_queue_size,
+            cfg.batch_size,
+            Duration::from_millis(20),
+        );
+        let h = crate::honeypot::start(&cfg, Some(pusher))?;
+        (Some(h), Some(source))
+    } else {
+        (None, None)
+    };
     metrics.watch_responders(sinks.respond.counts());
     sinks.metrics = Some(metrics.clone());
     if let Some(a) = &api {
@@ -114,6 +129,11 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .add(Box::new(s))
             .context("start the gateway's source")?;
     }
+    if let Some(s) = honeypot_source {
+        pipeline
+            .add(Box::new(s))
+            .context("start the honeypots' source")?;
+    }
     if let Some(a) = &api {
         a.state.set_ready(true);
     }
@@ -129,6 +149,21 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
             .as_ref()
             .map(|g| format!("http://{}", g.addr))
             .unwrap_or_else(|| "off".into()),
+        honeypot_ssh = %honeypot
+            .as_ref()
+            .and_then(|h| h.ssh)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "off".into()),
+        honeypot_tcp = %honeypot
+            .as_ref()
+            .map(|h| h.tcp.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(","))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "off".into()),
+        honeypot_http = %honeypot
+            .as_ref()
+            .and_then(|h| h.http)
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_else(|| "off".into()),
         sources = %if names.is_empty() {
             "none".into()
         } else {
@@ -141,6 +176,9 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     if let Some(g) = gateway {
         // the requests in flight finish and their verdicts go in before the sources stop
         g.stop();
+    }
+    if let Some(h) = honeypot {
+        h.stop();
     }
     stop.stop();
     if let Some(a) = api {

@@ -1,0 +1,323 @@
+//! `tripline bench honeypot`: the SSH honeypot's numbers, with a load generator of the
+//! project's own (russh's client) on loopback against `tripline run`:
+//!
+//! * handshakes + failed logins per second: `--connections` clients in a loop, each connecting,
+//!   exchanging keys, failing one password and disconnecting, for `--seconds` (the honeypot's
+//!   answer delay to a failed login set to 0 for this part: the delay is idle time, not work);
+//! * the fake shell: one session with a pty sending commands one at a time, the time from
+//!   the line sent to its prompt back;
+//! * a login attempt → its alert committed: failed logins from new loopback addresses
+//!   (127.0.0.2, .3, …), each one's time from the server's refusal to the alert on the API's
+//!   live stream;
+//! * memory: `--sessions` sessions logged in, each with a pty and a shell, held idle; the
+//!   daemon's RSS before and with them.
+
+use crate::bench::{latencies, status_kb, temp_dir, Daemon};
+use anyhow::{bail, Context, Result};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tripline_honeypot::russh;
+use tripline_honeypot::russh::client;
+
+/// `tripline bench honeypot`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// Sessions held at once for the memory measure
+    #[arg(long, default_value_t = 10_000)]
+    pub sessions: usize,
+    /// Seconds of the handshake loop
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Clients in the handshake loop at once
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Commands sent to the fake shell
+    #[arg(long, default_value_t = 2000)]
+    pub commands: usize,
+    /// Failed logins timed to their alert
+    #[arg(long, default_value_t = 200)]
+    pub logins: usize,
+}
+
+struct Client;
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+fn client_config() -> Arc<client::Config> {
+    Arc::new(client::Config {
+        inactivity_timeout: Some(Duration::from_secs(600)),
+        ..Default::default()
+    })
+}
+
+/// Connect from `from` (a loopback address) to `to`.
+async fn connect(
+    cfg: Arc<client::Config>,
+    from: Option<std::net::IpAddr>,
+    to: SocketAddr,
+) -> Result<client::Handle<Client>> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    if let Some(ip) = from {
+        sock.bind(SocketAddr::new(ip, 0))?;
+    }
+    let stream = sock.connect(to).await?;
+    stream.set_nodelay(true)?;
+    Ok(client::connect_stream(cfg, stream, Client).await?)
+}
+
+pub fn honeypot(o: &Options) -> Result<()> {
+    let dir = temp_dir("honeypot")?;
+    let result = run(&dir, o);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
+    let log = dir.join("auth.log");
+    std::fs::write(&log, "")?;
+    // every login accepted but the password "wrong": the loop fails on purpose, the sessions get in
+    let extra = format!(
+        "[detect]\nignore_self = false\n[honeypot.ssh]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
+         credentials = [\"*:bench\"]\nauth_delay_ms = 0\nmax_connections = {}\n\
+         max_connections_per_ip = {}\n",
+        o.sessions + 1000,
+        o.sessions + 1000
+    );
+    let cfg = crate::bench::daemon_config(dir, &log, &dir.join("hp.db"), &extra)?;
+    let d = Daemon::start(&cfg)?;
+    let result = (|| -> Result<()> {
+        let addr: SocketAddr = d
+            .ready_field("honeypot_ssh=")
+            .context("no honeypot address in the ready line")?
+            .parse()?;
+        let api = d
+            .ready_field("api=http://")
+            .context("no API address in the ready line")?
+            .to_owned();
+        std::thread::sleep(Duration::from_millis(500));
+        let idle = status_kb(&d.pid.to_string(), "VmRSS");
+        println!("idle rss: {:.1} MB", idle as f64 / 1024.0);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            handshakes(addr, o).await?;
+            shell(addr, o).await?;
+            Ok::<_, anyhow::Error>(())
+        })?;
+        logins(&rt, addr, &api, dir, o)?;
+        rt.block_on(sessions(addr, d.pid, o))?;
+        Ok(())
+    })();
+    let _ = d.stop();
+    result
+}
+
+async fn handshakes(addr: SocketAddr, o: &Options) -> Result<()> {
+    let cfg = client_config();
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs_f64(o.seconds);
+    let t0 = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..o.connections {
+        let (cfg, done, errors) = (cfg.clone(), done.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                let r = async {
+                    let mut h = connect(cfg.clone(), None, addr).await?;
+                    let ok = h.authenticate_password("root", "wrong").await?.success();
+                    let _ = h
+                        .disconnect(russh::Disconnect::ByApplication, "", "en")
+                        .await;
+                    anyhow::ensure!(!ok, "a wrong password got in");
+                    Ok::<_, anyhow::Error>(())
+                }
+                .await;
+                match r {
+                    Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "handshakes + failed logins: {:.0}/s ({} in {secs:.1} s, {} connections, {} errors)",
+        done.load(Ordering::Relaxed) as f64 / secs,
+        done.load(Ordering::Relaxed),
+        o.connections,
+        errors.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+/// Reads a channel until `prompt` shows: what it read.
+async fn until(ch: &mut russh::Channel<client::Msg>, prompt: &[u8]) -> Result<Vec<u8>> {
+    let mut got = vec![];
+    while !got.windows(prompt.len()).any(|w| w == prompt) {
+        match tokio::time::timeout(Duration::from_secs(10), ch.wait()).await {
+            Ok(Some(russh::ChannelMsg::Data { data })) => got.extend_from_slice(&data),
+            Ok(Some(_)) => {}
+            Ok(None) => bail!("the channel closed"),
+            Err(_) => bail!("no prompt within 10 s"),
+        }
+    }
+    Ok(got)
+}
+
+async fn open_shell(
+    cfg: Arc<client::Config>,
+    from: Option<std::net::IpAddr>,
+    addr: SocketAddr,
+) -> Result<(client::Handle<Client>, russh::Channel<client::Msg>)> {
+    let mut h = connect(cfg, from, addr).await?;
+    anyhow::ensure!(
+        h.authenticate_password("root", "bench").await?.success(),
+        "the bench password was refused"
+    );
+    let ch = h.channel_open_session().await?;
+    ch.request_pty(false, "xterm", 80, 24, 0, 0, &[]).await?;
+    ch.request_shell(false).await?;
+    Ok((h, ch))
+}
+
+async fn shell(addr: SocketAddr, o: &Options) -> Result<()> {
+    let (_h, mut ch) = open_shell(client_config(), None, addr).await?;
+    until(&mut ch, b"# ").await?;
+    let cmds = [
+        "echo hello",
+        "uname -a",
+        "ls -la /",
+        "cat /etc/passwd",
+        "id",
+        "ps aux | head -5",
+        "cd /tmp && pwd",
+    ];
+    let mut lat = Vec::with_capacity(o.commands);
+    for i in 0..o.commands {
+        let t = Instant::now();
+        ch.data_bytes(format!("{}\r", cmds[i % cmds.len()]).into_bytes())
+            .await?;
+        until(&mut ch, b"# ").await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "fake shell, command sent → prompt back ({} commands, one session): {}",
+        o.commands,
+        latencies(&mut lat)
+    );
+    Ok(())
+}
+
+/// A failed login from each of `--logins` new loopback addresses; the time from the server's
+/// refusal to the `honeypot.touch` alert for that address on the API's live stream.
+fn logins(
+    rt: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    api: &str,
+    dir: &std::path::Path,
+    o: &Options,
+) -> Result<()> {
+    use std::io::Write;
+    let token = std::fs::read_to_string(tripline_api::token::path(dir)).context("the API token")?;
+    // the live stream, as an open dashboard holds it: each line time-stamped on arrival
+    let mut sse = std::net::TcpStream::connect(api)?;
+    write!(
+        sse,
+        "GET /api/v1/stream HTTP/1.1\r\nHost: {api}\r\nAuthorization: Bearer {}\r\n\r\n",
+        token.trim()
+    )?;
+    let rx = crate::bench::stamped_lines(sse.try_clone()?);
+    std::thread::sleep(Duration::from_millis(300));
+    let cfg = client_config();
+    let mut lat = vec![];
+    for i in 0..o.logins {
+        let ip: std::net::IpAddr = format!("127.0.{}.{}", 1 + i / 250, 2 + i % 250).parse()?;
+        let refused = rt.block_on(async {
+            let mut h = connect(cfg.clone(), Some(ip), addr).await?;
+            let ok = h.authenticate_password("admin", "nope").await?.success();
+            anyhow::ensure!(!ok, "a wrong password got in");
+            let t = Instant::now();
+            let _ = h
+                .disconnect(russh::Disconnect::ByApplication, "", "en")
+                .await;
+            Ok::<_, anyhow::Error>(t)
+        })?;
+        let want = format!("\"src_ip\":\"{ip}\"");
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((t, line)) if line.contains(&want) => {
+                    lat.push(t.saturating_duration_since(refused).as_secs_f64() * 1000.0);
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => bail!("no alert for {ip} within 5 s"),
+            }
+        }
+    }
+    println!(
+        "failed login → its alert on the live stream ({} new addresses): {}",
+        o.logins,
+        latencies(&mut lat)
+    );
+    Ok(())
+}
+
+async fn sessions(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
+    let before = status_kb(&pid.to_string(), "VmRSS");
+    let cfg = client_config();
+    let t0 = Instant::now();
+    let mut held = Vec::with_capacity(o.sessions);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut next = 0usize;
+    // 64 logins at a time until all are held
+    while held.len() < o.sessions {
+        while tasks.len() < 64 && next < o.sessions {
+            let ip: std::net::IpAddr =
+                format!("127.1.{}.{}", next / 250, 1 + next % 250).parse()?;
+            let cfg = cfg.clone();
+            tasks.spawn(async move {
+                let (h, mut ch) = open_shell(cfg, Some(ip), addr).await?;
+                until(&mut ch, b"# ").await?;
+                Ok::<_, anyhow::Error>((h, ch))
+            });
+            next += 1;
+        }
+        match tasks.join_next().await {
+            Some(Ok(Ok(s))) => held.push(s),
+            Some(Ok(Err(e))) => bail!("session {}: {e}", held.len()),
+            Some(Err(e)) => bail!("session task: {e}"),
+            None => break,
+        }
+    }
+    let opened = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let with = status_kb(&pid.to_string(), "VmRSS");
+    println!(
+        "{} sessions logged in with a pty and a shell, held idle (opened in {opened:.1} s): daemon rss {:.1} MB → {:.1} MB (+{:.1} KB per session)",
+        held.len(),
+        before as f64 / 1024.0,
+        with as f64 / 1024.0,
+        (with as f64 - before as f64) / held.len().max(1) as f64
+    );
+    drop(held);
+    Ok(())
+}

