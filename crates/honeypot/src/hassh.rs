@@ -5,7 +5,7 @@
 //! which travel unencrypted) until the fingerprint is made, then stops copying.
 
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -87,8 +87,9 @@ pub fn parse(data: &[u8]) -> Option<Result<Hello, &'static str>> {
     }))
 }
 
-/// Where a [`Tap`] leaves the client's [`Hello`] (or why there is none) once it is made.
-pub type HelloCell = Arc<OnceLock<Result<Hello, &'static str>>>;
+/// Where a [`Tap`] leaves the client's [`Hello`] (or why there is none) once it is made, for
+/// the connection to take (so its algorithm lists are not held for the session's life).
+pub type HelloCell = Arc<Mutex<Option<Result<Hello, &'static str>>>>;
 
 /// A stream that copies what is read from it until the client's [`Hello`] is made.
 pub struct Tap<S> {
@@ -100,7 +101,7 @@ pub struct Tap<S> {
 
 impl<S> Tap<S> {
     pub fn new(inner: S) -> (Tap<S>, HelloCell) {
-        let hello = Arc::new(OnceLock::new());
+        let hello = Arc::new(Mutex::new(None));
         (
             Tap {
                 inner,
@@ -123,7 +124,7 @@ impl<S> Tap<S> {
             None if self.copy.len() >= MAX_COPY => Err("no KEXINIT in the first bytes"),
             None => return,
         };
-        let _ = self.hello.set(result);
+        *self.hello.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         self.done = true;
         self.copy = Vec::new();
     }
@@ -246,7 +247,7 @@ mod tests {
         tap.read_exact(&mut got).await.unwrap();
         let _server = writer.await.unwrap();
         assert_eq!(got, bytes, "the tap passes everything through");
-        let h = hello.get().unwrap().as_ref().unwrap();
+        let h = hello.lock().unwrap().take().unwrap().unwrap();
         assert_eq!(h.version, "SSH-2.0-OpenSSH_9.2p1 Debian-2");
         assert!(
             tap.copy.is_empty() && tap.done,

@@ -338,6 +338,9 @@ impl SshHoneypot {
             return; // dropping the stream closes it
         }
         emit(What::Connect);
+        // russh sets TCP_NODELAY only on the sockets it accepts itself: a reply held back by
+        // Nagle behind a delayed ACK costs a client 40 ms
+        let _ = stream.set_nodelay(true);
         let (tap, hello) = Tap::new(stream);
         let conn = Conn {
             shared: sh.clone(),
@@ -345,7 +348,7 @@ impl SshHoneypot {
             src,
             dst,
             hello,
-            hello_sent: false,
+            client: None,
             user: String::new(),
             channels: Vec::new(),
         };
@@ -405,7 +408,8 @@ struct Conn {
     src: SocketAddr,
     dst: SocketAddr,
     hello: HelloCell,
-    hello_sent: bool,
+    /// The client's version line and HASSH, once known.
+    client: Option<(String, String)>,
     /// The user that logged in.
     user: String,
     channels: Vec<Chan>,
@@ -449,35 +453,32 @@ impl Conn {
         });
     }
 
-    /// The client's version and HASSH, once, as soon as they are known.
+    /// The client's version and HASSH, once, as soon as they are known: the event, and the
+    /// version and HASSH kept for its login events (the algorithm lists are let go).
     fn hello(&mut self) {
-        if self.hello_sent {
+        if self.client.is_some() {
             return;
         }
-        if let Some(Ok(h)) = self.hello.get() {
-            self.hello_sent = true;
-            let what = What::ClientVersion {
+        let taken = self.hello.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(Ok(h)) = taken {
+            self.client = Some((cap(&h.version, 255), h.hassh.clone()));
+            self.emit(What::ClientVersion {
                 version: cap(&h.version, 255),
-                hassh: h.hassh.clone(),
+                hassh: h.hassh,
                 hassh_algorithms: cap(&h.algorithms, 4096),
-            };
-            self.emit(what);
+            });
         }
     }
 
     fn login(&mut self, user: &str, password: Option<&str>, key: Option<String>, ok: bool) {
         let st = &self.shared.stats;
         if ok { &st.logins_ok } else { &st.logins_failed }.fetch_add(1, Ordering::Relaxed);
-        let client = match self.hello.get() {
-            Some(Ok(h)) => Some((cap(&h.version, 255), h.hassh.clone())),
-            _ => None,
-        };
         self.emit(What::Login {
             user: cap(user, 255),
             password: password.map(|p| cap(p, 255)),
             key_fingerprint: key,
             success: ok,
-            client,
+            client: self.client.clone(),
         });
     }
 

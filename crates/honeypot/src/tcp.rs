@@ -259,6 +259,7 @@ impl TcpHoneypot {
                 *per_ip.entry(src.ip()).or_insert(0) += 1;
                 sh.open.fetch_add(1, Ordering::Relaxed);
             }
+            let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let dst = stream.local_addr().unwrap_or(src);
                 let started = std::time::Instant::now();

@@ -87,12 +87,14 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     // the honeypots too: their events come in through a push source of their own
     let honeypot_on = cfg.honeypot.any();
     let (honeypot, honeypot_source) = if honeypot_on {
+        // a login on a decoy reaches its alert within milliseconds: the source gathers for
+        // 1 ms, not the gateway's 20 (a decoy's events come per connection, not per request)
         let (pusher, source) = tripline_sensors::push::push(
             "honeypot",
             tripline_event::SensorKind::new("honeypot"),
             cfg.max_queue_size,
             cfg.batch_size,
-            Duration::from_millis(20),
+            Duration::from_millis(1),
         );
         let h = crate::honeypot::start(&cfg, Some(pusher))?;
         (Some(h), Some(source))
