@@ -66,7 +66,6 @@ struct Followed {
 /// One instance (sharded on the address: every session of one address on one shard).
 pub struct HoneypotDetector {
     cfg: HoneypotDetectConfig,
-    tw: &'static Tripwires,
     sessions: FxHashMap<Arc<str>, Followed>,
     exploits: Vec<(Alert, bool)>,
     warming: bool,
@@ -87,7 +86,6 @@ impl HoneypotDetector {
     pub fn new(cfg: HoneypotDetectConfig) -> HoneypotDetector {
         HoneypotDetector {
             cfg,
-            tw: Tripwires::builtin(),
             sessions: FxHashMap::default(),
             exploits: vec![],
             warming: false,
@@ -123,7 +121,8 @@ impl HoneypotDetector {
                 dirty: false,
             });
         f.last = now;
-        let hits = f.risk.observe(self.tw, now, input);
+        // the tables are built at the first command seen (a log-only run never builds them)
+        let hits = f.risk.observe(Tripwires::builtin(), now, input);
         if self.warming {
             return;
         }
