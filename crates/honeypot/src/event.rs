@@ -121,6 +121,98 @@ pub fn cap(s: &str, max: usize) -> String {
     s[..end].to_owned()
 }
 
+/// Connections open at once, per address and in all: a decoy's caps. A [`Slot`] is held for
+/// each accepted connection and given back when dropped; addresses at zero are forgotten, so
+/// the map never holds more than `max_total` of them.
+pub struct Slots {
+    per_ip: std::sync::Mutex<rustc_hash::FxHashMap<std::net::IpAddr, u32>>,
+    max_per_ip: usize,
+    max_total: usize,
+    open: std::sync::atomic::AtomicUsize,
+}
+
+/// One connection's place in its [`Slots`], given back when dropped.
+pub struct Slot {
+    slots: std::sync::Arc<Slots>,
+    ip: std::net::IpAddr,
+}
+
+impl Slots {
+    pub fn new(max_per_ip: usize, max_total: usize) -> std::sync::Arc<Slots> {
+        std::sync::Arc::new(Slots {
+            per_ip: Default::default(),
+            max_per_ip,
+            max_total,
+            open: Default::default(),
+        })
+    }
+
+    /// A place for a connection from `ip`, or which cap refuses it (`total`, `per_ip`).
+    pub fn take(self: &std::sync::Arc<Self>, ip: std::net::IpAddr) -> Result<Slot, &'static str> {
+        use std::sync::atomic::Ordering;
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if self.open.load(Ordering::Relaxed) >= self.max_total {
+            return Err("total");
+        }
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n as usize >= self.max_per_ip {
+            return Err("per_ip");
+        }
+        *n += 1;
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Ok(Slot {
+            slots: self.clone(),
+            ip,
+        })
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut per_ip = self.slots.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        self.slots
+            .open
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Accepts connections on `listener` until `stop` resolves, handing each to `on` with its
+/// source and destination. An accept error (out of descriptors) waits a moment, never spins.
+pub async fn accept_until(
+    listener: &tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+    mut on: impl FnMut(tokio::net::TcpStream, SocketAddr, SocketAddr),
+) -> std::io::Result<()> {
+    tokio::pin!(stop);
+    loop {
+        let (stream, src) = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let dst = stream.local_addr().unwrap_or(src);
+        // a reply held back by Nagle behind a delayed ACK costs a client 40 ms
+        let _ = stream.set_nodelay(true);
+        on(stream, src, dst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +222,22 @@ mod tests {
         assert_eq!(cap("héllo", 2), "h");
         assert_eq!(cap("héllo", 3), "hé");
         assert_eq!(cap("abc", 10), "abc");
+    }
+
+    #[test]
+    fn slots_cap_per_address_and_in_all_and_come_back_when_dropped() {
+        let s = Slots::new(2, 3);
+        let (a, b): (std::net::IpAddr, std::net::IpAddr) =
+            ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let a1 = s.take(a).unwrap();
+        let _a2 = s.take(a).unwrap();
+        assert_eq!(s.take(a).err(), Some("per_ip"));
+        let _b1 = s.take(b).unwrap();
+        assert_eq!(s.take(b).err(), Some("total"));
+        assert_eq!(s.open(), 3);
+        drop(a1);
+        assert_eq!(s.open(), 2);
+        let _a3 = s.take(a).unwrap();
     }
 
     #[test]

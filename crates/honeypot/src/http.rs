@@ -12,10 +12,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use rustc_hash::FxHashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -410,8 +409,7 @@ struct Shared {
     settings: HttpSettings,
     sink: Arc<dyn Sink>,
     stats: Arc<HttpStats>,
-    per_ip: Mutex<FxHashMap<IpAddr, u32>>,
-    open: AtomicU64,
+    slots: Arc<crate::event::Slots>,
 }
 
 /// The HTTP decoy.
@@ -424,11 +422,10 @@ impl HttpHoneypot {
     pub fn new(settings: HttpSettings, sink: Arc<dyn Sink>) -> HttpHoneypot {
         HttpHoneypot {
             shared: Arc::new(Shared {
+                slots: crate::event::Slots::new(settings.max_per_ip, settings.max_total),
                 settings,
                 sink,
                 stats: Arc::default(),
-                per_ip: Mutex::default(),
-                open: AtomicU64::new(0),
             }),
         }
     }
@@ -443,33 +440,12 @@ impl HttpHoneypot {
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
-        tokio::pin!(stop);
-        loop {
-            let (stream, src) = tokio::select! {
-                _ = &mut stop => return Ok(()),
-                r = listener.accept() => match r {
-                    Ok(x) => x,
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+        crate::event::accept_until(&listener, stop, |stream, src, dst| {
             let sh = self.shared.clone();
-            {
-                let mut per_ip = sh.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                let n = per_ip.get(&src.ip()).copied().unwrap_or(0) as usize;
-                if n >= sh.settings.max_per_ip
-                    || sh.open.load(Ordering::Relaxed) as usize >= sh.settings.max_total
-                {
-                    sh.stats.refused.fetch_add(1, Ordering::Relaxed);
-                    continue; // dropped: closed
-                }
-                *per_ip.entry(src.ip()).or_insert(0) += 1;
-                sh.open.fetch_add(1, Ordering::Relaxed);
-            }
-            let dst = stream.local_addr().unwrap_or(src);
-            let _ = stream.set_nodelay(true);
+            let Ok(slot) = sh.slots.take(src.ip()) else {
+                sh.stats.refused.fetch_add(1, Ordering::Relaxed);
+                return; // dropped: closed
+            };
             tokio::spawn(async move {
                 let session = session_id();
                 let svc = {
@@ -491,16 +467,10 @@ impl HttpHoneypot {
                     .max_headers(100);
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let _ = http.serve_connection(io, svc).await;
-                let mut per_ip = sh.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(n) = per_ip.get_mut(&src.ip()) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        per_ip.remove(&src.ip());
-                    }
-                }
-                sh.open.fetch_sub(1, Ordering::Relaxed);
+                drop(slot);
             });
-        }
+        })
+        .await
     }
 }
 

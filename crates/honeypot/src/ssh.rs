@@ -106,8 +106,8 @@ struct Shared {
     world: Arc<World>,
     sink: Arc<dyn Sink>,
     stats: Arc<Stats>,
-    /// Connections open per address (entries removed at zero, so bounded by `max_total`).
-    per_ip: Mutex<FxHashMap<IpAddr, u32>>,
+    /// Connections open per address and in all.
+    slots: Arc<crate::event::Slots>,
     /// Failed password attempts per address, for [`Accept::AfterTries`] (bounded: cleared
     /// when it holds `TRIES_KEPT` addresses).
     tries: Mutex<FxHashMap<IpAddr, u32>>,
@@ -262,11 +262,11 @@ impl SshHoneypot {
         let config = Arc::new(russh_config(&settings, keys));
         SshHoneypot {
             shared: Arc::new(Shared {
+                slots: crate::event::Slots::new(settings.max_per_ip, settings.max_total),
                 settings,
                 world,
                 sink,
                 stats: Arc::new(Stats::default()),
-                per_ip: Mutex::new(FxHashMap::default()),
                 tries: Mutex::new(FxHashMap::default()),
             }),
             config,
@@ -283,22 +283,10 @@ impl SshHoneypot {
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
-        tokio::pin!(stop);
-        loop {
-            let (stream, src) = tokio::select! {
-                _ = &mut stop => return Ok(()),
-                r = listener.accept() => match r {
-                    Ok(x) => x,
-                    // out of descriptors or similar: wait a moment, never spin
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            let dst = stream.local_addr().unwrap_or(src);
-            self.accept(stream, src, dst);
-        }
+        crate::event::accept_until(&listener, stop, |stream, src, dst| {
+            self.accept(stream, src, dst)
+        })
+        .await
     }
 
     fn accept(&self, stream: tokio::net::TcpStream, src: SocketAddr, dst: SocketAddr) {
@@ -317,30 +305,21 @@ impl SshHoneypot {
             })
         };
         // the caps: refused at once, counted
-        let refused = {
-            let mut per_ip = sh.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-            let open = st.open.load(Ordering::Relaxed) as usize;
-            let n = per_ip.get(&src.ip()).copied().unwrap_or(0) as usize;
-            if open >= sh.settings.max_total {
-                st.refused_total.fetch_add(1, Ordering::Relaxed);
-                Some("total")
-            } else if n >= sh.settings.max_per_ip {
-                st.refused_per_ip.fetch_add(1, Ordering::Relaxed);
-                Some("per_ip")
-            } else {
-                *per_ip.entry(src.ip()).or_insert(0) += 1;
-                st.open.fetch_add(1, Ordering::Relaxed);
-                None
+        let slot = match sh.slots.take(src.ip()) {
+            Ok(slot) => slot,
+            Err(what) => {
+                match what {
+                    "total" => &st.refused_total,
+                    _ => &st.refused_per_ip,
+                }
+                .fetch_add(1, Ordering::Relaxed);
+                emit(What::Limit { what });
+                return; // dropping the stream closes it
             }
         };
-        if let Some(what) = refused {
-            emit(What::Limit { what });
-            return; // dropping the stream closes it
-        }
+        st.open.fetch_add(1, Ordering::Relaxed);
         emit(What::Connect);
-        // russh sets TCP_NODELAY only on the sockets it accepts itself: a reply held back by
-        // Nagle behind a delayed ACK costs a client 40 ms
-        let _ = stream.set_nodelay(true);
+        // (russh sets TCP_NODELAY only on the sockets it accepts itself: `accept_until` does)
         let (tap, hello) = Tap::new(stream);
         let conn = Conn {
             shared: sh.clone(),
@@ -377,15 +356,7 @@ impl SshHoneypot {
                     what: What::Limit { what: "session" },
                 });
             }
-            {
-                let mut per_ip = shared.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(n) = per_ip.get_mut(&src.ip()) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        per_ip.remove(&src.ip());
-                    }
-                }
-            }
+            drop(slot);
             shared.stats.open.fetch_sub(1, Ordering::Relaxed);
             shared.sink.event(HpEvent {
                 ts: now_micros(),

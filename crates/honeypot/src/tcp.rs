@@ -8,10 +8,9 @@
 //! Nothing a client sends is executed.
 
 use crate::event::{cap, now_micros, session_id, HpEvent, Sink, What};
-use rustc_hash::FxHashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -95,8 +94,7 @@ struct Shared {
     settings: TcpSettings,
     sink: Arc<dyn Sink>,
     stats: Arc<TcpStats>,
-    per_ip: Mutex<FxHashMap<IpAddr, u32>>,
-    open: AtomicU64,
+    slots: Arc<crate::event::Slots>,
 }
 
 /// One TCP decoy.
@@ -214,11 +212,10 @@ impl TcpHoneypot {
     pub fn new(settings: TcpSettings, sink: Arc<dyn Sink>) -> TcpHoneypot {
         TcpHoneypot {
             shared: Arc::new(Shared {
+                slots: crate::event::Slots::new(settings.max_per_ip, settings.max_total),
                 settings,
                 sink,
                 stats: Arc::default(),
-                per_ip: Mutex::default(),
-                open: AtomicU64::new(0),
             }),
         }
     }
@@ -233,35 +230,14 @@ impl TcpHoneypot {
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
-        tokio::pin!(stop);
-        loop {
-            let (stream, src) = tokio::select! {
-                _ = &mut stop => return Ok(()),
-                r = listener.accept() => match r {
-                    Ok(x) => x,
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+        crate::event::accept_until(&listener, stop, |stream, src, dst| {
             let sh = self.shared.clone();
             sh.stats.connections.fetch_add(1, Ordering::Relaxed);
-            {
-                let mut per_ip = sh.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                let n = per_ip.get(&src.ip()).copied().unwrap_or(0) as usize;
-                if n >= sh.settings.max_per_ip
-                    || sh.open.load(Ordering::Relaxed) as usize >= sh.settings.max_total
-                {
-                    sh.stats.refused.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                *per_ip.entry(src.ip()).or_insert(0) += 1;
-                sh.open.fetch_add(1, Ordering::Relaxed);
-            }
-            let _ = stream.set_nodelay(true);
+            let Ok(slot) = sh.slots.take(src.ip()) else {
+                sh.stats.refused.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
             tokio::spawn(async move {
-                let dst = stream.local_addr().unwrap_or(src);
                 let started = std::time::Instant::now();
                 let mut c = Conn {
                     sh: &sh,
@@ -282,16 +258,10 @@ impl TcpHoneypot {
                 c.emit(What::Closed {
                     duration_ms: started.elapsed().as_millis() as u64,
                 });
-                let mut per_ip = sh.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(n) = per_ip.get_mut(&src.ip()) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        per_ip.remove(&src.ip());
-                    }
-                }
-                sh.open.fetch_sub(1, Ordering::Relaxed);
+                drop(slot);
             });
-        }
+        })
+        .await
     }
 }
 
