@@ -39,7 +39,7 @@ pub struct IpState {
     pub spray: rules::ssh_spray::Tried,
     pub enumeration: rules::ssh_enumeration::Invalid,
     pub scan: rules::ssh_scan::Noise,
-    pub honeypot: rules::honeypot_touch::Session,
+    pub honeypot: rules::honeypot::Session,
     /// A user logged in successfully from it (while it is remembered).
     logged_in: bool,
 }
@@ -892,7 +892,7 @@ impl Rules {
             rules::ssh_scan::on_ip(&mut on);
             rules::ssh_refused::on_ip(&mut on);
             rules::ssh_compromise::on_ip(&mut on);
-            rules::honeypot_touch::on_ip(&mut on);
+            rules::honeypot::on_ip(&mut on);
             compromise = on
                 .fire
                 .iter()

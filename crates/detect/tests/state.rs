@@ -481,11 +481,13 @@ fn a_network_used_all_the_time_stays_known_among_hundreds_of_others() {
     assert!(!new.explanation.contains("192.0.2."), "{}", new.explanation);
 }
 
-/// A Cowrie session's alert carries the techniques of what happened: failed logins alone are
-/// T1110 (no T1059.004 without a command); a login, a command, a failed fetch and a
-/// direct-tcpip request add T1078, T1059.004, T1105 and T1090, and make it critical.
+/// What happened on a honeypot is told by a rule per act, with the techniques of what happened:
+/// failed logins alone are a low `honeypot.login` with T1110 (not T1078); a login is one with
+/// T1078; a failed fetch after it is a critical `honeypot.download` naming the URL (it was not
+/// fetched); a direct-tcpip request a `honeypot.proxy` naming where to. A command alone is
+/// none of them (what commands add up to is the honeypot detector's).
 #[test]
-fn a_honeypot_alert_carries_the_techniques_of_what_happened() {
+fn honeypot_acts_are_told_by_their_own_rules_with_what_happened() {
     let mut r = Rig::new(DetectConfig::default());
     let host: Arc<str> = "hp".into();
     let mut cowrie = |line: &str| {
@@ -523,25 +525,33 @@ fn a_honeypot_alert_carries_the_techniques_of_what_happened() {
         at(5)
     ));
     let alerts = r.alerts();
-    let of = |ip: &str| {
+    let of = |ip: &str, rule: &str| {
         alerts
             .iter()
-            .find(|a| a.src_ip.map(|i| i.to_string()).as_deref() == Some(ip))
-            .unwrap()
+            .find(|a| a.src_ip.map(|i| i.to_string()).as_deref() == Some(ip) && a.rule == rule)
+            .unwrap_or_else(|| panic!("no {rule} on {ip}: {alerts:?}"))
     };
-    let a = of("203.0.113.20");
+    let a = of("203.0.113.20", "honeypot.login");
     assert_eq!(&*a.techniques, ["T1110"]);
     assert_eq!(a.severity, tripline_event::Severity::Low);
-    let b = of(s);
-    assert_eq!(&*b.techniques, ["T1078", "T1059.004", "T1105", "T1090"]);
-    assert_eq!(b.severity, tripline_event::Severity::Critical);
+    assert!(a.explanation.contains("tried to log in"), "{}", a.explanation);
+    let login = of(s, "honeypot.login");
+    assert_eq!(&*login.techniques, ["T1078"]);
+    assert_eq!(login.severity, tripline_event::Severity::Medium);
+    assert!(login.explanation.contains("logged in as root"), "{}", login.explanation);
+    let dl = of(s, "honeypot.download");
+    assert_eq!(&*dl.techniques, ["T1105"]);
+    assert_eq!(dl.severity, tripline_event::Severity::Critical);
     assert!(
-        b.explanation
-            .contains("logged in, ran commands, transferred files, used it as a proxy")
-            && b.explanation.contains("192.0.2.80:25"),
+        dl.explanation
+            .contains("tried to fetch http://198.51.100.9/x.sh (not fetched)"),
         "{}",
-        b.explanation
+        dl.explanation
     );
+    let px = of(s, "honeypot.proxy");
+    assert_eq!(&*px.techniques, ["T1090"]);
+    assert!(px.explanation.contains("192.0.2.80:25"), "{}", px.explanation);
+    assert_eq!(alerts.len(), 4, "a command alone is no alert: {alerts:?}");
 }
 
 /// After a restart (the alerts restored, no warm-up), an attempt that the brute force would

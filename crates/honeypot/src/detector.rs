@@ -8,8 +8,8 @@
 //! - `honeypot.exploit`: a request to the HTTP decoy taken for an exploit attempt, on the
 //!   address, named by its CVE or family (T1190).
 //!
-//! Logins, downloads and proxy requests on a honeypot are the log rules' `honeypot.touch` and
-//! brute-force stories (the same rules as sshd's).
+//! Logins, downloads and proxy requests on a honeypot are the log rules' `honeypot.login`,
+//! `honeypot.download` and `honeypot.proxy`, and brute-force stories (the same rules as sshd's).
 
 use crate::tripwire::{SessionRisk, Tripwires};
 use rustc_hash::FxHashMap;

@@ -234,7 +234,7 @@ async fn shell(addr: SocketAddr, o: &Options) -> Result<()> {
 }
 
 /// A failed login from each of `--logins` new loopback addresses; the time from its password
-/// request sent to the `honeypot.touch` alert for that address on the API's live stream.
+/// request sent to the `honeypot.login` alert for that address on the API's live stream.
 fn logins(
     rt: &tokio::runtime::Runtime,
     addr: SocketAddr,
@@ -270,7 +270,7 @@ fn logins(
         })?;
         // its login's alert (a connection alone may raise another rule's first)
         let want = format!("\"src_ip\":\"{ip}\"");
-        let rule = "\"rule\":\"honeypot.touch\"";
+        let rule = "\"rule\":\"honeypot.login\"";
         let end = Instant::now() + Duration::from_secs(5);
         loop {
             let left = end.saturating_duration_since(Instant::now());

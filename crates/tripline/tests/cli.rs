@@ -249,7 +249,7 @@ fn once_and_parse_recognise_cowrie_json_and_say_what_they_understood() {
         .iter()
         .map(|a| a["rule"].as_str().unwrap().to_string())
         .collect();
-    assert!(rules.contains(&"honeypot.touch".to_string()), "{rules:?}");
+    assert!(rules.contains(&"honeypot.login".to_string()), "{rules:?}");
     assert!(rules.contains(&"ssh.bruteforce".to_string()), "{rules:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("6 of 6 lines understood"), "{err}");
@@ -575,7 +575,7 @@ fn cowrie_scan_counts_lines_and_alerts_on_any_login() {
     assert_eq!(stats["unparsed"], 2, "{stats}");
     let alerts = json_lines(&out.stdout);
     assert!(
-        alerts.iter().any(|a| a["rule"] == "honeypot.touch"
+        alerts.iter().any(|a| a["rule"] == "honeypot.login"
             && a["src_ip"] == "203.0.113.7"
             && a["sensor"] == "cowrie"),
         "{alerts:?}"

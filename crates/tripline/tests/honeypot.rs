@@ -234,9 +234,10 @@ fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
     // the pipeline raised the honeypot alerts: a transfer on the address, and the session whose
     // download, chmod and run tripped the tripwires, with the techniques of what it did
     let a = wait_alert_where(&d, |a| {
-        a["rule"] == "honeypot.touch" && a["techniques"].to_string().contains("T1105")
+        a["rule"] == "honeypot.download" && a["explanation"].to_string().contains("sha256")
     });
     assert_eq!(a["src_ip"], "127.0.0.1");
+    assert_eq!(a["severity"], "critical", "after a login: {a}");
     let s = wait_alert_where(&d, |a| a["rule"] == "honeypot.session");
     assert_eq!(s["severity"], "critical", "{s}");
     let t = s["techniques"].to_string();

@@ -18,7 +18,7 @@ use tripline_event::{Addr, Alert, Event, Severity, Text};
 pub use tripline_event::catalog::{technique_name, technique_url, RuleInfo};
 
 pub mod account_change;
-pub mod honeypot_touch;
+pub mod honeypot;
 pub mod priv_after_login;
 pub mod priv_su_failures;
 pub mod priv_sudo;
@@ -287,7 +287,9 @@ rules! {
     PrivSuFailures => priv_su_failures::SuFailures, priv_su_failures;
     PrivAfterLogin => priv_after_login::AfterLogin, priv_after_login;
     AccountChange => account_change::AccountChange, account_change;
-    HoneypotTouch => honeypot_touch::HoneypotTouch, honeypot_touch;
+    HoneypotLogin => honeypot::Login, honeypot_login;
+    HoneypotDownload => honeypot::Download, honeypot_download;
+    HoneypotProxy => honeypot::Proxy, honeypot_proxy;
 }
 
 /// The rule with this id.

@@ -43,7 +43,7 @@ impl RuleDef for Bruteforce {
 
     const OUTRANKS: &'static [Rule] = &[
         Rule::SshBruteforceSlow,
-        Rule::HoneypotTouch,
+        Rule::HoneypotLogin,
         Rule::SshRefused,
     ];
 }
@@ -87,7 +87,7 @@ impl RuleDef for Slow {
         super::attempt(ev)
     }
 
-    const OUTRANKS: &'static [Rule] = &[Rule::HoneypotTouch, Rule::SshRefused];
+    const OUTRANKS: &'static [Rule] = &[Rule::HoneypotLogin, Rule::SshRefused];
 }
 
 /// `[detect.rules.ssh_bruteforce_slow]`: `threshold` attempts, or attempts on `users`
