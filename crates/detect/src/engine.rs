@@ -535,6 +535,8 @@ pub struct Rules {
     /// and every one the store remembers: whether failures before a login look like a typo.
     /// Never expire; the least recent go when full.
     logins: Bounded<Login>,
+    /// Addresses seen on a honeypot ([`rules::honeypot::Seen`]), for `honeypot.returned`.
+    seen: Bounded<rules::honeypot::Seen>,
     dirty: Vec<(Rule, u128)>,
     /// Alerts (by key) whose evidence holds parts of this batch's read buffers.
     to_compact: Vec<u128>,
@@ -626,6 +628,7 @@ impl Rules {
             alerts: Bounded::new(per_shard),
             ended: Bounded::new(per_shard),
             logins: Bounded::new(per_shard),
+            seen: Bounded::new(per_shard),
             dirty: vec![],
             to_compact: vec![],
             out: vec![],
@@ -666,6 +669,17 @@ impl Rules {
         if let Some((user, ip, ts)) = rules::ssh_new_source_login::read(r) {
             self.learn_source(user, ip, ts);
             self.learn_login(user, ip, ts.0);
+        }
+        if let Some((ip, seen)) = rules::honeypot::Seen::read(r) {
+            if shard::owner(shard::ip_owner_key(ip), self.shards) == self.shard {
+                let mut evictions = 0;
+                let s = self.seen.entry(ip_key(ip), &mut evictions);
+                if s.first == 0 || seen.first < s.first {
+                    s.first = seen.first;
+                }
+                s.last = s.last.max(seen.last);
+                self.stats.evictions += evictions;
+            }
         }
     }
 
@@ -875,10 +889,25 @@ impl Rules {
                 .user
                 .as_deref()
                 .is_some_and(|u| self.logins.map.contains_key(&login_key(u, ip)));
+        // an address seen on a honeypot is remembered; its returns are looked up
+        let mut seen = None;
+        if matches!(ev.kind, Kind::Honeypot(_)) {
+            let s = self.seen.entry(ip_key(ip), &mut self.stats.evictions);
+            if let Some(r) = s.contact(ip, ev.ts.0) {
+                if !self.warming {
+                    self.out.push(Output::State(r));
+                }
+            }
+        } else if <rules::honeypot::Returned as rules::RuleDef>::counts(ev) {
+            seen = self.seen.map.get(&ip_key(ip)).copied();
+        }
         // a login that is a compromise does not make its network known for the user
         let compromise;
         on_entity!(self, ips, ev, ip_key(ip), || Entity::Ip(ip), |on| {
             on.known_login = known_login;
+            if let Some(s) = seen {
+                rules::honeypot::on_returned(&mut on, s);
+            }
             on.st.logged_in |= success;
             if rules::attempt(ev) {
                 on.st.fails.push(on.now, ev.count, cap);

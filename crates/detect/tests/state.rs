@@ -534,11 +534,19 @@ fn honeypot_acts_are_told_by_their_own_rules_with_what_happened() {
     let a = of("203.0.113.20", "honeypot.login");
     assert_eq!(&*a.techniques, ["T1110"]);
     assert_eq!(a.severity, tripline_event::Severity::Low);
-    assert!(a.explanation.contains("tried to log in"), "{}", a.explanation);
+    assert!(
+        a.explanation.contains("tried to log in"),
+        "{}",
+        a.explanation
+    );
     let login = of(s, "honeypot.login");
     assert_eq!(&*login.techniques, ["T1078"]);
     assert_eq!(login.severity, tripline_event::Severity::Medium);
-    assert!(login.explanation.contains("logged in as root"), "{}", login.explanation);
+    assert!(
+        login.explanation.contains("logged in as root"),
+        "{}",
+        login.explanation
+    );
     let dl = of(s, "honeypot.download");
     assert_eq!(&*dl.techniques, ["T1105"]);
     assert_eq!(dl.severity, tripline_event::Severity::Critical);
@@ -550,7 +558,11 @@ fn honeypot_acts_are_told_by_their_own_rules_with_what_happened() {
     );
     let px = of(s, "honeypot.proxy");
     assert_eq!(&*px.techniques, ["T1090"]);
-    assert!(px.explanation.contains("192.0.2.80:25"), "{}", px.explanation);
+    assert!(
+        px.explanation.contains("192.0.2.80:25"),
+        "{}",
+        px.explanation
+    );
     assert_eq!(alerts.len(), 4, "a command alone is no alert: {alerts:?}");
 }
 
@@ -581,4 +593,66 @@ fn a_restored_alert_still_outranks_after_a_restart() {
     );
     // the brute force fires from the fifth root attempt on: those two hits grow it
     assert_eq!(after[0].count, 5 + 2);
+}
+
+/// An address seen on a honeypot is remembered across a restart: the contact gives one record
+/// for the store (a flood of contacts the same day gives no more), and a detector that took it
+/// back raises `honeypot.returned` when the address logs in over SSH; a detector without it
+/// does not.
+#[test]
+fn an_address_seen_on_a_honeypot_is_remembered_across_a_restart() {
+    let host: Arc<str> = "hp".into();
+    let contact = |r: &mut Rig, s: u32| {
+        let line = format!(
+            r#"{{"eventid":"cowrie.session.connect","timestamp":"2023-12-31T10:00:{s:02}Z","src_ip":"198.51.100.70","session":"c{s}"}}"#
+        );
+        let ev = r
+            .parser
+            .cowrie_event(&line, Timestamp(0), SourcePos::default(), &host)
+            .unwrap()
+            .unwrap();
+        r.det.process(&ev);
+        r.det.flush()
+    };
+    let mut first = Rig::new(DetectConfig::default());
+    let state: Vec<_> = contact(&mut first, 0)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::State(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(state.len(), 1, "{state:?}");
+    assert_eq!(state[0].owner, "honeypot.returned");
+    assert_eq!(state[0].key, "198.51.100.70");
+    assert!(
+        contact(&mut first, 5).is_empty(),
+        "no record again the same day"
+    );
+
+    let login = |r: &mut Rig| {
+        // an hour after T0, 15 hours after the contact
+        r.sshd(
+            3600,
+            "Accepted password for deploy from 198.51.100.70 port 4242 ssh2",
+        );
+        r.alerts()
+            .into_iter()
+            .filter(|a| a.rule == "honeypot.returned")
+            .collect::<Vec<_>>()
+    };
+    let mut second = Rig::new(DetectConfig::default());
+    for s in &state {
+        second.det.restore_state(s);
+    }
+    let got = login(&mut second);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].severity, tripline_event::Severity::Critical);
+    assert!(
+        got[0].explanation.contains("logged in over SSH as deploy")
+            && got[0].explanation.contains("on a honeypot from 2023-12-31"),
+        "{}",
+        got[0].explanation
+    );
+    assert!(login(&mut Rig::new(DetectConfig::default())).is_empty());
 }

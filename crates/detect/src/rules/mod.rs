@@ -290,6 +290,7 @@ rules! {
     HoneypotLogin => honeypot::Login, honeypot_login;
     HoneypotDownload => honeypot::Download, honeypot_download;
     HoneypotProxy => honeypot::Proxy, honeypot_proxy;
+    HoneypotReturned => honeypot::Returned, honeypot_returned;
 }
 
 /// The rule with this id.
