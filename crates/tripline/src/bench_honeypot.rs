@@ -11,6 +11,12 @@
 //!   API's live stream;
 //! * memory: `--sessions` sessions logged in, each with a pty and a shell, held idle; the
 //!   daemon's RSS before and with them.
+//!
+//! With `--cowrie SCRIPT` (`scripts/cowrie`: Cowrie 3.1.4 from PyPI in a venv, started on a
+//! free loopback port), the same handshake loop, shell and memory measures run against
+//! Cowrie in the same run, with `--cowrie-connections` clients (its server waits a second
+//! after every failed password, so it needs many at once to be busy) and
+//! `--cowrie-sessions` sessions held.
 
 use crate::bench::{latencies, status_kb, temp_dir, Daemon};
 use anyhow::{bail, Context, Result};
@@ -39,6 +45,15 @@ pub struct Options {
     /// Failed logins timed to their alert
     #[arg(long, default_value_t = 200)]
     pub logins: usize,
+    /// Also measure Cowrie, started by this script (`scripts/cowrie`)
+    #[arg(long)]
+    pub cowrie: Option<std::path::PathBuf>,
+    /// Clients in Cowrie's handshake loop at once
+    #[arg(long, default_value_t = 256)]
+    pub cowrie_connections: usize,
+    /// Sessions held at once on Cowrie for its memory measure
+    #[arg(long, default_value_t = 200)]
+    pub cowrie_sessions: usize,
 }
 
 struct Client;
@@ -78,8 +93,81 @@ async fn connect(
 
 pub fn honeypot(o: &Options) -> Result<()> {
     let dir = temp_dir("honeypot")?;
-    let result = run(&dir, o);
+    let mut result = run(&dir, o);
+    if let (Ok(()), Some(script)) = (&result, &o.cowrie) {
+        result = cowrie(&dir, script, o);
+    }
     let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// The password the bench's sessions log in with (every other fails).
+const PASSWORD: &str = "bench";
+
+/// The handshake loop, the shell and the memory measure against Cowrie, started by `script`
+/// on a free loopback port, run from a directory in `dir` as an unprivileged user when root.
+fn cowrie(dir: &std::path::Path, script: &std::path::Path, o: &Options) -> Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let venv = std::env::var_os("COWRIE_VENV").unwrap_or_else(|| "/tmp/cowrie-venv".into());
+    let run = dir.join("cowrie");
+    println!("cowrie: starting with {} …", script.display());
+    let out = std::process::Command::new(script)
+        .arg(&venv)
+        .arg(&run)
+        .arg(port.to_string())
+        .env("COWRIE_TEST_PASSWORD", PASSWORD)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}", script.display(), out.status);
+    }
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .context("the script printed no PID")?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let result = (|| -> Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        println!(
+            "cowrie idle rss: {:.1} MB",
+            status_kb(&pid.to_string(), "VmRSS") as f64 / 1024.0
+        );
+        let c = Options {
+            connections: o.cowrie_connections,
+            sessions: o.cowrie_sessions,
+            commands: o.commands.min(500),
+            ..o.clone()
+        };
+        rt.block_on(async {
+            print!("cowrie: ");
+            handshakes(addr, pid, &c).await?;
+            print!("cowrie: ");
+            shell(addr, &c).await?;
+            print!("cowrie: ");
+            sessions(addr, pid, &c).await
+        })
+    })();
+    // SIGTERM: twistd shuts down within two seconds
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
+    std::thread::sleep(Duration::from_secs(2));
+    if result.is_err() {
+        // what Cowrie said about it
+        let log =
+            std::fs::read_to_string(run.join("var/log/cowrie/cowrie.out")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        eprintln!(
+            "cowrie's log, last lines:\n{}",
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        );
+    }
     result
 }
 
@@ -196,7 +284,7 @@ async fn open_shell(
 ) -> Result<(client::Handle<Client>, russh::Channel<client::Msg>)> {
     let mut h = connect(cfg, from, addr).await?;
     anyhow::ensure!(
-        h.authenticate_password("root", "bench").await?.success(),
+        h.authenticate_password("root", PASSWORD).await?.success(),
         "the bench password was refused"
     );
     let ch = h.channel_open_session().await?;

@@ -698,13 +698,30 @@ impl Config {
         Ok(Some(std::sync::Arc::new(model)))
     }
 
+    /// Whether honeypot events can reach the pipeline: from tripline's decoys, or from a source
+    /// that reads Cowrie's log or JSON-lines events (`only`: that source alone, as a scan reads).
+    pub fn reads_honeypots(&self, only: Option<&str>) -> bool {
+        let carries =
+            |s: &dyn SourceSpec| s.enabled() && matches!(s.type_name(), "cowrie" | "jsonl");
+        match only {
+            Some(name) => self
+                .sources
+                .get(name)
+                .is_some_and(|s| matches!(s.type_name(), "cowrie" | "jsonl")),
+            None => self.honeypot.any() || self.sources.entries.iter().any(|(_, s)| carries(&**s)),
+        }
+    }
+
     /// The detectors this configuration runs: the log rules (continuing `restore`, the alerts
-    /// still open from an earlier run, from `state`, the detector state stored then), and the
-    /// anomaly model when there is one.
+    /// still open from an earlier run, from `state`, the detector state stored then), the
+    /// tripwires when honeypot events can come (`honeypots`, [`Config::reads_honeypots`]: a
+    /// log-only run keeps each shard's one detector called straight), the gateway's detector
+    /// when it is on, and the anomaly model when there is one.
     pub fn detectors(
         &self,
         restore: Vec<tripline_event::Alert>,
         state: Vec<tripline_event::StateRecord>,
+        honeypots: bool,
     ) -> anyhow::Result<Vec<tripline_detect::DetectorSpec>> {
         let mut out = vec![tripline_detect::rules_spec(
             std::sync::Arc::new(self.detect.clone()),
@@ -713,13 +730,15 @@ impl Config {
             state,
         )];
         // the tripwires read honeypot sessions from tripline's decoys and from Cowrie's logs
-        out.push(tripline_honeypot::detector::spec(
-            tripline_honeypot::detector::HoneypotDetectConfig {
-                cooldown_seconds: self.detect.cooldown_seconds as i64,
-                max_sessions: self.detect.max_tracked_entities.min(100_000),
-                ..Default::default()
-            },
-        ));
+        if honeypots {
+            out.push(tripline_honeypot::detector::spec(
+                tripline_honeypot::detector::HoneypotDetectConfig {
+                    cooldown_seconds: self.detect.cooldown_seconds as i64,
+                    max_sessions: self.detect.max_tracked_entities.min(100_000),
+                    ..Default::default()
+                },
+            ));
+        }
         if self.gateway.enabled {
             out.push(tripline_gateway::detector::spec(
                 tripline_gateway::detector::LlmDetectConfig {

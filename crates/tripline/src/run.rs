@@ -107,7 +107,7 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         let state = a.state.clone();
         sinks.on_commit = Some(Box::new(move |alert| state.publish(&alert.view("open"))));
     }
-    let detectors = cfg.detectors(restore, state)?;
+    let detectors = cfg.detectors(restore, state, cfg.reads_honeypots(None))?;
     let mut pipeline = Pipeline::start_with_health(
         &cfg.settings(),
         Box::new(store),

@@ -173,7 +173,11 @@ pub fn once(
         from_start,
         year,
     )?;
-    let detectors = cfg.detectors(restore, reader.state(cfg.detect.max_tracked_entities)?)?;
+    let detectors = cfg.detectors(
+        restore,
+        reader.state(cfg.detect.max_tracked_entities)?,
+        cfg.reads_honeypots(Some(source)),
+    )?;
     let mut pipeline = pipeline::Pipeline::start(
         &cfg.settings(),
         Box::new(store),
