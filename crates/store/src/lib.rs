@@ -1252,11 +1252,11 @@ fn alert_view<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<AlertView<'r>> {
     let text = |i: usize| -> rusqlite::Result<&'r str> { Ok(r.get_ref(i)?.as_str()?) };
     let opt =
         |i: usize| -> rusqlite::Result<Option<&'r str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
-    let kind = match text(4)? {
-        "ip" => "ip",
-        "user" => "user",
-        _ => "subnet",
-    };
+    // any entity type by its name (a session's alert reads back as a session's); what no type
+    // names reads as a network's, as stored before types were kept
+    let kind = tripline_event::KeyType::parse(text(4)?)
+        .unwrap_or(tripline_event::KeyType::Subnet)
+        .name();
     Ok(AlertView {
         id: text(0)?,
         rule: text(1)?,
@@ -1391,6 +1391,33 @@ mod tests {
         assert_eq!(s.checkpoint("file:/x").unwrap(), Some(pos("1 2 400 9")));
         assert_eq!(s.checkpoints().unwrap(), vec![pos("1 2 400 9")]);
         assert_eq!(s.checkpoint("file:/y").unwrap(), None);
+    }
+
+    /// Regression: an alert on a session (the honeypot's) or a host read back as a network's.
+    #[test]
+    fn every_entity_type_reads_back_as_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        let entities = [
+            Entity::Ip("203.0.113.5".parse().unwrap()),
+            Entity::User("root".into()),
+            Entity::Subnet("203.0.113.0/24".into()),
+            Entity::Session("803ba252d7d6".into()),
+            Entity::Host("web1".into()),
+        ];
+        let alerts: Vec<Alert> = entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Alert {
+                entity: e.clone(),
+                ..alert(&format!("e{i}"), 1, 10)
+            })
+            .collect();
+        s.commit(&alerts, &[], &[]).unwrap();
+        for (i, e) in entities.iter().enumerate() {
+            let got = s.alert(&format!("e{i}")).unwrap().unwrap();
+            assert_eq!(&got.alert.entity, e);
+        }
     }
 
     #[test]

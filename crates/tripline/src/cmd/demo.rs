@@ -42,6 +42,9 @@ pub fn verb(cfg: &Config) -> Result<()> {
             serde_json::to_string_pretty(&a.view("open"))?
         ));
     }
+    text.push_str(
+        &honeypots(cfg, &dir).unwrap_or_else(|e| format!("\nThe honeypots: not shown ({e:#})\n")),
+    );
     text.push_str(&prompts());
     text.push_str(
         "\nNext: `tripline once /var/log/auth.log`, or `tripline run` to watch this host \
@@ -53,6 +56,63 @@ pub fn verb(cfg: &Config) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// The honeypots: tripline's SSH and HTTP decoys on loopback, attacked by a scripted bot (a
+/// wrong password, a login, a dropper's commands; a probe and an exploit on the web), their
+/// Cowrie log read back through the pipeline, and the alerts it raised.
+fn honeypots(cfg: &Config, dir: &std::path::Path) -> Result<String> {
+    let mut c = cfg.clone();
+    let hp = &mut c.honeypot;
+    hp.state_dir = dir.join("honeypot").display().to_string();
+    hp.cowrie_log = dir.join("cowrie.json").display().to_string();
+    hp.ssh.enabled = true;
+    hp.ssh.bind = "127.0.0.1:0".into();
+    hp.ssh.credentials = vec!["root:password".into()];
+    hp.ssh.auth_delay_ms = 0;
+    hp.http.enabled = true;
+    hp.http.bind = "127.0.0.1:0".into();
+    hp.tcp.clear();
+    // the scripted bot comes from loopback
+    c.detect.ignore_self = false;
+    let t = std::time::Instant::now();
+    let h = tripline::honeypot::start(&c, None)?;
+    let (ssh, http) = (h.ssh, h.http);
+    let attacked = match (ssh, http) {
+        (Some(s), Some(w)) => tripline::bench_honeypot::demo_attack(s, w),
+        _ => Err(anyhow::anyhow!("the decoys did not start")),
+    };
+    h.stop();
+    attacked?;
+    let log = dir.join("cowrie.json");
+    let lines = std::fs::read_to_string(&log)?.lines().count();
+    let scan = once(
+        &c,
+        &dir.join("honeypot.db"),
+        None,
+        true,
+        "cowrie",
+        &[log],
+        None,
+    )?;
+    let mut alerts: Vec<_> = scan
+        .store
+        .alerts(&scan.query())?
+        .into_iter()
+        .map(|s| s.alert)
+        .collect();
+    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+    let mut out = format!(
+        "\nThe honeypots (an SSH and a web decoy on loopback; a scripted bot logged in, ran a dropper and probed the web; \
+         nothing it asked for was fetched): {lines} Cowrie JSON events, {} alerts in {:.0} ms:\n\n",
+        alerts.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    out.push_str(&output::alert_table(&alerts));
+    if let Some(a) = alerts.iter().find(|a| a.rule == "honeypot.session") {
+        out.push_str(&format!("\nhoneypot.session: {}\n", a.explanation));
+    }
+    Ok(out)
 }
 
 /// The LLM firewall on a few prompts, as the gateway would judge them.
