@@ -8,6 +8,8 @@
 //!   sequences, frequency rules and a session's risk score.
 //! - [`ssh`]: the SSH decoy (russh): every attempt recorded with the client's version and
 //!   HASSH ([`hassh`]), the fake shell behind the configured credentials.
+//! - [`sftp`]: the SSH decoy's SFTP subsystem over the fake filesystem: uploads recorded as
+//!   scp's are.
 //! - [`http`]: the HTTP decoy: login pages, scanner paths, every request classified.
 //! - [`tcp`]: TCP banner decoys: telnet, Redis, MySQL, FTP, or a banner of your own.
 //! - [`detector`]: the `honeypot` detector (`honeypot.session`, `honeypot.exploit`).
@@ -21,6 +23,7 @@ pub mod detector;
 pub mod event;
 pub mod hassh;
 pub mod http;
+pub mod sftp;
 pub mod shell;
 pub mod ssh;
 pub mod tcp;

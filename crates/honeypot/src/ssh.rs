@@ -1,16 +1,18 @@
 //! The SSH honeypot: an SSH server (russh) that offers what real bots need beside modern
 //! algorithms, records every login attempt with the client's version and HASSH, lets the
-//! configured credentials into the fake shell ([`crate::shell`]), takes `scp` uploads into the
-//! session's fake filesystem, and refuses (and records) every request to connect elsewhere.
+//! configured credentials into the fake shell ([`crate::shell`]), takes `scp` and SFTP
+//! ([`crate::sftp`]) uploads into the session's fake filesystem, and refuses (and records)
+//! every request to connect elsewhere.
 //! Nothing an attacker sends is executed and no connection ever leaves it.
 //!
 //! Limits: connections per address and in all (refused at accept, counted), an idle timeout
 //! (russh's inactivity timeout), a session timeout, channels per connection, a command line's
-//! length, a session's fake-filesystem bytes; what a limit refuses or cuts is counted and
-//! reported as [`What::Limit`].
+//! length, a session's fake-filesystem bytes, an SFTP packet's length and handles (see
+//! [`crate::sftp`]); what a limit refuses or cuts is counted and reported as [`What::Limit`].
 
 use crate::event::{cap, now_micros, session_id, HpEvent, Sink, What};
 use crate::hassh::{HelloCell, Tap};
+use crate::sftp::{Note, Sftp};
 use crate::shell::{Effect, Limits, Shell, World};
 use russh::keys::{Algorithm, HashAlg, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Config, Handler, Msg, Session};
@@ -401,6 +403,8 @@ struct Chan {
     /// The line went over the cap: the rest of it is dropped.
     over: bool,
     scp: Option<Scp>,
+    /// The SFTP subsystem, once asked for.
+    sftp: Option<Box<Sftp>>,
 }
 
 /// An `scp -t TARGET` sink in progress.
@@ -770,6 +774,76 @@ impl Conn {
         Ok(())
     }
 
+    /// An SFTP channel's bytes: the answers sent, what they did recorded (uploads as scp's
+    /// are), the channel closed on a protocol error.
+    fn sftp_data(
+        &mut self,
+        id: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let (world, limits) = (
+            self.shared.world.clone(),
+            self.shared.settings.shell.clone(),
+        );
+        let Some(c) = self.chan(id) else {
+            return Ok(());
+        };
+        let Chan {
+            shell, sftp, user, ..
+        } = c;
+        let Some(sftp) = sftp.as_mut() else {
+            return Ok(());
+        };
+        let shell = shell.get_or_insert_with(|| Shell::new(world, user, limits));
+        let out = sftp.feed(shell, data);
+        self.sftp_notes(out.notes);
+        if !out.reply.is_empty() {
+            session.data(id, out.reply)?;
+        }
+        if out.close {
+            return self.exit(id, 1, session);
+        }
+        Ok(())
+    }
+
+    /// An SFTP channel ends: files still open for writing are kept and recorded.
+    fn sftp_finish(&mut self, id: ChannelId) {
+        let notes = match self.chan(id) {
+            Some(Chan {
+                shell: Some(shell),
+                sftp: Some(sftp),
+                ..
+            }) => sftp.finish(shell),
+            _ => return,
+        };
+        self.sftp_notes(notes);
+    }
+
+    /// What the SFTP subsystem did, as events: changes as commands, files as uploads
+    /// (exactly as scp's), limits counted.
+    fn sftp_notes(&mut self, notes: Vec<Note>) {
+        for n in notes {
+            match n {
+                Note::Command(line) => self.emit(What::Command {
+                    input: cap(&line, EVENT_INPUT_BYTES),
+                }),
+                Note::Upload(u) => {
+                    self.shared.stats.uploads.fetch_add(1, Ordering::Relaxed);
+                    self.emit(What::Upload {
+                        path: cap(&u.path, 1024),
+                        size: u.size,
+                        sha256: u.sha256,
+                    });
+                }
+                Note::Limit(what) => {
+                    self.shared.stats.capped.fetch_add(1, Ordering::Relaxed);
+                    self.emit(What::Limit { what });
+                }
+            }
+        }
+    }
+
     fn exit(
         &mut self,
         id: ChannelId,
@@ -854,6 +928,7 @@ impl Handler for Conn {
             esc: 0,
             over: false,
             scp: None,
+            sftp: None,
         });
         reply.accept().await;
         Ok(())
@@ -993,6 +1068,19 @@ impl Handler for Conn {
         self.emit(What::Command {
             input: format!("subsystem {}", cap(name, 64)),
         });
+        if name == "sftp" {
+            let world = self.shared.world.clone();
+            let limits = self.shared.settings.shell.clone();
+            if let Some(c) = self.chan(channel) {
+                if c.scp.is_none() && c.sftp.is_none() {
+                    let user = c.user.clone();
+                    c.shell
+                        .get_or_insert_with(|| Shell::new(world, &user, limits.clone()));
+                    c.sftp = Some(Box::new(Sftp::new(limits.max_upload)));
+                    return session.channel_success(channel);
+                }
+            }
+        }
         session.channel_failure(channel)
     }
 
@@ -1007,6 +1095,9 @@ impl Handler for Conn {
         };
         if c.scp.is_some() {
             return self.scp_data(channel, data, session);
+        }
+        if c.sftp.is_some() {
+            return self.sftp_data(channel, data, session);
         }
         if c.shell.is_none() {
             return Ok(());
@@ -1023,10 +1114,14 @@ impl Handler for Conn {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // a script piped in has ended, or an scp sink is done
+        // a script piped in has ended, or an scp sink or an SFTP session is done
         let Some(c) = self.chan(channel) else {
             return Ok(());
         };
+        if c.sftp.is_some() {
+            self.sftp_finish(channel);
+            return self.exit(channel, 0, session);
+        }
         if c.scp.is_some() || !c.pty {
             let rest = std::mem::take(&mut c.line);
             if !rest.is_empty() && c.scp.is_none() {
@@ -1044,6 +1139,7 @@ impl Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        self.sftp_finish(channel);
         self.channels.retain(|c| c.id != channel);
         Ok(())
     }

@@ -46,12 +46,14 @@ mod cmd_sys;
 mod cmd_text;
 mod exec;
 mod expand;
-mod fs;
+pub(crate) mod fs;
 pub mod identity;
 pub mod parse;
 mod re;
 pub(crate) mod util;
 
+/// The names `ls -l` shows for a uid and a gid (the SFTP subsystem's long names too).
+pub(crate) use cmd_files::{group, owner};
 pub use identity::Identity;
 
 use exec::{Input, Io, Run};
