@@ -234,7 +234,7 @@ fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
     // the pipeline raised the honeypot alerts: a transfer on the address, and the session whose
     // download, chmod and run tripped the tripwires, with the techniques of what it did
     let a = wait_alert_where(&d, |a| {
-        a["rule"] == "honeypot.download" && a["explanation"].to_string().contains("sha256")
+        a["rule"] == "honeypot.download" && a["explanation"].to_string().contains("(not fetched)")
     });
     assert_eq!(a["src_ip"], "127.0.0.1");
     assert_eq!(a["severity"], "critical", "after a login: {a}");
@@ -335,7 +335,53 @@ c.close()
         1,
     );
     assert!(!dl.is_empty(), "tftp was recorded");
+    // the proxy request is its own alert, naming where to
+    let px = wait_alert_where(&d, |a| a["rule"] == "honeypot.proxy");
+    assert!(
+        px["explanation"]
+            .to_string()
+            .contains(&format!("127.0.0.1:{}", trap.port())),
+        "{px}"
+    );
+    assert_eq!(px["techniques"][0], "T1090", "{px}");
     trap.assert_untouched();
+    d.sigterm();
+}
+
+/// An address seen on the honeypot is marked: its later requests to the LLM gateway (of the
+/// same daemon) raise `honeypot.returned`, which says when it was on the honeypot.
+#[test]
+fn an_address_seen_on_the_honeypot_shows_on_its_llm_gateway_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gw_port = gw.local_addr().unwrap().port();
+    drop(gw);
+    let (mut d, port) = daemon(
+        dir.path(),
+        &format!(
+            "credentials = [\"root:letmein\"]\n[gateway]\nenabled = true\nbind = \"127.0.0.1:{gw_port}\"\nupstream = \"http://127.0.0.1:9\"\n"
+        ),
+    );
+    let out = ssh(dir.path(), port, "root", "wrong", &[], "id");
+    assert!(!out.status.success());
+    cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.login.failed", 1);
+    let (code, body) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"text":"What is the capital of France?"}"#,
+        &format!("http://127.0.0.1:{gw_port}/v1/scan"),
+    ]);
+    assert_eq!(code, "200", "{body}");
+    let a = wait_alert_where(&d, |a| a["rule"] == "honeypot.returned");
+    let why = a["explanation"].to_string();
+    assert!(
+        why.contains("sent a request to the LLM gateway") && why.contains("on a honeypot from"),
+        "{a}"
+    );
+    assert_eq!(a["src_ip"], "127.0.0.1");
     d.sigterm();
 }
 
@@ -557,5 +603,193 @@ fn nc_against_the_tcp_decoys_records_the_logins() {
             .contains("CONFIG SET dir"),
         "{cmds:?}"
     );
+    d.sigterm();
+}
+
+#[test]
+fn sftp_uploads_from_openssh_and_paramiko_are_kept_and_recorded_with_their_sha256() {
+    /// SHA-256 (hex) of a file, by coreutils.
+    fn sha256_file(path: &Path) -> String {
+        let out = Command::new("sha256sum").arg(path).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
+        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (d, port) = daemon(dir.path(), "credentials = [\"root:letmein\"]\n");
+
+    // OpenSSH's sftp with a batch file: a dropper put, listed, changed, read back
+    let dropper = dir.path().join("dropper.sh");
+    let mut bytes = b"#!/bin/sh\n# dropped over sftp\n".to_vec();
+    bytes.extend((0..70_000u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(&dropper, &bytes).unwrap();
+    let back = dir.path().join("back.sh");
+    let batch = dir.path().join("batch");
+    std::fs::write(
+        &batch,
+        format!(
+            "cd /tmp\nput {} dropper.sh\nls -l\nchmod 755 dropper.sh\nmkdir .cache\n\
+             rename dropper.sh .cache/d\nget .cache/d {}\nls -l /tmp/.cache\n",
+            dropper.display(),
+            back.display()
+        ),
+    )
+    .unwrap();
+    let askpass = dir.path().join("askpass-sftp");
+    std::fs::write(&askpass, "#!/bin/sh\nprintf '%s\\n' 'letmein'\n").unwrap();
+    Command::new("chmod")
+        .args(["755", askpass.to_str().unwrap()])
+        .status()
+        .unwrap();
+    // (`-b` adds BatchMode=yes, which forbids the password prompt: ssh keeps an option's
+    // first value, so BatchMode=no goes before it)
+    let out = Command::new("sftp")
+        .args(["-P", &port.to_string(), "-F", "/dev/null"])
+        .args([
+            "-o",
+            "BatchMode=no",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "PreferredAuthentications=password",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+            "-o",
+            "ConnectTimeout=10",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .arg("-b")
+        .arg(&batch)
+        .arg("root@127.0.0.1")
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = text
+        .lines()
+        .find(|l| !l.starts_with("sftp>") && l.ends_with(" dropper.sh"))
+        .unwrap_or_else(|| panic!("no dropper.sh in ls -l: {text}"));
+    assert!(
+        listed.starts_with("-rw-r--r--") && listed.contains(&format!(" {} ", bytes.len())),
+        "{listed}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("-rwxr-xr-x") && l.ends_with(" d")),
+        "chmod and rename took: {text}"
+    );
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        bytes,
+        "get gives back the put"
+    );
+
+    // paramiko's SFTPClient: put, listdir, stat
+    let payload = dir.path().join("p.bin");
+    let elf = b"\x7fELF\x02\x01\x01 paramiko payload";
+    std::fs::write(&payload, elf).unwrap();
+    let script = format!(
+        r#"
+import paramiko
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", port={port}, username="root", password="letmein", look_for_keys=False, allow_agent=False, timeout=10)
+s = c.open_sftp()
+print("CWD", s.normalize("."))
+s.put({local:?}, "/tmp/p.bin")
+print("LIST", " ".join(sorted(s.listdir("/tmp"))))
+st = s.stat("/tmp/p.bin")
+print("STAT", st.st_size, oct(st.st_mode))
+try:
+    s.stat("/tmp/nope")
+except IOError as e:
+    print("NOPE", type(e).__name__)
+s.close()
+c.close()
+"#,
+        local = payload.display().to_string()
+    );
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("CWD /root"), "{text}");
+    let list = text
+        .lines()
+        .find_map(|l| l.strip_prefix("LIST "))
+        .unwrap_or("");
+    // its own upload, not the other session's (each connection has its own overlay)
+    assert!(
+        list.split(' ').any(|n| n == "p.bin") && !list.split(' ').any(|n| n == ".cache"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("STAT {} 0o100644", elf.len())),
+        "{text}"
+    );
+    assert!(text.contains("NOPE FileNotFoundError"), "{text}");
+
+    // both uploads recorded as scp's are: the name, the size, the SHA-256 of the real bytes
+    let ups = cowrie_lines(
+        dir.path(),
+        |v| v["eventid"] == "cowrie.session.file_upload",
+        2,
+    );
+    let up = |name: &str| {
+        ups.iter()
+            .find(|v| v["filename"] == name)
+            .unwrap_or_else(|| panic!("no upload of {name} in {ups:?}"))
+            .clone()
+    };
+    let (a, b) = (up("/tmp/dropper.sh"), up("/tmp/p.bin"));
+    assert_eq!(a["shasum"], sha256_file(&dropper));
+    assert_eq!(a["size"], bytes.len());
+    assert_eq!(b["shasum"], sha256_file(&payload));
+    assert_eq!(a["src_ip"], "127.0.0.1");
+    // the changes, as commands
+    let cmds = cowrie_lines(dir.path(), |v| v["eventid"] == "cowrie.command.input", 7);
+    let inputs: Vec<&str> = cmds.iter().filter_map(|v| v["input"].as_str()).collect();
+    for want in [
+        "subsystem sftp",
+        "sftp put /tmp/dropper.sh",
+        "sftp chmod 755 /tmp/dropper.sh",
+        "sftp mkdir /tmp/.cache",
+        "sftp rename /tmp/dropper.sh /tmp/.cache/d",
+        "sftp get /tmp/.cache/d",
+        "sftp put /tmp/p.bin",
+    ] {
+        assert!(inputs.contains(&want), "{want} in {inputs:?}");
+    }
+    // and the transfer alert names what came
+    let sha = sha256_file(&dropper);
+    let alert = wait_alert_where(&d, |a| {
+        a["rule"] == "honeypot.download" && a["explanation"].to_string().contains(&sha)
+    });
+    assert_eq!(alert["src_ip"], "127.0.0.1");
     d.sigterm();
 }

@@ -46,7 +46,7 @@ impl RuleDef for Login {
     const DEFAULT: SimpleRule = simple(Severity::Medium);
 
     fn explain(x: &Explain<'_>, _: &SimpleRule) -> String {
-        let what = if x.alert.techniques.iter().any(|t| *t == "T1078") {
+        let what = if x.alert.techniques.contains(&"T1078") {
             "logged in to a honeypot"
         } else {
             "tried to log in to a honeypot"
