@@ -765,6 +765,28 @@ mod pages {
     }
 }
 
+/// Classifies arbitrary bytes as a request (for the fuzz target): the first line is `METHOD
+/// TARGET`, header lines follow up to an empty line, the rest is the body. It must never panic.
+pub fn fuzz(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (head, body) = match text.split_once("\n\n") {
+        Some((h, b)) => (h, b.as_bytes()),
+        None => (&*text, &[][..]),
+    };
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or("");
+    let (method, target) = first.split_once(' ').unwrap_or((first, "/"));
+    let headers: Vec<(String, String)> = lines
+        .take(64)
+        .map(|l| {
+            let (k, v) = l.split_once(':').unwrap_or((l, ""));
+            (k.trim().to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    let _ = classify(method, target, &headers, body);
+    let _ = credentials(target, body);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

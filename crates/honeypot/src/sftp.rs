@@ -1058,6 +1058,39 @@ fn name_reply(out: &mut Vec<u8>, id: u32, names: &[(String, String, Option<Meta>
     });
 }
 
+/// Runs arbitrary bytes through an SFTP session (for the fuzz target), in chunks of the sizes
+/// the first byte picks, as root or not: it must never panic nor hold more than its caps.
+pub fn fuzz(data: &[u8]) {
+    use crate::shell::{Identity, Limits, World};
+    use std::sync::{Arc, OnceLock};
+    static WORLD: OnceLock<Arc<World>> = OnceLock::new();
+    let world = WORLD
+        .get_or_init(|| World::new(Identity::generate(7)))
+        .clone();
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let user = if first & 1 == 1 {
+        "root"
+    } else {
+        "nobody-here"
+    };
+    let limits = Limits {
+        max_fs_bytes: 256 * 1024,
+        max_files: 64,
+        ..Limits::default()
+    };
+    let mut sh = Shell::new(world, user, limits);
+    let mut sftp = Sftp::new(64 * 1024);
+    let chunk = 1 + (first as usize >> 1);
+    for part in rest.chunks(chunk) {
+        let _ = sftp.feed(&mut sh, part);
+        assert!(sftp.buf.len() <= MAX_PACKET + 4 + chunk);
+        assert!(sftp.open_handles() <= MAX_HANDLES);
+    }
+    let _ = sftp.finish(&mut sh);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
