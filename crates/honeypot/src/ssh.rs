@@ -915,6 +915,9 @@ impl Handler for Conn {
             return Ok(());
         }
         let user = self.user.clone();
+        // most sessions open one channel: room for exactly one more, not Vec's first four
+        // (1.5 KB a session, 15 MB of 10,000 idle ones)
+        self.channels.reserve_exact(1);
         self.channels.push(Chan {
             id: channel.id(),
             user,

@@ -54,6 +54,13 @@ pub struct Options {
     /// Sessions held at once on Cowrie for its memory measure
     #[arg(long, default_value_t = 200)]
     pub cowrie_sessions: usize,
+    /// Measure an SSH honeypot already running there instead (handshakes, shell, sessions;
+    /// its sessions log in as root with the password `bench`)
+    #[arg(long, requires = "pid")]
+    pub against: Option<SocketAddr>,
+    /// The process of `--against`, for its CPU time and memory
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 struct Client;
@@ -92,6 +99,17 @@ async fn connect(
 }
 
 pub fn honeypot(o: &Options) -> Result<()> {
+    if let (Some(addr), Some(pid)) = (o.against, o.pid) {
+        return tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?
+            .block_on(async {
+                handshakes(addr, pid, o).await?;
+                shell(addr, o).await?;
+                sessions(addr, pid, o).await
+            });
+    }
     let dir = temp_dir("honeypot")?;
     let mut result = run(&dir, o);
     if let (Ok(()), Some(script)) = (&result, &o.cowrie) {
