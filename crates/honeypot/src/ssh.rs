@@ -98,6 +98,11 @@ pub struct Stats {
     pub uploads: AtomicU64,
     pub proxy_requests: AtomicU64,
     pub session_timeouts: AtomicU64,
+    /// Connections closed for going idle (before or after logging in).
+    pub idle_timeouts: AtomicU64,
+    /// Connections closed on a protocol error: malformed or oversized packets, no common
+    /// algorithm, a broken key exchange.
+    pub protocol_errors: AtomicU64,
     pub capped: AtomicU64,
 }
 
@@ -342,18 +347,34 @@ impl SshHoneypot {
                     Err(e) => Err(e),
                 }
             };
-            if tokio::time::timeout(timeout, run).await.is_err() {
-                shared
-                    .stats
-                    .session_timeouts
-                    .fetch_add(1, Ordering::Relaxed);
+            // how it ended, when that is a limit: counted, and said as a limit event
+            let st = &shared.stats;
+            let limit = match tokio::time::timeout(timeout, run).await {
+                Err(_) => Some((&st.session_timeouts, "session")),
+                // idle after the version line, or before it (russh times that read out)
+                Ok(Err(russh::Error::InactivityTimeout | russh::Error::Elapsed(_))) => {
+                    Some((&st.idle_timeouts, "idle"))
+                }
+                // the client went away (the usual end, not a limit)
+                Ok(Err(
+                    russh::Error::Disconnect
+                    | russh::Error::HUP
+                    | russh::Error::IO(_)
+                    | russh::Error::SendError
+                    | russh::Error::RecvError,
+                ))
+                | Ok(Ok(())) => None,
+                Ok(Err(_)) => Some((&st.protocol_errors, "protocol")),
+            };
+            if let Some((counter, what)) = limit {
+                counter.fetch_add(1, Ordering::Relaxed);
                 shared.sink.event(HpEvent {
                     ts: now_micros(),
                     sensor: "ssh",
                     session: session.clone(),
                     src,
                     dst,
-                    what: What::Limit { what: "session" },
+                    what: What::Limit { what },
                 });
             }
             drop(slot);

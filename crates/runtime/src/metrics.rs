@@ -69,6 +69,9 @@ pub struct Metrics {
     pub commit_alerts: Histogram,
     pub latency_seconds: Histogram,
     respond: Family<Labels, Counter>,
+    honeypot: Family<Labels, Counter>,
+    /// The decoys' counters (read at each scrape), and what of each was last added.
+    decoys: std::sync::Mutex<Option<Decoys>>,
     /// The sources' health, and what of each stream's counters was last added.
     health: std::sync::Mutex<Option<Health>>,
     /// The responders' counts, and what of them was last added to `respond`.
@@ -105,6 +108,8 @@ impl Metrics {
             commit_alerts: Histogram::new(exponential_buckets(1.0, 4.0, 8)),
             latency_seconds: Histogram::new(exponential_buckets(0.0001, 2.5, 14)),
             respond: Family::default(),
+            honeypot: Family::default(),
+            decoys: Default::default(),
             health: Default::default(),
             responders: Default::default(),
             rss_bytes: Gauge::default(),
@@ -202,6 +207,11 @@ impl Metrics {
             m.latency_seconds.clone(),
         );
         r.register(
+            "honeypot",
+            "What the decoys counted (decoy, counter): connections, logins, commands, transfers, and what their limits refused or cut",
+            m.honeypot.clone(),
+        );
+        r.register(
             "respond_alerts",
             "Alerts handed to each responder, by outcome: delivered, dropped (its queue was full), failed, filtered (its decide filter)",
             m.respond.clone(),
@@ -295,8 +305,30 @@ impl Metrics {
         }));
     }
 
+    /// Export the decoys' counters: `read` gives each as (decoy, counter, total so far), read
+    /// at each scrape.
+    pub fn watch_decoys(&self, read: DecoyCounts) {
+        *self.decoys.lock().unwrap_or_else(|e| e.into_inner()) = Some(Decoys {
+            read,
+            added: Default::default(),
+        });
+    }
+
     /// The Prometheus text exposition, with the process gauges read now.
     pub fn render(&self) -> String {
+        if let Some(d) = self
+            .decoys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            for (decoy, counter, n) in (d.read)() {
+                let before = d.added.insert((decoy.clone(), counter), n).unwrap_or(0);
+                self.honeypot
+                    .get_or_create(&vec![("decoy", decoy), ("counter", counter.to_string())])
+                    .inc_by(n.saturating_sub(before));
+            }
+        }
         if let Some(h) = self
             .health
             .lock()
@@ -354,6 +386,15 @@ struct Health {
     added: std::collections::HashMap<(&'static str, String), SourceCounts>,
 }
 
+/// What reads the decoys' counters: (decoy, counter, total so far) each.
+pub type DecoyCounts = Box<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
+
+/// The decoys' counters as the metrics follow them.
+struct Decoys {
+    read: DecoyCounts,
+    added: std::collections::HashMap<(String, &'static str), u64>,
+}
+
 /// A responder's counts as the metrics follow them.
 struct Watched {
     name: &'static str,
@@ -388,6 +429,17 @@ mod tests {
         m.alert_written("ssh.bruteforce", "high");
         let counts = std::sync::Arc::new(tripline_respond::Counts::default());
         m.watch_responders(vec![("stdout_json", counts.clone())]);
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(4));
+        let r = refused.clone();
+        m.watch_decoys(Box::new(move || {
+            vec![(
+                "ssh".to_string(),
+                "refused_per_ip",
+                r.load(std::sync::atomic::Ordering::Relaxed),
+            )]
+        }));
+        m.render();
+        refused.fetch_add(3, std::sync::atomic::Ordering::Relaxed);
         counts
             .dropped
             .fetch_add(3, std::sync::atomic::Ordering::Relaxed);
@@ -408,6 +460,7 @@ mod tests {
             "tripline_pipeline_events_dropped_total 0",
             r#"tripline_respond_alerts_total{responder="stdout_json",outcome="dropped"} 5"#,
             r#"tripline_respond_alerts_total{responder="stdout_json",outcome="failed"} 0"#,
+            r#"tripline_honeypot_total{decoy="ssh",counter="refused_per_ip"} 7"#,
             "tripline_store_commit_seconds_count 1",
             "tripline_pipeline_latency_seconds_bucket{le=",
             "tripline_process_resident_memory_bytes ",

@@ -29,12 +29,79 @@ pub struct Handle {
     pub http: Option<SocketAddr>,
     /// Where the TCP decoys listen, in the order configured.
     pub tcp: Vec<SocketAddr>,
+    http_stats: Option<Arc<tripline_honeypot::http::HttpStats>>,
+    tcp_stats: Vec<(String, Arc<tripline_honeypot::tcp::TcpStats>)>,
+    sink: Arc<DaemonSink>,
     shutdown: tokio::sync::watch::Sender<bool>,
     thread: std::thread::JoinHandle<()>,
     cowrie: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Handle {
+    /// What the decoys counted, read at each metrics scrape: (decoy, counter, total) each.
+    pub fn counters(&self) -> tripline_runtime::metrics::DecoyCounts {
+        let ssh = self.ssh_stats.clone();
+        let http = self.http_stats.clone();
+        let tcp = self.tcp_stats.clone();
+        let sink = self.sink.clone();
+        Box::new(move || {
+            let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            let mut out = vec![];
+            let mut add = |decoy: &str, list: &[(&'static str, &AtomicU64)]| {
+                out.extend(list.iter().map(|(k, v)| (decoy.to_owned(), *k, n(v))));
+            };
+            if let Some(s) = &ssh {
+                add(
+                    "ssh",
+                    &[
+                        ("connections", &s.connections),
+                        ("refused_per_ip", &s.refused_per_ip),
+                        ("refused_total", &s.refused_total),
+                        ("logins_failed", &s.logins_failed),
+                        ("logins_ok", &s.logins_ok),
+                        ("commands", &s.commands),
+                        ("downloads", &s.downloads),
+                        ("uploads", &s.uploads),
+                        ("proxy_requests", &s.proxy_requests),
+                        ("session_timeouts", &s.session_timeouts),
+                        ("idle_timeouts", &s.idle_timeouts),
+                        ("protocol_errors", &s.protocol_errors),
+                        ("capped", &s.capped),
+                    ],
+                );
+            }
+            if let Some(h) = &http {
+                add(
+                    "http",
+                    &[
+                        ("requests", &h.requests),
+                        ("refused", &h.refused),
+                        ("bodies_cut", &h.bodies_cut),
+                        ("too_large", &h.too_large),
+                    ],
+                );
+            }
+            for (name, t) in &tcp {
+                add(
+                    name,
+                    &[
+                        ("connections", &t.connections),
+                        ("refused", &t.refused),
+                        ("capped", &t.capped),
+                    ],
+                );
+            }
+            add(
+                "all",
+                &[
+                    ("unreadable_events", &sink.unreadable),
+                    ("cowrie_lines_dropped", &sink.dropped_cowrie),
+                ],
+            );
+            out
+        })
+    }
+
     /// Stop listening (sessions in flight are dropped), write the Cowrie lines still queued.
     pub fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -181,6 +248,15 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
         .map(|(l, _)| l.local_addr())
         .collect::<std::io::Result<Vec<_>>>()?;
     let ssh_stats = ssh.as_ref().map(|(_, hp)| hp.stats());
+    let http_stats = http.as_ref().map(|(_, hp)| hp.stats());
+    // a TCP decoy by its profile and port (`tcp:redis:6379`)
+    let tcp_stats = tcp
+        .iter()
+        .zip(&h.tcp)
+        .zip(&tcp_addrs)
+        .map(|(((_, hp), t), a)| (format!("tcp:{}:{}", t.profile, a.port()), hp.stats()))
+        .collect();
+    let counted = sink.clone();
     let (shutdown, stop_rx) = tokio::sync::watch::channel(false);
     let thread = std::thread::Builder::new()
         .name("honeypot".into())
@@ -244,6 +320,9 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
     Ok(Handle {
         ssh: ssh_addr,
         ssh_stats,
+        http_stats,
+        tcp_stats,
+        sink: counted,
         http: http_addr,
         tcp: tcp_addrs,
         shutdown,

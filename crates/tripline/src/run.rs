@@ -102,6 +102,9 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
         (None, None)
     };
     metrics.watch_responders(sinks.respond.counts());
+    if let Some(h) = &honeypot {
+        metrics.watch_decoys(h.counters());
+    }
     sinks.metrics = Some(metrics.clone());
     if let Some(a) = &api {
         let state = a.state.clone();

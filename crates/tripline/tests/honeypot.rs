@@ -356,7 +356,7 @@ fn an_address_seen_on_the_honeypot_shows_on_its_llm_gateway_requests() {
     let gw = TcpListener::bind("127.0.0.1:0").unwrap();
     let gw_port = gw.local_addr().unwrap().port();
     drop(gw);
-    let (mut d, port) = daemon(
+    let (d, port) = daemon(
         dir.path(),
         &format!(
             "credentials = [\"root:letmein\"]\n[gateway]\nenabled = true\nbind = \"127.0.0.1:{gw_port}\"\nupstream = \"http://127.0.0.1:9\"\n"
@@ -383,6 +383,171 @@ fn an_address_seen_on_the_honeypot_shows_on_its_llm_gateway_requests() {
     );
     assert_eq!(a["src_ip"], "127.0.0.1");
     d.sigterm();
+}
+
+/// Bytes read from `s` until it closes or `within` passes: whether it closed.
+fn closed_within(s: &mut std::net::TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let end = Instant::now() + within;
+    let mut buf = [0u8; 4096];
+    while Instant::now() < end {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+/// Hostile SSH input: a packet claiming 4 GB after a valid version line and an HTTP request
+/// instead of a version line are protocol errors; a client that connects and says nothing is
+/// closed when it goes idle (before any handshake); in a shell, a 1 MB line is cut at the cap
+/// and binary and escape bytes are taken as input (all but ^C and ^D, which end the line and
+/// the session as in bash). Each is closed or cut, counted as a limit
+/// in the Cowrie log, and the decoy goes on serving: the shell answers after them and a new
+/// client still logs in.
+#[test]
+fn malformed_packets_a_silent_client_and_huge_or_binary_lines_are_capped_and_counted() {
+    use std::io::Write;
+    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
+        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (d, port) = daemon(
+        dir.path(),
+        "credentials = [\"root:letmein\"]\nidle_timeout_seconds = 1\n",
+    );
+    let connect = || std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // a valid version line, then a packet length of 4 GB
+    let mut s = connect();
+    s.write_all(b"SSH-2.0-OpenSSH_9.2p1\r\n\xff\xff\xff\xf0\x00\x00\x00\x00")
+        .unwrap();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(5)),
+        "oversized packet"
+    );
+    // not SSH at all
+    let mut s = connect();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(5)),
+        "an HTTP request"
+    );
+    // silent
+    let mut s = connect();
+    let t = Instant::now();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(8)),
+        "a silent client"
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+
+    // a 1 MB line, then binary and escape bytes, then a command that must still run
+    let script = r##"
+import paramiko, time
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", {port}, username="root", password="letmein", allow_agent=False, look_for_keys=False)
+ch = c.invoke_shell()
+def read(until, t=10):
+    out = b""
+    end = time.time() + t
+    while until not in out and time.time() < end:
+        if ch.recv_ready():
+            out += ch.recv(65536)
+        else:
+            time.sleep(0.02)
+    return out
+read(b"# ")
+ch.sendall(b"A" * (1 << 20) + b"\r")
+read(b"# ", 20)
+ch.sendall(b"echo " + bytes(range(5, 256)) + b"\x00\x07\x1b[A\x1b[3~\r")
+read(b"# ")
+ch.sendall(b"echo still-$((40+2))\r")
+print(read(b"still-42").decode("utf-8", "replace")[-200:])
+"##
+    .replace("{port}", &port.to_string());
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("still-42"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // a real client still gets in
+    let ok = ssh(dir.path(), port, "root", "letmein", &[], "echo fine");
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("fine"),
+        "{ok:?}"
+    );
+
+    let limits = |what: &str| {
+        cowrie_lines(
+            dir.path(),
+            |v| v["eventid"] == "tripline.session.limit" && v["limit"] == what,
+            1,
+        )
+        .len()
+    };
+    assert!(limits("protocol") >= 2, "oversized packet and not SSH");
+    assert!(limits("idle") >= 1, "the silent client");
+    assert!(limits("line") >= 1, "the 1 MB line");
+    d.sigterm();
+}
+
+/// What the decoys count is there for the metrics (`tripline_honeypot_total`): connections,
+/// logins, and each limit's refusals, read from the running decoys.
+#[test]
+fn the_decoys_counters_count_connections_logins_and_refusals() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tripline::config::Config::parse(
+        &format!(
+            "data_dir = {:?}\n[honeypot.ssh]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
+             auth_delay_ms = 0\nmax_connections_per_ip = 1\n",
+            dir.path().display().to_string()
+        ),
+        "test",
+    )
+    .unwrap();
+    let h = tripline::honeypot::start(&cfg, None).unwrap();
+    let addr = h.ssh.unwrap();
+    let counters = h.counters();
+    let get = |what: &str| {
+        counters()
+            .into_iter()
+            .find(|(d, c, _)| d == "ssh" && *c == what)
+            .map(|(_, _, n)| n)
+            .unwrap()
+    };
+    // one connection held, a second from the same address refused by the per-address cap
+    let mut first = std::net::TcpStream::connect(addr).unwrap();
+    first.write_all(b"SSH-2.0-OpenSSH_9.2p1\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut second = std::net::TcpStream::connect(addr).unwrap();
+    assert!(closed_within(&mut second, Duration::from_secs(5)));
+    let end = Instant::now() + Duration::from_secs(5);
+    while get("refused_per_ip") < 1 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get("refused_per_ip"), 1);
+    assert_eq!(get("connections"), 2);
+    assert_eq!(get("logins_failed"), 0);
+    drop(first);
+    h.stop();
 }
 
 fn curl(args: &[&str]) -> (String, String) {
