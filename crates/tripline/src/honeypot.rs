@@ -31,7 +31,8 @@ pub struct Handle {
     pub tcp: Vec<SocketAddr>,
     http_stats: Option<Arc<tripline_honeypot::http::HttpStats>>,
     tcp_stats: Vec<(String, Arc<tripline_honeypot::tcp::TcpStats>)>,
-    sink: Arc<DaemonSink>,
+    /// The sink's own counters (not the sink: holding it would keep its queues open).
+    sink: Arc<SinkCounts>,
     shutdown: tokio::sync::watch::Sender<bool>,
     thread: std::thread::JoinHandle<()>,
     cowrie: Option<std::thread::JoinHandle<()>>,
@@ -112,15 +113,22 @@ impl Handle {
     }
 }
 
+/// What the sink counted.
+#[derive(Debug, Default)]
+pub struct SinkCounts {
+    /// Events that could not be read back (never expected: counted, not lost silently).
+    pub unreadable: AtomicU64,
+    /// Cowrie lines dropped because the log's writer was behind.
+    pub dropped_cowrie: AtomicU64,
+}
+
 /// Where the decoys' events go: the pipeline and the Cowrie log.
 pub struct DaemonSink {
     pusher: Option<Pusher>,
     host: Arc<str>,
     sensor: String,
     cowrie: Option<SyncSender<String>>,
-    /// Events that could not be read back (never expected: counted, not lost silently).
-    pub unreadable: AtomicU64,
-    pub dropped_cowrie: AtomicU64,
+    pub counts: Arc<SinkCounts>,
 }
 
 impl Sink for DaemonSink {
@@ -144,14 +152,14 @@ impl Sink for DaemonSink {
                     }
                     Ok(None) => {}
                     Err(_) => {
-                        self.unreadable.fetch_add(1, Ordering::Relaxed);
+                        self.counts.unreadable.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
         }
         if let Some(c) = &self.cowrie {
             if c.try_send(lines).is_err() {
-                self.dropped_cowrie.fetch_add(1, Ordering::Relaxed);
+                self.counts.dropped_cowrie.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -197,8 +205,7 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
         host: Arc::from(cfg.hostname().as_str()),
         sensor,
         cowrie: cowrie_tx,
-        unreadable: AtomicU64::new(0),
-        dropped_cowrie: AtomicU64::new(0),
+        counts: Arc::default(),
     });
     let mut ssh = None;
     if h.ssh.enabled {
@@ -256,7 +263,7 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
         .zip(&tcp_addrs)
         .map(|(((_, hp), t), a)| (format!("tcp:{}:{}", t.profile, a.port()), hp.stats()))
         .collect();
-    let counted = sink.clone();
+    let counted = sink.counts.clone();
     let (shutdown, stop_rx) = tokio::sync::watch::channel(false);
     let thread = std::thread::Builder::new()
         .name("honeypot".into())

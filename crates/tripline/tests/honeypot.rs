@@ -33,8 +33,10 @@ fn daemon(dir: &Path, extra: &str) -> (common::Daemon, u16) {
     (d, port)
 }
 
-/// OpenSSH's `ssh` logging in with `password` (through SSH_ASKPASS) and running `cmd`.
-fn ssh(dir: &Path, port: u16, user: &str, password: &str, extra: &[&str], cmd: &str) -> Output {
+/// OpenSSH's `program` (`ssh`, `sftp`) set to log in with `password` through SSH_ASKPASS: no
+/// config file, host key checks or keys, one password prompt, and `BatchMode=no` first (`sftp
+/// -b` adds `BatchMode=yes`, which forbids the prompt; ssh keeps an option's first value).
+fn openssh(program: &str, dir: &Path, password: &str) -> Command {
     let askpass = dir.join(format!("askpass-{}", password.len()));
     std::fs::write(
         &askpass,
@@ -45,35 +47,34 @@ fn ssh(dir: &Path, port: u16, user: &str, password: &str, extra: &[&str], cmd: &
         .args(["755", askpass.to_str().unwrap()])
         .status()
         .unwrap();
-    Command::new("ssh")
+    let mut c = Command::new(program);
+    c.args(["-F", "/dev/null"]);
+    for o in [
+        "BatchMode=no",
+        "StrictHostKeyChecking=no",
+        "UserKnownHostsFile=/dev/null",
+        "PreferredAuthentications=password",
+        "PubkeyAuthentication=no",
+        "NumberOfPasswordPrompts=1",
+        "ConnectTimeout=10",
+        "LogLevel=ERROR",
+    ] {
+        c.args(["-o", o]);
+    }
+    c.env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .stdin(Stdio::null());
+    c
+}
+
+/// OpenSSH's `ssh` logging in with `password` (through SSH_ASKPASS) and running `cmd`.
+fn ssh(dir: &Path, port: u16, user: &str, password: &str, extra: &[&str], cmd: &str) -> Output {
+    openssh("ssh", dir, password)
         .args(["-p", &port.to_string()])
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "PreferredAuthentications=password",
-            "-o",
-            "PubkeyAuthentication=no",
-            "-o",
-            "NumberOfPasswordPrompts=1",
-            "-o",
-            "ConnectTimeout=10",
-            "-o",
-            "BatchMode=no",
-            "-o",
-            "LogLevel=ERROR",
-            "-F",
-            "/dev/null",
-        ])
         .args(extra)
         .arg(format!("{user}@127.0.0.1"))
         .arg(cmd)
-        .env("SSH_ASKPASS", &askpass)
-        .env("SSH_ASKPASS_REQUIRE", "force")
-        .env("DISPLAY", ":0")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }
@@ -805,41 +806,11 @@ fn sftp_uploads_from_openssh_and_paramiko_are_kept_and_recorded_with_their_sha25
         ),
     )
     .unwrap();
-    let askpass = dir.path().join("askpass-sftp");
-    std::fs::write(&askpass, "#!/bin/sh\nprintf '%s\\n' 'letmein'\n").unwrap();
-    Command::new("chmod")
-        .args(["755", askpass.to_str().unwrap()])
-        .status()
-        .unwrap();
-    // (`-b` adds BatchMode=yes, which forbids the password prompt: ssh keeps an option's
-    // first value, so BatchMode=no goes before it)
-    let out = Command::new("sftp")
-        .args(["-P", &port.to_string(), "-F", "/dev/null"])
-        .args([
-            "-o",
-            "BatchMode=no",
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "PreferredAuthentications=password",
-            "-o",
-            "PubkeyAuthentication=no",
-            "-o",
-            "NumberOfPasswordPrompts=1",
-            "-o",
-            "ConnectTimeout=10",
-            "-o",
-            "LogLevel=ERROR",
-        ])
+    let out = openssh("sftp", dir.path(), "letmein")
+        .args(["-P", &port.to_string()])
         .arg("-b")
         .arg(&batch)
         .arg("root@127.0.0.1")
-        .env("SSH_ASKPASS", &askpass)
-        .env("SSH_ASKPASS_REQUIRE", "force")
-        .env("DISPLAY", ":0")
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
