@@ -79,6 +79,22 @@ fn ssh(dir: &Path, port: u16, user: &str, password: &str, extra: &[&str], cmd: &
         .unwrap()
 }
 
+/// `script` run by the Python with paramiko (`TRIPLINE_PYTHON`, which scripts/check sets): its
+/// output, once it succeeded.
+fn python(script: &str) -> String {
+    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
+        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
+    };
+    let out = Command::new(python).arg("-c").arg(script).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// The Cowrie JSON lines written so far, waiting until `want` lines match `pred`.
 fn cowrie_lines(
     dir: &Path,
@@ -105,15 +121,35 @@ fn wait_alert_where(
     d: &common::Daemon,
     pred: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
+    wait_alerts_where(d, &[&pred]).remove(0)
+}
+
+/// For each of `preds`, the first alert printed within 10 s that it accepts, whatever order
+/// they come in (alerts of one batch are printed in no set order).
+fn wait_alerts_where(
+    d: &common::Daemon,
+    preds: &[&dyn Fn(&serde_json::Value) -> bool],
+) -> Vec<serde_json::Value> {
+    let mut found: Vec<Option<serde_json::Value>> = vec![None; preds.len()];
     let end = Instant::now() + Duration::from_secs(10);
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        match d.alerts.recv_timeout(left) {
-            Ok(a) if pred(&a) => return a,
-            Ok(_) => {}
-            Err(_) => break,
+    while found.iter().any(Option::is_none) {
+        let Some(left) = end.checked_duration_since(Instant::now()) else {
+            break;
+        };
+        let Ok(a) = d.alerts.recv_timeout(left) else {
+            break;
+        };
+        for (f, p) in found.iter_mut().zip(preds) {
+            if f.is_none() && p(&a) {
+                *f = Some(a.clone());
+            }
         }
     }
-    panic!("no such alert within 10 s");
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| f.unwrap_or_else(|| panic!("no alert for the {i}th condition within 10 s")))
+        .collect()
 }
 
 /// A loopback listener that must never be connected to: what it saw, checked at the end.
@@ -234,13 +270,19 @@ fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
 
     // the pipeline raised the honeypot alerts: a transfer on the address, and the session whose
     // download, chmod and run tripped the tripwires, with the techniques of what it did
-    let a = wait_alert_where(&d, |a| {
-        a["rule"] == "honeypot.download" && a["explanation"].to_string().contains("(not fetched)")
-    });
+    let found = wait_alerts_where(
+        &d,
+        &[
+            &|a| {
+                a["rule"] == "honeypot.download"
+                    && a["explanation"].to_string().contains("(not fetched)")
+            },
+            &|a| a["rule"] == "honeypot.session" && a["severity"] == "critical",
+        ],
+    );
+    let (a, s) = (&found[0], &found[1]);
     assert_eq!(a["src_ip"], "127.0.0.1");
     assert_eq!(a["severity"], "critical", "after a login: {a}");
-    let s = wait_alert_where(&d, |a| a["rule"] == "honeypot.session");
-    assert_eq!(s["severity"], "critical", "{s}");
     let t = s["techniques"].to_string();
     assert!(t.contains("T1105") && t.contains("T1059.004"), "{s}");
     assert!(!t.contains("T1098.004"), "only what happened: {s}");
@@ -250,9 +292,6 @@ fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
 
 #[test]
 fn paramiko_gets_a_shell_with_a_pty_and_its_proxy_request_is_refused() {
-    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
-        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
-    };
     let dir = tempfile::tempdir().unwrap();
     let (d, port) = daemon(dir.path(), "accept_after = 2\n");
     let trap = Trap::new();
@@ -298,17 +337,7 @@ c.close()
         port = port,
         trap = trap.port()
     );
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = python(&script);
     assert!(text.contains("first refused"), "{text}");
     assert!(text.contains("PROMPT True"), "{text}");
     assert!(text.contains("hello-from-paramiko"), "{text}");
@@ -415,9 +444,6 @@ fn closed_within(s: &mut std::net::TcpStream, within: Duration) -> bool {
 #[test]
 fn malformed_packets_a_silent_client_and_huge_or_binary_lines_are_capped_and_counted() {
     use std::io::Write;
-    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
-        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
-    };
     let dir = tempfile::tempdir().unwrap();
     let (d, port) = daemon(
         dir.path(),
@@ -477,17 +503,8 @@ ch.sendall(b"echo still-$((40+2))\r")
 print(read(b"still-42").decode("utf-8", "replace")[-200:])
 "##
     .replace("{port}", &port.to_string());
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.contains("still-42"),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = python(&script);
+    assert!(text.contains("still-42"), "{text}");
     // a real client still gets in
     let ok = ssh(dir.path(), port, "root", "letmein", &[], "echo fine");
     assert!(
@@ -783,9 +800,6 @@ fn sftp_uploads_from_openssh_and_paramiko_are_kept_and_recorded_with_their_sha25
             .unwrap_or_default()
             .to_owned()
     }
-    let Some(python) = std::env::var_os("TRIPLINE_PYTHON") else {
-        panic!("TRIPLINE_PYTHON must name a Python with paramiko (scripts/check sets it)");
-    };
     let dir = tempfile::tempdir().unwrap();
     let (d, port) = daemon(dir.path(), "credentials = [\"root:letmein\"]\n");
 
@@ -863,17 +877,7 @@ c.close()
 "#,
         local = payload.display().to_string()
     );
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = python(&script);
     assert!(text.contains("CWD /root"), "{text}");
     let list = text
         .lines()
