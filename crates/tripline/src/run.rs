@@ -18,6 +18,8 @@ pub fn run(cfg: Config, db: Option<PathBuf>, from_start: bool, files: Vec<PathBu
     let t0 = Instant::now();
     let db = db.unwrap_or_else(|| cfg.db_path());
     let store = Store::open(&db)?;
+    // the daemon's commits never wait for a checkpoint's fsyncs (held until the pipeline stops)
+    let _checkpoints = store.checkpoint_in_background(Duration::from_secs(1))?;
     let reader = Store::open(&db)?;
     // Alerts that may still be open continue instead of being duplicated after a restart.
     // Open is a matter of event time (a log read behind the clock has alerts "older" than the
