@@ -531,38 +531,30 @@ fn honeypot_acts_are_told_by_their_own_rules_with_what_happened() {
             .find(|a| a.src_ip.map(|i| i.to_string()).as_deref() == Some(ip) && a.rule == rule)
             .unwrap_or_else(|| panic!("no {rule} on {ip}: {alerts:?}"))
     };
-    let a = of("203.0.113.20", "honeypot.login");
-    assert_eq!(&*a.techniques, ["T1110"]);
-    assert_eq!(a.severity, tripline_event::Severity::Low);
-    assert!(
-        a.explanation.contains("tried to log in"),
-        "{}",
-        a.explanation
-    );
-    let login = of(s, "honeypot.login");
-    assert_eq!(&*login.techniques, ["T1078"]);
-    assert_eq!(login.severity, tripline_event::Severity::Medium);
-    assert!(
-        login.explanation.contains("logged in as root"),
-        "{}",
-        login.explanation
-    );
-    let dl = of(s, "honeypot.download");
-    assert_eq!(&*dl.techniques, ["T1105"]);
-    assert_eq!(dl.severity, tripline_event::Severity::Critical);
-    assert!(
-        dl.explanation
-            .contains("tried to fetch http://198.51.100.9/x.sh (not fetched)"),
-        "{}",
-        dl.explanation
-    );
-    let px = of(s, "honeypot.proxy");
-    assert_eq!(&*px.techniques, ["T1090"]);
-    assert!(
-        px.explanation.contains("192.0.2.80:25"),
-        "{}",
-        px.explanation
-    );
+    use tripline_event::Severity::{Critical, Low, Medium};
+    for (ip, rule, technique, severity, words) in [
+        (
+            "203.0.113.20",
+            "honeypot.login",
+            "T1110",
+            Low,
+            "tried to log in",
+        ),
+        (s, "honeypot.login", "T1078", Medium, "logged in as root"),
+        (
+            s,
+            "honeypot.download",
+            "T1105",
+            Critical,
+            "tried to fetch http://198.51.100.9/x.sh (not fetched)",
+        ),
+        (s, "honeypot.proxy", "T1090", Medium, "192.0.2.80:25"),
+    ] {
+        let a = of(ip, rule);
+        assert_eq!(&*a.techniques, [technique], "{rule} on {ip}");
+        assert_eq!(a.severity, severity, "{rule} on {ip}");
+        assert!(a.explanation.contains(words), "{}", a.explanation);
+    }
     assert_eq!(alerts.len(), 4, "a command alone is no alert: {alerts:?}");
 }
 
