@@ -11,7 +11,12 @@
 //!   API's live stream;
 //! * memory: `--sessions` sessions logged in, each with a pty and a shell, held idle; the
 //!   daemon's RSS before and with them;
-//! * the tripwires, in process: a dropper's lines through one session's risk, per line.
+//! * the tripwires, in process: a dropper's lines through one session's risk, per line;
+//! * the HTTP decoy: a scanner's and a brute-forcer's requests (login pages, a posted
+//!   WordPress login, the admin panel with a scanner's user agent) at `--http-rate` a second
+//!   on 4 kept-alive connections, open loop; latency and the daemon's CPU per request;
+//! * a TCP decoy (the Redis profile): 4 clients in a loop, each connecting, sending `AUTH`
+//!   with a wrong password, reading the refusal and closing, for `--seconds`.
 //!
 //! With `--cowrie SCRIPT` (`scripts/cowrie`: Cowrie 3.1.4 from PyPI in a venv, started on a
 //! free loopback port), the same handshake loop, shell and memory measures run against
@@ -46,6 +51,9 @@ pub struct Options {
     /// Failed logins timed to their alert
     #[arg(long, default_value_t = 200)]
     pub logins: usize,
+    /// Requests a second at the HTTP decoy
+    #[arg(long, default_value_t = 2000)]
+    pub http_rate: u64,
     /// Also measure Cowrie, started by this script (`scripts/cowrie`)
     #[arg(long)]
     pub cowrie: Option<std::path::PathBuf>,
@@ -118,6 +126,94 @@ pub fn honeypot(o: &Options) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The daemon's CPU time so far (user + system), seconds.
+fn cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    crate::bench::stat_seconds(&stat, &[11, 12])
+}
+
+/// The HTTP decoy under a scanner's and a brute-forcer's requests, open loop at `--http-rate`.
+fn http_decoy(addr: &str, pid: u32, o: &Options) -> Result<()> {
+    let get = |path: &str, ua: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {ua}\r\n\r\n")
+    };
+    let form = "log=admin&pwd=password123&wp-submit=Log+In";
+    let requests = Arc::new(vec![
+        get("/", "Mozilla/5.0 zgrab/0.x"),
+        get("/wp-login.php", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"),
+        format!(
+            "POST /wp-login.php HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+        get("/phpmyadmin/", "Mozilla/5.0 (compatible; Nmap Scripting Engine)"),
+    ]);
+    crate::bench::open_loop(addr, requests.clone(), 500, 1.0, 4)?;
+    let cpu0 = cpu(pid);
+    let mut l = crate::bench::open_loop(addr, requests, o.http_rate, o.seconds, 4)?;
+    let used = cpu(pid) - cpu0;
+    println!(
+        "HTTP decoy, {} requests/s planned, {:.0} achieved, {} errors: {}; daemon CPU per request {:.0} µs",
+        o.http_rate,
+        l.rate,
+        l.errors,
+        latencies(&mut l.lat),
+        used * 1e6 / l.lat.len().max(1) as f64
+    );
+    Ok(())
+}
+
+/// The Redis decoy under a password brute force: 4 clients, a connection per attempt.
+fn tcp_decoy(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
+    use std::io::{Read, Write};
+    let cpu0 = cpu(pid);
+    let end = Instant::now() + Duration::from_secs_f64(o.seconds);
+    let t0 = Instant::now();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            std::thread::spawn(move || {
+                let (mut lat, mut errors) = (vec![], 0u64);
+                let mut i = 0u64;
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    let r = (|| -> std::io::Result<bool> {
+                        let mut s = std::net::TcpStream::connect(addr)?;
+                        s.set_nodelay(true)?;
+                        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                        write!(s, "AUTH default pass{w}-{i}\r\n")?;
+                        let mut buf = [0u8; 256];
+                        let n = s.read(&mut buf)?;
+                        Ok(buf[..n].starts_with(b"-WRONGPASS"))
+                    })();
+                    match r {
+                        Ok(true) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                        _ => errors += 1,
+                    }
+                    i += 1;
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let (mut lat, mut errors) = (vec![], 0);
+    for w in workers {
+        let (l, e) = w
+            .join()
+            .map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+        lat.extend(l);
+        errors += e;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let used = cpu(pid) - cpu0;
+    println!(
+        "Redis decoy, connect + AUTH refused + close, 4 clients: {:.0}/s, {errors} errors: {}; daemon CPU per attempt {:.0} µs",
+        lat.len() as f64 / secs,
+        latencies(&mut lat),
+        used * 1e6 / lat.len().max(1) as f64
+    );
+    Ok(())
 }
 
 /// The tripwires' cost per command line: a dropper's and a recon's lines through one session,
@@ -225,7 +321,8 @@ fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
     let extra = format!(
         "[detect]\nignore_self = false\n[honeypot.ssh]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
          credentials = [\"*:bench\"]\nauth_delay_ms = 0\nmax_connections = {}\n\
-         max_connections_per_ip = {}\n",
+         max_connections_per_ip = {}\n[honeypot.http]\nenabled = true\nbind = \"127.0.0.1:0\"\n\
+         [[honeypot.tcp]]\nbind = \"127.0.0.1:0\"\nprofile = \"redis\"\nmax_connections_per_ip = 1000\n",
         o.sessions + 1000,
         o.sessions + 1000
     );
@@ -253,6 +350,16 @@ fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
             Ok::<_, anyhow::Error>(())
         })?;
         logins(&rt, addr, &api, dir, o)?;
+        let http = d
+            .ready_field("honeypot_http=http://")
+            .context("no HTTP decoy address in the ready line")?
+            .to_owned();
+        http_decoy(&http, d.pid, o)?;
+        let redis = d
+            .ready_field("honeypot_tcp=")
+            .context("no TCP decoy address in the ready line")?
+            .parse()?;
+        tcp_decoy(redis, d.pid, o)?;
         rt.block_on(sessions(addr, d.pid, o))?;
         tripwires();
         Ok(())
@@ -262,10 +369,6 @@ fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
 }
 
 async fn handshakes(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
-    let cpu = |pid: u32| {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        crate::bench::stat_seconds(&stat, &[11, 12])
-    };
     let (daemon0, me0) = (cpu(pid), cpu(std::process::id()));
     let cfg = client_config();
     let done = Arc::new(AtomicU64::new(0));
