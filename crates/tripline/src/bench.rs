@@ -232,6 +232,12 @@ pub(crate) fn latencies(samples: &mut [f64]) -> String {
 
 pub use tripline_runtime::process::{self_usage, stat_seconds, status_kb};
 
+/// A process's CPU time so far (user + system), seconds.
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_seconds(&stat, &[11, 12])
+}
+
 /// Lines of a child's pipe, each with the instant it arrived.
 pub(crate) fn stamped_lines(
     pipe: impl std::io::Read + Send + 'static,

@@ -12,7 +12,7 @@
 //! The Python side runs when `--python` names an interpreter with flask and scikit-learn.
 
 use crate::bench::{
-    latencies, open_loop, open_loop_with, stat_seconds, status_kb, temp_dir, Daemon, Load,
+    cpu_seconds, latencies, open_loop, open_loop_with, status_kb, temp_dir, Daemon, Load,
 };
 use crate::client::{HttpConn, Target};
 use anyhow::{bail, Context, Result};
@@ -102,11 +102,6 @@ fn stub_upstream() -> Result<(Child2, String)> {
 }
 
 /// A process's user + system CPU seconds so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat_seconds(&stat, &[11, 12])
-}
-
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("a string serialises")
 }

@@ -24,7 +24,7 @@
 //! after every failed password, so it needs many at once to be busy) and
 //! `--cowrie-sessions` sessions held.
 
-use crate::bench::{latencies, status_kb, temp_dir, Daemon};
+use crate::bench::{cpu_seconds, latencies, status_kb, temp_dir, Daemon};
 use anyhow::{bail, Context, Result};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,12 +128,6 @@ pub fn honeypot(o: &Options) -> Result<()> {
     result
 }
 
-/// The daemon's CPU time so far (user + system), seconds.
-fn cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    crate::bench::stat_seconds(&stat, &[11, 12])
-}
-
 /// The HTTP decoy under a scanner's and a brute-forcer's requests, open loop at `--http-rate`.
 fn http_decoy(addr: &str, pid: u32, o: &Options) -> Result<()> {
     let get = |path: &str, ua: &str| {
@@ -151,9 +145,9 @@ fn http_decoy(addr: &str, pid: u32, o: &Options) -> Result<()> {
         get("/phpmyadmin/", "Mozilla/5.0 (compatible; Nmap Scripting Engine)"),
     ]);
     crate::bench::open_loop(addr, requests.clone(), 500, 1.0, 4)?;
-    let cpu0 = cpu(pid);
+    let cpu0 = cpu_seconds(pid);
     let mut l = crate::bench::open_loop(addr, requests, o.http_rate, o.seconds, 4)?;
-    let used = cpu(pid) - cpu0;
+    let used = cpu_seconds(pid) - cpu0;
     println!(
         "HTTP decoy, {} requests/s planned, {:.0} achieved, {} errors: {}; daemon CPU per request {:.0} µs",
         o.http_rate,
@@ -168,7 +162,7 @@ fn http_decoy(addr: &str, pid: u32, o: &Options) -> Result<()> {
 /// The Redis decoy under a password brute force: 4 clients, a connection per attempt.
 fn tcp_decoy(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
     use std::io::{Read, Write};
-    let cpu0 = cpu(pid);
+    let cpu0 = cpu_seconds(pid);
     let end = Instant::now() + Duration::from_secs_f64(o.seconds);
     let t0 = Instant::now();
     let workers: Vec<_> = (0..4)
@@ -206,7 +200,7 @@ fn tcp_decoy(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
         errors += e;
     }
     let secs = t0.elapsed().as_secs_f64();
-    let used = cpu(pid) - cpu0;
+    let used = cpu_seconds(pid) - cpu0;
     println!(
         "Redis decoy, connect + AUTH refused + close, 4 clients: {:.0}/s, {errors} errors: {}; daemon CPU per attempt {:.0} µs",
         lat.len() as f64 / secs,
@@ -369,7 +363,7 @@ fn run(dir: &std::path::Path, o: &Options) -> Result<()> {
 }
 
 async fn handshakes(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
-    let (daemon0, me0) = (cpu(pid), cpu(std::process::id()));
+    let (daemon0, me0) = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     let cfg = client_config();
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -408,8 +402,8 @@ async fn handshakes(addr: SocketAddr, pid: u32, o: &Options) -> Result<()> {
         n as f64 / secs,
         o.connections,
         errors.load(Ordering::Relaxed),
-        per(cpu(pid) - daemon0),
-        per(cpu(std::process::id()) - me0),
+        per(cpu_seconds(pid) - daemon0),
+        per(cpu_seconds(std::process::id()) - me0),
     );
     Ok(())
 }

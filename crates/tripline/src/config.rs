@@ -701,14 +701,17 @@ impl Config {
     /// Whether honeypot events can reach the pipeline: from tripline's decoys, or from a source
     /// that reads Cowrie's log or JSON-lines events (`only`: that source alone, as a scan reads).
     pub fn reads_honeypots(&self, only: Option<&str>) -> bool {
-        let carries =
-            |s: &dyn SourceSpec| s.enabled() && matches!(s.type_name(), "cowrie" | "jsonl");
+        let carries = |s: &dyn SourceSpec| matches!(s.type_name(), "cowrie" | "jsonl");
         match only {
-            Some(name) => self
-                .sources
-                .get(name)
-                .is_some_and(|s| matches!(s.type_name(), "cowrie" | "jsonl")),
-            None => self.honeypot.any() || self.sources.entries.iter().any(|(_, s)| carries(&**s)),
+            Some(name) => self.sources.get(name).is_some_and(carries),
+            None => {
+                self.honeypot.any()
+                    || self
+                        .sources
+                        .entries
+                        .iter()
+                        .any(|(_, s)| s.enabled() && carries(&**s))
+            }
         }
     }
 
