@@ -79,6 +79,16 @@ pub struct HoneypotDetector {
     stats: DetectStats,
 }
 
+/// The time at or before which the older half of `times` lies (what a full map evicts).
+fn older_half(times: impl Iterator<Item = i64>) -> i64 {
+    let mut ages: Vec<i64> = times.collect();
+    if ages.is_empty() {
+        return i64::MIN;
+    }
+    let mid = ages.len() / 2;
+    *ages.select_nth_unstable(mid).1
+}
+
 /// The registration.
 pub fn spec(cfg: HoneypotDetectConfig) -> DetectorSpec {
     DetectorSpec {
@@ -107,15 +117,8 @@ impl HoneypotDetector {
         let now = ev.ts.0;
         if self.sessions.len() >= self.cfg.max_sessions && !self.sessions.contains_key(session) {
             // the least recently active half goes (their alerts stay as they were)
-            let mut by_age: Vec<(i64, Arc<str>)> = self
-                .sessions
-                .iter()
-                .map(|(k, f)| (f.last, k.clone()))
-                .collect();
-            by_age.sort_unstable();
-            for (_, k) in by_age.iter().take(by_age.len() / 2 + 1) {
-                self.sessions.remove(k);
-            }
+            let cut = older_half(self.sessions.values().map(|f| f.last));
+            self.sessions.retain(|_, f| f.last > cut);
             self.stats.evictions += 1;
         }
         let f = self
@@ -223,10 +226,7 @@ impl HoneypotDetector {
         }
         if self.exploits.len() >= self.cfg.max_sessions && !self.exploits.contains_key(&ip) {
             // the least recently active half goes (their alerts stay as they were flushed)
-            let mut ages: Vec<i64> = self.exploits.values().map(|(a, _)| a.last_seen.0).collect();
-            let mid = ages.len() / 2;
-            let (_, cut, _) = ages.select_nth_unstable(mid);
-            let cut = *cut;
+            let cut = older_half(self.exploits.values().map(|(a, _)| a.last_seen.0));
             self.exploits.retain(|_, (a, _)| a.last_seen.0 > cut);
             self.stats.evictions += 1;
         }

@@ -99,9 +99,7 @@ impl What {
 
 /// Microseconds since the epoch, now.
 pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
+    tripline_event::Timestamp::now().0
 }
 
 /// A new session id: 12 hex digits.
@@ -111,14 +109,7 @@ pub fn session_id() -> String {
 
 /// `s` cut to at most `max` bytes at a character boundary.
 pub fn cap(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
+    tripline_event::truncate_str(s, max).to_owned()
 }
 
 /// Connections open at once, per address and in all: a decoy's caps. A [`Slot`] is held for

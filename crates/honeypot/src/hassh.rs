@@ -138,9 +138,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r {
-            let new = buf.filled()[before..].to_vec();
-            self.took(&new);
+        // once the fingerprint is made, reads pass through untouched
+        if let (Poll::Ready(Ok(())), false) = (&r, self.done) {
+            self.took(&buf.filled()[before..]);
         }
         r
     }

@@ -263,8 +263,14 @@ pub fn credentials(target: &str, body: &[u8]) -> Option<(String, String)> {
 
 /// What a request was taken for, from its method, target, headers and body.
 pub fn classify(method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Class {
-    let t = percent_decoded(&target.to_ascii_lowercase());
+    let posted = method.eq_ignore_ascii_case("POST") && credentials(target, body).is_some();
+    classify_with(target, headers, body, posted)
+}
+
+/// [`classify`], told whether the request posted credentials (its caller read them already).
+fn classify_with(target: &str, headers: &[(String, String)], body: &[u8], posted: bool) -> Class {
     let raw = target.to_ascii_lowercase();
+    let t = percent_decoded(&raw);
     let header_text: String = headers
         .iter()
         .map(|(k, v)| format!("{k}: {v}\n"))
@@ -336,7 +342,7 @@ pub fn classify(method: &str, target: &str, headers: &[(String, String)], body: 
             detail: what,
         };
     }
-    if method.eq_ignore_ascii_case("POST") && credentials(target, body).is_some() {
+    if posted {
         return Class {
             kind: "credential",
             detail: "login-form",
@@ -548,7 +554,12 @@ async fn handle(
     if read > body.len() {
         st.bodies_cut.fetch_add(1, Ordering::Relaxed);
     }
-    let class = classify(&method, &target, &headers, &body);
+    // the credentials are read once: for the class, and for the login event
+    let creds = method
+        .eq_ignore_ascii_case("POST")
+        .then(|| credentials(&target, &body))
+        .flatten();
+    let class = classify_with(&target, &headers, &body, creds.is_some());
     let agent = headers
         .iter()
         .find(|(k, _)| k == "user-agent")
@@ -577,10 +588,7 @@ async fn handle(
         detail: class.detail,
         body_bytes: read,
     });
-    let creds = (method == "POST")
-        .then(|| credentials(&target, &body))
-        .flatten();
-    if let Some((user, password)) = &creds {
+    if let (Some((user, password)), true) = (&creds, method == "POST") {
         emit(What::Login {
             user: user.clone(),
             password: Some(password.clone()),

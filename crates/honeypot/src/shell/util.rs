@@ -240,16 +240,7 @@ pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-pub(crate) fn clip(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub(crate) use tripline_event::truncate_str as clip;
 
 /// A 64-bit FNV-1a hash, for deterministic per-path variation (file times, binary bytes).
 pub(crate) fn fnv(parts: &[&[u8]]) -> u64 {

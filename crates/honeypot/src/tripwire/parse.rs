@@ -135,16 +135,7 @@ pub(crate) fn parse(line: &str) -> Vec<Cmd> {
 }
 
 /// `s` cut to at most `max` bytes, on a character boundary.
-pub(crate) fn clip(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub(crate) use tripline_event::truncate_str as clip;
 
 /// Where the commands of a line go, shared by the nested readers.
 #[derive(Default)]
