@@ -121,6 +121,55 @@ impl Fields {
     }
 }
 
+/// The names of a fresh login's environment, in the order `env` shows them (a system skips
+/// those it does not set: [`Shell::login_value`]).
+const LOGIN_ENV: [&str; 21] = [
+    "SHELL",
+    "PWD",
+    "LOGNAME",
+    "XDG_SESSION_TYPE",
+    "MOTD_SHOWN",
+    "HOME",
+    "LANG",
+    "SSH_CONNECTION",
+    "XDG_SESSION_CLASS",
+    "TERM",
+    "USER",
+    "SHLVL",
+    "XDG_SESSION_ID",
+    "XDG_RUNTIME_DIR",
+    "SSH_CLIENT",
+    "HOSTNAME",
+    "HISTSIZE",
+    "PATH",
+    "MAIL",
+    "SSH_TTY",
+    "OLDPWD",
+];
+
+/// The variables bash sets and does not export, in the order `set` shows them.
+const SHELL_ONLY: [&str; 19] = [
+    "BASH",
+    "BASH_VERSION",
+    "COLUMNS",
+    "EUID",
+    "HISTFILE",
+    "HISTFILESIZE",
+    "HISTSIZE",
+    "HOSTNAME",
+    "HOSTTYPE",
+    "IFS",
+    "LINES",
+    "MACHTYPE",
+    "OPTERR",
+    "OPTIND",
+    "OSTYPE",
+    "PPID",
+    "PS4",
+    "UID",
+    "HISTCONTROL",
+];
+
 impl Shell {
     /// Expands words into the command's arguments.
     pub(crate) fn expand_words(
@@ -435,7 +484,7 @@ impl Shell {
     }
 
     fn default_exported(&self, name: &str) -> bool {
-        self.login_env().iter().any(|(k, _)| *k == name)
+        self.login_value(name).is_some()
     }
 
     fn user_shell(&self) -> String {
@@ -450,23 +499,10 @@ impl Shell {
         }
     }
 
-    /// The environment a fresh login has, in the order `env` shows it.
-    fn login_env(&self) -> Vec<(&'static str, String)> {
-        let id = &self.world.identity;
-        let os = id.os;
-        let name = self.user_name().to_string();
-        let home = self.home();
-        let root = self.is_root();
-        let path = match (os.family(), root) {
-            (Family::Rhel, true) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/root/bin".to_string(),
-            (Family::Rhel, false) => format!("/usr/local/bin:/usr/bin:/usr/local/sbin:/usr/sbin:{home}/.local/bin:{home}/bin"),
-            (Family::Ubuntu, true) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin".into(),
-            (Family::Ubuntu, false) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin".into(),
-            (Family::Debian, true) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
-            (Family::Debian, false) => "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games".into(),
-        };
-        let host_ip = id.primary().map(|i| i.ipv4.clone()).unwrap_or_default();
-        let (cip, cport) = match self.extra.as_ref().and_then(|e| e.client) {
+    /// The client's address and port as the session's environment shows them: the real one,
+    /// else one drawn from the session's pid (the same on every call).
+    fn client_addr(&self) -> (String, u16) {
+        match self.extra.as_ref().and_then(|e| e.client) {
             Some((ip, port)) => (ip.to_string(), port),
             None => {
                 let mut r = fastrand::Rng::with_seed(u64::from(self.pid));
@@ -481,80 +517,97 @@ impl Shell {
                     r.u16(32_768..61_000),
                 )
             }
-        };
-        let mut env: Vec<(&'static str, String)> = vec![
-            ("SHELL", self.user_shell()),
-            ("PWD", self.cwd.to_string()),
-            ("LOGNAME", name.clone()),
-            ("XDG_SESSION_TYPE", "tty".into()),
-        ];
-        if os.is_deb() {
-            env.push(("MOTD_SHOWN", "pam".into()));
         }
-        env.push(("HOME", home));
-        env.push((
-            "LANG",
-            if os.is_deb() {
-                "C.UTF-8".into()
-            } else {
-                "en_US.UTF-8".into()
-            },
-        ));
-        env.push(("SSH_CONNECTION", format!("{cip} {cport} {host_ip} 22")));
-        env.push(("XDG_SESSION_CLASS", "user".into()));
-        env.push(("TERM", "xterm-256color".into()));
-        env.push(("USER", name.clone()));
-        env.push(("SHLVL", "1".into()));
-        env.push(("XDG_SESSION_ID", (self.pid % 900 + 3).to_string()));
-        env.push(("XDG_RUNTIME_DIR", format!("/run/user/{}", self.uid())));
-        env.push(("SSH_CLIENT", format!("{cip} {cport} 22")));
-        if !os.is_deb() {
-            env.push(("HOSTNAME", self.hostname()));
-            env.push(("HISTSIZE", "1000".into()));
-        }
-        env.push(("PATH", path));
-        env.push((
-            "MAIL",
-            if os.is_deb() {
-                format!("/var/mail/{name}")
-            } else {
-                format!("/var/spool/mail/{name}")
-            },
-        ));
-        env.push(("SSH_TTY", "/dev/pts/0".into()));
-        if let Some(o) = self.extra.as_ref().and_then(|e| e.oldpwd.clone()) {
-            env.push(("OLDPWD", o));
-        }
-        env
+    }
+
+    /// The environment a fresh login has, in the order `env` shows it.
+    fn login_env(&self) -> Vec<(&'static str, String)> {
+        LOGIN_ENV
+            .iter()
+            .filter_map(|k| self.login_value(k).map(|v| (*k, v)))
+            .collect()
+    }
+
+    /// One variable of a fresh login's environment ([`LOGIN_ENV`]); None for a name it does
+    /// not have (or this system does not set). Only that value is made: variables are read
+    /// for every command (`PATH`, `IFS`), and the whole environment is some twenty strings.
+    fn login_value(&self, name: &str) -> Option<String> {
+        let id = &self.world.identity;
+        let deb = id.os.is_deb();
+        Some(match name {
+            "SHELL" => self.user_shell(),
+            "PWD" => self.cwd.to_string(),
+            "LOGNAME" | "USER" => self.user_name().to_string(),
+            "XDG_SESSION_TYPE" => "tty".into(),
+            "MOTD_SHOWN" if deb => "pam".into(),
+            "HOME" => self.home(),
+            "LANG" if deb => "C.UTF-8".into(),
+            "LANG" => "en_US.UTF-8".into(),
+            "SSH_CONNECTION" => {
+                let (cip, cport) = self.client_addr();
+                let host_ip = id.primary().map(|i| i.ipv4.as_str()).unwrap_or_default();
+                format!("{cip} {cport} {host_ip} 22")
+            }
+            "XDG_SESSION_CLASS" => "user".into(),
+            "TERM" => "xterm-256color".into(),
+            "SHLVL" => "1".into(),
+            "XDG_SESSION_ID" => (self.pid % 900 + 3).to_string(),
+            "XDG_RUNTIME_DIR" => format!("/run/user/{}", self.uid()),
+            "SSH_CLIENT" => {
+                let (cip, cport) = self.client_addr();
+                format!("{cip} {cport} 22")
+            }
+            "HOSTNAME" if !deb => self.hostname(),
+            "HISTSIZE" if !deb => "1000".into(),
+            "PATH" => {
+                let home = self.home();
+                match (id.os.family(), self.is_root()) {
+                    (Family::Rhel, true) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/root/bin".to_string(),
+                    (Family::Rhel, false) => format!("/usr/local/bin:/usr/bin:/usr/local/sbin:/usr/sbin:{home}/.local/bin:{home}/bin"),
+                    (Family::Ubuntu, _) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin".into(),
+                    (Family::Debian, true) => "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                    (Family::Debian, false) => "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games".into(),
+                }
+            }
+            "MAIL" if deb => format!("/var/mail/{}", self.user_name()),
+            "MAIL" => format!("/var/spool/mail/{}", self.user_name()),
+            "SSH_TTY" => "/dev/pts/0".into(),
+            "OLDPWD" => return self.extra.as_ref().and_then(|e| e.oldpwd.clone()),
+            _ => return None,
+        })
+    }
+
+    /// One variable bash sets and does not export ([`SHELL_ONLY`]); None for another name.
+    fn shell_value(&self, name: &str) -> Option<String> {
+        let os = self.world.identity.os;
+        Some(match name {
+            "BASH" => "/bin/bash".into(),
+            "BASH_VERSION" => os.bash_version().to_string(),
+            "COLUMNS" => "80".into(),
+            "EUID" | "UID" => self.uid().to_string(),
+            "HISTFILE" => format!("{}/.bash_history", self.home()),
+            "HISTFILESIZE" => "2000".into(),
+            "HISTSIZE" => "1000".into(),
+            "HOSTNAME" => self.hostname(),
+            "HOSTTYPE" => "x86_64".into(),
+            "IFS" => " \t\n".into(),
+            "LINES" => "24".into(),
+            "MACHTYPE" => "x86_64-pc-linux-gnu".into(),
+            "OPTERR" | "OPTIND" => "1".into(),
+            "OSTYPE" => "linux-gnu".into(),
+            "PPID" => (self.pid - 1).to_string(),
+            "PS4" => "+ ".into(),
+            "HISTCONTROL" if os.is_deb() => "ignoreboth".into(),
+            _ => return None,
+        })
     }
 
     /// Variables bash sets that are not exported.
     pub(crate) fn shell_only_vars(&self) -> Vec<(String, String)> {
-        let os = self.world.identity.os;
-        let home = self.home();
-        let mut v = vec![
-            ("BASH".to_string(), "/bin/bash".to_string()),
-            ("BASH_VERSION".into(), os.bash_version().to_string()),
-            ("COLUMNS".into(), "80".into()),
-            ("EUID".into(), self.uid().to_string()),
-            ("HISTFILE".into(), format!("{home}/.bash_history")),
-            ("HISTFILESIZE".into(), "2000".into()),
-            ("HISTSIZE".into(), "1000".into()),
-            ("HOSTNAME".into(), self.hostname()),
-            ("HOSTTYPE".into(), "x86_64".into()),
-            ("IFS".into(), " \t\n".into()),
-            ("LINES".into(), "24".into()),
-            ("MACHTYPE".into(), "x86_64-pc-linux-gnu".into()),
-            ("OPTERR".into(), "1".into()),
-            ("OPTIND".into(), "1".into()),
-            ("OSTYPE".into(), "linux-gnu".into()),
-            ("PPID".into(), (self.pid - 1).to_string()),
-            ("PS4".into(), "+ ".into()),
-            ("UID".into(), self.uid().to_string()),
-        ];
-        if os.is_deb() {
-            v.push(("HISTCONTROL".into(), "ignoreboth".into()));
-        }
+        let mut v: Vec<(String, String)> = SHELL_ONLY
+            .iter()
+            .filter_map(|k| self.shell_value(k).map(|v| (k.to_string(), v)))
+            .collect();
         for x in &self.vars {
             if let Some(val) = &x.value {
                 if !x.exported {
@@ -606,13 +659,8 @@ impl Shell {
             "PS2" => return Some("> ".into()),
             _ => {}
         }
-        if let Some((_, v)) = self.login_env().into_iter().find(|(k, _)| *k == name) {
-            return Some(v);
-        }
-        self.shell_only_vars()
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        // (the session's own variables were looked up before this)
+        self.login_value(name).or_else(|| self.shell_value(name))
     }
 
     /// Evaluates `$(( expr ))`.
