@@ -281,6 +281,13 @@ impl Parser<'_> {
     }
 }
 
+/// What one search reuses from character to character: when each instruction was last added
+/// (at which position), and `add`'s work list (empty between calls).
+struct Scratch {
+    seen: Vec<usize>,
+    stack: Vec<usize>,
+}
+
 impl Regex {
     /// Compiles a pattern: `ere` for extended syntax (`grep -E`, `sed -E`, awk).
     pub fn new(pattern: &str, ere: bool, icase: bool) -> Result<Regex, String> {
@@ -399,13 +406,16 @@ impl Regex {
         let n = self.prog.len();
         let mut clist: Vec<(usize, usize)> = Vec::new();
         let mut nlist: Vec<(usize, usize)> = Vec::new();
-        let mut seen = vec![usize::MAX; n];
+        let mut sc = Scratch {
+            seen: vec![usize::MAX; n],
+            stack: Vec::new(),
+        };
         let mut best: Option<(usize, usize)> = None;
         let mut pos = from;
         loop {
             if best.is_none() && pos <= text.len() {
                 // a new thread starting here (lowest priority)
-                self.add(&mut clist, &mut seen, 0, pos, pos, text);
+                self.add(&mut clist, &mut sc, 0, pos, pos, text);
             }
             if clist.is_empty() {
                 break;
@@ -425,15 +435,15 @@ impl Regex {
                         break;
                     }
                     Inst::Char(want) if c.is_some_and(|c| self.eq(c, *want)) => {
-                        self.add(&mut nlist, &mut seen, pc + 1, start, pos + 1, text);
+                        self.add(&mut nlist, &mut sc, pc + 1, start, pos + 1, text);
                     }
                     Inst::Any if c.is_some_and(|c| c != '\n') => {
-                        self.add(&mut nlist, &mut seen, pc + 1, start, pos + 1, text);
+                        self.add(&mut nlist, &mut sc, pc + 1, start, pos + 1, text);
                     }
                     Inst::Class(i)
                         if c.is_some_and(|c| self.classes[*i].matches(c, self.icase)) =>
                     {
-                        self.add(&mut nlist, &mut seen, pc + 1, start, pos + 1, text);
+                        self.add(&mut nlist, &mut sc, pc + 1, start, pos + 1, text);
                     }
                     _ => {}
                 }
@@ -456,32 +466,33 @@ impl Regex {
     fn add(
         &self,
         list: &mut Vec<(usize, usize)>,
-        seen: &mut [usize],
+        sc: &mut Scratch,
         pc: usize,
         start: usize,
         pos: usize,
         text: &[char],
     ) {
-        let mut stack = vec![pc];
-        while let Some(pc) = stack.pop() {
-            if pc >= self.prog.len() || seen[pc] == pos {
+        sc.stack.clear();
+        sc.stack.push(pc);
+        while let Some(pc) = sc.stack.pop() {
+            if pc >= self.prog.len() || sc.seen[pc] == pos {
                 continue;
             }
-            seen[pc] = pos;
+            sc.seen[pc] = pos;
             match &self.prog[pc] {
-                Inst::Jmp(t) => stack.push(*t),
+                Inst::Jmp(t) => sc.stack.push(*t),
                 Inst::Split(a, b) => {
-                    stack.push(*b);
-                    stack.push(*a);
+                    sc.stack.push(*b);
+                    sc.stack.push(*a);
                 }
                 Inst::Bol => {
                     if pos == 0 || text.get(pos - 1) == Some(&'\n') {
-                        stack.push(pc + 1);
+                        sc.stack.push(pc + 1);
                     }
                 }
                 Inst::Eol => {
                     if pos == text.len() || text.get(pos) == Some(&'\n') {
-                        stack.push(pc + 1);
+                        sc.stack.push(pc + 1);
                     }
                 }
                 _ => list.push((pc, start)),
