@@ -31,7 +31,7 @@ struct Proc {
 impl Shell {
     /// The host's processes, then this session's (sshd, bash, and `current`).
     fn processes(&self, current: &str) -> Vec<Proc> {
-        let boot = util::now() - self.world.uptime() as i64;
+        let boot = self.world.boot();
         let mut v: Vec<Proc> = self
             .world
             .identity
@@ -626,7 +626,7 @@ pub(crate) fn who(sh: &mut Shell, rt: &mut Run, io: &mut Io, argv: &[String]) ->
             rt,
             io,
             "         system boot  {}\n",
-            &tm(util::now() - sh.world.uptime() as i64).iso()[..16]
+            &tm(sh.world.boot()).iso()[..16]
         );
         return 0;
     }
@@ -635,7 +635,7 @@ pub(crate) fn who(sh: &mut Shell, rt: &mut Run, io: &mut Io, argv: &[String]) ->
             rt,
             io,
             "         run-level 5  {}\n",
-            &tm(util::now() - sh.world.uptime() as i64).iso()[..16]
+            &tm(sh.world.boot()).iso()[..16]
         );
         return 0;
     }
@@ -690,7 +690,7 @@ pub(crate) fn last(sh: &mut Shell, rt: &mut Run, io: &mut Io, _: &[String]) -> i
                 .unwrap_or_default()
         })
         .unwrap_or_default();
-    let boot = util::now() - sh.world.uptime() as i64;
+    let boot = sh.world.boot();
     let mut when = sh.started - r.i64(3600..3 * 86_400);
     for _ in 0..r.usize(2..7) {
         if when < boot {
@@ -2825,7 +2825,7 @@ pub(crate) fn systemctl(sh: &mut Shell, rt: &mut Run, io: &mut Io, argv: &[Strin
                 names.clone()
             };
             if list.is_empty() {
-                out!(rt, io, "● {}\n    State: running\n    Units: {} loaded (incl. loaded aliases)\n     Jobs: 0 queued\n   Failed: 0 units\n    Since: {}; {}\n  systemd: 252\n   CGroup: /\n", sh.hostname(), 190 + known.len(), tm(util::now() - sh.world.uptime() as i64).date(), ago(sh.world.uptime() as i64));
+                out!(rt, io, "● {}\n    State: running\n    Units: {} loaded (incl. loaded aliases)\n     Jobs: 0 queued\n   Failed: 0 units\n    Since: {}; {}\n  systemd: 252\n   CGroup: /\n", sh.hostname(), 190 + known.len(), tm(sh.world.boot()).date(), ago(sh.world.uptime() as i64));
                 return 0;
             }
             let mut st = 0;
@@ -2842,8 +2842,7 @@ pub(crate) fn systemctl(sh: &mut Shell, rt: &mut Run, io: &mut Io, argv: &[Strin
                     .iter()
                     .find(|p| p.command.contains(&u.2))
                     .cloned();
-                let since = util::now() - sh.world.uptime() as i64
-                    + p.as_ref().map_or(8, |p| p.started as i64);
+                let since = sh.world.boot() + p.as_ref().map_or(8, |p| p.started as i64);
                 let t = tm(since);
                 let sysdir = if sh.world.identity.os.is_deb() {
                     "/lib/systemd/system"

@@ -112,6 +112,12 @@ impl World {
         self.identity.uptime_base_secs + (util::now() - self.born).max(0) as u64
     }
 
+    /// When the fake host booted (seconds since the epoch): as long before it was made as its
+    /// identity's uptime then.
+    pub(crate) fn boot(&self) -> i64 {
+        self.born - self.identity.uptime_base_secs as i64
+    }
+
     /// The login message this distribution shows (without the "Last login" line, which
     /// [`Shell::banner`] adds).
     pub fn motd(&self) -> String {

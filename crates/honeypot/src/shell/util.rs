@@ -3,7 +3,6 @@
 //! procps, hex digests, and a bounded, char-safe truncation.
 
 use sha2::{Digest, Sha256};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -13,10 +12,7 @@ pub(crate) const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "S
 
 /// Seconds since the epoch, now (0 if the clock is before 1970).
 pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    tripline_event::Timestamp::now().secs()
 }
 
 /// A broken-down UTC time.
