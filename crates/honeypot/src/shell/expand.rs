@@ -9,7 +9,7 @@
 use super::exec::{Input, Io, Run, MAX_NEST};
 use super::fs::has_glob_meta;
 use super::parse::{byte_char, Part, Script, VarOp, Word};
-use super::{identity::Family, Shell, Var, Who, MAX_VARS, MAX_VARS_TOTAL, MAX_VAR_BYTES};
+use super::{identity::Family, Shell, Var, MAX_VARS, MAX_VARS_TOTAL, MAX_VAR_BYTES};
 
 /// Fields one word may expand to (a glob matching more is cut).
 const MAX_FIELDS: usize = 4096;
@@ -488,15 +488,8 @@ impl Shell {
     }
 
     fn user_shell(&self) -> String {
-        match &self.who {
-            Who::Known(i) => self
-                .world
-                .identity
-                .users
-                .get(*i as usize)
-                .map_or("/bin/bash".into(), |u| u.shell.clone()),
-            Who::Other(_) => "/bin/bash".into(),
-        }
+        self.account()
+            .map_or("/bin/bash".into(), |u| u.shell.clone())
     }
 
     /// The client's address and port as the session's environment shows them: the real one,

@@ -550,12 +550,7 @@ impl Shell {
     /// The user's name.
     pub fn user_name(&self) -> &str {
         match &self.who {
-            Who::Known(i) => self
-                .world
-                .identity
-                .users
-                .get(*i as usize)
-                .map_or("root", |u| u.name.as_str()),
+            Who::Known(_) => self.account().map_or("root", |u| u.name.as_str()),
             Who::Other(o) => &o.name,
         }
     }
@@ -613,27 +608,25 @@ impl Shell {
         self.extra.get_or_insert_with(Box::default)
     }
 
+    /// The session's user's account in the identity (None for a user it does not have).
+    pub(crate) fn account(&self) -> Option<&identity::User> {
+        match &self.who {
+            Who::Known(i) => self.world.identity.users.get(*i as usize),
+            Who::Other(_) => None,
+        }
+    }
+
     pub(crate) fn uid(&self) -> u32 {
         match &self.who {
-            Who::Known(i) => self
-                .world
-                .identity
-                .users
-                .get(*i as usize)
-                .map_or(0, |u| u.uid),
             Who::Other(o) => o.uid,
+            Who::Known(_) => self.account().map_or(0, |u| u.uid),
         }
     }
 
     pub(crate) fn gid(&self) -> u32 {
         match &self.who {
-            Who::Known(i) => self
-                .world
-                .identity
-                .users
-                .get(*i as usize)
-                .map_or(0, |u| u.gid),
             Who::Other(o) => o.uid,
+            Who::Known(_) => self.account().map_or(0, |u| u.gid),
         }
     }
 
@@ -643,13 +636,8 @@ impl Shell {
 
     pub(crate) fn home(&self) -> String {
         match &self.who {
-            Who::Known(i) => self
-                .world
-                .identity
-                .users
-                .get(*i as usize)
-                .map_or("/".into(), |u| u.home.clone()),
             Who::Other(o) => o.home.to_string(),
+            Who::Known(_) => self.account().map_or("/".into(), |u| u.home.clone()),
         }
     }
 
