@@ -271,6 +271,20 @@ impl B<'_> {
         self.node(path, Kind::Dev(dev), mode, 0, gid, t);
     }
     /// Package time: around the release, before now.
+    /// A root-owned executable (0755) at `path` that runs `prog` as installed by a package:
+    /// its time is the next package time.
+    fn bin(&mut self, path: &str, prog: &'static str, size: u32) {
+        let t = self.t_pkg();
+        self.node(
+            path,
+            Kind::File(Data::Binary { prog, size }),
+            0o755,
+            0,
+            0,
+            t,
+        );
+    }
+
     fn t_pkg(&mut self) -> i64 {
         let span = (self.installed - self.released).max(86_400);
         self.released - 40 * 86_400 + self.r.i64(0..span + 40 * 86_400)
@@ -390,18 +404,7 @@ fn binaries(b: &mut B) {
         &format!("python{}", minor(os.python_version())),
     );
     let py = format!("/usr/bin/python{}", minor(os.python_version()));
-    let t = b.t_pkg();
-    b.node(
-        &py,
-        Kind::File(Data::Binary {
-            prog: "python3",
-            size: 6_831_736,
-        }),
-        0o755,
-        0,
-        0,
-        t,
-    );
+    b.bin(&py, "python3", 6_831_736);
     if os == Os::Centos7 {
         b.link("/usr/bin/python", "python2");
         b.link("/usr/bin/python2", "python2.7");
@@ -419,18 +422,7 @@ fn binaries(b: &mut B) {
     } else {
         "/usr/bin/gawk"
     };
-    let t = b.t_pkg();
-    b.node(
-        awk_bin,
-        Kind::File(Data::Binary {
-            prog: "awk",
-            size: 162_320,
-        }),
-        0o755,
-        0,
-        0,
-        t,
-    );
+    b.bin(awk_bin, "awk", 162_320);
     b.link(
         "/usr/bin/vi",
         if os.is_deb() {
@@ -492,71 +484,16 @@ fn binaries(b: &mut B) {
             ("dpkg", 318_688),
             ("apt-cache", 84_800),
         ] {
-            let t = b.t_pkg();
-            b.node(
-                &format!("/usr/bin/{n}"),
-                Kind::File(Data::Binary {
-                    prog: "apt",
-                    size: s,
-                }),
-                0o755,
-                0,
-                0,
-                t,
-            );
+            b.bin(&format!("/usr/bin/{n}"), "apt", s);
         }
-        let t = b.t_pkg();
-        b.node(
-            "/usr/sbin/service",
-            Kind::File(Data::Binary {
-                prog: "service",
-                size: 9_264,
-            }),
-            0o755,
-            0,
-            0,
-            t,
-        );
+        b.bin("/usr/sbin/service", "service", 9_264);
     } else {
         for (n, s) in [("yum", 801u32), ("dnf", 1_024), ("rpm", 20_320)] {
-            let t = b.t_pkg();
-            b.node(
-                &format!("/usr/bin/{n}"),
-                Kind::File(Data::Binary {
-                    prog: "yum",
-                    size: s,
-                }),
-                0o755,
-                0,
-                0,
-                t,
-            );
+            b.bin(&format!("/usr/bin/{n}"), "yum", s);
         }
-        let t = b.t_pkg();
-        b.node(
-            "/usr/sbin/service",
-            Kind::File(Data::Binary {
-                prog: "service",
-                size: 3_392,
-            }),
-            0o755,
-            0,
-            0,
-            t,
-        );
+        b.bin("/usr/sbin/service", "service", 3_392);
         for n in ["setenforce", "getenforce"] {
-            let t = b.t_pkg();
-            b.node(
-                &format!("/usr/sbin/{n}"),
-                Kind::File(Data::Binary {
-                    prog: "selinux",
-                    size: 14_472,
-                }),
-                0o755,
-                0,
-                0,
-                t,
-            );
+            b.bin(&format!("/usr/sbin/{n}"), "selinux", 14_472);
         }
     }
     if os.family() == Family::Ubuntu {
@@ -576,17 +513,10 @@ fn binaries(b: &mut B) {
             "systemd-networkd",
             "systemd-resolved",
         ] {
-            let t = b.t_pkg();
-            b.node(
+            b.bin(
                 &format!("{d}/{n}"),
-                Kind::File(Data::Binary {
-                    prog: "systemd",
-                    size: 96_000 + n.len() as u32 * 1_000,
-                }),
-                0o755,
-                0,
-                0,
-                t,
+                "systemd",
+                96_000 + n.len() as u32 * 1_000,
             );
         }
     }
