@@ -910,11 +910,6 @@ impl Parser {
     fn word(&mut self) -> R<Word> {
         let mut parts: Vec<Part> = Vec::new();
         let mut lit = String::new();
-        let flush = |lit: &mut String, parts: &mut Vec<Part>| {
-            if !lit.is_empty() {
-                parts.push(Part::Lit(std::mem::take(lit)));
-            }
-        };
         while let Some(c) = self.peek() {
             if is_meta(c) {
                 break;
@@ -1028,18 +1023,14 @@ impl Parser {
                     }
                 },
                 '$' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     match self.dollar()? {
                         Some(p) => parts.push(p),
                         None => lit.push('$'),
                     }
                 }
                 '`' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     parts.push(self.backtick()?);
                 }
                 _ => {
@@ -1048,9 +1039,7 @@ impl Parser {
                 }
             }
         }
-        if !lit.is_empty() {
-            parts.push(Part::Lit(lit));
-        }
+        flush(&mut lit, &mut parts);
         Ok(parts)
     }
 
@@ -1288,16 +1277,12 @@ impl Parser {
                     self.i += 1;
                     if let Some(n) = self.peek() {
                         self.i += 1;
-                        if !lit.is_empty() {
-                            parts.push(Part::Lit(std::mem::take(&mut lit)));
-                        }
+                        flush(&mut lit, &mut parts);
                         parts.push(Part::Quoted(n.to_string()));
                     }
                 }
                 '\'' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     self.i += 1;
                     let start = self.i;
                     while self.peek().is_some_and(|c| c != '\'') {
@@ -1310,25 +1295,19 @@ impl Parser {
                     self.i += 1;
                 }
                 '"' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     self.i += 1;
                     parts.push(Part::Double(self.dq_parts(Some('"'))?));
                 }
                 '$' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     match self.dollar()? {
                         Some(p) => parts.push(p),
                         None => lit.push('$'),
                     }
                 }
                 '`' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
+                    flush(&mut lit, &mut parts);
                     parts.push(self.backtick()?);
                 }
                 _ => {
@@ -1337,9 +1316,7 @@ impl Parser {
                 }
             }
         }
-        if !lit.is_empty() {
-            parts.push(Part::Lit(lit));
-        }
+        flush(&mut lit, &mut parts);
         Ok(Word { parts })
     }
 
@@ -1435,6 +1412,13 @@ fn as_assign(w: &Word) -> Option<Assign> {
         append,
         value: Word { parts },
     })
+}
+
+/// The literal text gathered so far, as a part of its word (nothing when there is none).
+fn flush(lit: &mut String, parts: &mut Vec<Part>) {
+    if !lit.is_empty() {
+        parts.push(Part::Lit(std::mem::take(lit)));
+    }
 }
 
 #[cfg(test)]
