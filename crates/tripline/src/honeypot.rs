@@ -173,6 +173,20 @@ fn state_dir(cfg: &Config) -> PathBuf {
     }
 }
 
+/// A decoy's listening socket (non-blocking, for its runtime); a failure names the setting
+/// `key` and its value, then `hint`.
+fn listen(bind: &str, key: &str, hint: &str) -> Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(bind)
+        .with_context(|| format!("{key} = {bind:?}: cannot listen there{hint}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Resolves when the decoys are told to stop.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
 /// Bind and start the configured honeypots; `pusher` takes their events into the pipeline.
 pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
     let h = &cfg.honeypot;
@@ -209,13 +223,11 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
     });
     let mut ssh = None;
     if h.ssh.enabled {
-        let listener = std::net::TcpListener::bind(&h.ssh.bind).with_context(|| {
-            format!(
-                "honeypot.ssh.bind = {:?}: cannot listen there (in use? set another port or [honeypot.ssh] enabled = false)",
-                h.ssh.bind
-            )
-        })?;
-        listener.set_nonblocking(true)?;
+        let listener = listen(
+            &h.ssh.bind,
+            "honeypot.ssh.bind",
+            " (in use? set another port or [honeypot.ssh] enabled = false)",
+        )?;
         let keys = host_keys(&dir)
             .with_context(|| format!("honeypot.state_dir = {:?}: the SSH host keys", dir))?;
         let hp = SshHoneypot::new(h.ssh.settings(), keys, world.clone(), sink.clone());
@@ -226,13 +238,11 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
         None => None,
     };
     let http = if h.http.enabled {
-        let listener = std::net::TcpListener::bind(&h.http.bind).with_context(|| {
-            format!(
-                "honeypot.http.bind = {:?}: cannot listen there (in use? set another port or [honeypot.http] enabled = false)",
-                h.http.bind
-            )
-        })?;
-        listener.set_nonblocking(true)?;
+        let listener = listen(
+            &h.http.bind,
+            "honeypot.http.bind",
+            " (in use? set another port or [honeypot.http] enabled = false)",
+        )?;
         Some((listener, HttpHoneypot::new(h.http.settings(), sink.clone())))
     } else {
         None
@@ -243,10 +253,7 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
     };
     let mut tcp = vec![];
     for (i, t) in h.tcp.iter().enumerate() {
-        let listener = std::net::TcpListener::bind(&t.bind).with_context(|| {
-            format!("honeypot.tcp[{i}].bind = {:?}: cannot listen there", t.bind)
-        })?;
-        listener.set_nonblocking(true)?;
+        let listener = listen(&t.bind, &format!("honeypot.tcp[{i}].bind"), "")?;
         let hp = TcpHoneypot::new(t.settings(&world.identity().hostname), sink.clone());
         tcp.push((listener, hp));
     }
@@ -283,33 +290,24 @@ pub fn start(cfg: &Config, pusher: Option<Pusher>) -> Result<Handle> {
             rt.block_on(async move {
                 let mut tasks = vec![];
                 if let Some((listener, hp)) = ssh {
-                    let mut stop = stop_rx.clone();
+                    let stop = stopped(stop_rx.clone());
                     tasks.push(tokio::spawn(async move {
-                        let l = tokio::net::TcpListener::from_std(listener)?;
-                        hp.serve(l, async move {
-                            let _ = stop.wait_for(|s| *s).await;
-                        })
-                        .await
+                        hp.serve(tokio::net::TcpListener::from_std(listener)?, stop)
+                            .await
                     }));
                 }
                 if let Some((listener, hp)) = http {
-                    let mut stop = stop_rx.clone();
+                    let stop = stopped(stop_rx.clone());
                     tasks.push(tokio::spawn(async move {
-                        let l = tokio::net::TcpListener::from_std(listener)?;
-                        hp.serve(l, async move {
-                            let _ = stop.wait_for(|s| *s).await;
-                        })
-                        .await
+                        hp.serve(tokio::net::TcpListener::from_std(listener)?, stop)
+                            .await
                     }));
                 }
                 for (listener, hp) in tcp {
-                    let mut stop = stop_rx.clone();
+                    let stop = stopped(stop_rx.clone());
                     tasks.push(tokio::spawn(async move {
-                        let l = tokio::net::TcpListener::from_std(listener)?;
-                        hp.serve(l, async move {
-                            let _ = stop.wait_for(|s| *s).await;
-                        })
-                        .await
+                        hp.serve(tokio::net::TcpListener::from_std(listener)?, stop)
+                            .await
                     }));
                 }
                 for t in tasks {
