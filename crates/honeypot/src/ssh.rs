@@ -773,12 +773,8 @@ impl Conn {
                 .chan(id)
                 .and_then(|c| c.shell_for(&shared, src).upload(&path, &bytes).ok());
             if let Some(u) = uploaded {
-                self.shared.stats.uploads.fetch_add(1, Ordering::Relaxed);
-                self.emit(What::Upload {
-                    path: cap(&u.path, 1024),
-                    size: u.size,
-                    sha256: u.sha256,
-                });
+                // recorded exactly as an SFTP upload
+                self.transfer_notes(vec![Note::Upload(u)]);
             }
         }
         for _ in 0..acks {
@@ -816,7 +812,7 @@ impl Conn {
             return Ok(());
         };
         let out = sftp.feed(shell, data);
-        self.sftp_notes(out.notes);
+        self.transfer_notes(out.notes);
         if !out.reply.is_empty() {
             session.data(id, out.reply)?;
         }
@@ -836,12 +832,12 @@ impl Conn {
             }) => sftp.finish(shell),
             _ => return,
         };
-        self.sftp_notes(notes);
+        self.transfer_notes(notes);
     }
 
-    /// What the SFTP subsystem did, as events: changes as commands, files as uploads
-    /// (exactly as scp's), limits counted.
-    fn sftp_notes(&mut self, notes: Vec<Note>) {
+    /// What a transfer (SFTP, scp) did, as events: changes as commands, files as uploads
+    /// (one record for both), limits counted.
+    fn transfer_notes(&mut self, notes: Vec<Note>) {
         for n in notes {
             match n {
                 Note::Command(line) => self.emit(What::Command {
